@@ -1,0 +1,233 @@
+"""The :class:`Dataset`: validated input tables kept in the engine as Ibis expressions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from segwork.data.contract import TABLE_SPECS
+from segwork.data.derive import derive_mrr, month_index, month_index_of
+
+__all__ = ["TABLE_NAMES", "Dataset"]
+
+#: The canonical table names, in the order of METRICS.md.
+TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SPECS)
+
+#: The date column that says "when" for each table (used for date ranges and the data end).
+DATE_COLUMNS: dict[str, str] = {
+    "customers": "signup_date",
+    "subscriptions": "start_date",
+    "mrr": "month",
+    "events": "timestamp",
+    "transactions": "date",
+}
+
+
+class Dataset:
+    """Validated segwork input tables, kept in the engine (DuckDB by default) as Ibis tables.
+
+    Build one with :func:`segwork.load` (files, a DuckDB database, pandas DataFrames or an Ibis
+    connection) or :func:`segwork.make_saas_data`; do not edit its tables in place.  Every table is
+    optional except what a metric needs; a metric asking for a missing table gets a clear error.
+
+    Attributes
+    ----------
+    backend : ibis backend
+        The engine connection the tables live in.
+    source : str
+        Where the data came from (for reports and provenance).
+    notes : tuple of str
+        Things done on load that a reader should know (e.g. "mrr derived from subscriptions").
+
+    Examples
+    --------
+    >>> import segwork
+    >>> data = segwork.make_saas_data(100, random_state=1)
+    >>> data.names[:3]
+    ('customers', 'subscriptions', 'mrr')
+    >>> data.kind
+    'subscription'
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, ir.Table],
+        *,
+        backend: Any,
+        source: str = "",
+        notes: tuple[str, ...] = (),
+        mrr_derived: bool = False,
+    ) -> None:
+        unknown = set(tables) - set(TABLE_NAMES)
+        if unknown:
+            raise ValueError(f"unknown tables {sorted(unknown)}; expected some of {TABLE_NAMES}")
+        self._tables = {n: tables[n] for n in TABLE_NAMES if n in tables}
+        self.backend = backend
+        self.source = source
+        self.notes = tuple(notes)
+        self.mrr_derived = mrr_derived
+        self._mrr_cache: dict[int, ir.Table] = {}
+        self._data_end: dt.date | None = None
+
+    # -- tables ---------------------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the tables present (in canonical order); ``mrr`` is listed when derivable."""
+        names = list(self._tables)
+        if self.mrr_derived and "mrr" not in names:
+            names.insert(names.index("subscriptions") + 1, "mrr")
+        return tuple(n for n in TABLE_NAMES if n in names)
+
+    def has(self, name: str) -> bool:
+        """Whether the table ``name`` is present (or, for ``mrr``, derivable)."""
+        return name in self.names
+
+    def table(self, name: str, *, needed_for: str | None = None) -> ir.Table:
+        """The Ibis table ``name``; a clear error when the Dataset does not have it."""
+        if name == "mrr" and self.mrr_derived:
+            return self.monthly_mrr(self.data_end).drop("month_idx")
+        if name not in self._tables:
+            purpose = f" {needed_for} needs it;" if needed_for else ""
+            raise ValueError(
+                f"this Dataset has no '{name}' table;{purpose} it has: "
+                f"{', '.join(self.names) or 'no tables'}"
+            )
+        return self._tables[name]
+
+    def __getitem__(self, name: str) -> ir.Table:
+        return self.table(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.has(name)
+
+    customers = property(lambda self: self.table("customers"), doc="The customers table.")
+    subscriptions = property(lambda self: self.table("subscriptions"), doc="Subscriptions.")
+    mrr = property(lambda self: self.table("mrr"), doc="Customer x month MRR (maybe derived).")
+    events = property(lambda self: self.table("events"), doc="Usage events.")
+    transactions = property(lambda self: self.table("transactions"), doc="Orders / invoices.")
+    market = property(lambda self: self.table("market"), doc="Market segments.")
+
+    @property
+    def kind(self) -> Literal["subscription", "transactions", "market", "empty"]:
+        """``"subscription"`` (has MRR), ``"transactions"`` (orders only), ``"market"`` or ``"empty"``."""
+        if self.has("mrr"):
+            return "subscription"
+        if self.has("transactions"):
+            return "transactions"
+        if self.has("market"):
+            return "market"
+        return "empty"
+
+    # -- monthly MRR ----------------------------------------------------------------------------
+    def monthly_mrr(self, through: dt.date) -> ir.Table:
+        """``customer_id, month_idx, month, mrr`` for the months <= ``through`` with MRR > 0.
+
+        Derived from ``subscriptions`` by the METRICS.md rule when no ``mrr`` table was given
+        (open subscriptions run through ``through``).  Results are cached in the engine per month.
+        """
+        idx = month_index_of(through)
+        cached = self._mrr_cache.get(idx)
+        if cached is not None:
+            return cached
+        if self.mrr_derived:
+            expr = derive_mrr(self._tables["subscriptions"], through)
+        else:
+            m = self.table("mrr", needed_for="MRR metrics")
+            expr = m.select("customer_id", month_idx=month_index(m.month), month=m.month, mrr=m.mrr)
+            expr = expr.filter((expr.month_idx <= idx) & (expr.mrr > 0))
+        try:
+            expr = expr.cache()
+        except Exception:  # a backend without temp tables: stay lazy
+            pass
+        self._mrr_cache[idx] = expr
+        return expr
+
+    @property
+    def data_end(self) -> dt.date:
+        """The latest date present in the data (signups, starts, MRR months, orders, events).
+
+        ``end_date`` of subscriptions is left out: it may hold scheduled future cancellations.
+        """
+        if self._data_end is None:
+            ends: list[dt.date] = []
+            for name, col in DATE_COLUMNS.items():
+                if name in self._tables:
+                    value = self._tables[name][col].max().to_pandas()
+                    if value is not None and not pd.isna(value):
+                        ends.append(pd.Timestamp(value).date())
+            if not ends:
+                raise ValueError("this Dataset has no dated rows")
+            self._data_end = max(ends)
+        return self._data_end
+
+    # -- inspection and export ------------------------------------------------------------------
+    def to_pandas(self, name: str, *, limit: int | None = None) -> pd.DataFrame:
+        """Table ``name`` as a pandas DataFrame (for small tables; ``limit`` rows at most)."""
+        t = self.table(name)
+        return (t.limit(limit) if limit is not None else t).to_pandas()
+
+    def summary(self) -> pd.DataFrame:
+        """One row per table: rows, columns, and the date range of its date column."""
+        rows = []
+        for name in self.names:
+            t = self.table(name)
+            col = DATE_COLUMNS.get(name)
+            aggs: dict[str, Any] = {"rows": t.count()}
+            if col and col in t.columns:
+                aggs["first"] = t[col].min()
+                aggs["last"] = t[col].max()
+            got = t.aggregate(**aggs).to_pandas().iloc[0]
+            rows.append(
+                {
+                    "table": name,
+                    "rows": int(got["rows"]),
+                    "columns": len(t.columns),
+                    "first": _as_date(got.get("first")),
+                    "last": _as_date(got.get("last")),
+                    "derived": name == "mrr" and self.mrr_derived,
+                }
+            )
+        return pd.DataFrame(rows, columns=["table", "rows", "columns", "first", "last", "derived"])
+
+    def write(
+        self, directory: str | Path, *, format: Literal["csv", "parquet"] = "csv"
+    ) -> list[Path]:
+        """Write every table to ``directory/<table>.<format>``, rows in a deterministic order.
+
+        The engine writes the files; nothing goes through pandas.  Returns the paths written.
+        """
+        if format not in ("csv", "parquet"):
+            raise ValueError(f"format must be 'csv' or 'parquet', not {format!r}")
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in self.names:
+            t = self.table(name)
+            t = t.order_by(list(t.columns))
+            path = out / f"{name}.{format}"
+            if format == "csv":
+                t.to_csv(path)
+            else:
+                t.to_parquet(path)
+            written.append(path)
+        return written
+
+    def __repr__(self) -> str:
+        parts = ", ".join(n + ("*" if n == "mrr" and self.mrr_derived else "") for n in self.names)
+        src = f" from {self.source}" if self.source else ""
+        return f"<segwork.Dataset{src}: {parts}>"
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date()

@@ -1,0 +1,92 @@
+"""Monthly MRR derived from subscriptions, by the METRICS.md rule ("Subscription revenue").
+
+Months are handled as integer indexes (``year * 12 + month - 1``) so that "the previous month" is
+``idx - 1`` on every Ibis backend; a small calendar table maps indexes back to first-of-month dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from segwork.data.contract import BILLING_INTERVALS
+
+__all__ = ["calendar", "derive_mrr", "month_index", "month_index_of", "subscription_mrr"]
+
+
+def month_index(d: ir.DateValue) -> ir.IntegerValue:
+    """Engine expression: the month index ``year * 12 + month - 1`` of a date column."""
+    return (d.year() * 12 + d.month() - 1).cast("int64")
+
+
+def month_index_of(d: dt.date) -> int:
+    """Python: the month index of a date."""
+    return d.year * 12 + d.month - 1
+
+
+def month_start_of(idx: int) -> dt.date:
+    """Python: the first day of the month with index ``idx``."""
+    return dt.date(idx // 12, idx % 12 + 1, 1)
+
+
+def calendar(first_idx: int, last_idx: int) -> ir.Table:
+    """A small in-memory table ``month_idx, month`` for the months first_idx..last_idx."""
+    idx = list(range(first_idx, last_idx + 1))
+    frame = pd.DataFrame({"month_idx": idx, "month": [month_start_of(i) for i in idx]})
+    return ibis.memtable(frame, schema={"month_idx": "int64", "month": "date"})
+
+
+def subscription_mrr(subs: ir.Table) -> ir.FloatingValue:
+    """MRR of each subscription row: amount x quantity x (1 - discount) normalised to a month.
+
+    METRICS.md: "amount x quantity normalised to one month (year / 12, quarter / 3, week x 52 / 12),
+    after discounts".  ``discount`` is the fraction taken off (0.2 = 20 % off).
+    """
+    months = ibis.cases(
+        *((subs.billing_interval == name, n) for name, n in BILLING_INTERVALS.items()),
+        else_=ibis.null("float64"),
+    )
+    return subs.amount * subs.quantity * (1 - subs.discount) / months
+
+
+def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
+    """``customer_id, month_idx, month, mrr`` for every customer-month with MRR > 0 up to ``through``.
+
+    A subscription is active in month m when ``start_date <= last day of m`` and (``end_date`` is
+    empty or ``end_date > first day of m``): its last active month is the month of
+    ``end_date - 1 day``, so a mid-month end still counts that month and an end on the 1st does not.
+    Open subscriptions run through the month of ``through``.  A customer's MRR in a month is the sum
+    over its active subscriptions.
+    """
+    last_idx = month_index_of(through)
+    spans = subs.select(
+        customer_id=subs.customer_id,
+        start_idx=month_index(subs.start_date),
+        end_idx=ibis.coalesce(
+            month_index(subs.end_date - ibis.interval(days=1)), ibis.literal(last_idx)
+        ),
+        value=subscription_mrr(subs),
+    )
+    bounds = spans.aggregate(lo=spans.start_idx.min()).to_pandas()
+    lo = bounds.iloc[0]["lo"]
+    if pd.isna(lo) or int(lo) > last_idx:
+        return ibis.memtable(
+            pd.DataFrame({"customer_id": [], "month_idx": [], "month": [], "mrr": []}),
+            schema={
+                "customer_id": subs.customer_id.type(),
+                "month_idx": "int64",
+                "month": "date",
+                "mrr": "float64",
+            },
+        )
+    cal = calendar(int(lo), last_idx)
+    joined = spans.join(
+        cal, [cal.month_idx >= spans.start_idx, cal.month_idx <= spans.end_idx]
+    )
+    monthly = joined.group_by(["customer_id", "month_idx", "month"]).aggregate(
+        mrr=joined.value.sum()
+    )
+    return monthly.filter(monthly.mrr > 0)

@@ -1,0 +1,326 @@
+"""``segwork.load``: files, DuckDB databases, pandas DataFrames or Ibis tables -> a Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from segwork.data.contract import TABLE_SPECS, ContractBreach, DataContractError, canonical, validate
+from segwork.data.dataset import TABLE_NAMES, Dataset
+from segwork.paths import SAMPLE_DIR
+
+__all__ = ["load", "load_sample"]
+
+ColumnMap = Mapping[str, Mapping[str, str]] | Mapping[str, str]
+
+_FILE_SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_DB_SUFFIXES = (".duckdb", ".ddb", ".db")
+# CSV columns are typed by DuckDB's sniffer, but never as dates: dates are parsed by the contract
+# (ISO only), so an ambiguous "03/04/2024" is refused instead of guessed.
+_CSV_TYPES = ["BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR"]
+
+
+def load(
+    source: Any,
+    *,
+    columns: ColumnMap | None = None,
+) -> Dataset:
+    """Load and validate segwork input tables.
+
+    Parameters
+    ----------
+    source : path, mapping, Ibis backend or Dataset
+        - a directory holding files named after the tables (``customers.csv``, ``mrr.parquet``,
+          ...; CSV, gzipped CSV or Parquet);
+        - a DuckDB database file (``.duckdb``/``.ddb``/``.db``) holding tables of those names;
+        - a dict ``{table name: pandas DataFrame | Ibis table | file path}``;
+        - an Ibis backend connection (DuckDB, PySpark, a warehouse) holding tables of those names.
+        File and pandas inputs go into an in-process DuckDB; an Ibis connection's tables stay in
+        that engine.  Nothing large is pulled into pandas.
+    columns : mapping, optional
+        Your column names -> the canonical ones, per table: ``{"customers": {"id": "customer_id"}}``.
+        A flat mapping ``{"id": "customer_id"}`` applies to every table that has the column.
+
+    Returns
+    -------
+    Dataset
+        With ``mrr`` derived from ``subscriptions`` (METRICS.md rule) when no ``mrr`` is given and,
+        when no ``customers`` table is given, customers derived from the other tables (signup date =
+        first activity); both are said in ``Dataset.notes``.
+
+    Raises
+    ------
+    DataContractError
+        A table breaks the contract: the message names table, column, rule, the number of
+        offending rows and the first five of them.
+    ValueError
+        The source is not something segwork can read, or holds no segwork table.
+
+    Examples
+    --------
+    >>> import pandas as pd, segwork
+    >>> customers = pd.DataFrame({"id": [1, 2], "signup_date": ["2024-01-05", "2024-02-10"]})
+    >>> subscriptions = pd.DataFrame({"customer_id": [1, 2], "start_date": ["2024-01-05", "2024-02-10"],
+    ...     "amount": [1200.0, 50.0], "billing_interval": ["year", "month"]})
+    >>> data = segwork.load({"customers": customers, "subscriptions": subscriptions},
+    ...                     columns={"customers": {"id": "customer_id"}})
+    >>> data
+    <segwork.Dataset from pandas: customers, subscriptions, mrr*>
+    """
+    if isinstance(source, Dataset):
+        if columns:
+            raise ValueError("columns= cannot be applied to an already loaded Dataset")
+        return source
+    con, raw, label, materialize = _open(source)
+    raw = _rename(raw, columns)
+    validate(raw)
+    tables: dict[str, ir.Table] = {}
+    for name, t in raw.items():
+        expr = canonical(name, t)
+        tables[name] = con.create_table(name, expr, overwrite=True) if name in materialize else expr
+    notes: list[str] = []
+    if "customers" not in tables:
+        tables["customers"] = _derive_customers(tables)
+        notes.append(
+            "no customers table: customers derived from "
+            + ", ".join(n for n in tables if n != "customers")
+            + " (signup_date = first activity)"
+        )
+    derived = "mrr" not in tables and "subscriptions" in tables
+    if derived:
+        notes.append("mrr derived from subscriptions (METRICS.md: monthly normalisation, active rule)")
+    return Dataset(tables, backend=con, source=label, notes=tuple(notes), mrr_derived=derived)
+
+
+def load_sample() -> Dataset:
+    """The bundled sample: 2,000 synthetic SaaS customers (``data/sample/``).
+
+    Read from the repository's ``data/sample`` directory; where that is not available (an installed
+    wheel) the identical data is regenerated with ``make_saas_data(2000, random_state=0)``.
+
+    Examples
+    --------
+    >>> import segwork
+    >>> segwork.load_sample().kind
+    'subscription'
+    """
+    if (SAMPLE_DIR / "customers.csv").exists():
+        data = load(SAMPLE_DIR)
+        data.source = "sample"
+        return data
+    from segwork.data.generate import make_saas_data
+
+    return make_saas_data(2000, random_state=0)
+
+
+# -- sources -------------------------------------------------------------------------------------
+def _open(source: Any) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
+    """(backend, raw tables by canonical name, a label, names to materialize in the backend)."""
+    if isinstance(source, str | Path):
+        path = Path(source).expanduser()
+        if path.is_dir():
+            return _open_directory(path)
+        if path.is_file() and path.suffix.lower() in _DB_SUFFIXES:
+            return _open_duckdb_file(path)
+        if not path.exists():
+            raise ValueError(f"no such file or directory: {path}")
+        raise ValueError(
+            f"cannot load {path}: give a directory of table files (customers.csv, mrr.parquet, ...), "
+            f"a DuckDB database file ({', '.join(_DB_SUFFIXES)}), a dict of DataFrames or an Ibis "
+            "connection"
+        )
+    if isinstance(source, Mapping):
+        return _open_mapping(source)
+    if isinstance(source, ibis.BaseBackend):
+        names = [n for n in TABLE_NAMES if n in set(source.list_tables())]
+        if not names:
+            raise ValueError(
+                f"the {source.name} connection has no segwork table (looked for: "
+                f"{', '.join(TABLE_NAMES)})"
+            )
+        return source, {n: source.table(n) for n in names}, f"{source.name} connection", set()
+    if type(source).__name__ == "SparkSession":
+        con = ibis.pyspark.connect(source)
+        return _open(con)
+    raise TypeError(
+        f"cannot load a {type(source).__name__}: give a path, a dict of DataFrames or Ibis tables, "
+        "or an Ibis connection"
+    )
+
+
+def _open_directory(path: Path) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
+    con = ibis.duckdb.connect()
+    raw: dict[str, ir.Table] = {}
+    materialize: set[str] = set()
+    for name in TABLE_NAMES:
+        found = [p for p in sorted(path.iterdir()) if _table_name(p) == name]
+        if len(found) > 1:
+            raise ValueError(
+                f"{path} has several files for table '{name}': {', '.join(p.name for p in found)}"
+            )
+        if found:
+            raw[name], is_csv = _read_file(con, found[0], name)
+            if is_csv:
+                materialize.add(name)
+    if not raw:
+        raise ValueError(
+            f"{path} holds no segwork table file: expected files named after the tables "
+            f"({', '.join(n + '.csv' for n in TABLE_NAMES)}) or .parquet"
+        )
+    return con, raw, str(path), materialize
+
+
+def _table_name(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix in _FILE_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def _read_file(con: Any, path: Path, name: str) -> tuple[ir.Table, bool]:
+    lower = path.name.lower()
+    kind = next(k for s, k in _FILE_SUFFIXES.items() if lower.endswith(s))
+    if kind == "parquet":
+        return con.read_parquet(path, table_name=f"_raw_{name}"), False
+    return (
+        con.read_csv(path, table_name=f"_raw_{name}", auto_type_candidates=_CSV_TYPES),
+        True,
+    )
+
+
+def _open_duckdb_file(path: Path) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
+    con = ibis.duckdb.connect()
+    con.attach(str(path), name="source", read_only=True)
+    present = set(con.list_tables(database="source"))
+    names = [n for n in TABLE_NAMES if n in present]
+    if not names:
+        raise ValueError(
+            f"the DuckDB database {path} has no segwork table (looked for: {', '.join(TABLE_NAMES)}"
+            f"; it has: {', '.join(sorted(present)) or 'nothing'})"
+        )
+    return con, {n: con.table(n, database="source") for n in names}, str(path), set()
+
+
+def _open_mapping(source: Mapping[str, Any]) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
+    unknown = sorted(set(source) - set(TABLE_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown table name(s) {unknown}; segwork tables are: {', '.join(TABLE_NAMES)}"
+        )
+    values = {n: v for n, v in source.items() if v is not None}
+    if not values:
+        raise ValueError("no tables given")
+    backends = {
+        id(b): b
+        for v in values.values()
+        if isinstance(v, ir.Table) and (b := _backend_of(v)) is not None
+    }
+    if len(backends) > 1:
+        raise ValueError("the Ibis tables given come from different connections; use one engine")
+    con = next(iter(backends.values())) if backends else ibis.duckdb.connect()
+    raw: dict[str, ir.Table] = {}
+    materialize: set[str] = set()
+    kinds = set()
+    for name, value in values.items():
+        if isinstance(value, pd.DataFrame):
+            _check_frame_columns(name, value)
+            raw[name] = con.create_table(f"_raw_{name}", value, overwrite=True)
+            kinds.add("pandas")
+        elif isinstance(value, ir.Table):
+            raw[name] = value
+            kinds.add("ibis")
+        elif isinstance(value, str | Path):
+            raw[name], is_csv = _read_file(con, Path(value), name)
+            if is_csv:
+                materialize.add(name)
+            kinds.add("files")
+        else:
+            raise TypeError(
+                f"table '{name}' is a {type(value).__name__}; give a pandas DataFrame, an Ibis "
+                "table or a file path"
+            )
+    return con, raw, "+".join(sorted(kinds)), materialize
+
+
+def _backend_of(t: ir.Table) -> Any:
+    try:
+        return t._find_backend(use_default=False)
+    except Exception:  # a memtable: no backend of its own
+        return None
+
+
+def _check_frame_columns(name: str, frame: pd.DataFrame) -> None:
+    cols = [str(c) for c in frame.columns]
+    dups = sorted({c for c in cols if cols.count(c) > 1})
+    if dups:
+        raise DataContractError(
+            [
+                ContractBreach(
+                    name,
+                    dups[0],
+                    "duplicate_column",
+                    f"column names must be unique (repeated: {', '.join(dups)})",
+                    0,
+                    pd.DataFrame(),
+                )
+            ]
+        )
+
+
+def _rename(raw: dict[str, ir.Table], columns: ColumnMap | None) -> dict[str, ir.Table]:
+    if not columns:
+        return raw
+    flat = all(isinstance(v, str) for v in columns.values())
+    out = dict(raw)
+    for name, t in raw.items():
+        mapping: Mapping[str, str]
+        if flat:
+            mapping = {k: v for k, v in columns.items() if k in t.columns}  # type: ignore[misc]
+        else:
+            mapping = columns.get(name, {})  # type: ignore[assignment]
+        if not mapping:
+            continue
+        missing = [k for k in mapping if k not in t.columns]
+        if missing:
+            raise DataContractError(
+                [
+                    ContractBreach(
+                        name,
+                        missing[0],
+                        "missing_column",
+                        f"columns= maps '{missing[0]}' but the table has no such column "
+                        f"(columns present: {', '.join(t.columns)})",
+                        0,
+                        pd.DataFrame(),
+                    )
+                ]
+            )
+        out[name] = t.rename({new: old for old, new in mapping.items()})
+    unknown = [] if flat else sorted(set(columns) - set(TABLE_SPECS))
+    if unknown:
+        raise ValueError(f"columns= names unknown table(s) {unknown}")
+    return out
+
+
+def _derive_customers(tables: Mapping[str, ir.Table]) -> ir.Table:
+    firsts: list[ir.Table] = []
+    for name, col in (
+        ("subscriptions", "start_date"),
+        ("mrr", "month"),
+        ("transactions", "date"),
+        ("events", "timestamp"),
+    ):
+        t = tables.get(name)
+        if t is not None:
+            d = t[col].date() if col == "timestamp" else t[col]
+            firsts.append(t.select(customer_id=t.customer_id, first=d))
+    if not firsts:
+        raise ValueError("no customers table and no table to derive customers from")
+    union = ibis.union(*firsts) if len(firsts) > 1 else firsts[0]
+    return union.group_by("customer_id").aggregate(signup_date=union.first.min())

@@ -1,0 +1,1 @@
+"""The metric core: one Ibis implementation of every METRICS.md metric."""

@@ -1,0 +1,273 @@
+"""Shared pieces of the metric core: as_of handling, the population, segment attributes.
+
+Every metric resolves its ``by`` and ``where`` through :func:`customer_attributes`, so a derived
+attribute (lifecycle stage, engagement, RFM segment, feature use, numeric bins) works the same
+everywhere a customer attribute does (METRICS.md "Segments").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from segwork.data.dataset import Dataset
+from segwork.data.derive import month_index, month_index_of
+
+__all__ = [
+    "DERIVED_ATTRIBUTES",
+    "Bins",
+    "Where",
+    "available_attributes",
+    "customer_attributes",
+    "lifecycle_expr",
+    "population",
+    "to_date",
+]
+
+#: Derived attributes usable in ``by`` and ``where`` (plus ``uses_<feature>`` for every event name).
+DERIVED_ATTRIBUTES: tuple[str, ...] = (
+    "lifecycle_stage",
+    "engagement",
+    "rfm_segment",
+    "signup_month",
+    "signup_quarter",
+    "signup_year",
+)
+LIFECYCLE_LABELS = ("onboarding", "growth", "mature")
+ENGAGEMENT_LABELS = {2: ("low", "high"), 3: ("low", "medium", "high"), 4: ("low", "medium", "high", "very high")}
+
+Bins = Mapping[str, Sequence[float]]
+Where = Mapping[str, Any]
+
+
+def to_date(value: Any, name: str = "as_of") -> dt.date:
+    """A date from a date-like value (``"2024-06-30"``, ``date``, ``Timestamp``); clear error else."""
+    if value is None:
+        raise ValueError(f"{name} is required (an explicit date, e.g. '2024-12-31'); segwork never "
+                         "reads today's date")
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name}={value!r} is not a date (use YYYY-MM-DD)") from err
+    if pd.isna(ts):
+        raise ValueError(f"{name}={value!r} is not a date (use YYYY-MM-DD)")
+    return ts.date()
+
+
+def population(data: Dataset, as_of: dt.date) -> ir.Table:
+    """Customers with ``signup_date <= as_of`` (METRICS.md: the population at an as-of date).
+
+    Raises a clear error when as_of is before every signup.
+    """
+    customers = data.table("customers")
+    pop = customers.filter(customers.signup_date <= as_of)
+    first = customers.signup_date.min().to_pandas()
+    if first is None or pd.isna(first):
+        raise ValueError("the customers table is empty")
+    if pd.Timestamp(first).date() > as_of:
+        raise ValueError(
+            f"as_of={as_of} is before all data: the first customer signed up on "
+            f"{pd.Timestamp(first).date()}"
+        )
+    return pop
+
+
+def _event_names(data: Dataset) -> list[str]:
+    if not data.has("events"):
+        return []
+    ev = data.table("events")
+    return sorted(str(x) for x in ev.select("event").distinct().to_pandas()["event"].dropna())
+
+
+def available_attributes(data: Dataset) -> list[str]:
+    """Every name usable in ``by``/``where``: customer columns, derived attributes, feature use."""
+    base = [c for c in data.table("customers").columns if c not in ("customer_id", "signup_date")]
+    derived = [a for a in DERIVED_ATTRIBUTES if a not in base]
+    if not data.has("events"):
+        derived.remove("engagement")
+    if not data.has("transactions"):
+        derived.remove("rfm_segment")
+    uses = [f"uses_{e}" for e in _event_names(data)]
+    return base + derived + uses
+
+
+def as_list(by: str | Sequence[str] | None) -> list[str]:
+    """``by`` as a list of column names (a single string is one column)."""
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    out = list(by)
+    if len(set(out)) != len(out):
+        raise ValueError(f"by={out} names a column twice")
+    return out
+
+
+def lifecycle_expr(
+    signup: ir.DateValue, as_of: dt.date, edges: Sequence[int] = (30, 180)
+) -> ir.StringValue:
+    """Lifecycle stage by tenure in days at as_of: onboarding 0-30, growth 31-180, mature 181+."""
+    lo, hi = _check_edges(edges, "lifecycle edges", n=2)
+    tenure = _days_between(signup, as_of)
+    return ibis.cases(
+        (tenure <= lo, LIFECYCLE_LABELS[0]),
+        (tenure <= hi, LIFECYCLE_LABELS[1]),
+        else_=LIFECYCLE_LABELS[2],
+    )
+
+
+def _days_between(d: ir.DateValue, as_of: dt.date) -> ir.IntegerValue:
+    return ibis.literal(as_of).delta(d, unit="day")
+
+
+def _check_edges(edges: Sequence[float], what: str, n: int | None = None) -> list[float]:
+    vals = list(edges)
+    if n is not None and len(vals) != n:
+        raise ValueError(f"{what} must have {n} values, got {vals}")
+    if len(vals) < 1 or any(not math.isfinite(float(v)) for v in vals):
+        raise ValueError(f"{what} must be finite numbers, got {vals}")
+    if any(b <= a for a, b in zip(vals, vals[1:], strict=False)):
+        raise ValueError(f"{what} must be strictly increasing, got {vals}")
+    return vals
+
+
+def bin_labels(edges: Sequence[float]) -> list[str]:
+    """Labels of the right-closed bins ``(-inf, e0], (e0, e1], ..., (en, inf)``."""
+    fmt = [f"{e:g}" for e in edges]
+    labels = [f"<= {fmt[0]}"]
+    labels += [f"({a}, {b}]" for a, b in zip(fmt, fmt[1:], strict=False)]
+    labels.append(f"> {fmt[-1]}")
+    return labels
+
+
+def bin_expr(col: ir.NumericValue, edges: Sequence[float]) -> ir.StringValue:
+    """Right-closed bins of a numeric column, labelled by :func:`bin_labels` (null stays null)."""
+    vals = _check_edges(edges, "bin edges")
+    labels = bin_labels(vals)
+    cases = [(col <= e, lab) for e, lab in zip(vals, labels, strict=False)]
+    return ibis.ifelse(col.isnull(), ibis.null("string"), ibis.cases(*cases, else_=labels[-1]))
+
+
+def engagement_expr(
+    data: Dataset, as_of: dt.date, *, window_months: int = 3, levels: int = 3
+) -> ir.Table:
+    """``customer_id, engagement``: events per active customer-month over the trailing window.
+
+    The window is the ``window_months`` calendar months ending with as_of's month.  Customers with
+    no active month in the window have no level (null).  Levels are quantiles of the rate over the
+    customers that have one (percent rank, ties share a level): "low" < "medium" < "high" for 3.
+    """
+    if levels not in ENGAGEMENT_LABELS:
+        raise ValueError(f"engagement levels must be one of {sorted(ENGAGEMENT_LABELS)}")
+    a = month_index_of(as_of)
+    lo = a - window_months + 1
+    mrr = data.monthly_mrr(as_of)
+    active = (
+        mrr.filter(mrr.month_idx >= lo)
+        .group_by("customer_id")
+        .aggregate(active_months=mrr.month_idx.nunique())
+    )
+    ev = data.table("events", needed_for="engagement")
+    ev = ev.filter(ev.timestamp.date() <= as_of)
+    ev = ev.filter(month_index(ev.timestamp.date()) >= lo)
+    counts = ev.group_by("customer_id").aggregate(n_events=ev["count"].sum())
+    j = active.left_join(counts, "customer_id")
+    rate = j.n_events.fill_null(0).cast("float64") / j.active_months
+    j = j.select(customer_id=j.customer_id, rate=rate)
+    pr = ibis.percent_rank().over(order_by=j.rate)
+    labels = ENGAGEMENT_LABELS[levels]
+    level = ibis.least((pr * levels).floor().cast("int64"), levels - 1)
+    return j.select(
+        "customer_id",
+        engagement=ibis.cases(*((level == i, lab) for i, lab in enumerate(labels))),
+    )
+
+
+def customer_attributes(
+    data: Dataset,
+    as_of: dt.date,
+    by: str | Sequence[str] | None = None,
+    *,
+    where: Where | None = None,
+    bins: Bins | None = None,
+    lifecycle_edges: Sequence[int] = (30, 180),
+    engagement_window: int = 3,
+    engagement_levels: int = 3,
+) -> tuple[ir.Table, list[str]]:
+    """The population at as_of with the ``by`` columns, filtered by ``where``.
+
+    Returns ``(table, by_names)``: ``table`` has ``customer_id, signup_date`` and one column per
+    name in ``by`` (derived attributes computed, numeric columns in ``bins`` replaced by their bin
+    labels).  ``where`` maps a column (any ``by``-able name) to a value or a list of values.
+    Unknown names raise an error listing the available ones; a ``where`` matching nobody raises.
+    """
+    by_names = as_list(by)
+    where = dict(where or {})
+    bins = dict(bins or {})
+    needed = list(dict.fromkeys([*by_names, *where]))
+    pop = population(data, as_of)
+    available = None
+    for name in needed:
+        if name not in pop.columns and name not in DERIVED_ATTRIBUTES and not name.startswith("uses_"):
+            available = available or available_attributes(data)
+            raise ValueError(
+                f"unknown segment column {name!r}; available: {', '.join(available)}"
+            )
+    for name in bins:
+        if name not in pop.columns:
+            raise ValueError(f"bins given for {name!r}, which is not a customers column")
+        if not pop[name].type().is_numeric():
+            raise ValueError(f"bins need a numeric column; {name!r} is {pop[name].type()}")
+    t = pop
+    if "lifecycle_stage" in needed and "lifecycle_stage" not in pop.columns:
+        t = t.mutate(lifecycle_stage=lifecycle_expr(t.signup_date, as_of, lifecycle_edges))
+    for name, fmt in (("signup_month", "%Y-%m"), ("signup_year", "%Y")):
+        if name in needed and name not in pop.columns:
+            t = t.mutate(**{name: t.signup_date.strftime(fmt)})
+    if "signup_quarter" in needed and "signup_quarter" not in pop.columns:
+        q = t.signup_date.year().cast("string") + "-Q" + t.signup_date.quarter().cast("string")
+        t = t.mutate(signup_quarter=q)
+    if "engagement" in needed and "engagement" not in pop.columns:
+        eng = engagement_expr(data, as_of, window_months=engagement_window, levels=engagement_levels)
+        t = t.left_join(eng, "customer_id").drop("customer_id_right")
+    if "rfm_segment" in needed and "rfm_segment" not in pop.columns:
+        from segwork.metrics.rfm import rfm_expr
+
+        r = rfm_expr(data, as_of).select("customer_id", "rfm_segment")
+        t = t.left_join(r, "customer_id").drop("customer_id_right")
+    uses = [n for n in needed if n.startswith("uses_") and n not in pop.columns]
+    if uses:
+        features = set(_event_names(data))
+        for name in uses:
+            feature = name.removeprefix("uses_")
+            if feature not in features:
+                raise ValueError(
+                    f"unknown segment column {name!r}: no event named {feature!r}; events are: "
+                    f"{', '.join(sorted(features)) or 'none (no events table)'}"
+                )
+        ev = data.table("events")
+        ev = ev.filter(ev.timestamp.date() <= as_of)
+        flags = ev.group_by("customer_id").aggregate(
+            **{n: (ev.event == n.removeprefix("uses_")).any() for n in uses}
+        )
+        t = t.left_join(flags, "customer_id").drop("customer_id_right")
+        t = t.mutate(**{n: t[n].fill_null(False) for n in uses})
+    for name, edges in bins.items():
+        t = t.mutate(**{name: bin_expr(t[name], edges)})
+    for name, value in where.items():
+        values = list(value) if isinstance(value, list | tuple | set) else [value]
+        t = t.filter(t[name].isin(values))
+    if where and int(t.count().to_pandas()) == 0:
+        raise ValueError(f"where={where} matches no customer signed up by {as_of}")
+    keep = ["customer_id", "signup_date", *[n for n in by_names if n not in ("customer_id",)]]
+    return t.select(*dict.fromkeys(keep)), by_names

@@ -1,0 +1,59 @@
+"""Small statistics shared by the metrics (METRICS.md "Confidence interval of a rate")."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats as _st
+
+__all__ = ["safe_ratio", "wilson_interval"]
+
+ArrayLike = npt.ArrayLike
+
+
+def wilson_interval(
+    successes: ArrayLike, trials: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial rate, vectorised.
+
+    METRICS.md: "Confidence interval of a rate (churn, retention, conversion): Wilson score
+    interval, 95 % unless set."  Where ``trials`` is 0 both ends are NaN.
+
+    Parameters
+    ----------
+    successes, trials : array-like
+        Counts (``successes <= trials``).
+    confidence : float
+        Two-sided confidence level in (0, 1).
+
+    Returns
+    -------
+    (low, high) : tuple of numpy arrays
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(10, 100)
+    >>> round(float(low), 4), round(float(high), 4)
+    (0.0552, 0.1744)
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    k = np.asarray(successes, dtype="float64")
+    n = np.asarray(trials, dtype="float64")
+    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+        low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    return low, high
+
+
+def safe_ratio(num: ArrayLike, den: ArrayLike) -> np.ndarray:
+    """``num / den`` with NaN where the denominator is 0 (METRICS.md: never 0 or inf)."""
+    a = np.asarray(num, dtype="float64")
+    b = np.asarray(den, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b != 0, a / b, np.nan)
