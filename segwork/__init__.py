@@ -4,6 +4,8 @@ Importing segwork changes no global state (no plotting defaults, no pandas optio
 """
 
 from segwork.data import TABLE_NAMES, DataContractError, Dataset, load, load_sample
+from segwork.data.generate import make_saas_data
+from segwork.metrics.mrr import monthly_mrr, mrr_movements
 
 __version__ = "0.1.0"
 
@@ -14,4 +16,7 @@ __all__ = [
     "__version__",
     "load",
     "load_sample",
+    "make_saas_data",
+    "monthly_mrr",
+    "mrr_movements",
 ]

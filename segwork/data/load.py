@@ -197,14 +197,15 @@ def _read_file(con: Any, path: Path, name: str) -> tuple[ir.Table, bool]:
 def _open_duckdb_file(path: Path) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
     con = ibis.duckdb.connect()
     con.attach(str(path), name="source", read_only=True)
-    present = set(con.list_tables(database="source"))
+    present = set(con.list_tables(database=("source", "main")))
     names = [n for n in TABLE_NAMES if n in present]
     if not names:
         raise ValueError(
             f"the DuckDB database {path} has no segwork table (looked for: {', '.join(TABLE_NAMES)}"
             f"; it has: {', '.join(sorted(present)) or 'nothing'})"
         )
-    return con, {n: con.table(n, database="source") for n in names}, str(path), set()
+    tables = {n: con.table(n, database=("source", "main")) for n in names}
+    return con, tables, str(path), set()
 
 
 def _open_mapping(source: Mapping[str, Any]) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
@@ -230,7 +231,7 @@ def _open_mapping(source: Mapping[str, Any]) -> tuple[Any, dict[str, ir.Table], 
     for name, value in values.items():
         if isinstance(value, pd.DataFrame):
             _check_frame_columns(name, value)
-            raw[name] = con.create_table(f"_raw_{name}", value, overwrite=True)
+            raw[name] = con.create_table(f"_raw_{name}", _arrow_safe(value), overwrite=True)
             kinds.add("pandas")
         elif isinstance(value, ir.Table):
             raw[name] = value
@@ -271,6 +272,32 @@ def _check_frame_columns(name: str, frame: pd.DataFrame) -> None:
                 )
             ]
         )
+
+
+def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns holding values of mixed Python types (e.g. floats and a stray "12,5") as text.
+
+    Arrow cannot store such a column; as text, every value reaches the contract checks unchanged
+    (a number still parses as a number, "12,5" is reported as not numeric).  Nulls stay null, and
+    an all-empty column (e.g. ``end_date`` with no end yet) becomes an empty text column, since the
+    engine cannot store a column without a type.
+    """
+    kinds = {
+        c: pd.api.types.infer_dtype(frame[c], skipna=True)
+        for c in frame.columns
+        if frame[c].dtype == object
+    }
+    fix = [c for c, k in kinds.items() if k in ("mixed", "mixed-integer", "empty")]
+    if not fix:
+        return frame
+    out = frame.copy()
+    for c in fix:
+        out[c] = frame[c].map(lambda v: None if _is_null(v) else str(v)).astype("string")
+    return out
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
 
 
 def _rename(raw: dict[str, ir.Table], columns: ColumnMap | None) -> dict[str, ir.Table]:

@@ -1,0 +1,118 @@
+"""The ``segwork`` command.
+
+Every subcommand fails with a one-line cause and a hint (exit 1 for bad data, 2 for bad usage);
+``--debug`` shows the Python traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class CLIError(Exception):
+    """A failure with a cause and a hint, printed without a traceback."""
+
+    def __init__(self, cause: str, hint: str = "", code: int = 1) -> None:
+        super().__init__(cause)
+        self.cause, self.hint, self.code = cause, hint, code
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from segwork.data.generate import make_saas_data
+
+    if args.customers < 1:
+        raise CLIError(f"--customers must be >= 1, got {args.customers}", code=2)
+    data = make_saas_data(args.customers, random_state=args.seed)
+    paths = data.write(args.out, format=args.format)
+    total = sum(p.stat().st_size for p in paths)
+    print(f"wrote {len(paths)} tables ({total / 1e6:.1f} MB) to {args.out}:")
+    print(data.summary().to_string(index=False))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from segwork.data.contract import DataContractError
+    from segwork.data.load import load
+
+    try:
+        data = load(args.path)
+        summary = data.summary()
+    except DataContractError as err:
+        print(f"{args.path}: the data breaks the segwork contract (METRICS.md, Input tables)")
+        print(str(err))
+        return 1
+    print(f"{args.path}: valid segwork data ({data.kind})")
+    print(summary.to_string(index=False))
+    for note in data.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation)."""
+    from segwork import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="segwork",
+        description="segwork: market sizing, customer segmentation and cohort retention workbooks.",
+    )
+    parser.add_argument("--version", action="version", version=f"segwork {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("sample", help="generate synthetic SaaS sample data",
+                       description="Generate the synthetic SaaS sample (make_saas_data) as files.")
+    p.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("validate", help="check data against the segwork contract",
+                       description="Load PATH (a directory of table files or a DuckDB file), check "
+                       "every METRICS.md rule and print a per-table summary, or the breaches "
+                       "(exit 1).")
+    p.add_argument("path", type=Path, help="directory of CSV/Parquet files or a DuckDB database")
+    p.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``segwork`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CLIError as err:
+        if args.debug:
+            raise
+        _fail(err.cause, err.hint)
+        return err.code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the CLI's last line of defence
+        if args.debug:
+            raise
+        _fail(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
+              "run again with --debug for the traceback")
+        return 1
+
+
+def _fail(cause: str, hint: str) -> None:
+    print(f"segwork: error: {cause}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Monthly MRR and MRR movements (METRICS.md "Subscription revenue")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from segwork.data.dataset import Dataset
+from segwork.data.derive import calendar, month_index_of
+from segwork.metrics._common import Bins, Where, customer_attributes, to_date
+from segwork.metrics.stats import safe_ratio
+
+__all__ = ["MOVEMENTS", "monthly_mrr", "mrr_movements"]
+
+#: The MRR movement categories, in bridge order.
+MOVEMENTS: tuple[str, ...] = ("new", "reactivation", "expansion", "contraction", "churn")
+
+_COLUMNS = [
+    "month",
+    "mrr_start",
+    *MOVEMENTS,
+    "mrr_end",
+    "customers_start",
+    "customers_end",
+    "quick_ratio",
+    "gross_mrr_churn",
+    "net_mrr_churn",
+]
+
+
+def _population_mrr(
+    data: Dataset,
+    as_of: Any,
+    by: str | Sequence[str] | None = None,
+    where: Where | None = None,
+    bins: Bins | None = None,
+) -> tuple[ir.Table, list[str]]:
+    """Monthly MRR (months <= as_of, MRR > 0) of the population, with the ``by`` columns."""
+    day = to_date(as_of)
+    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
+    mrr = data.monthly_mrr(day)
+    joined = mrr.join(attrs.drop("signup_date"), "customer_id")
+    return joined.select("customer_id", "month_idx", "month", "mrr", *by_names), by_names
+
+
+def monthly_mrr(data: Dataset, as_of: Any) -> pd.DataFrame:
+    """Each customer's MRR per month, for months up to as_of (only months with MRR > 0).
+
+    METRICS.md "Subscription revenue": MRR of a subscription in a month is amount x quantity
+    normalised to one month, after discounts; a customer's MRR is the sum over its active
+    subscriptions; active when start_date <= last day of m and (end_date empty or > first day of m).
+    Population: customers with signup_date <= as_of.
+
+    Parameters
+    ----------
+    data : Dataset
+    as_of : date-like
+        The last month included is as_of's month.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, month, mrr`` sorted by customer and month; ``month`` is the first day.
+
+    Examples
+    --------
+    >>> import pandas as pd, segwork
+    >>> data = segwork.load({
+    ...     "customers": pd.DataFrame({"customer_id": [1], "signup_date": ["2024-01-10"]}),
+    ...     "subscriptions": pd.DataFrame({"customer_id": [1], "start_date": ["2024-01-10"],
+    ...         "end_date": ["2024-03-15"], "amount": [1200.0], "billing_interval": ["year"]})})
+    >>> segwork.monthly_mrr(data, "2024-06-30")
+       customer_id      month    mrr
+    0            1 2024-01-01  100.0
+    1            1 2024-02-01  100.0
+    2            1 2024-03-01  100.0
+    """
+    t, _ = _population_mrr(data, as_of)
+    out = t.select("customer_id", "month", "mrr").order_by(["customer_id", "month"]).to_pandas()
+    out["month"] = pd.to_datetime(out["month"])
+    out["mrr"] = out["mrr"].astype("float64")
+    return out
+
+
+def mrr_movements(
+    data: Dataset,
+    as_of: Any,
+    *,
+    by: str | Sequence[str] | None = None,
+    where: Where | None = None,
+    bins: Bins | None = None,
+) -> pd.DataFrame:
+    """The monthly MRR bridge: new, reactivation, expansion, contraction and churn MRR.
+
+    METRICS.md "MRR movements": for month m, per customer, comparing m-1 to m: new (0 -> >0, first
+    time ever), reactivation (0 -> >0, had MRR before), expansion (up), contraction (down, still
+    > 0), churn (>0 -> 0); ``mrr_end = mrr_start + new + reactivation + expansion - contraction -
+    churn`` in every row.  Rates: ``quick_ratio`` = (new + reactivation + expansion) / (churn +
+    contraction) (METRICS.md "Quick ratio"); ``gross_mrr_churn`` = (churn + contraction) /
+    mrr_start (METRICS.md "Gross MRR churn rate"); ``net_mrr_churn`` = (churn + contraction -
+    expansion - reactivation) / mrr_start (ChartMogul's standard formula; METRICS.md names no net
+    rate).  A zero denominator gives NaN.
+
+    Parameters
+    ----------
+    data : Dataset
+    as_of : date-like
+        Last month of the bridge (its month may be partial: the data up to as_of).
+    by : str or list of str, optional
+        Segment columns (any customer attribute or derived attribute): one bridge per segment,
+        the segment being the customer's attribute at as_of.
+    where : dict, optional
+        Filter on customers, e.g. ``{"plan": ["pro"]}``.
+    bins : dict, optional
+        Bin edges for numeric ``by`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month (and segment), from the first month with MRR to as_of's month:
+        ``[*by], month, mrr_start, new, reactivation, expansion, contraction, churn, mrr_end,
+        customers_start, customers_end, quick_ratio, gross_mrr_churn, net_mrr_churn``.
+
+    Examples
+    --------
+    The ChartMogul example: $100 at the start, $10 churn, $10 contraction, $10 expansion.
+
+    >>> import pandas as pd, segwork
+    >>> mrr = pd.DataFrame({"customer_id": [1, 2, 3, 4, 1, 3, 4],
+    ...     "month": ["2024-01-01"] * 4 + ["2024-02-01"] * 3,
+    ...     "mrr": [10.0, 10.0, 40.0, 40.0, 20.0, 30.0, 40.0]})
+    >>> customers = pd.DataFrame({"customer_id": [1, 2, 3, 4], "signup_date": ["2024-01-01"] * 4})
+    >>> data = segwork.load({"customers": customers, "mrr": mrr})
+    >>> m = segwork.mrr_movements(data, "2024-02-29").iloc[-1]
+    >>> float(m.gross_mrr_churn), float(m.net_mrr_churn)
+    (0.2, 0.1)
+    """
+    t, by_names = _population_mrr(data, as_of, by, where, bins)
+    last_idx = month_index_of(to_date(as_of))
+    keys = ["customer_id", "month_idx"]
+    prev = t.select(
+        "customer_id", *by_names, month_idx=t.month_idx + 1, prev_mrr=t.mrr
+    )
+    cur = t.select("customer_id", *by_names, "month_idx", cur_mrr=t.mrr)
+    both = cur.outer_join(prev, keys)
+    both = both.select(
+        customer_id=ibis.coalesce(both.customer_id, both.customer_id_right),
+        month_idx=ibis.coalesce(both.month_idx, both.month_idx_right),
+        **{b: ibis.coalesce(both[b], both[f"{b}_right"]) for b in by_names},
+        cur=both.cur_mrr.fill_null(0.0),
+        prev=both.prev_mrr.fill_null(0.0),
+    )
+    both = both.filter(both.month_idx <= last_idx)
+    first = t.group_by("customer_id").aggregate(first_idx=t.month_idx.min())
+    both = both.join(first, "customer_id")
+    up, down = both.cur - both.prev, both.prev - both.cur
+    starts = (both.prev == 0) & (both.cur > 0)
+    zero = ibis.literal(0.0)
+    flows = both.mutate(
+        new=ibis.ifelse(starts & (both.month_idx == both.first_idx), both.cur, zero),
+        reactivation=ibis.ifelse(starts & (both.month_idx > both.first_idx), both.cur, zero),
+        expansion=ibis.ifelse((both.prev > 0) & (up > 0), up, zero),
+        contraction=ibis.ifelse((both.cur > 0) & (down > 0), down, zero),
+        churn=ibis.ifelse((both.prev > 0) & (both.cur == 0), both.prev, zero),
+    )
+    agg = flows.group_by(["month_idx", *by_names]).aggregate(
+        mrr_start=flows.prev.sum(),
+        **{m: flows[m].sum() for m in MOVEMENTS},
+        mrr_end=flows.cur.sum(),
+        customers_start=(flows.prev > 0).cast("int64").sum(),
+        customers_end=(flows.cur > 0).cast("int64").sum(),
+    )
+    bounds = t.aggregate(lo=t.month_idx.min()).to_pandas()
+    lo = bounds.iloc[0]["lo"]
+    if pd.isna(lo):
+        raise ValueError(f"no customer has MRR > 0 on or before as_of={to_date(as_of)}")
+    grid = calendar(int(lo), last_idx)
+    if by_names:
+        segments = t.select(*by_names).distinct()
+        grid = grid.cross_join(segments)
+    # null-safe on the segment columns: a null attribute value is a segment of its own
+    preds = [grid.month_idx == agg.month_idx] + [grid[b].identical_to(agg[b]) for b in by_names]
+    full = grid.left_join(agg, preds)
+    out = (
+        full.select(grid.month, *[grid[b] for b in by_names], *[full[c] for c in _COLUMNS[1:10]])
+        .order_by([*by_names, "month"])
+        .to_pandas()
+    )
+    return _finish(out, by_names)
+
+
+def _finish(out: pd.DataFrame, by_names: list[str]) -> pd.DataFrame:
+    money = ["mrr_start", *MOVEMENTS, "mrr_end"]
+    out[money] = out[money].astype("float64").fillna(0.0)
+    for c in ("customers_start", "customers_end"):
+        out[c] = out[c].fillna(0).astype("int64")
+    out["month"] = pd.to_datetime(out["month"])
+    gains = out["new"] + out["reactivation"] + out["expansion"]
+    losses = out["churn"] + out["contraction"]
+    out["quick_ratio"] = safe_ratio(gains, losses)
+    out["gross_mrr_churn"] = safe_ratio(losses, out["mrr_start"])
+    out["net_mrr_churn"] = safe_ratio(losses - out["expansion"] - out["reactivation"], out["mrr_start"])
+    out = out[[*by_names, *_COLUMNS]]
+    return out.reset_index(drop=True).replace({np.inf: np.nan})
