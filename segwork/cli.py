@@ -65,18 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("sample", help="generate synthetic SaaS sample data",
-                       description="Generate the synthetic SaaS sample (make_saas_data) as files.")
+    p = sub.add_parser(
+        "sample",
+        help="generate synthetic SaaS sample data",
+        description="Generate the synthetic SaaS sample (make_saas_data) as files.",
+    )
     p.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format")
     p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser("validate", help="check data against the segwork contract",
-                       description="Load PATH (a directory of table files or a DuckDB file), check "
-                       "every METRICS.md rule and print a per-table summary, or the breaches "
-                       "(exit 1).")
+    p = sub.add_parser(
+        "validate",
+        help="check data against the segwork contract",
+        description="Load PATH (a directory of table files or a DuckDB file), check "
+        "every METRICS.md rule and print a per-table summary, or the breaches "
+        "(exit 1).",
+    )
     p.add_argument("path", type=Path, help="directory of CSV/Parquet files or a DuckDB database")
     p.set_defaults(func=_cmd_validate)
     return parser
@@ -100,11 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as err:  # noqa: BLE001 - the CLI's last line of defence
+    except Exception as err:
         if args.debug:
             raise
-        _fail(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
-              "run again with --debug for the traceback")
+        _fail(
+            f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
+            "run again with --debug for the traceback",
+        )
         return 1
 
 

@@ -13,6 +13,7 @@ expressions in one table (``TABLE_SPECS``), not a framework.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -220,7 +221,9 @@ TABLE_SPECS: dict[str, TableSpec] = {
             ColumnSpec("acv_low", "number", required=False, minimum=0),
             ColumnSpec("acv_mode", "number", required=False, minimum=0),
             ColumnSpec("acv_high", "number", required=False, minimum=0),
-            ColumnSpec("accounts_low", "number", required=False, minimum=0, min_rule="negative_count"),
+            ColumnSpec(
+                "accounts_low", "number", required=False, minimum=0, min_rule="negative_count"
+            ),
             ColumnSpec(
                 "accounts_high", "number", required=False, minimum=0, min_rule="negative_count"
             ),
@@ -278,7 +281,9 @@ def _row_rules(t: ir.Table, spec: TableSpec) -> list[tuple[str, str, str, ir.Boo
         raw = t[c.name]
         missing = _is_missing(raw)
         if not c.nullable:
-            rules.append((c.name, "missing_value", "value must be present (not empty/NaN)", missing))
+            rules.append(
+                (c.name, "missing_value", "value must be present (not empty/NaN)", missing)
+            )
         if c.kind in ("date", "timestamp", "number", "integer"):
             value = parsed(raw, c.kind)
             if c.kind in ("date", "timestamp"):
@@ -290,7 +295,12 @@ def _row_rules(t: ir.Table, spec: TableSpec) -> list[tuple[str, str, str, ir.Boo
                 low = value <= c.minimum if c.exclusive_minimum else value < c.minimum
                 sign = ">" if c.exclusive_minimum else ">="
                 rules.append(
-                    (c.name, c.min_rule, f"value must be {sign} {c.minimum:g}", low.fill_null(False))
+                    (
+                        c.name,
+                        c.min_rule,
+                        f"value must be {sign} {c.minimum:g}",
+                        low.fill_null(False),
+                    )
                 )
             if c.maximum is not None:
                 rules.append(
@@ -327,7 +337,7 @@ def _row_rules(t: ir.Table, spec: TableSpec) -> list[tuple[str, str, str, ir.Boo
         )
     for triple in spec.ranges:
         cols = [c for c in triple if c in present]
-        for a, b in zip(cols, cols[1:], strict=False):
+        for a, b in itertools.pairwise(cols):
             pa_, pb = parsed(t[a], "number"), parsed(t[b], "number")
             rules.append(
                 (

@@ -7,7 +7,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -118,7 +117,8 @@ class Dataset:
 
     @property
     def kind(self) -> Literal["subscription", "transactions", "market", "empty"]:
-        """``"subscription"`` (has MRR), ``"transactions"`` (orders only), ``"market"`` or ``"empty"``."""
+        """What the data supports: ``"subscription"`` (has MRR), ``"transactions"`` (orders only),
+        ``"market"`` or ``"empty"``."""
         if self.has("mrr"):
             return "subscription"
         if self.has("transactions"):

@@ -53,7 +53,7 @@ def subscription_mrr(subs: ir.Table) -> ir.FloatingValue:
 
 
 def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
-    """``customer_id, month_idx, month, mrr`` for every customer-month with MRR > 0 up to ``through``.
+    """``customer_id, month_idx, month, mrr``: every customer-month with MRR > 0 up to ``through``.
 
     A subscription is active in month m when ``start_date <= last day of m`` and (``end_date`` is
     empty or ``end_date > first day of m``): its last active month is the month of
@@ -83,9 +83,7 @@ def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
             },
         )
     cal = calendar(int(lo), last_idx)
-    joined = spans.join(
-        cal, [cal.month_idx >= spans.start_idx, cal.month_idx <= spans.end_idx]
-    )
+    joined = spans.join(cal, [cal.month_idx >= spans.start_idx, cal.month_idx <= spans.end_idx])
     monthly = joined.group_by(["customer_id", "month_idx", "month"]).aggregate(
         mrr=joined.value.sum()
     )

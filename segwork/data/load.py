@@ -10,7 +10,13 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.contract import TABLE_SPECS, ContractBreach, DataContractError, canonical, validate
+from segwork.data.contract import (
+    TABLE_SPECS,
+    ContractBreach,
+    DataContractError,
+    canonical,
+    validate,
+)
 from segwork.data.dataset import TABLE_NAMES, Dataset
 from segwork.paths import SAMPLE_DIR
 
@@ -18,7 +24,13 @@ __all__ = ["load", "load_sample"]
 
 ColumnMap = Mapping[str, Mapping[str, str]] | Mapping[str, str]
 
-_FILE_SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_FILE_SUFFIXES = {
+    ".csv": "csv",
+    ".csv.gz": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 _DB_SUFFIXES = (".duckdb", ".ddb", ".db")
 # CSV columns are typed by DuckDB's sniffer, but never as dates: dates are parsed by the contract
 # (ISO only), so an ambiguous "03/04/2024" is refused instead of guessed.
@@ -43,7 +55,8 @@ def load(
         File and pandas inputs go into an in-process DuckDB; an Ibis connection's tables stay in
         that engine.  Nothing large is pulled into pandas.
     columns : mapping, optional
-        Your column names -> the canonical ones, per table: ``{"customers": {"id": "customer_id"}}``.
+        Your column names -> the canonical ones, per table:
+        ``{"customers": {"id": "customer_id"}}``.
         A flat mapping ``{"id": "customer_id"}`` applies to every table that has the column.
 
     Returns
@@ -65,7 +78,8 @@ def load(
     --------
     >>> import pandas as pd, segwork
     >>> customers = pd.DataFrame({"id": [1, 2], "signup_date": ["2024-01-05", "2024-02-10"]})
-    >>> subscriptions = pd.DataFrame({"customer_id": [1, 2], "start_date": ["2024-01-05", "2024-02-10"],
+    >>> subscriptions = pd.DataFrame({"customer_id": [1, 2],
+    ...     "start_date": ["2024-01-05", "2024-02-10"],
     ...     "amount": [1200.0, 50.0], "billing_interval": ["year", "month"]})
     >>> data = segwork.load({"customers": customers, "subscriptions": subscriptions},
     ...                     columns={"customers": {"id": "customer_id"}})
@@ -93,7 +107,9 @@ def load(
         )
     derived = "mrr" not in tables and "subscriptions" in tables
     if derived:
-        notes.append("mrr derived from subscriptions (METRICS.md: monthly normalisation, active rule)")
+        notes.append(
+            "mrr derived from subscriptions (METRICS.md: monthly normalisation, active rule)"
+        )
     return Dataset(tables, backend=con, source=label, notes=tuple(notes), mrr_derived=derived)
 
 
@@ -130,7 +146,8 @@ def _open(source: Any) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
         if not path.exists():
             raise ValueError(f"no such file or directory: {path}")
         raise ValueError(
-            f"cannot load {path}: give a directory of table files (customers.csv, mrr.parquet, ...), "
+            f"cannot load {path}: give a directory of table files (customers.csv, mrr.parquet, "
+            "...), "
             f"a DuckDB database file ({', '.join(_DB_SUFFIXES)}), a dict of DataFrames or an Ibis "
             "connection"
         )

@@ -8,6 +8,7 @@ everywhere a customer attribute does (METRICS.md "Segments").
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -40,17 +41,23 @@ DERIVED_ATTRIBUTES: tuple[str, ...] = (
     "signup_year",
 )
 LIFECYCLE_LABELS = ("onboarding", "growth", "mature")
-ENGAGEMENT_LABELS = {2: ("low", "high"), 3: ("low", "medium", "high"), 4: ("low", "medium", "high", "very high")}
+ENGAGEMENT_LABELS = {
+    2: ("low", "high"),
+    3: ("low", "medium", "high"),
+    4: ("low", "medium", "high", "very high"),
+}
 
 Bins = Mapping[str, Sequence[float]]
 Where = Mapping[str, Any]
 
 
 def to_date(value: Any, name: str = "as_of") -> dt.date:
-    """A date from a date-like value (``"2024-06-30"``, ``date``, ``Timestamp``); clear error else."""
+    """A date from a date-like value ("2024-06-30", date, Timestamp), or a clear error."""
     if value is None:
-        raise ValueError(f"{name} is required (an explicit date, e.g. '2024-12-31'); segwork never "
-                         "reads today's date")
+        raise ValueError(
+            f"{name} is required (an explicit date, e.g. '2024-12-31'); segwork never "
+            "reads today's date"
+        )
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -136,7 +143,7 @@ def _check_edges(edges: Sequence[float], what: str, n: int | None = None) -> lis
         raise ValueError(f"{what} must have {n} values, got {vals}")
     if len(vals) < 1 or any(not math.isfinite(float(v)) for v in vals):
         raise ValueError(f"{what} must be finite numbers, got {vals}")
-    if any(b <= a for a, b in zip(vals, vals[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(vals)):
         raise ValueError(f"{what} must be strictly increasing, got {vals}")
     return vals
 
@@ -145,7 +152,7 @@ def bin_labels(edges: Sequence[float]) -> list[str]:
     """Labels of the right-closed bins ``(-inf, e0], (e0, e1], ..., (en, inf)``."""
     fmt = [f"{e:g}" for e in edges]
     labels = [f"<= {fmt[0]}"]
-    labels += [f"({a}, {b}]" for a, b in zip(fmt, fmt[1:], strict=False)]
+    labels += [f"({a}, {b}]" for a, b in itertools.pairwise(fmt)]
     labels.append(f"> {fmt[-1]}")
     return labels
 
@@ -218,11 +225,13 @@ def customer_attributes(
     pop = population(data, as_of)
     available = None
     for name in needed:
-        if name not in pop.columns and name not in DERIVED_ATTRIBUTES and not name.startswith("uses_"):
+        if (
+            name not in pop.columns
+            and name not in DERIVED_ATTRIBUTES
+            and not name.startswith("uses_")
+        ):
             available = available or available_attributes(data)
-            raise ValueError(
-                f"unknown segment column {name!r}; available: {', '.join(available)}"
-            )
+            raise ValueError(f"unknown segment column {name!r}; available: {', '.join(available)}")
     for name in bins:
         if name not in pop.columns:
             raise ValueError(f"bins given for {name!r}, which is not a customers column")
@@ -238,7 +247,9 @@ def customer_attributes(
         q = t.signup_date.year().cast("string") + "-Q" + t.signup_date.quarter().cast("string")
         t = t.mutate(signup_quarter=q)
     if "engagement" in needed and "engagement" not in pop.columns:
-        eng = engagement_expr(data, as_of, window_months=engagement_window, levels=engagement_levels)
+        eng = engagement_expr(
+            data, as_of, window_months=engagement_window, levels=engagement_levels
+        )
         t = t.left_join(eng, "customer_id").drop("customer_id_right")
     if "rfm_segment" in needed and "rfm_segment" not in pop.columns:
         from segwork.metrics.rfm import rfm_expr

@@ -143,9 +143,7 @@ def mrr_movements(
     t, by_names = _population_mrr(data, as_of, by, where, bins)
     last_idx = month_index_of(to_date(as_of))
     keys = ["customer_id", "month_idx"]
-    prev = t.select(
-        "customer_id", *by_names, month_idx=t.month_idx + 1, prev_mrr=t.mrr
-    )
+    prev = t.select("customer_id", *by_names, month_idx=t.month_idx + 1, prev_mrr=t.mrr)
     cur = t.select("customer_id", *by_names, "month_idx", cur_mrr=t.mrr)
     both = cur.outer_join(prev, keys)
     both = both.select(
@@ -204,6 +202,8 @@ def _finish(out: pd.DataFrame, by_names: list[str]) -> pd.DataFrame:
     losses = out["churn"] + out["contraction"]
     out["quick_ratio"] = safe_ratio(gains, losses)
     out["gross_mrr_churn"] = safe_ratio(losses, out["mrr_start"])
-    out["net_mrr_churn"] = safe_ratio(losses - out["expansion"] - out["reactivation"], out["mrr_start"])
+    out["net_mrr_churn"] = safe_ratio(
+        losses - out["expansion"] - out["reactivation"], out["mrr_start"]
+    )
     out = out[[*by_names, *_COLUMNS]]
     return out.reset_index(drop=True).replace({np.inf: np.nan})
