@@ -258,7 +258,7 @@ def parsed(col: ir.Column, kind: Kind) -> ir.Value:
         return col.cast("string").try_cast("timestamp")
     if kind in ("number", "integer"):
         if dtype.is_numeric() and not dtype.is_boolean():
-            return col.cast("float64")
+            return col  # integers stay integers (counts, seats), floats stay floats
         return col.cast("string").try_cast("float64")
     return col
 
@@ -506,7 +506,8 @@ def validate(tables: Mapping[str, ir.Table]) -> None:
 def canonical(name: str, t: ir.Table) -> ir.Table:
     """The table with every contract column cast to its canonical type (after :func:`validate`).
 
-    Dates become ``date``, ``events.timestamp`` a ``timestamp``, amounts ``float64``; absent
+    Dates become ``date``, ``events.timestamp`` a ``timestamp``, numbers held as text are parsed
+    (numeric columns keep their type); absent
     optional columns of subscriptions get their neutral value (quantity 1, discount 0).  Columns
     outside the contract (customer attributes, ...) are kept as they are.
     """
@@ -517,7 +518,7 @@ def canonical(name: str, t: ir.Table) -> ir.Table:
             changes[c.name] = parsed(t[c.name], c.kind)
     if name == "subscriptions":
         if "quantity" not in t.columns:
-            changes["quantity"] = ibis.literal(1.0)
+            changes["quantity"] = ibis.literal(1)
         if "discount" not in t.columns:
             changes["discount"] = ibis.literal(0.0)
         if "end_date" not in t.columns:
@@ -526,5 +527,5 @@ def canonical(name: str, t: ir.Table) -> ir.Table:
             # METRICS.md: an empty discount means no discount (documented, not a coercion).
             changes["discount"] = changes["discount"].fill_null(0.0)
     if name == "events" and "count" not in t.columns:
-        changes["count"] = ibis.literal(1.0)
+        changes["count"] = ibis.literal(1)
     return t.mutate(**changes) if changes else t

@@ -71,7 +71,7 @@ class Dataset:
         self.source = source
         self.notes = tuple(notes)
         self.mrr_derived = mrr_derived
-        self._mrr_cache: dict[int, ir.Table] = {}
+        self._mrr_cache: dict[dt.date, ir.Table] = {}
         self._data_end: dt.date | None = None
 
     # -- tables ---------------------------------------------------------------------------------
@@ -132,10 +132,11 @@ class Dataset:
         """``customer_id, month_idx, month, mrr`` for the months <= ``through`` with MRR > 0.
 
         Derived from ``subscriptions`` by the METRICS.md rule when no ``mrr`` table was given
-        (open subscriptions run through ``through``).  Results are cached in the engine per month.
+        (open subscriptions run through ``through``; none starting after it).  Results are cached
+        in the engine per date.
         """
         idx = month_index_of(through)
-        cached = self._mrr_cache.get(idx)
+        cached = self._mrr_cache.get(through)
         if cached is not None:
             return cached
         if self.mrr_derived:
@@ -148,7 +149,7 @@ class Dataset:
             expr = expr.cache()
         except Exception:  # a backend without temp tables: stay lazy
             pass
-        self._mrr_cache[idx] = expr
+        self._mrr_cache[through] = expr
         return expr
 
     @property

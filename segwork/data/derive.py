@@ -58,10 +58,12 @@ def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
     A subscription is active in month m when ``start_date <= last day of m`` and (``end_date`` is
     empty or ``end_date > first day of m``): its last active month is the month of
     ``end_date - 1 day``, so a mid-month end still counts that month and an end on the 1st does not.
-    Open subscriptions run through the month of ``through``.  A customer's MRR in a month is the sum
-    over its active subscriptions.
+    Open subscriptions run through the month of ``through``; subscriptions starting after
+    ``through`` are ignored (METRICS.md: data dated after as_of is ignored), even within its month.
+    A customer's MRR in a month is the sum over its active subscriptions.
     """
     last_idx = month_index_of(through)
+    subs = subs.filter(subs.start_date <= through)  # data dated after as_of is ignored
     spans = subs.select(
         customer_id=subs.customer_id,
         start_idx=month_index(subs.start_date),

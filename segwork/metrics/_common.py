@@ -168,7 +168,10 @@ def bin_expr(col: ir.NumericValue, edges: Sequence[float]) -> ir.StringValue:
 def engagement_expr(
     data: Dataset, as_of: dt.date, *, window_months: int = 3, levels: int = 3
 ) -> ir.Table:
-    """``customer_id, engagement``: events per active customer-month over the trailing window.
+    """``customer_id, events_per_active_month, engagement`` over the trailing window.
+
+    METRICS.md "Engagement score": events per active customer-month over a trailing window,
+    scored into levels by quantile.
 
     The window is the ``window_months`` calendar months ending with as_of's month.  Customers with
     no active month in the window have no level (null).  Levels are quantiles of the rate over the
@@ -196,6 +199,7 @@ def engagement_expr(
     level = ibis.least((pr * levels).floor().cast("int64"), levels - 1)
     return j.select(
         "customer_id",
+        events_per_active_month=j.rate,
         engagement=ibis.cases(*((level == i, lab) for i, lab in enumerate(labels))),
     )
 
@@ -249,7 +253,7 @@ def customer_attributes(
     if "engagement" in needed and "engagement" not in pop.columns:
         eng = engagement_expr(
             data, as_of, window_months=engagement_window, levels=engagement_levels
-        )
+        ).select("customer_id", "engagement")
         t = t.left_join(eng, "customer_id").drop("customer_id_right")
     if "rfm_segment" in needed and "rfm_segment" not in pop.columns:
         from segwork.metrics.rfm import rfm_expr

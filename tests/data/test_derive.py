@@ -68,3 +68,11 @@ def test_nothing_after_as_of_and_zero_amounts_are_not_active():
                 "end_date": [None, None], "amount": [10.0, 0.0], "billing_interval": ["month"] * 2},
                as_of="2024-02-15")
     assert out.customer_id.tolist() == [1, 1]  # customer 2 has MRR 0: never active
+
+
+def test_subscription_starting_after_as_of_in_the_same_month_is_ignored():
+    # METRICS.md: "Data dated after as_of is ignored" - a start on 20 Jan is unknown on 10 Jan
+    subs = {"customer_id": [1, 2], "start_date": ["2024-01-02", "2024-01-20"], "end_date": [None, None],
+            "amount": [10.0, 10.0], "billing_interval": ["month"] * 2}
+    assert _mrr(subs, as_of="2024-01-10").customer_id.tolist() == [1]
+    assert _mrr(subs, as_of="2024-01-31").customer_id.tolist() == [1, 2]

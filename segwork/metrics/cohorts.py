@@ -1,0 +1,393 @@
+"""Cohort retention tables: logo, net and gross revenue retention (METRICS.md "Cohorts").
+
+Everything up to the small (segment x cohort x age) table runs in the engine as Ibis expressions:
+periods are integer indexes (months: ``year * 12 + month - 1``; quarters and years: that index
+``// 3`` and ``// 12``; ISO weeks: days since a fixed Monday ``// 7``), ages are differences of
+indexes, and the dense cohort x age grid is a join with a small in-memory table of ages, so cells
+without activity exist (with 0 active customers) while cells after as_of do not exist at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from segwork.data.dataset import Dataset
+from segwork.data.derive import month_index, month_index_of
+from segwork.metrics._common import Bins, Where, customer_attributes, to_date
+from segwork.metrics.stats import safe_ratio
+
+__all__ = ["COHORT_BASES", "METRICS", "PERIODS", "cohort_matrix", "cohort_retention"]
+
+#: Allowed ``period`` values.
+PERIODS: tuple[str, ...] = ("week", "month", "quarter", "year")
+#: Allowed ``metric`` values.
+METRICS: tuple[str, ...] = ("logo", "nrr", "grr")
+#: Allowed ``cohort`` values.
+COHORT_BASES: tuple[str, ...] = ("first_active", "signup")
+
+#: Months per period for the month-based periods.
+_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
+#: Week 0 starts on this Monday; week w starts ``7 * w`` days later (ISO weeks start on Monday).
+_WEEK_ORIGIN = dt.date(1970, 1, 5)
+
+_LOGO_COLUMNS = ["cohort", "age", "cohort_customers", "active_customers", "retention"]
+#: Names used inside the computation; a ``by`` column may not take them.
+_RESERVED = frozenset(
+    [*_LOGO_COLUMNS, *METRICS, "mrr_base", "mrr_at_age", "customer_id", "p", "cohort_p", "revenue",
+     "base"]
+)
+
+
+def _revenue_columns(metric: str) -> list[str]:
+    return ["cohort", "age", "mrr_base", "mrr_at_age", metric]
+
+
+# -- period arithmetic -----------------------------------------------------------------------------
+def _period_expr(d: ir.DateValue, period: str) -> ir.IntegerValue:
+    """Engine expression: the period index of a date column."""
+    if period == "week":
+        days = d.delta(ibis.literal(_WEEK_ORIGIN), unit="day")
+        return (days.cast("float64") / 7).floor().cast("int64")
+    return _month_to_period(month_index(d), period)
+
+
+def _month_to_period(month_idx: ir.IntegerValue, period: str) -> ir.IntegerValue:
+    k = _MONTHS[period]
+    if k == 1:
+        return month_idx.cast("int64")
+    # month indexes are >= 0 for every date after year 0, so // is a plain floor division
+    return (month_idx // k).cast("int64")
+
+
+def _period_of(day: dt.date, period: str) -> int:
+    """Python: the period index of a date (same arithmetic as :func:`_period_expr`)."""
+    if period == "week":
+        return (day - _WEEK_ORIGIN).days // 7
+    return month_index_of(day) // _MONTHS[period]
+
+
+def _period_starts(idx: pd.Series, period: str) -> pd.Series:
+    """pandas: the first day of each period index, as datetime64[ns] (vectorised)."""
+    idx = idx.astype("int64")
+    if period == "week":
+        starts = pd.Timestamp(_WEEK_ORIGIN) + pd.to_timedelta(idx * 7, unit="D")
+        return pd.Series(starts, index=idx.index).astype("datetime64[ns]")
+    m = idx * _MONTHS[period]
+    parts = pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}, index=idx.index)
+    return pd.to_datetime(parts).astype("datetime64[ns]")
+
+
+# -- activity per customer and period --------------------------------------------------------------
+def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
+    """``customer_id, p, revenue``: periods with MRR > 0 in some month, and month-end MRR."""
+    mm = data.monthly_mrr(day)
+    a_month = month_index_of(day)
+    k = _MONTHS[period]
+    p = _month_to_period(mm.month_idx, period)
+    # the period's last month, or as_of's month for the current (partial) period
+    end_month = ibis.least(p * k + (k - 1), ibis.literal(a_month))
+    per = mm.select(
+        "customer_id",
+        p=p,
+        end_mrr=ibis.ifelse(mm.month_idx == end_month, mm.mrr, ibis.literal(0.0)),
+    )
+    return per.group_by(["customer_id", "p"]).aggregate(revenue=per.end_mrr.sum().cast("float64"))
+
+
+def _transaction_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
+    """``customer_id, p, revenue``: periods with >= 1 order dated <= as_of, and the order total."""
+    tx = data.table("transactions", needed_for="cohort retention")
+    tx = tx.filter(tx.date <= day)
+    per = tx.select("customer_id", p=_period_expr(tx.date, period), amount=tx.amount)
+    return per.group_by(["customer_id", "p"]).aggregate(
+        revenue=per.amount.sum().cast("float64")
+    )
+
+
+def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(
+            f"{name}={value!r} is not supported; allowed: {', '.join(repr(a) for a in allowed)}"
+        )
+
+
+def cohort_retention(
+    data: Dataset,
+    as_of: Any,
+    *,
+    period: Literal["week", "month", "quarter", "year"] = "month",
+    metric: Literal["logo", "nrr", "grr"] = "logo",
+    cohort: Literal["first_active", "signup"] = "first_active",
+    by: str | Sequence[str] | None = None,
+    where: Where | None = None,
+    bins: Bins | None = None,
+) -> pd.DataFrame:
+    """Cohort retention as a long table: one row per (segment, cohort, age) up to as_of.
+
+    Implements METRICS.md "Cohorts":
+
+    - "A customer's **cohort** is the period (week / month / quarter / year) of its first activity:
+      for subscription data its first month with MRR > 0 (or signup_date when asked), for
+      transaction data its first order date."  ``cohort="first_active"`` is that first activity
+      (customers with no activity up to as_of belong to no cohort); ``cohort="signup"`` is the
+      period of ``signup_date`` and holds every customer of the population, including those not
+      (yet) active.  Activity in a period before the cohort period (possible with
+      ``cohort="signup"``) is ignored: ages are >= 0.
+    - "**Age** k: whole periods since the cohort's period (0 = the cohort period itself)."
+    - "**Logo retention** of cohort c at age k: customers of c active in period c+k / customers
+      of c.  Activity is MRR > 0 (subscriptions) or at least one order in the period
+      (transactions)."  For quarters and years a customer is active in the period when its MRR is
+      > 0 in at least one month of it.
+    - "**Revenue retention** of cohort c at age k: revenue of c's customers in c+k / their revenue
+      in c" (``metric="nrr"``).  ``metric="grr"`` caps each customer's revenue in c+k at its own
+      revenue in c (the METRICS.md GRR rule "each customer's MRR capped at its month-m value").
+      Revenue of a period: for subscription data the customer's MRR in the period's **last
+      month** (month-end MRR; for the current, partial period the month of as_of), so for
+      ``period="month"`` it is simply the month's MRR; for transaction data the sum of the
+      period's order amounts.  With ``cohort="signup"`` a customer may have no revenue in its
+      cohort period: the base counts only the revenue it had then (0), and with GRR its later
+      revenue is capped at that 0.
+    - "Cells whose period lies after the as-of date are missing (not 0)": such rows are absent.
+      A cohort with no active customer at age k, where period c+k starts on or before as_of, has
+      a row with 0 active customers (retention 0).  The current, partial period of as_of is
+      included.
+
+    Population: customers with ``signup_date <= as_of`` (METRICS.md); data dated after as_of is
+    ignored.  A ratio with a zero denominator (NRR/GRR with no base revenue) is NaN.
+
+    Parameters
+    ----------
+    data : Dataset
+        Subscription data (``mrr`` or ``subscriptions``) or, without those, ``transactions``.
+        When the Dataset has MRR, activity is MRR even if it also has transactions.
+    as_of : date-like
+        The as-of date (explicit; e.g. ``"2024-12-31"``).
+    period : {"week", "month", "quarter", "year"}, default "month"
+        Cohort and age period.  Weeks start on Monday (ISO) and need transaction data: MRR is
+        monthly, so ``period="week"`` on subscription data raises.  Quarters are calendar
+        quarters, years calendar years.
+    metric : {"logo", "nrr", "grr"}, default "logo"
+        Logo retention, net revenue retention or gross revenue retention.
+    cohort : {"first_active", "signup"}, default "first_active"
+        What defines a customer's cohort (see above).
+    by : str or list of str, optional
+        Segment columns (customer or derived attributes at as_of, via the shared segment
+        machinery): one cohort table per segment; a null value is a segment of its own.
+    where : dict, optional
+        Filter on customers, e.g. ``{"plan": "pro"}`` or ``{"plan": ["pro", "enterprise"]}``.
+    bins : dict, optional
+        Bin edges for numeric ``by`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``metric="logo"``: ``[*by], cohort, age, cohort_customers, active_customers,
+        retention``; ``metric="nrr"``/``"grr"``: ``[*by], cohort, age, mrr_base, mrr_at_age,
+        nrr`` (or ``grr``; for GRR ``mrr_at_age`` is the capped revenue).  ``cohort`` is the first
+        day of the cohort period (pandas ``datetime64[ns]``, normalised to midnight); ``age`` and
+        the customer counts are int64, revenues and ratios float64.  Sorted by ``by``, cohort,
+        age (null segment values last).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``period``/``metric``/``cohort`` (the message lists the allowed values), unknown
+        ``by``/``where`` column (lists the available ones), ``period="week"`` on subscription
+        data, a Dataset without MRR or transactions, as_of before all data, or no customer with
+        any activity up to as_of (``cohort="first_active"``).
+
+    Examples
+    --------
+    Customer 1 pays from January to March, customer 2 from January to February.
+
+    >>> import pandas as pd, segwork
+    >>> customers = pd.DataFrame({"customer_id": [1, 2], "signup_date": ["2024-01-03"] * 2})
+    >>> mrr = pd.DataFrame({"customer_id": [1, 1, 1, 2, 2],
+    ...     "month": ["2024-01-01", "2024-02-01", "2024-03-01", "2024-01-01", "2024-02-01"],
+    ...     "mrr": [100.0, 100.0, 150.0, 50.0, 50.0]})
+    >>> data = segwork.load({"customers": customers, "mrr": mrr})
+    >>> cohort_retention(data, "2024-04-30")
+          cohort  age  cohort_customers  active_customers  retention
+    0 2024-01-01    0                 2                 2        1.0
+    1 2024-01-01    1                 2                 2        1.0
+    2 2024-01-01    2                 2                 1        0.5
+    3 2024-01-01    3                 2                 0        0.0
+    >>> cohort_retention(data, "2024-04-30", metric="nrr")[["age", "mrr_at_age", "nrr"]]
+       age  mrr_at_age  nrr
+    0    0       150.0  1.0
+    1    1       150.0  1.0
+    2    2       150.0  1.0
+    3    3         0.0  0.0
+    """
+    _check_choice("period", period, PERIODS)
+    _check_choice("metric", metric, METRICS)
+    _check_choice("cohort", cohort, COHORT_BASES)
+    day = to_date(as_of)
+    if data.has("mrr"):
+        if period == "week":
+            raise ValueError(
+                "period='week' needs transactions data (orders); this Dataset's activity is MRR, "
+                "which is monthly: use period='month', 'quarter' or 'year'"
+            )
+        activity_of = _subscription_activity
+    elif data.has("transactions"):
+        activity_of = _transaction_activity
+    else:
+        raise ValueError(
+            "cohort retention needs subscription data (an 'mrr' or 'subscriptions' table) or a "
+            f"'transactions' table; this Dataset has: {', '.join(data.names) or 'no tables'}"
+        )
+    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
+    clash = [b for b in by_names if b in _RESERVED or b.startswith("c_")]
+    if clash:
+        raise ValueError(f"by={by_names} uses reserved column names {clash}; rename them first")
+
+    a_idx = _period_of(day, period)
+    act = activity_of(data, day, period)
+    # population (and where) only; activity dated after as_of is already excluded
+    act = act.join(attrs.select("customer_id"), "customer_id")
+
+    if cohort == "first_active":
+        first = act.group_by("customer_id").aggregate(cohort_p=act.p.min())
+        cust = attrs.join(first, "customer_id").select("customer_id", *by_names, "cohort_p")
+    else:
+        cust = attrs.select(
+            "customer_id", *by_names, cohort_p=_period_expr(attrs.signup_date, period)
+        )
+
+    lo = cust.cohort_p.min().to_pandas()
+    if lo is None or pd.isna(lo):
+        raise ValueError(
+            f"no customer has any activity (MRR > 0 or an order) on or before as_of={day}; "
+            "there is no cohort to show"
+        )
+    max_age = a_idx - int(lo)
+
+    # per customer and period of activity: age and revenue; the customer's base = age-0 revenue
+    j = act.join(cust, "customer_id")
+    j = j.mutate(age=(j.p - j.cohort_p).cast("int64"))
+    j = j.filter(j.age >= 0)
+    base = j.filter(j.age == 0).select("customer_id", base=j.revenue)
+    j = j.left_join(base, "customer_id").drop("customer_id_right")
+    j = j.mutate(base=j.base.fill_null(0.0))
+    cells = j.group_by([*by_names, "cohort_p", "age"]).aggregate(
+        c_active=j.count(),
+        c_revenue=j.revenue.sum(),
+        c_capped=ibis.least(j.revenue, j.base).sum(),
+    )
+    cells = cells.rename({f"c_by_{i}": b for i, b in enumerate(by_names)})
+    cells = cells.rename(c_cohort_p="cohort_p", c_age="age")
+
+    cb = cust.left_join(base, "customer_id").drop("customer_id_right")
+    cohorts = cb.group_by([*by_names, "cohort_p"]).aggregate(
+        cohort_customers=cb.count(), mrr_base=cb.base.fill_null(0.0).sum()
+    )
+    ages = ibis.memtable(
+        pd.DataFrame({"age": np.arange(max_age + 1, dtype="int64")}), schema={"age": "int64"}
+    )
+    grid = cohorts.cross_join(ages)
+    grid = grid.filter(grid.cohort_p + grid.age <= a_idx)
+    # null-safe on the segment columns: a null attribute value is a segment of its own
+    preds = [grid.cohort_p == cells.c_cohort_p, grid.age == cells.c_age]
+    preds += [grid[b].identical_to(cells[f"c_by_{i}"]) for i, b in enumerate(by_names)]
+    full = grid.left_join(cells, preds)
+    out = full.select(
+        *[full[b] for b in by_names],
+        cohort_p=full.cohort_p,
+        age=full.age,
+        cohort_customers=full.cohort_customers,
+        mrr_base=full.mrr_base,
+        c_active=full.c_active,
+        c_revenue=full.c_revenue,
+        c_capped=full.c_capped,
+    ).to_pandas()
+    return _finish(out, by_names, period, metric)
+
+
+def _finish(out: pd.DataFrame, by_names: list[str], period: str, metric: str) -> pd.DataFrame:
+    """pandas post-processing of the small (segment x cohort x age) table: types, ratios, order."""
+    out = out.sort_values([*by_names, "cohort_p", "age"], na_position="last", kind="stable")
+    out = out.reset_index(drop=True)
+    res = out[by_names].copy()
+    res["cohort"] = _period_starts(out["cohort_p"], period)
+    res["age"] = out["age"].astype("int64")
+    if metric == "logo":
+        counts = {"cohort_customers": "cohort_customers", "active_customers": "c_active"}
+        for name, col in counts.items():
+            res[name] = out[col].astype("float64").fillna(0.0).astype("int64")
+        res["retention"] = safe_ratio(res["active_customers"], res["cohort_customers"])
+        return res[[*by_names, *_LOGO_COLUMNS]]
+    res["mrr_base"] = out["mrr_base"].astype("float64").fillna(0.0)
+    at_age = out["c_revenue"] if metric == "nrr" else out["c_capped"]
+    res["mrr_at_age"] = at_age.astype("float64").fillna(0.0)
+    res[metric] = safe_ratio(res["mrr_at_age"], res["mrr_base"])
+    return res[[*by_names, *_revenue_columns(metric)]]
+
+
+def cohort_matrix(long: pd.DataFrame, value: str = "retention") -> pd.DataFrame:
+    """Pivot a :func:`cohort_retention` table to the classic triangle: cohorts x ages.
+
+    METRICS.md "Cohorts": "Cells whose period lies after the as-of date are missing (not 0), and
+    are drawn blank": they are NaN here, as are cells absent from ``long``.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        The output of :func:`cohort_retention` (columns ``[*by], cohort, age, ...``; every column
+        before ``cohort`` is a segment column).
+    value : str, default "retention"
+        The column to show, e.g. ``"retention"``, ``"active_customers"``, ``"nrr"``, ``"grr"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``cohort`` (a MultiIndex ``[*by, cohort]`` when there are segment columns),
+        columns the ages ``0, 1, ...`` (named ``age``), values ``value``; missing cells NaN.
+
+    Raises
+    ------
+    ValueError
+        ``value`` (or ``cohort``/``age``) is not a column of ``long``; the message lists them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> long = pd.DataFrame({"cohort": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01"]),
+    ...     "age": [0, 1, 0], "retention": [1.0, 0.5, 1.0]})
+    >>> cohort_matrix(long)  # doctest: +NORMALIZE_WHITESPACE
+    age           0    1
+    cohort
+    2024-01-01  1.0  0.5
+    2024-02-01  1.0  NaN
+    """
+    columns = list(long.columns)
+    for needed in ("cohort", "age"):
+        if needed not in columns:
+            raise ValueError(
+                f"cohort_matrix needs a cohort_retention table with a {needed!r} column; "
+                f"columns are: {', '.join(map(str, columns))}"
+            )
+    if value not in columns or value in ("cohort", "age"):
+        raise ValueError(
+            f"value={value!r} is not a value column of the table; columns are: "
+            f"{', '.join(map(str, columns))}"
+        )
+    by_names = columns[: columns.index("cohort")]
+    index = [*by_names, "cohort"]
+    ages = sorted(int(a) for a in long["age"].unique())
+    if long.empty:
+        empty_index = pd.MultiIndex.from_tuples([], names=index) if by_names else pd.Index(
+            [], name="cohort", dtype="datetime64[ns]"
+        )
+        return pd.DataFrame(index=empty_index, columns=pd.Index([], name="age"), dtype="float64")
+    wide = long.set_index([*index, "age"])[value].unstack("age")
+    wide = wide.reindex(columns=ages).sort_index(na_position="last")
+    wide.columns = pd.Index(ages, name="age", dtype="int64")
+    return wide

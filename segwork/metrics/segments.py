@@ -1,0 +1,372 @@
+"""The segment table and lifecycle stages (METRICS.md "Segments", "Churn window", "LTV", "NRR").
+
+Everything per customer and per segment is computed by the engine in one Ibis query; only the
+small per-segment aggregate comes back to pandas, where the ratios, the Wilson intervals and the
+LTV bounds are derived from the aggregated counts.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from segwork.data.dataset import Dataset
+from segwork.data.derive import month_index_of
+from segwork.metrics._common import (
+    Bins,
+    Where,
+    _days_between,
+    customer_attributes,
+    engagement_expr,
+    lifecycle_expr,
+    population,
+    to_date,
+)
+from segwork.metrics.stats import safe_ratio, wilson_interval
+
+__all__ = ["SEGMENT_COLUMNS", "engagement", "lifecycle_stage", "segment_table"]
+
+#: The columns of :func:`segment_table` after the ``by`` columns, in order.
+SEGMENT_COLUMNS: tuple[str, ...] = (
+    "customers",
+    "customers_share",
+    "active_customers",
+    "mrr",
+    "mrr_share",
+    "arpa",
+    "at_risk_customer_months",
+    "churned_customer_months",
+    "churn_rate",
+    "churn_rate_low",
+    "churn_rate_high",
+    "nrr_12m",
+    "ltv",
+    "ltv_low",
+    "ltv_high",
+    "small_segment",
+)
+
+_COUNT_COLUMNS = ("customers", "active_customers", "at_risk_customer_months",
+                  "churned_customer_months")
+_NRR_MONTHS = 12
+
+
+def _check_params(
+    window_months: Any, gross_margin: Any, min_customers: Any, confidence: Any
+) -> None:
+    def is_int(v: Any) -> bool:
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    def is_real(v: Any) -> bool:
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+    if not is_int(window_months) or window_months < 1:
+        raise ValueError(f"window_months must be an integer >= 1, got {window_months!r}")
+    if not is_real(gross_margin) or not 0 < gross_margin <= 1:
+        raise ValueError(
+            f"gross_margin must be a fraction in (0, 1] (e.g. 0.8 for 80 %), got {gross_margin!r}"
+        )
+    if not is_int(min_customers) or min_customers < 1:
+        raise ValueError(f"min_customers must be an integer >= 1, got {min_customers!r}")
+    if not is_real(confidence) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1) (e.g. 0.95), got {confidence!r}")
+
+
+def _per_customer(data: Dataset, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
+    """Engine table: per customer, its MRR in A, churn-window counts and NRR base/end MRR.
+
+    Columns ``customer_id, active_a, mrr_a, at_risk, churned, nrr_base, nrr_end``.
+    """
+    a = as_of_month
+    w = window_months
+    base_idx = a - _NRR_MONTHS
+    mrr = data.monthly_mrr(as_of)  # customer-months with MRR > 0, months <= A
+    # Only the months A-w .. A and A-12 are needed (A-12 precedes the window or lies inside it,
+    # so the "next active month" of a window row below is unaffected by it).
+    r = mrr.filter((mrr.month_idx >= a - w) | (mrr.month_idx == base_idx))
+    # The customer's next active month; "active in m-1 and not in m" <=> next != (m-1) + 1.
+    nxt = r.month_idx.lead().over(ibis.window(group_by=r.customer_id, order_by=r.month_idx))
+    r = r.mutate(next_idx=nxt)
+    at_a = r.month_idx == a
+    at_base = r.month_idx == base_idx
+    # At risk in m (A-w+1 .. A) <=> active in m-1, i.e. an active row in A-w .. A-1.
+    at_risk = (r.month_idx >= a - w) & (r.month_idx <= a - 1)
+    churned = at_risk & (r.next_idx.isnull() | (r.next_idx != r.month_idx + 1))
+    zero = ibis.literal(0.0)
+    per = r.group_by("customer_id").aggregate(
+        active_a=at_a.any(),
+        mrr_a=ibis.ifelse(at_a, r.mrr, zero).sum(),
+        at_risk=at_risk.cast("int64").sum(),
+        churned=churned.cast("int64").sum(),
+        nrr_base=ibis.ifelse(at_base, r.mrr, zero).sum(),
+    )
+    # NRR numerator: MRR in A of the customers active in A-12 (METRICS.md NRR, m = A-12, k = 12).
+    return per.mutate(nrr_end=ibis.ifelse(per.nrr_base > 0, per.mrr_a, zero))
+
+
+def segment_table(
+    data: Dataset,
+    by: str | Sequence[str] | None,
+    as_of: Any,
+    *,
+    window_months: int = 12,
+    gross_margin: float = 1.0,
+    min_customers: int = 30,
+    confidence: float = 0.95,
+    where: Where | None = None,
+    bins: Bins | None = None,
+) -> pd.DataFrame:
+    """One row per segment: size, MRR, ARPA, logo churn with CI, 12-month NRR and LTV with CI.
+
+    METRICS.md "Segments": "The segment table has one row per segment: customers, active
+    customers, share of customers, MRR, share of MRR, ARPA, logo churn rate (with CI), ... NRR
+    (12 months where the data allows), LTV (with CI), small-segment flag. Its default order is by
+    LTV, not by size."  With A the as-of month:
+
+    - population: customers with ``signup_date <= as_of`` (METRICS.md header); a segment is a
+      distinct combination of the ``by`` values, a null value being a segment of its own.  A
+      customer's segment is its attribute **at as_of** (customer columns as given, derived
+      attributes such as ``lifecycle_stage`` computed at as_of) and is used for every month of the
+      window: customers are not moved between segments month by month.
+    - ``customers`` / ``customers_share``: population count and its share of all rows' customers;
+      ``active_customers``: MRR > 0 in A (METRICS.md "Active customer"); ``mrr`` their MRR in A,
+      ``mrr_share`` its share of the total; ``arpa`` = mrr / active_customers (METRICS.md "ARPA").
+    - churn window (METRICS.md "Churn window"): months m = A-w+1 .. A; a customer is at risk in m
+      when active in m-1 and churned in m when active in m-1 and not in m.  ``churn_rate`` =
+      churned / at-risk customer-months, pooled (METRICS.md "Logo churn rate ... pooled, not the
+      mean of monthly rates"), with the Wilson score interval ``churn_rate_low/high``
+      (METRICS.md "Confidence interval of a rate").
+    - ``nrr_12m``: MRR in A of the customers active in A-12 / their MRR in A-12 (METRICS.md "NRR"
+      with m = A-12, k = 12); NaN when no customer of the segment was active in A-12.
+    - ``ltv`` = arpa x gross_margin / churn_rate (METRICS.md "LTV"); NaN, never inf, where the
+      churn rate is 0 or undefined.  Its interval follows from the churn interval's ends
+      (METRICS.md "LTV's interval follows from the churn interval's ends"): ``ltv_low`` = arpa x
+      gm / churn_rate_high, ``ltv_high`` = arpa x gm / churn_rate_low.  When no churn was observed
+      the lower churn bound is 0 and the upper LTV bound is unbounded: ``ltv_high`` is NaN.
+    - ``small_segment``: customers < ``min_customers`` (METRICS.md "Small segment").
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs ``customers`` and ``mrr`` (given or derived from ``subscriptions``).
+    by : str, list of str or None
+        Segment columns: customer columns or derived attributes (see
+        :func:`segwork.metrics._common.customer_attributes`); None or ``[]`` gives one overall row.
+    as_of : date-like
+        Explicit as-of date; data dated after it is ignored.
+    window_months : int, default 12
+        Length w of the churn window (months A-w+1 .. A).
+    gross_margin : float, default 1.0
+        Gross margin in (0, 1] used in LTV; stated in ``result.attrs["gross_margin"]``.
+    min_customers : int, default 30
+        Segments with fewer customers are flagged ``small_segment``.
+    confidence : float, default 0.95
+        Level of the Wilson interval of the churn rate (and so of the LTV interval).
+    where : mapping, optional
+        Restrict the population: ``{column: value or list of values}``.
+    bins : mapping, optional
+        ``{numeric column: bin edges}``: segment by right-closed bins of a numeric column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: the ``by`` columns, then ``customers, customers_share, active_customers, mrr,
+        mrr_share, arpa, at_risk_customer_months, churned_customer_months, churn_rate,
+        churn_rate_low, churn_rate_high, nrr_12m, ltv, ltv_low, ltv_high, small_segment``; counts
+        are int64.  Rows are ordered by ``ltv`` descending (NaN last), ties by the ``by`` columns
+        ascending.  ``attrs`` holds ``as_of, gross_margin, window_months, confidence,
+        min_customers``.
+
+    Raises
+    ------
+    ValueError
+        Bad parameters, an unknown ``by``/``where`` column (the message lists the available ones),
+        a ``where`` matching nobody, or an as_of before all data.
+
+    Examples
+    --------
+    >>> import pandas as pd, segwork
+    >>> from segwork.metrics.segments import segment_table
+    >>> customers = pd.DataFrame({"customer_id": [1, 2, 3],
+    ...     "signup_date": ["2024-01-05", "2024-01-10", "2024-02-01"],
+    ...     "plan": ["pro", "pro", "starter"]})
+    >>> mrr = pd.DataFrame({"customer_id": [1, 1, 1, 2, 2, 3, 3],
+    ...     "month": ["2024-01-01", "2024-02-01", "2024-03-01", "2024-01-01", "2024-02-01",
+    ...               "2024-02-01", "2024-03-01"],
+    ...     "mrr": [100.0, 100.0, 100.0, 100.0, 100.0, 50.0, 50.0]})
+    >>> data = segwork.load({"customers": customers, "mrr": mrr})
+    >>> t = segment_table(data, "plan", "2024-03-31", window_months=2)
+    >>> t[["plan", "customers", "active_customers", "mrr", "arpa", "churn_rate", "ltv"]]
+          plan  customers  active_customers    mrr   arpa  churn_rate    ltv
+    0      pro          2                 1  100.0  100.0        0.25  400.0
+    1  starter          1                 1   50.0   50.0        0.00    NaN
+    >>> t.attrs["gross_margin"]
+    1.0
+    """
+    _check_params(window_months, gross_margin, min_customers, confidence)
+    day = to_date(as_of)
+    a = month_index_of(day)
+    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
+    per = _per_customer(data, a, int(window_months), day)
+    t = attrs.left_join(per, "customer_id")
+    aggs = {
+        "customers": t.customer_id.count(),
+        "active_customers": t.active_a.fill_null(False).cast("int64").sum(),
+        "mrr": t.mrr_a.sum(),
+        "at_risk_customer_months": t.at_risk.sum(),
+        "churned_customer_months": t.churned.sum(),
+        "nrr_base": t.nrr_base.sum(),
+        "nrr_end": t.nrr_end.sum(),
+    }
+    grouped = t.group_by(by_names).aggregate(**aggs) if by_names else t.aggregate(**aggs)
+    got = grouped.to_pandas()
+
+    for col in _COUNT_COLUMNS:
+        got[col] = pd.to_numeric(got[col]).fillna(0).astype("int64")
+    for col in ("mrr", "nrr_base", "nrr_end"):
+        got[col] = pd.to_numeric(got[col]).fillna(0.0).astype("float64")
+    customers = got["customers"].to_numpy()
+    mrr = got["mrr"].to_numpy()
+    at_risk = got["at_risk_customer_months"].to_numpy()
+    churned = got["churned_customer_months"].to_numpy()
+    got["customers_share"] = safe_ratio(customers, customers.sum())
+    got["mrr_share"] = safe_ratio(mrr, mrr.sum())
+    arpa = safe_ratio(mrr, got["active_customers"].to_numpy())
+    got["arpa"] = arpa
+    churn = safe_ratio(churned, at_risk)
+    low, high = wilson_interval(churned, at_risk, confidence)
+    got["churn_rate"] = churn
+    got["churn_rate_low"] = low
+    got["churn_rate_high"] = high
+    base = got["nrr_base"].to_numpy()
+    got["nrr_12m"] = np.where(base > 0, safe_ratio(got["nrr_end"].to_numpy(), base), np.nan)
+    value = arpa * float(gross_margin)
+    # LTV is undefined where churn is 0 (METRICS.md: "shown as such, never infinite"); the upper
+    # bound likewise wherever no churn was seen (the Wilson lower end is then 0, possibly up to
+    # rounding), so it is tied to the count rather than to a float comparison.
+    got["ltv"] = np.where(churn > 0, safe_ratio(value, churn), np.nan)
+    got["ltv_low"] = np.where(high > 0, safe_ratio(value, high), np.nan)
+    got["ltv_high"] = np.where((churned > 0) & (low > 0), safe_ratio(value, low), np.nan)
+    got["small_segment"] = customers < int(min_customers)
+
+    # Order: LTV descending with NaN last, ties by the by columns ascending (nulls last).
+    got["_ltv_key"] = -got["ltv"]
+    got = got.sort_values(
+        ["_ltv_key", *by_names], ascending=True, na_position="last", kind="mergesort"
+    )
+    out = got[[*by_names, *SEGMENT_COLUMNS]].reset_index(drop=True)
+    out.attrs.update(
+        {
+            "as_of": day,
+            "gross_margin": float(gross_margin),
+            "window_months": int(window_months),
+            "confidence": float(confidence),
+            "min_customers": int(min_customers),
+        }
+    )
+    return out
+
+
+def lifecycle_stage(data: Dataset, as_of: Any, edges: Sequence[int] = (30, 180)) -> pd.DataFrame:
+    """Each customer's tenure in days at as_of and its lifecycle stage.
+
+    METRICS.md "Segments": "lifecycle stage by tenure (onboarding 0-30 days, growth 31-180,
+    mature 181+, edges adjustable)".  Tenure = days from ``signup_date`` to ``as_of``; a stage
+    includes its upper edge (tenure 30 is onboarding, 31 growth, 180 growth, 181 mature).
+    Population: customers with ``signup_date <= as_of``.
+
+    Parameters
+    ----------
+    data : Dataset
+    as_of : date-like
+        Explicit as-of date.
+    edges : pair of int, default (30, 180)
+        Last tenure day of onboarding and of growth.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, signup_date, tenure_days, lifecycle_stage`` sorted by ``customer_id``;
+        ``tenure_days`` is int64.
+
+    Examples
+    --------
+    >>> import pandas as pd, segwork
+    >>> from segwork.metrics.segments import lifecycle_stage
+    >>> customers = pd.DataFrame({"customer_id": [1, 2, 3],
+    ...     "signup_date": ["2024-06-01", "2024-11-30", "2024-12-31"]})
+    >>> data = segwork.load({"customers": customers})
+    >>> lifecycle_stage(data, "2024-12-31")[["customer_id", "tenure_days", "lifecycle_stage"]]
+       customer_id  tenure_days lifecycle_stage
+    0            1          213          mature
+    1            2           31          growth
+    2            3            0      onboarding
+    """
+    day = to_date(as_of)
+    pop = population(data, day)
+    t = pop.select(
+        customer_id=pop.customer_id,
+        signup_date=pop.signup_date,
+        tenure_days=_days_between(pop.signup_date, day).cast("int64"),
+        lifecycle_stage=lifecycle_expr(pop.signup_date, day, edges),
+    )
+    out = t.order_by("customer_id").to_pandas().reset_index(drop=True)
+    out["tenure_days"] = out["tenure_days"].astype("int64")
+    return out
+
+
+def engagement(
+    data: Dataset, as_of: Any, *, window_months: int = 3, levels: int = 3
+) -> pd.DataFrame:
+    """Each active customer's usage intensity and engagement level at as_of.
+
+    METRICS.md "Engagement score": events per active customer-month over a trailing window, scored
+    into levels by quantile; the window and levels are parameters.  The window is the
+    ``window_months`` calendar months ending with as_of's month; events are summed (``count``) over
+    it and divided by the customer's active months in it.  Levels are quantiles of that rate over
+    the customers active in the window (percent rank; ties share a level): ``low < medium < high``
+    for 3 levels.  Customers with no active month in the window have no level and are not listed.
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs ``events`` and ``mrr`` (given or derived).
+    as_of : date-like
+    window_months : int, default 3
+    levels : int, default 3
+        2, 3 or 4 levels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, events_per_active_month, engagement`` sorted by ``customer_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd, segwork
+    >>> customers = pd.DataFrame({"customer_id": [1, 2], "signup_date": ["2024-01-01"] * 2})
+    >>> mrr = pd.DataFrame({"customer_id": [1, 2], "month": ["2024-03-01"] * 2,
+    ...                     "mrr": [10.0, 10.0]})
+    >>> events = pd.DataFrame({"customer_id": [1, 1], "timestamp": ["2024-03-02", "2024-03-09"],
+    ...                        "event": ["api", "api"]})
+    >>> data = segwork.load({"customers": customers, "mrr": mrr, "events": events})
+    >>> engagement(data, "2024-03-31", levels=2)
+       customer_id  events_per_active_month engagement
+    0            1                      2.0       high
+    1            2                      0.0        low
+    """
+    day = to_date(as_of)
+    if not isinstance(window_months, int) or window_months < 1:
+        raise ValueError(f"window_months must be an integer >= 1, got {window_months!r}")
+    pop = population(data, day).select("customer_id")
+    eng = engagement_expr(data, day, window_months=window_months, levels=levels)
+    out = eng.semi_join(pop, "customer_id").order_by("customer_id").to_pandas()
+    out["events_per_active_month"] = out["events_per_active_month"].astype("float64")
+    return out.reset_index(drop=True)

@@ -1,0 +1,284 @@
+"""Kaplan-Meier survival of customers: months to first churn (METRICS.md "Cohorts" -> "Survival").
+
+The durations are computed in the engine (gaps-and-islands over the monthly MRR table); only the
+small table of counts per (segment, duration) comes to pandas, where the product over tenures and
+the confidence interval are taken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from segwork.data.dataset import Dataset
+from segwork.data.derive import month_index_of
+from segwork.metrics._common import Bins, Where, customer_attributes, to_date
+
+__all__ = ["median_lifetime", "survival"]
+
+_VALUE_COLUMNS = [
+    "tenure",
+    "n_at_risk",
+    "n_events",
+    "n_censored",
+    "survival",
+    "ci_low",
+    "ci_high",
+]
+
+
+def survival(
+    data: Dataset,
+    as_of: Any,
+    *,
+    by: str | Sequence[str] | None = None,
+    where: Where | None = None,
+    bins: Bins | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Kaplan-Meier survival curve: months from first activity to first churn.
+
+    Implements METRICS.md "Survival (Kaplan-Meier)": with A the as-of month, s a customer's first
+    month with MRR > 0 and T the length of its first unbroken run of active months (active in
+    s .. s+T-1): if s + T <= A it churned at tenure T (event); otherwise it is censored at tenure
+    A - s.  Later reactivations do not matter.  At risk n(t) = customers with duration >= t,
+    events d(t) = events with duration t, censored c(t) = censored customers with duration t,
+    S(t) = prod over j <= t of (1 - d(j)/n(j)); S(0) = 1.
+
+    Population: customers with ``signup_date <= as_of`` (METRICS.md) that have at least one month
+    with MRR > 0 up to as_of's month; customers never active by then have no first activity and
+    are not in the survival population.
+
+    Interval: METRICS.md leaves "Greenwood variance (or log-log, stated)" open; segwork uses the
+    **log-log (exponential Greenwood) interval**, the default of lifelines' ``KaplanMeierFitter``:
+    with V(t) = sum over j <= t of d(j) / (n(j) (n(j) - d(j))) (a term with n = d counts 0) and
+    z the normal quantile, the bounds are ``exp(-exp(log(-log S) -/+ z sqrt(V) / log S))``.
+    Where S(t) = 1 the interval is 1..1, where S(t) = 0 it is 0..0 (as in lifelines).
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs subscription data (an ``mrr`` table, or ``subscriptions`` to derive it).
+    as_of : date-like
+        The as-of date; its month is A.  Data after as_of is ignored.
+    by : str or list of str, optional
+        Segment columns (customer attributes or derived attributes, at as_of): one curve each.
+    where : dict, optional
+        Filter on customers, e.g. ``{"plan": ["pro"]}``.
+    bins : dict, optional
+        Bin edges for numeric ``by`` columns.
+    confidence : float, default 0.95
+        Two-sided confidence level of the interval, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by], tenure, n_at_risk, n_events, n_censored, survival, ci_low, ci_high``: one row per
+        tenure t = 0, 1, ... up to the largest duration observed in the segment, sorted by segment
+        and tenure.  Counts are int64; row t = 0 has every customer at risk and survival 1.
+
+    Raises
+    ------
+    ValueError
+        The Dataset has no subscription data (survival needs MRR), ``confidence`` is out of
+        range, a ``by``/``where`` column is unknown, or no customer was active by as_of.
+
+    See Also
+    --------
+    median_lifetime : the median tenure of each curve.
+
+    Examples
+    --------
+    Customer 1 is active Jan-Feb (churns at tenure 2), customer 2 Jan-Jun (still active in June:
+    censored at 5), customer 3 only in March (churns at tenure 1).
+
+    >>> import pandas as pd, segwork
+    >>> from segwork.metrics.survival import survival
+    >>> mrr = pd.DataFrame({"customer_id": [1, 1, 3] + [2] * 6,
+    ...     "month": ["2024-01-01", "2024-02-01", "2024-03-01"]
+    ...              + [f"2024-0{m}-01" for m in range(1, 7)],
+    ...     "mrr": [10.0] * 9})
+    >>> customers = pd.DataFrame({"customer_id": [1, 2, 3], "signup_date": ["2024-01-01"] * 3})
+    >>> data = segwork.load({"customers": customers, "mrr": mrr})
+    >>> survival(data, "2024-06-30")[["tenure", "n_at_risk", "n_events", "survival"]]
+       tenure  n_at_risk  n_events  survival
+    0       0          3         0  1.000000
+    1       1          3         1  0.666667
+    2       2          2         1  0.333333
+    3       3          1         0  0.333333
+    4       4          1         0  0.333333
+    5       5          1         0  0.333333
+    """
+    day = to_date(as_of)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if not data.has("mrr"):
+        raise ValueError(
+            "survival needs MRR (subscription data: an 'mrr' or 'subscriptions' table); this "
+            f"Dataset has: {', '.join(data.names) or 'no tables'}.  For transaction data use "
+            "cohort retention or RFM."
+        )
+    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
+    counts = _duration_counts(data, day, attrs, by_names).to_pandas()
+    if counts.empty:
+        raise ValueError(
+            f"no customer in the population had MRR > 0 by as_of={day}: there is no survival "
+            "curve to estimate"
+        )
+    return _kaplan_meier(counts, by_names, confidence)
+
+
+def _duration_counts(data: Dataset, day: dt.date, attrs: ir.Table, by_names: list[str]) -> ir.Table:
+    """Engine expression: ``[*by], _duration, _d (events), _n (customers)`` per duration.
+
+    Durations by the METRICS.md rule, from the first unbroken run of active months (MRR > 0).
+    """
+    a = month_index_of(day)
+    mrr = data.monthly_mrr(day)
+    months = mrr.select("customer_id", _m=mrr.month_idx).join(
+        attrs.drop("signup_date"), "customer_id"
+    )
+    # Gaps and islands: month_idx - row_number() is constant on an unbroken run of months and
+    # grows across a gap, so the first run is the rows whose value equals the customer's minimum.
+    run_window = ibis.window(group_by=months.customer_id, order_by=months._m)
+    months = months.mutate(_g=months._m - ibis.row_number().over(run_window))
+    months = months.mutate(_g0=months._g.min().over(group_by=months.customer_id))
+    first_run = months.filter(months._g == months._g0)
+    per_customer = first_run.group_by(["customer_id", *by_names]).aggregate(
+        _s=first_run._m.min(), _t=first_run.count()
+    )
+    is_event = (per_customer._s + per_customer._t) <= a
+    per_customer = per_customer.select(
+        *by_names,
+        _duration=ibis.ifelse(is_event, per_customer._t, a - per_customer._s).cast("int64"),
+        _event=is_event.cast("int64"),
+    )
+    return per_customer.group_by([*by_names, "_duration"]).aggregate(
+        _d=per_customer._event.sum(), _n=per_customer.count()
+    )
+
+
+def _kaplan_meier(counts: pd.DataFrame, by_names: list[str], confidence: float) -> pd.DataFrame:
+    """Curves from counts ``[*by], _duration, _d (events), _n (customers)`` (small, in pandas)."""
+    counts = counts.assign(
+        _duration=counts["_duration"].astype("int64"),
+        _d=counts["_d"].astype("int64"),
+        _n=counts["_n"].astype("int64"),
+    )
+    if by_names:
+        seg = counts.groupby(by_names, dropna=False, sort=True).ngroup().to_numpy()
+    else:
+        seg = np.zeros(len(counts), dtype="int64")
+    counts["_seg"] = seg
+    n_seg = int(seg.max()) + 1
+    max_dur = counts.groupby("_seg")["_duration"].max().reindex(range(n_seg)).to_numpy()
+    total = counts.groupby("_seg")["_n"].sum().reindex(range(n_seg)).to_numpy()
+
+    # The grid (segment, tenure) for tenure = 0 .. the segment's largest duration.
+    lengths = max_dur + 1
+    grid_seg = np.repeat(np.arange(n_seg), lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    tenure = np.arange(int(lengths.sum())) - starts
+    key = pd.MultiIndex.from_arrays([counts["_seg"], counts["_duration"]])
+    grid_key = pd.MultiIndex.from_arrays([grid_seg, tenure])
+    d = pd.Series(counts["_d"].to_numpy(), index=key).reindex(grid_key, fill_value=0).to_numpy()
+    n_all = pd.Series(counts["_n"].to_numpy(), index=key).reindex(grid_key, fill_value=0)
+    removed = n_all.to_numpy()
+    censored = removed - d
+
+    frame = pd.DataFrame({"_seg": grid_seg, "tenure": tenure, "_removed": removed})
+    removed_before = frame.groupby("_seg")["_removed"].cumsum().to_numpy() - removed
+    n = total[grid_seg] - removed_before
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = 1.0 - d / n
+        var_term = np.where(n > d, d / (n * (n - d)), 0.0)
+    frame["_f"] = factor
+    frame["_v"] = var_term
+    surv = frame.groupby("_seg")["_f"].cumprod().to_numpy()
+    cum_var = frame.groupby("_seg")["_v"].cumsum().to_numpy()
+    low, high = _loglog_bounds(surv, cum_var, confidence)
+
+    out = pd.DataFrame(
+        {
+            "tenure": tenure.astype("int64"),
+            "n_at_risk": n.astype("int64"),
+            "n_events": d.astype("int64"),
+            "n_censored": censored.astype("int64"),
+            "survival": surv.astype("float64"),
+            "ci_low": low,
+            "ci_high": high,
+        }
+    )
+    if by_names:
+        labels = counts.drop_duplicates("_seg").set_index("_seg").sort_index()[by_names]
+        seg_values = labels.iloc[grid_seg].reset_index(drop=True)
+        out = pd.concat([seg_values, out], axis=1)
+    return out[[*by_names, *_VALUE_COLUMNS]].reset_index(drop=True)
+
+
+def _loglog_bounds(
+    surv: np.ndarray, cum_var: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log-log (exponential Greenwood) bounds, exactly as lifelines' ``KaplanMeierFitter``."""
+    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.log(surv)
+        spread = z * np.sqrt(cum_var) / v
+        low = np.exp(-np.exp(np.log(-v) - spread))
+        high = np.exp(-np.exp(np.log(-v) + spread))
+    # S = 1 gives 0/0 (NaN): the interval is 1..1 there (lifelines fills NaN with 1.0).
+    return np.where(np.isnan(low), 1.0, low), np.where(np.isnan(high), 1.0, high)
+
+
+def median_lifetime(surv_df: pd.DataFrame) -> pd.DataFrame:
+    """Median tenure of each survival curve: the smallest t with S(t) <= 0.5.
+
+    The usual Kaplan-Meier median (the same rule as lifelines' ``median_survival_time_``),
+    applied to the output of :func:`survival` (METRICS.md "Survival").  Where a curve never
+    falls to 0.5 the median is not reached and is NaN.
+
+    Parameters
+    ----------
+    surv_df : pandas.DataFrame
+        A :func:`survival` result; the columns before ``tenure`` are the segment columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by], median_tenure`` (float64, NaN where not reached), one row per curve, sorted by
+        segment.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwork.metrics.survival import median_lifetime
+    >>> curves = pd.DataFrame({"plan": ["a"] * 3 + ["b"] * 3, "tenure": [0, 1, 2] * 2,
+    ...     "survival": [1.0, 0.6, 0.5, 1.0, 0.9, 0.8]})
+    >>> median_lifetime(curves)
+      plan  median_tenure
+    0    a            2.0
+    1    b            NaN
+    """
+    if "tenure" not in surv_df.columns or "survival" not in surv_df.columns:
+        raise ValueError(
+            "median_lifetime needs a survival() result with 'tenure' and 'survival' columns; got "
+            f"columns {list(surv_df.columns)}"
+        )
+    by_names = list(surv_df.columns[: list(surv_df.columns).index("tenure")])
+    reached = surv_df.assign(
+        _t=surv_df["tenure"].where(surv_df["survival"] <= 0.5).astype("float64")
+    )
+    if by_names:
+        out = reached.groupby(by_names, dropna=False, sort=True)["_t"].min().reset_index()
+    else:
+        out = pd.DataFrame({"_t": [reached["_t"].min()]})
+    out = out.rename(columns={"_t": "median_tenure"})
+    out["median_tenure"] = out["median_tenure"].astype("float64")
+    return out[[*by_names, "median_tenure"]].reset_index(drop=True)
