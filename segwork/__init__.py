@@ -3,7 +3,7 @@
 Importing segwork changes no global state (no plotting defaults, no pandas options, no RNG seeds).
 """
 
-from segwork.data import TABLE_NAMES, DataContractError, Dataset, load, load_sample
+from segwork.data import TABLE_NAMES, DataContractError, Dataset, load, load_sample, open_data
 from segwork.data.generate import make_saas_data
 from segwork.metrics import (
     DERIVED_ATTRIBUTES,
@@ -42,6 +42,7 @@ __all__ = [
     "median_lifetime",
     "monthly_mrr",
     "mrr_movements",
+    "open_data",
     "rfm",
     "segment_table",
     "survival",

