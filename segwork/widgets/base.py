@@ -18,12 +18,14 @@ import datetime as dt
 import html
 import json
 import math
+import os
 import re
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 import ipywidgets as widgets
 import pandas as pd
@@ -32,9 +34,15 @@ import plotly.graph_objects as go
 from segwork.data.dataset import Dataset
 from segwork.data.load import open_data
 
-__all__ = ["BASE_READY", "Explorer", "Param", "View", "format_frame"]
+__all__ = ["AS_OF_ENV", "BASE_READY", "Explorer", "Param", "View", "format_frame", "parse_query"]
 
 T = TypeVar("T")
+E = TypeVar("E", bound="Explorer")
+
+#: Environment variable giving the as-of date when a notebook's ``as_of`` parameter is None.
+AS_OF_ENV = "SEGWORK_AS_OF"
+#: MIME type under which an explorer's headline figures are attached to its display output.
+HEADLINE_MIME = "application/vnd.segwork.headline+json"
 Kind = Literal["date", "multi", "choice", "int", "float", "bool", "json", "text"]
 Choices = Sequence[Any] | Callable[[Dataset], Sequence[Any]] | None
 
@@ -327,6 +335,50 @@ class Explorer:
             return None
         return value
 
+    @classmethod
+    def from_url(cls: type[E], data: Any = None, **state: Any) -> E:
+        """Build from the notebook's parameters, with the page URL's query applied on top.
+
+        Under Voila the query of the page URL (``?by=["plan"]&as_of=2024-06-30``, values as JSON or
+        plain text) restores a shared view (:meth:`url_query` makes such links); outside Voila there
+        is no query and this is the constructor.  ``as_of=None`` means ``$SEGWORK_AS_OF`` (set by
+        ``segwork app --as-of``), else the last date in the data.  A bad query value is shown in
+        the page, never raised: the page still opens with the notebook's parameters.
+        """
+        dataset = open_data(data)
+        if state.get("as_of", "") is None:
+            state["as_of"] = os.environ.get(AS_OF_ENV) or dataset.data_end.isoformat()
+        explorer = cls(dataset, **state)
+        query = _page_query()
+        if query:
+            try:
+                explorer.set(**parse_query(query, [p.name for p in cls.params]))
+            except ValueError as err:
+                explorer.error = f"The link's parameters were not applied: {err}"
+                explorer._status.value = (
+                    f'<div class="segwork-error">{html.escape(explorer.error)}</div>'
+                )
+        return explorer
+
+    def url_query(self) -> str:
+        """The current state as a URL query (``?as_of=...&by=[...]``) that restores this view."""
+        items = []
+        for p in self.params:
+            value = self._state[p.name]
+            if value == p.default:
+                continue
+            text = (
+                value
+                if isinstance(value, str) and p.kind in ("date", "choice", "text")
+                else (json.dumps(value, separators=(",", ":")))
+            )
+            items.append((p.name, text))
+        return "?" + urlencode(items) if items else ""
+
+    def headline(self) -> dict[str, Any]:
+        """The page's headline figures (JSON-serialisable), collected into report metrics.json."""
+        return {}
+
     # -- state ------------------------------------------------------------------------------------
     @property
     def state(self) -> dict[str, Any]:
@@ -414,6 +466,10 @@ class Explorer:
         self.view = view
         self.error = None
         self._status.value = ""
+        self._link.value = (
+            f'<a href="{html.escape(self.url_query() or "?")}" style="font-size:12px">'
+            "Link to this view</a>"
+        )
         self._render()
 
     # -- widgets ----------------------------------------------------------------------------------
@@ -478,11 +534,12 @@ class Explorer:
             w.observe(self._on_change(p), names="value")
             self.controls[p.name] = w
         self._status = widgets.HTML()
+        self._link = widgets.HTML()
         self._body = widgets.VBox()
         controls = widgets.HBox(
             list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")
         )
-        self.widget = widgets.VBox([header, controls, self._status, self._body])
+        self.widget = widgets.VBox([header, controls, self._link, self._status, self._body])
 
     def _on_change(self, p: Param) -> Callable[[dict[str, Any]], None]:
         def handler(change: dict[str, Any]) -> None:
@@ -573,11 +630,47 @@ class Explorer:
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
         bundle["text/html"] = self.to_html()
         bundle["text/plain"] = repr(self)
+        try:
+            bundle[HEADLINE_MIME] = {
+                "page": type(self).__name__,
+                "state": self.state,
+                "error": self.error,
+                "figures": self.headline(),
+            }
+        except Exception as err:  # the headline must never hide the page
+            bundle[HEADLINE_MIME] = {"page": type(self).__name__, "error": str(err)}
         return bundle
 
     def __repr__(self) -> str:
         state = ", ".join(f"{k}={v!r}" for k, v in self._state.items())
         return f"{type(self).__name__}({state})"
+
+
+def parse_query(query: str, allowed: Sequence[str]) -> dict[str, Any]:
+    """URL query -> state changes: values are JSON when they parse as JSON, else plain text.
+
+    Only the explorer's parameters are taken; other keys (e.g. Voila's own) are ignored.
+    """
+    out: dict[str, Any] = {}
+    for key, text in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+        if key not in allowed:
+            continue
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key] = text
+    return out
+
+
+def _page_query() -> str:
+    """The query string of the Voila page this kernel serves ("" outside Voila)."""
+    if not os.environ.get("VOILA_KERNEL_ID") and "QUERY_STRING" not in os.environ:
+        return ""
+    if os.environ.get("VOILA_PREHEAT", "False") != "False":
+        from voila.utils import get_query_string  # blocks until the page is requested
+
+        return get_query_string() or ""
+    return os.environ.get("QUERY_STRING", "")
 
 
 def _text_html(text: str) -> str:

@@ -122,3 +122,30 @@ def test_static_html_and_mimebundle(data):
     assert bundle["text/html"] == page
     assert "plotly" not in page.split("<script")[0] or True
     assert "cdn.plot.ly" not in page  # nothing fetched from the internet
+
+
+def test_url_query_round_trip(data, monkeypatch):
+    ex = Toy(data, by=["company_size"], where={"plan": ["pro"]}, as_of="2024-05-01")
+    query = ex.url_query()
+    assert query.startswith("?as_of=2024-05-01&by=")
+    monkeypatch.setenv("QUERY_STRING", query.lstrip("?") + "&voila_theme=dark")
+    restored = Toy.from_url(data)
+    assert restored.state == ex.state
+    monkeypatch.setenv("QUERY_STRING", "by=%5B%22country%22%5D")  # not an allowed criterion
+    bad = Toy.from_url(data)
+    assert bad.state["by"] == ["plan"] and "were not applied" in bad.error
+
+
+def test_from_url_resolves_as_of(data, monkeypatch):
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    monkeypatch.delenv("SEGWORK_AS_OF", raising=False)
+    assert Toy.from_url(data, as_of=None).state["as_of"] == data.data_end.isoformat()
+    monkeypatch.setenv("SEGWORK_AS_OF", "2024-04-30")
+    assert Toy.from_url(data, as_of=None).state["as_of"] == "2024-04-30"
+    assert Toy.from_url(data, as_of="2024-03-31").state["as_of"] == "2024-03-31"
+
+
+def test_headline_is_in_the_mimebundle(data):
+    bundle = Toy(data)._repr_mimebundle_()
+    head = bundle["application/vnd.segwork.headline+json"]
+    assert head["page"] == "Toy" and head["state"]["by"] == ["plan"] and head["figures"] == {}
