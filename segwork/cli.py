@@ -53,6 +53,43 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    from segwork.app import run_app
+
+    try:
+        return run_app(
+            data=args.data,
+            as_of=args.as_of,
+            port=args.port,
+            host=args.host,
+            open_browser=not args.no_browser,
+        )
+    except FileNotFoundError as err:
+        raise CLIError(str(err), "give a directory of table files or a DuckDB file") from err
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from segwork.report import ReportError, run_report
+
+    params: dict[str, str] = {}
+    for key, value in args.param or []:
+        params[key] = value
+    try:
+        out = run_report(
+            data=args.data,
+            as_of=args.as_of,
+            out=args.out,
+            notebooks=args.notebook,
+            params=params,
+            state_file=args.state,
+            progress=True,
+        )
+    except ReportError as err:
+        raise CLIError(err.cause, err.hint) from err
+    print(f"report written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
     from segwork import __version__
@@ -85,6 +122,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", type=Path, help="directory of CSV/Parquet files or a DuckDB database")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser(
+        "app",
+        help="serve the workbooks as a Voila app",
+        description="Serve the landing page and the three workbooks with Voila "
+        "(no code shown). Binds 127.0.0.1 unless --host says otherwise.",
+    )
+    p.add_argument("--data", help="data to open (directory or DuckDB file); default: the sample")
+    p.add_argument("--as-of", help="as-of date YYYY-MM-DD; default: the last date in the data")
+    p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to bind (default 127.0.0.1; anything else is reachable by others)",
+    )
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=_cmd_app)
+
+    p = sub.add_parser(
+        "report",
+        help="run the workbooks as a scheduled report",
+        description="Run the notebooks with papermill and write reports/<as_of>/: "
+        "executed notebooks, HTML (no code, figures offline) and metrics.json. "
+        "Atomic: nothing is written unless every notebook succeeds.",
+    )
+    p.add_argument("--data", help="data (directory or DuckDB file); default: the sample")
+    p.add_argument("--as-of", help="as-of date YYYY-MM-DD; default: the last date in the data")
+    p.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output root (default reports/)"
+    )
+    p.add_argument(
+        "--notebook",
+        action="append",
+        metavar="NAME",
+        help="only this notebook (market_sizing, customer_segmentation, "
+        "cohort_retention); repeatable",
+    )
+    p.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("KEY", "VALUE"),
+        help="a notebook parameter (VALUE as JSON or text); repeatable",
+    )
+    p.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE.json",
+        help="parameters from a JSON file (an explorer's .state, or {notebook: state})",
+    )
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

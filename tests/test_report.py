@@ -1,0 +1,103 @@
+"""`segwork report`: papermill runs written atomically, HTML offline, metrics.json, lock, secrets.
+
+Runs a small fixture notebook (the product notebooks are covered by tests/notebooks) by pointing
+the report at a temporary notebooks folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pytest
+
+import segwork.report as report
+from segwork.report import ReportError, run_report
+
+PARAMS = '''data = None  # a path, or None for the sample
+as_of = "2024-12-31"
+api_token = ""
+fail = False
+by = ["plan"]
+'''
+BODY = '''import plotly.graph_objects as go
+import segwork
+dataset = segwork.open_data(data)
+assert not fail, "failing on purpose"
+bridge = segwork.mrr_movements(dataset, as_of, by=by)
+print("token is", api_token)
+go.Figure(go.Bar(x=bridge.month, y=bridge.mrr_end))
+'''
+
+
+@pytest.fixture
+def books(tmp_path, monkeypatch):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Fixture"),
+                nbformat.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(BODY)]
+    nbformat.write(nb, folder / "fixture.ipynb")
+    monkeypatch.setattr(report, "NOTEBOOKS_DIR", folder)
+    monkeypatch.setattr(report, "NOTEBOOKS", {"fixture": "fixture.ipynb"})
+    return tmp_path
+
+
+def test_report_writes_notebook_html_and_metrics(books):
+    out = run_report(out=books / "reports", as_of="2024-06-30",
+                     params={"api_token": "s3cr3t-value-123", "by": '["region"]'})
+    assert out == books / "reports" / "2024-06-30"
+    assert sorted(p.name for p in out.iterdir()) == ["fixture.html", "fixture.ipynb", "metrics.json"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["as_of"] == "2024-06-30" and len(metrics["data"]["sha256"]) == 64
+    assert metrics["notebooks"]["fixture"]["parameters"]["by"] == ["region"]
+    assert metrics["notebooks"]["fixture"]["parameters"]["api_token"] == "[redacted]"
+    for f in out.iterdir():
+        assert "s3cr3t-value-123" not in f.read_text(), f.name  # secrets never written
+    page = (out / "fixture.html").read_text()
+    assert "Plotly.newPlot" in page or "plotly" in page.lower()
+    assert page.count("/*! For license information please see plotly.min.js.LICENSE.txt */") <= 1
+    assert "import segwork" not in page  # no code cells
+    executed = nbformat.read(out / "fixture.ipynb", as_version=4)
+    assert "widgets" not in executed.metadata
+    assert not list((books / "reports").glob(".tmp-*")) and not list((books / "reports").glob("*.lock"))
+
+
+def test_failed_run_names_cell_and_keeps_previous_report(books):
+    out = run_report(out=books / "reports", as_of="2024-06-30")
+    before = (out / "metrics.json").read_text()
+    with pytest.raises(ReportError, match=r"notebook fixture failed in cell \d+: AssertionError: failing on purpose"):
+        run_report(out=books / "reports", as_of="2024-06-30", params={"fail": "true"})
+    assert (out / "metrics.json").read_text() == before
+    assert sorted(p.name for p in (books / "reports").iterdir()) == ["2024-06-30"]
+
+
+def test_unknown_and_badly_typed_parameters_are_refused(books):
+    with pytest.raises(ReportError, match="no selected notebook has a parameter 'nope'"):
+        run_report(out=books / "reports", params={"nope": "1"})
+    with pytest.raises(ReportError, match="should be like"):
+        run_report(out=books / "reports", params={"fail": '"yes"'})
+    with pytest.raises(ReportError, match="unknown notebook"):
+        run_report(out=books / "reports", notebooks=["other"])
+    assert not (books / "reports" / "2024-12-31").exists()
+
+
+def test_lock_refuses_a_second_run_and_stale_lock_is_taken_over(books):
+    root = books / "reports"
+    root.mkdir()
+    (root / "2024-06-30.lock").write_text(str(os.getpid()))  # a live process holds it
+    with pytest.raises(ReportError, match="already running"):
+        run_report(out=root, as_of="2024-06-30")
+    (root / "2024-06-30.lock").write_text("999999999")  # its process is gone
+    assert run_report(out=root, as_of="2024-06-30").exists()
+
+
+def test_state_file_per_notebook(books):
+    state = books / "state.json"
+    state.write_text(json.dumps({"fixture": {"by": ["country"]}}))
+    out = run_report(out=books / "reports", as_of="2024-06-30", state_file=state)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["notebooks"]["fixture"]["parameters"]["by"] == ["country"]
