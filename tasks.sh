@@ -20,17 +20,26 @@ ensure_venv() {
   echo "$want" > "$stamp"
 }
 
+ensure_chromium() {
+  # Real-browser tests drive Debian's chromium (never a browser download of playwright's own).
+  if command -v chromium >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "tasks.sh: installing chromium (apt) for the browser tests"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+      || echo "tasks.sh: could not install chromium; browser tests will be skipped"
+  else
+    echo "tasks.sh: chromium not found and not root; browser tests will be skipped"
+  fi
+}
+
 task_app() {
   ensure_venv
-  if "$BIN/segwork" app --help >/dev/null 2>&1; then
-    exec "$BIN/segwork" app --data data/sample "$@"
-  fi
-  # Until the Voila app lands (publishing issue): validate and summarise the sample.
-  "$BIN/segwork" validate data/sample
+  exec "$BIN/segwork" app --data data/sample "$@"
 }
 
 task_test() {
   ensure_venv
+  ensure_chromium
   echo "== ruff"; "$BIN/ruff" check segwork tests
   echo "== mypy"; "$BIN/mypy" segwork
   echo "== pytest"; "$BIN/python" -m pytest -n 2 --doctest-modules segwork tests "$@"
