@@ -42,7 +42,7 @@ task_test() {
   ensure_chromium
   echo "== ruff"; "$BIN/ruff" check segwork tests
   echo "== mypy"; "$BIN/mypy" segwork
-  echo "== pytest"; "$BIN/python" -m pytest -n 2 --doctest-modules segwork tests "$@"
+  echo "== pytest"; "$BIN/python" -m pytest -n 2 --dist loadfile --doctest-modules --nbval-lax segwork tests notebooks "$@"
 }
 
 case "${1:-}" in

@@ -1,0 +1,127 @@
+"""Real-browser tests of `segwork app`: Debian's chromium driven by playwright (no downloads).
+
+Starts the app on a free port, opens the landing page and every workbook, waits for the widgets,
+checks no error text is visible, changes a criterion on the segmentation page, opens a deep link,
+and saves screenshots under the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from segwork.app import PAGES
+from tests.test_app import free_port
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None:
+    pytest.skip("Debian chromium is not installed (tasks.sh test installs it)", allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api")
+
+ERROR_TEXT = re.compile(r"Traceback|Could not update the page|Error:|Exception", re.I)
+PAGE_TIMEOUT = 120_000  # ms: a cold kernel on a 2-core machine
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "segwork.cli", "app", "--no-browser",
+                             "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}/voila/render"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/index.ipynb", timeout=30) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT)
+    return page, errors
+
+
+def wait_for_explorer(page, title: str) -> None:
+    page.get_by_role("heading", name=title).first.wait_for(timeout=PAGE_TIMEOUT)
+    page.locator("table.segwork-table").first.wait_for(timeout=PAGE_TIMEOUT)
+
+
+def visible_text(page) -> str:
+    return page.locator("body").inner_text()
+
+
+def test_landing_page(browser, app_url, tmp_path):
+    page, errors = open_page(browser, f"{app_url}/index.ipynb")
+    for title, _ in PAGES.values():
+        page.get_by_role("link", name=title).wait_for(timeout=PAGE_TIMEOUT)
+    page.screenshot(path=str(tmp_path / "landing.png"), full_page=True)
+    assert not ERROR_TEXT.search(visible_text(page)) and not errors
+
+
+@pytest.mark.parametrize("notebook", list(PAGES))
+def test_each_page_renders_without_errors(browser, app_url, tmp_path, notebook):
+    title = PAGES[notebook][0]
+    page, errors = open_page(browser, f"{app_url}/{notebook}")
+    wait_for_explorer(page, title)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(tmp_path / f"{notebook}.png"), full_page=True)
+    text = visible_text(page)
+    assert not ERROR_TEXT.search(text), text[:2000]
+    assert "import segwork" not in text  # no code shown
+    assert page.locator(".js-plotly-plot").count() >= 1
+    assert not [e for e in errors if "ResizeObserver" not in e]
+
+
+def test_changing_a_criterion_changes_the_table(browser, app_url, tmp_path):
+    page, _ = open_page(browser, f"{app_url}/02_customer_segmentation.ipynb")
+    wait_for_explorer(page, PAGES["02_customer_segmentation.ipynb"][0])
+    table = page.locator("table.segwork-table").first
+    before = table.inner_text()
+    select = page.locator("select[multiple]").first
+    select.select_option(["region"])
+    page.wait_for_function(
+        "(before) => { const t = document.querySelector('table.segwork-table');"
+        " return t && t.innerText !== before; }", arg=before, timeout=PAGE_TIMEOUT)
+    after = page.locator("table.segwork-table").first.inner_text()
+    assert after != before and "region" in after.lower()
+    page.screenshot(path=str(tmp_path / "criterion_changed.png"), full_page=True)
+
+
+def test_deep_link_restores_the_state(browser, app_url, tmp_path):
+    query = urllib.parse.urlencode({"by": json.dumps(["billing_interval"]), "min_customers": "50"})
+    page, _ = open_page(browser, f"{app_url}/02_customer_segmentation.ipynb?{query}")
+    wait_for_explorer(page, PAGES["02_customer_segmentation.ipynb"][0])
+    header = page.locator("table.segwork-table").first.locator("th").all_inner_texts()
+    assert "billing_interval" in header and "region" not in header
+    assert not ERROR_TEXT.search(visible_text(page))
+    page.screenshot(path=str(tmp_path / "deep_link.png"), full_page=True)
