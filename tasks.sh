@@ -16,7 +16,7 @@ ensure_venv() {
   echo "tasks.sh: installing segwork and its dependencies into $VENV (first run: a few minutes)"
   [ -x "$BIN/python" ] || "$PYTHON" -m venv "$VENV"
   "$BIN/python" -m pip install --quiet --upgrade pip
-  "$BIN/python" -m pip install --quiet -e ".[test]"
+  "$BIN/python" -m pip install --quiet -e ".[test,spark]"
   echo "$want" > "$stamp"
 }
 
@@ -32,6 +32,18 @@ ensure_chromium() {
   fi
 }
 
+ensure_java() {
+  # The Spark tests start a local[2] session, which needs a Java runtime.
+  if command -v java >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "tasks.sh: installing a Java runtime (apt) for the Spark tests"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
+      || echo "tasks.sh: could not install Java; Spark tests will be skipped"
+  else
+    echo "tasks.sh: java not found and not root; Spark tests will be skipped"
+  fi
+}
+
 task_app() {
   ensure_venv
   exec "$BIN/segwork" app --data data/sample "$@"
@@ -40,6 +52,7 @@ task_app() {
 task_test() {
   ensure_venv
   ensure_chromium
+  ensure_java
   echo "== ruff"; "$BIN/ruff" check segwork tests
   echo "== mypy"; "$BIN/mypy" segwork
   echo "== pytest"; "$BIN/python" -m pytest -n 2 --dist loadfile --doctest-modules --nbval-lax segwork tests notebooks "$@"

@@ -10,7 +10,8 @@ from segwork.paths import REPO_ROOT
 
 def _pyproject() -> dict[str, str]:
     meta = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    reqs = meta["dependencies"] + meta["optional-dependencies"]["test"]
+    extras = meta["optional-dependencies"]
+    reqs = meta["dependencies"] + extras["test"] + extras["spark"]
     out = {}
     for r in reqs:
         name, version = r.split("==")
@@ -22,7 +23,7 @@ def _environment() -> dict[str, str]:
     out = {}
     for line in (REPO_ROOT / "environment.yml").read_text().splitlines():
         m = re.match(r"^\s+- ([A-Za-z0-9_.\-\[\]]+)\s*(==?)\s*([0-9][^\s#]*)", line)
-        if m and m.group(1) != "python":
+        if m and m.group(1) not in ("python", "openjdk"):  # not Python packages
             out[re.sub(r"\[.*\]", "", m.group(1)).lower()] = m.group(3)
     return out
 

@@ -145,10 +145,10 @@ class Dataset:
             m = self.table("mrr", needed_for="MRR metrics")
             expr = m.select("customer_id", month_idx=month_index(m.month), month=m.month, mrr=m.mrr)
             expr = expr.filter((expr.month_idx <= idx) & (expr.mrr > 0))
-        try:
+        if getattr(self.backend, "name", "") == "duckdb":
+            # materialise once per as_of in the engine; other engines (Spark, warehouses) keep
+            # the lazy expression and plan it with each query
             expr = expr.cache()
-        except Exception:  # a backend without temp tables: stay lazy
-            pass
         self._mrr_cache[through] = expr
         return expr
 
