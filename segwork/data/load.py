@@ -103,7 +103,7 @@ def load(
         expr = canonical(name, t)
         tables[name] = con.create_table(name, expr, overwrite=True) if name in materialize else expr
     notes: list[str] = []
-    if "customers" not in tables:
+    if "customers" not in tables and set(tables) - {"market"}:
         tables["customers"] = _derive_customers(tables)
         notes.append(
             "no customers table: customers derived from "

@@ -118,6 +118,24 @@ def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
         )
 
 
+def check_activity_source(data: Dataset, period: str, what: str) -> str:
+    """``"mrr"`` or ``"transactions"``: where activity comes from; a clear error if neither, or
+    if ``period="week"`` is asked of monthly MRR data."""
+    if data.has("mrr"):
+        if period == "week":
+            raise ValueError(
+                "period='week' needs transactions data (orders); this Dataset's activity is MRR, "
+                "which is monthly: use period='month', 'quarter' or 'year'"
+            )
+        return "mrr"
+    if data.has("transactions"):
+        return "transactions"
+    raise ValueError(
+        f"{what} needs subscription data (an 'mrr' or 'subscriptions' table) or a "
+        f"'transactions' table; this Dataset has: {', '.join(data.names) or 'no tables'}"
+    )
+
+
 def cohort_retention(
     data: Dataset,
     as_of: Any,
@@ -230,20 +248,11 @@ def cohort_retention(
     _check_choice("metric", metric, METRICS)
     _check_choice("cohort", cohort, COHORT_BASES)
     day = to_date(as_of)
-    if data.has("mrr"):
-        if period == "week":
-            raise ValueError(
-                "period='week' needs transactions data (orders); this Dataset's activity is MRR, "
-                "which is monthly: use period='month', 'quarter' or 'year'"
-            )
-        activity_of = _subscription_activity
-    elif data.has("transactions"):
-        activity_of = _transaction_activity
-    else:
-        raise ValueError(
-            "cohort retention needs subscription data (an 'mrr' or 'subscriptions' table) or a "
-            f"'transactions' table; this Dataset has: {', '.join(data.names) or 'no tables'}"
-        )
+    activity_of = (
+        _subscription_activity
+        if check_activity_source(data, period, "cohort retention") == "mrr"
+        else _transaction_activity
+    )
     attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
     clash = [b for b in by_names if b in _RESERVED or b.startswith("c_")]
     if clash:

@@ -34,7 +34,17 @@ import plotly.graph_objects as go
 from segwork.data.dataset import Dataset
 from segwork.data.load import open_data
 
-__all__ = ["AS_OF_ENV", "BASE_READY", "Explorer", "Param", "View", "format_frame", "parse_query"]
+__all__ = [
+    "AS_OF_ENV",
+    "BASE_READY",
+    "Explorer",
+    "Param",
+    "View",
+    "download_html",
+    "figure_output",
+    "format_frame",
+    "parse_query",
+]
 
 T = TypeVar("T")
 E = TypeVar("E", bound="Explorer")
@@ -122,12 +132,16 @@ class Param:
                 value = float(value)
                 if not math.isfinite(value):
                     raise ValueError(f"{name} must be finite, got {value!r}")
-            if (self.low is not None and value < self.low) or (
-                self.high is not None and value > self.high
-            ):
+            too_low = self.low is not None and value < self.low
+            too_high = self.high is not None and value > self.high
+            if (too_low or too_high) and self.low is not None and self.high is not None:
                 raise ValueError(
                     f"{name} must be between {self.low:g} and {self.high:g}, got {value}"
                 )
+            if too_low:
+                raise ValueError(f"{name} must be at least {self.low:g}, got {value}")
+            if too_high:
+                raise ValueError(f"{name} must be at most {self.high:g}, got {value}")
             return value
         if kind == "bool":
             if not isinstance(value, bool):
@@ -261,7 +275,8 @@ def _table_html(df: pd.DataFrame, max_rows: int = 200) -> str:
     return f'<div style="overflow-x:auto">{body}</div>{more}'
 
 
-def _download_html(name: str, df: pd.DataFrame) -> str:
+def download_html(name: str, df: pd.DataFrame) -> str:
+    """A data-URI link that downloads ``df`` as CSV (works in JupyterLab and Voila, no server)."""
     payload = base64.b64encode(df.to_csv(index=False).encode()).decode()
     return (
         f'<a download="{html.escape(name)}" href="data:text/csv;base64,{payload}" '
@@ -312,6 +327,10 @@ class Explorer:
     def make_control(self, param: Param) -> widgets.Widget | None:
         """A custom widget for ``param``; None uses the default widget for its kind."""
         return None
+
+    def after_render(self) -> list[widgets.Widget]:
+        """Extra widgets shown under the view after each render (e.g. an export control)."""
+        return []
 
     def to_widget(self, param: Param, value: Any) -> Any:
         """State value -> the value of the param's widget."""
@@ -578,14 +597,14 @@ class Explorer:
                 widgets.HTML(f"<h3>{html.escape(self.result_title)}</h3>" + _table_html(v.result))
             )
         for fig in v.figures.values():
-            children.append(go.FigureWidget(fig))
+            children.append(figure_output(fig))
         for name, table in v.tables.items():
             children.append(widgets.HTML(f"<h3>{html.escape(name)}</h3>" + _table_html(table)))
         if v.downloads:
             children.append(
-                widgets.HTML("<br>".join(_download_html(n, d) for n, d in v.downloads.items()))
+                widgets.HTML("<br>".join(download_html(n, d) for n, d in v.downloads.items()))
             )
-        self._body.children = tuple(children)
+        self._body.children = (*children, *self.after_render())
 
     # -- static rendering ------------------------------------------------------------------------
     def to_html(self, *, include_plotlyjs: bool | str = False) -> str:
@@ -623,7 +642,7 @@ class Explorer:
         for name, table in v.tables.items():
             parts.append(f"<h3>{html.escape(name)}</h3>" + _table_html(table))
         for name, df in v.downloads.items():
-            parts.append(f"<p>{_download_html(name, df)}</p>")
+            parts.append(f"<p>{download_html(name, df)}</p>")
         return "\n".join(parts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
@@ -644,6 +663,49 @@ class Explorer:
     def __repr__(self) -> str:
         state = ", ".join(f"{k}={v!r}" for k, v in self._state.items())
         return f"{type(self).__name__}({state})"
+
+
+def _plain(obj: Any) -> Any:
+    """Figure JSON with plotly's base64 typed arrays (``{"dtype", "bdata", "shape"}``) decoded
+    into plain lists (NaN as null): the JupyterLab/Voila plotly renderer does not read them for 2-D
+    data such as heat maps."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
+            if "shape" in obj:
+                arr = arr.reshape([int(n) for n in str(obj["shape"]).split(",")])
+            return _plain(arr.tolist())
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def figure_output(fig: go.Figure) -> widgets.Output:
+    """A widget showing ``fig`` through plotly's mimetype renderer (JupyterLab and Voila, offline).
+
+    The output is set directly (``out.outputs``), not appended from a kernel callback, so it renders
+    the same in every frontend; plotly's renderer extension ships with the plotly package.
+    """
+    out = widgets.Output()
+    out.outputs = (
+        {
+            "output_type": "display_data",
+            "data": {
+                "application/vnd.plotly.v1+json": {
+                    **_plain(json.loads(fig.to_json())),
+                    "config": {"responsive": True, "displaylogo": False},
+                },
+                "text/plain": f"<plotly figure: {fig.layout.title.text or 'untitled'}>",
+            },
+            "metadata": {},
+        },
+    )
+    return out
 
 
 def parse_query(query: str, allowed: Sequence[str]) -> dict[str, Any]:

@@ -80,12 +80,18 @@ def visible_text(page) -> str:
     return page.locator("body").inner_text()
 
 
+def assert_no_error_text(text: str) -> None:
+    m = ERROR_TEXT.search(text)
+    assert m is None, "error text on the page: ..." + text[max(0, m.start() - 300): m.end() + 300]
+
+
 def test_landing_page(browser, app_url, tmp_path):
     page, errors = open_page(browser, f"{app_url}/index.ipynb")
     for title, _ in PAGES.values():
         page.get_by_role("link", name=title).wait_for(timeout=PAGE_TIMEOUT)
     page.screenshot(path=str(tmp_path / "landing.png"), full_page=True)
-    assert not ERROR_TEXT.search(visible_text(page)) and not errors
+    assert_no_error_text(visible_text(page))
+    assert not errors
 
 
 @pytest.mark.parametrize("notebook", list(PAGES))
@@ -96,7 +102,7 @@ def test_each_page_renders_without_errors(browser, app_url, tmp_path, notebook):
     page.wait_for_timeout(1500)
     page.screenshot(path=str(tmp_path / f"{notebook}.png"), full_page=True)
     text = visible_text(page)
-    assert not ERROR_TEXT.search(text), text[:2000]
+    assert_no_error_text(text)
     assert "import segwork" not in text  # no code shown
     assert page.locator(".js-plotly-plot").count() >= 1
     assert not [e for e in errors if "ResizeObserver" not in e]
@@ -123,5 +129,5 @@ def test_deep_link_restores_the_state(browser, app_url, tmp_path):
     wait_for_explorer(page, PAGES["02_customer_segmentation.ipynb"][0])
     header = page.locator("table.segwork-table").first.locator("th").all_inner_texts()
     assert "billing_interval" in header and "region" not in header
-    assert not ERROR_TEXT.search(visible_text(page))
+    assert_no_error_text(visible_text(page))
     page.screenshot(path=str(tmp_path / "deep_link.png"), full_page=True)

@@ -146,3 +146,8 @@ def test_summary_and_repr(reference):
     row = summary.set_index("table").loc["customers"]
     assert row["rows"] == 3 and str(row["first"]) == "2024-01-05" and str(row["last"]) == "2024-03-01"
     assert "mrr*" in repr(reference)
+
+
+def test_market_only_dataset():
+    data = segwork.load({"market": tiny_frames()["market"]})
+    assert data.names == ("market",) and data.kind == "market"

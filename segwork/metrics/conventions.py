@@ -1,0 +1,297 @@
+"""Churn conventions side by side: calendar month vs rolling 30 days, two denominators.
+
+Vendors and spreadsheets disagree on "the churn rate" mostly through two choices: the window
+(a calendar month, or the 30 days before a date) and the denominator (customers active at the
+start, or those plus the customers who started during the window).  :func:`churn_conventions`
+computes the four combinations for the same data so that a reader can match a vendor's figure and
+see how much the convention alone moves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from segwork.data.dataset import Dataset
+from segwork.data.derive import month_index_of, month_start_of, subscription_mrr
+from segwork.metrics._common import Where, customer_attributes, to_date
+from segwork.metrics.stats import safe_ratio
+
+__all__ = ["CONVENTION_COLUMNS", "VENDOR_NOTE", "churn_conventions"]
+
+#: Output columns of :func:`churn_conventions`, in order.
+CONVENTION_COLUMNS: tuple[str, ...] = (
+    "month",
+    "customers_start",
+    "new_customers",
+    "churned_customers",
+    "churn_rate",
+    "churn_rate_start_plus_new",
+    "diff_start_plus_new",
+    "rolling_day",
+    "rolling_at_risk",
+    "rolling_new",
+    "rolling_churned",
+    "rolling_new_churned",
+    "rolling_churn_rate",
+    "rolling_churn_rate_start_plus_new",
+    "diff_rolling",
+)
+
+#: Which vendor documents which convention (sources in :func:`churn_conventions`' docstring).
+VENDOR_NOTE = (
+    "churn_rate (calendar month, customers active at the start) is the METRICS.md default and "
+    "ChartMogul's B2B customer churn formula (which also leaves out customers who joined and "
+    "churned within the period); rolling_churn_rate (the last 30 days over the customers active "
+    "30 days ago) is Baremetrics' user churn; rolling_churn_rate_start_plus_new (the last 30 "
+    "days over the customers active 30 days ago plus the new ones) is Stripe Billing's "
+    "subscriber churn rate. Details such as reactivations, trials and dunning differ by vendor: "
+    "check your vendor's definition."
+)
+
+_WINDOW_DAYS = 30
+
+
+def _calendar_churn(
+    data: Dataset, day: dt.date, people: ir.Table, first_idx: int, last_idx: int
+) -> pd.DataFrame:
+    """``month_idx, customers_start, new_customers, churned_customers`` from monthly MRR."""
+    mm = data.monthly_mrr(day)
+    mm = mm.join(people, "customer_id").select("customer_id", "month_idx")
+    cur = mm.select("customer_id", "month_idx")
+    prev = mm.select("customer_id", month_idx=(mm.month_idx + 1).cast("int64"))
+    prev = prev.filter((prev.month_idx >= first_idx) & (prev.month_idx <= last_idx))
+    churned = prev.anti_join(cur, ["customer_id", "month_idx"])
+    first = mm.group_by("customer_id").aggregate(month_idx=mm.month_idx.min())
+    first = first.filter((first.month_idx >= first_idx) & (first.month_idx <= last_idx))
+    parts = {
+        "customers_start": prev.group_by("month_idx").aggregate(n=prev.count()),
+        "new_customers": first.group_by("month_idx").aggregate(n=first.count()),
+        "churned_customers": churned.group_by("month_idx").aggregate(n=churned.count()),
+    }
+    return _assemble(parts, first_idx, last_idx)
+
+
+def _rolling_churn(
+    data: Dataset, day: dt.date, people: ir.Table, days: pd.DataFrame
+) -> pd.DataFrame:
+    """``month_idx, rolling_at_risk, rolling_new, rolling_churned, rolling_new_churned``.
+
+    From subscription dates: a customer is active on day x when one of its subscriptions with
+    MRR > 0 has ``start_date <= x`` and (no ``end_date`` or ``end_date > x``).
+    """
+    subs = data.table("subscriptions", needed_for="rolling 30-day churn")
+    subs = subs.filter((subs.start_date <= day) & (subscription_mrr(subs) > 0))
+    subs = subs.join(people, "customer_id").select("customer_id", "start_date", "end_date")
+    cal = ibis.memtable(days, schema={"month_idx": "int64", "d": "date", "d30": "date"})
+
+    def active_on(col: str) -> ir.Table:
+        x = cal[col]
+        on = [subs.start_date <= x, subs.end_date.isnull() | (subs.end_date > x)]
+        j = subs.join(cal, on)
+        return j.select("customer_id", "month_idx").distinct()
+
+    at_risk, at_end = active_on("d30"), active_on("d")
+    churned = at_risk.anti_join(at_end, ["customer_id", "month_idx"])
+    first = subs.group_by("customer_id").aggregate(first_day=subs.start_date.min())
+    new = first.join(cal, [first.first_day > cal.d30, first.first_day <= cal.d]).select(
+        "customer_id", "month_idx"
+    )
+    new_churned = new.anti_join(at_end, ["customer_id", "month_idx"])
+    parts = {
+        "rolling_at_risk": at_risk.group_by("month_idx").aggregate(n=at_risk.count()),
+        "rolling_new": new.group_by("month_idx").aggregate(n=new.count()),
+        "rolling_churned": churned.group_by("month_idx").aggregate(n=churned.count()),
+        "rolling_new_churned": new_churned.group_by("month_idx").aggregate(
+            n=new_churned.count()
+        ),
+    }
+    return _assemble(parts, int(days["month_idx"].min()), int(days["month_idx"].max()))
+
+
+def _assemble(parts: dict[str, ir.Table], first_idx: int, last_idx: int) -> pd.DataFrame:
+    """One small frame per count (pulled from the engine), aligned on the months (0 if absent)."""
+    idx = pd.Index(range(first_idx, last_idx + 1), name="month_idx")
+    out = pd.DataFrame(index=idx)
+    for name, table in parts.items():
+        got = table.to_pandas()
+        series = pd.Series(
+            got["n"].astype("int64").to_numpy(), index=got["month_idx"].astype("int64").to_numpy()
+        )
+        out[name] = series.reindex(idx, fill_value=0).astype("int64").to_numpy()
+    return out
+
+
+def churn_conventions(
+    data: Dataset,
+    as_of: Any,
+    *,
+    months: int = 12,
+    where: Where | None = None,
+) -> pd.DataFrame:
+    """Logo churn under four conventions, per month, with the differences.
+
+    For each of the ``months`` calendar months ending with as_of's month:
+
+    - ``churn_rate``: METRICS.md "Logo churn rate for month m: customers active in m-1 and not
+      active in m / customers active in m-1", activity being "MRR > 0 in m" (METRICS.md "Active
+      customer").  ``customers_start`` = active in m-1, ``churned_customers`` = active in m-1 and
+      not in m.
+    - ``churn_rate_start_plus_new``: the same churned customers over ``customers_start +
+      new_customers``, ``new_customers`` being those whose first month with MRR > 0 ever is m
+      (METRICS.md "new"; reactivations are not new).  With monthly activity a customer new in m
+      is active in m, so the numerator does not change.
+      ``diff_start_plus_new`` = ``churn_rate_start_plus_new - churn_rate`` (<= 0).
+    - ``rolling_churn_rate``: with d the last day of m (or as_of itself in as_of's month,
+      ``rolling_day``): customers active on day d - 30 and not active on day d, over the
+      customers active on day d - 30.  Day-level activity comes from the subscription dates: a
+      customer is active on day x when one of its subscriptions with MRR > 0 (METRICS.md "MRR"
+      of the subscription) has ``start_date <= x`` and (no ``end_date`` or ``end_date > x``) --
+      the day-level form of METRICS.md's "active in month m when start_date <= the last day of m
+      and (end_date is empty or end_date > the first day of m)".  A customer who leaves and
+      comes back within the 30 days is not churned.
+    - ``rolling_churn_rate_start_plus_new``: (``rolling_churned + rolling_new_churned``) /
+      (``rolling_at_risk + rolling_new``), where ``rolling_new`` are the customers whose first
+      subscription with MRR > 0 starts in (d - 30, d] and ``rolling_new_churned`` those of them
+      not active on day d.  ``diff_rolling`` = ``rolling_churn_rate - churn_rate``.
+
+    The rolling columns need a ``subscriptions`` table (dates); a Dataset with only an ``mrr``
+    table has monthly activity only, and its rolling columns are NaN (counts 0).
+
+    Which vendor uses which (:data:`VENDOR_NOTE`), from the vendors' own help pages:
+
+    - ChartMogul, "Metric: Customer Churn rate"
+      (https://help.chartmogul.com/hc/en-us/articles/203359321-Metric-Customer-Churn-rate): the
+      B2B formula is "Number of customers who churned in period (excluding any customers who both
+      joined & churned in the period) / Total number of customers at start of period" -- our
+      ``churn_rate``; its B2C formula sums daily churn over the period (not computed here).
+    - Baremetrics, "User and Revenue Churn"
+      (https://help.baremetrics.com/en/articles/5380347-user-and-revenue-churn): "(Cancelled
+      Customers in the last 30 days ÷ Active Customers 30 days ago) x 100" -- our
+      ``rolling_churn_rate``.
+    - Stripe, "Calculating churn rate in Billing"
+      (https://support.stripe.com/questions/calculating-churn-rate-in-billing): "the sum of
+      churned subscribers in the past 30 days divided by the number of active subscribers as of
+      30 days ago, plus any new subscribers in those 30 days" -- our
+      ``rolling_churn_rate_start_plus_new``.  (Stripe counts a returning customer's second churn
+      again; here a customer churns at most once per window.)
+
+    Vendors also differ on trials, delinquency and reactivations: check your vendor's
+    definition before comparing to the last decimal.
+
+    Parameters
+    ----------
+    data : Dataset
+        Subscription data (``mrr`` and/or ``subscriptions``).
+    as_of : date-like
+        The last month is as_of's month (evaluated at as_of for the rolling window); data after
+        as_of is ignored; population: customers with signup_date <= as_of.
+    months : int, default 12
+        How many months to show (>= 1).
+    where : dict, optional
+        Filter on customers (any ``by``-able attribute), e.g. ``{"plan": ["pro"]}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month (oldest first), columns :data:`CONVENTION_COLUMNS`: ``month`` and
+        ``rolling_day`` as datetime64[ns], counts int64, rates and differences float64 (NaN
+        where the denominator is 0, METRICS.md).
+
+    Raises
+    ------
+    ValueError
+        No subscription data (transactions-only data has no churn), ``months`` < 1, or an
+        unknown ``where`` column.
+
+    Examples
+    --------
+    Three customers active in January; in February customer 1 is gone (its subscription ended on
+    2024-01-20), customer 4 starts on 2024-02-10.  The 30 days before 2024-02-29 start on
+    2024-01-30, after customer 1 left: the rolling window sees no churn at all.
+
+    >>> import pandas as pd, segwork
+    >>> customers = pd.DataFrame({"customer_id": [1, 2, 3, 4],
+    ...     "signup_date": ["2024-01-01"] * 3 + ["2024-02-10"]})
+    >>> subs = pd.DataFrame({"customer_id": [1, 2, 3, 4],
+    ...     "start_date": ["2024-01-01"] * 3 + ["2024-02-10"],
+    ...     "end_date": ["2024-01-20", None, None, None],
+    ...     "amount": [10.0] * 4, "billing_interval": ["month"] * 4})
+    >>> data = segwork.load({"customers": customers, "subscriptions": subs})
+    >>> out = churn_conventions(data, "2024-02-29", months=1)
+    >>> out[["customers_start", "new_customers", "churned_customers"]]
+       customers_start  new_customers  churned_customers
+    0                3              1                  1
+    >>> out[["churn_rate", "churn_rate_start_plus_new"]].round(4)
+       churn_rate  churn_rate_start_plus_new
+    0      0.3333                       0.25
+    >>> out[["rolling_at_risk", "rolling_churned", "rolling_churn_rate"]]
+       rolling_at_risk  rolling_churned  rolling_churn_rate
+    0                2                0                 0.0
+    """
+    if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
+        raise ValueError(f"months must be a whole number >= 1, got {months!r}")
+    if not data.has("mrr"):
+        raise ValueError(
+            "churn conventions need subscription data (an 'mrr' or 'subscriptions' table); "
+            f"this Dataset has: {', '.join(data.names) or 'no tables'} (transactions-only data "
+            "has orders, not churn)"
+        )
+    day = to_date(as_of)
+    attrs, _ = customer_attributes(data, day, None, where=where)
+    people = attrs.select("customer_id")
+    last_idx = month_index_of(day)
+    first_idx = last_idx - int(months) + 1
+    cal = _calendar_churn(data, day, people, first_idx, last_idx)
+
+    idx = np.arange(first_idx, last_idx + 1)
+    month_starts = [month_start_of(int(i)) for i in idx]
+    ends = [
+        min(day, month_start_of(int(i) + 1) - dt.timedelta(days=1)) for i in idx
+    ]
+    days = pd.DataFrame(
+        {
+            "month_idx": idx.astype("int64"),
+            "d": ends,
+            "d30": [e - dt.timedelta(days=_WINDOW_DAYS) for e in ends],
+        }
+    )
+    if data.has("subscriptions"):
+        roll = _rolling_churn(data, day, people, days)
+        has_days = True
+    else:
+        roll = pd.DataFrame(
+            0,
+            index=cal.index,
+            columns=["rolling_at_risk", "rolling_new", "rolling_churned", "rolling_new_churned"],
+            dtype="int64",
+        )
+        has_days = False
+
+    out = pd.DataFrame({"month": pd.to_datetime(month_starts).astype("datetime64[ns]")})
+    for col in ("customers_start", "new_customers", "churned_customers"):
+        out[col] = cal[col].to_numpy()
+    out["churn_rate"] = safe_ratio(out["churned_customers"], out["customers_start"])
+    out["churn_rate_start_plus_new"] = safe_ratio(
+        out["churned_customers"], out["customers_start"] + out["new_customers"]
+    )
+    out["diff_start_plus_new"] = out["churn_rate_start_plus_new"] - out["churn_rate"]
+    out["rolling_day"] = pd.to_datetime(days["d"]).astype("datetime64[ns]").to_numpy()
+    for col in ("rolling_at_risk", "rolling_new", "rolling_churned", "rolling_new_churned"):
+        out[col] = roll[col].to_numpy().astype("int64")
+    if has_days:
+        out["rolling_churn_rate"] = safe_ratio(out["rolling_churned"], out["rolling_at_risk"])
+        out["rolling_churn_rate_start_plus_new"] = safe_ratio(
+            out["rolling_churned"] + out["rolling_new_churned"],
+            out["rolling_at_risk"] + out["rolling_new"],
+        )
+    else:
+        out["rolling_churn_rate"] = np.nan
+        out["rolling_churn_rate_start_plus_new"] = np.nan
+    out["diff_rolling"] = out["rolling_churn_rate"] - out["churn_rate"]
+    return out[list(CONVENTION_COLUMNS)].reset_index(drop=True)

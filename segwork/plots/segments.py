@@ -1,0 +1,302 @@
+"""Figures of the segmentation page: a DataFrame in, a plotly ``go.Figure`` out, no metric work.
+
+Inputs are the outputs of :func:`segwork.segment_table`, :func:`segwork.personas` (its
+``centers``) and :func:`segwork.mix_shift`.  Segments flagged ``small_segment`` (METRICS.md
+"Small segment ... Its rates are flagged wherever shown") are drawn grey and hatched and their
+label ends with "(n<30)" (the table's ``min_customers``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from segwork.plots._style import PALETTE, styled
+
+__all__ = [
+    "churn_chart",
+    "ltv_chart",
+    "mix_shift_chart",
+    "persona_chart",
+    "segment_by_columns",
+    "segment_labels",
+    "share_chart",
+]
+
+SMALL_COLOUR = "#BBBBBB"
+SMALL_PATTERN = "/"
+_TABLE_COLUMNS = frozenset(
+    {
+        "customers", "customers_share", "active_customers", "mrr", "mrr_share", "arpa",
+        "at_risk_customer_months", "churned_customer_months", "churn_rate", "churn_rate_low",
+        "churn_rate_high", "nrr_12m", "ltv", "ltv_low", "ltv_high", "small_segment",
+        "weight_a", "weight_b", "rate_a", "rate_b", "mix_effect", "rate_effect", "total_effect",
+    }
+)  # fmt: skip
+_FEATURE_NAMES = {
+    "arpa": "ARPA",
+    "tenure_months": "Tenure",
+    "usage": "Usage (events / month)",
+    "features_used": "Features used",
+    "plan_tier": "Plan tier",
+    "annual": "Annual billing",
+}
+
+
+def segment_by_columns(table: pd.DataFrame) -> list[str]:
+    """The segment (``by``) columns of a segment table or mix-shift table: those before the
+    metric columns."""
+    out = []
+    for col in table.columns:
+        if col in _TABLE_COLUMNS:
+            break
+        out.append(str(col))
+    return out
+
+
+def _value_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "(missing)"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def segment_labels(table: pd.DataFrame, *, mark_small: bool = True) -> list[str]:
+    """One label per row: the segment values joined with " · " (e.g. "enterprise · annual").
+
+    A table without segment columns gives "all customers"; boolean columns (``uses_api``) read
+    "uses_api: yes".  With ``mark_small``, rows flagged ``small_segment`` end with "(n<30)", the
+    threshold taken from ``table.attrs["min_customers"]`` (default 30).
+    """
+    by = segment_by_columns(table)
+    labels = []
+    for _, row in table.iterrows():
+        parts = []
+        for col in by:
+            v = row[col]
+            text = _value_text(v)
+            parts.append(f"{col}: {text}" if isinstance(v, bool | np.bool_) else text)
+        labels.append(" · ".join(parts) if parts else "all customers")
+    if mark_small and "small_segment" in table.columns:
+        n = int(table.attrs.get("min_customers", 30))
+        labels = [
+            f"{lab} (n<{n})" if bool(small) else lab
+            for lab, small in zip(labels, table["small_segment"], strict=True)
+        ]
+    return labels
+
+
+def _small(table: pd.DataFrame) -> np.ndarray:
+    if "small_segment" not in table.columns:
+        return np.zeros(len(table), dtype=bool)
+    return table["small_segment"].fillna(False).to_numpy(dtype=bool)
+
+
+def _marker(colour: str, small: np.ndarray) -> dict[str, Any]:
+    return {
+        "color": [SMALL_COLOUR if s else colour for s in small],
+        "pattern": {"shape": [SMALL_PATTERN if s else "" for s in small]},
+    }
+
+
+def _pct(confidence: Any) -> str:
+    try:
+        return f"{float(confidence):.0%}".replace("%", " %")
+    except (TypeError, ValueError):
+        return "95 %"
+
+
+def share_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Grouped bars per segment: share of customers vs share of MRR (in the table's order).
+
+    A segment whose MRR share exceeds its customer share brings more than its weight in revenue.
+    """
+    labels = segment_labels(table)
+    small = _small(table)
+    fig = go.Figure(
+        [
+            go.Bar(
+                name="Share of customers",
+                x=labels,
+                y=table["customers_share"].to_numpy(dtype=float),
+                marker=_marker(PALETTE[0], small),
+                hovertemplate="%{x}<br>customers: %{y:.1%}<extra></extra>",
+            ),
+            go.Bar(
+                name="Share of MRR",
+                x=labels,
+                y=table["mrr_share"].to_numpy(dtype=float),
+                marker=_marker(PALETTE[1], small),
+                hovertemplate="%{x}<br>MRR: %{y:.1%}<extra></extra>",
+            ),
+        ]
+    )
+    fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "share"})
+    return styled(fig, title or "Share of customers vs share of MRR by segment")
+
+
+def churn_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Monthly logo churn per segment with its Wilson interval as error bars (METRICS.md
+    "Confidence interval of a rate"); small segments grey, hatched and labelled."""
+    labels = segment_labels(table)
+    rate = table["churn_rate"].to_numpy(dtype=float)
+    low = table["churn_rate_low"].to_numpy(dtype=float)
+    high = table["churn_rate_high"].to_numpy(dtype=float)
+    fig = go.Figure(
+        go.Bar(
+            name="Monthly logo churn",
+            x=labels,
+            y=rate,
+            marker=_marker(PALETTE[3], _small(table)),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": high - rate,
+                "arrayminus": rate - low,
+                "color": "#444",
+            },
+            customdata=np.column_stack([low, high]),
+            hovertemplate=(
+                "%{x}<br>churn %{y:.2%} / month<br>CI %{customdata[0]:.2%} – "
+                "%{customdata[1]:.2%}<extra></extra>"
+            ),
+        )
+    )
+    conf = _pct(table.attrs.get("confidence", 0.95))
+    window = table.attrs.get("window_months")
+    over = f" over {window} months" if window else ""
+    fig.update_layout(yaxis={"tickformat": ".1%", "title": "churn per month"}, showlegend=False)
+    return styled(fig, title or f"Monthly logo churn by segment{over} ({conf} Wilson interval)")
+
+
+def _money(v: float) -> str:
+    if not np.isfinite(v):
+        return "—"
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"${v / div:.3g}{suffix}"
+    return f"${v:,.0f}"
+
+
+def ltv_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """LTV per segment with the interval that follows from the churn interval (METRICS.md "LTV").
+
+    The gross margin (``table.attrs["gross_margin"]``) is stated in the title (METRICS.md: "stated
+    on every chart that shows LTV").  An undefined LTV (no churn seen) has no bar and reads
+    "undefined (no churn)"; an unbounded upper end has no upper whisker and says so on hover.
+    """
+    labels = segment_labels(table)
+    ltv = table["ltv"].to_numpy(dtype=float)
+    low = table["ltv_low"].to_numpy(dtype=float)
+    high = table["ltv_high"].to_numpy(dtype=float)
+    plus = np.where(np.isfinite(high), high - ltv, 0.0)
+    minus = np.where(np.isfinite(low), ltv - low, 0.0)
+    text = ["undefined (no churn)" if not np.isfinite(v) else _money(v) for v in ltv]
+    hover = [
+        f"LTV {_money(v)}<br>CI {_money(lo)} – "
+        + ("no upper bound" if not np.isfinite(hi) else _money(hi))
+        if np.isfinite(v)
+        else "LTV undefined: no churn observed"
+        for v, lo, hi in zip(ltv, low, high, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            name="LTV",
+            x=labels,
+            y=ltv,
+            text=text,
+            textposition="outside",
+            marker=_marker(PALETTE[2], _small(table)),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": plus,
+                "arrayminus": minus,
+                "color": "#444",
+            },
+            hovertext=hover,
+            hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
+        )
+    )
+    gm = table.attrs.get("gross_margin")
+    gm_text = (
+        f"gross margin {float(gm):.0%}".replace("%", " %")
+        if gm is not None
+        else ("gross margin not stated")
+    )
+    conf = _pct(table.attrs.get("confidence", 0.95))
+    fig.update_layout(yaxis={"title": "LTV ($)", "tickprefix": "$"}, showlegend=False)
+    return styled(fig, title or f"Customer lifetime value by segment ({gm_text}; {conf} interval)")
+
+
+def persona_chart(centers: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Heat map of the personas' mean z-scores per feature (``Personas.centers``).
+
+    Red = above the clustered customers' average, blue = below; the labels come from the
+    strongest cells.
+    """
+    z = centers.to_numpy(dtype=float)
+    x = [_FEATURE_NAMES.get(str(c), str(c)) for c in centers.columns]
+    y = [str(i) for i in centers.index]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=x,
+            y=y,
+            zmid=0,
+            colorscale="RdBu_r",
+            text=np.round(z, 2),
+            texttemplate="%{text}",
+            colorbar={"title": "z"},
+            hovertemplate="%{y}<br>%{x}: z = %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return styled(
+        fig,
+        title or "Persona profiles (mean z-score of each feature)",
+        height=max(320, 90 + 60 * len(y)),
+    )
+
+
+def mix_shift_chart(mix: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Grouped bars per segment (and the total): mix effect and rate effect, in percentage points.
+
+    Reads a :func:`segwork.mix_shift` table (its last row is the total).
+    """
+    labels = segment_labels(mix, mark_small=False)
+    mix_e = mix["mix_effect"].to_numpy(dtype=float) * 100
+    rate_e = mix["rate_effect"].to_numpy(dtype=float) * 100
+    fig = go.Figure(
+        [
+            go.Bar(
+                name="Mix effect",
+                x=labels,
+                y=mix_e,
+                marker_color=PALETTE[4],
+                hovertemplate="%{x}<br>mix %{y:+.3f} pp<extra></extra>",
+            ),
+            go.Bar(
+                name="Rate effect",
+                x=labels,
+                y=rate_e,
+                marker_color=PALETTE[5],
+                hovertemplate="%{x}<br>rate %{y:+.3f} pp<extra></extra>",
+            ),
+        ]
+    )
+    a = mix.attrs
+    if title is None:
+        what = "NRR" if a.get("metric") == "nrr" else "Monthly churn"
+        ra, rb = a.get("overall_a", np.nan), a.get("overall_b", np.nan)
+        digits = 1 if a.get("metric") == "nrr" else 2
+        title = (
+            f"{what}: {a.get('as_of_a', '')} {ra:.{digits}%} → {a.get('as_of_b', '')} "
+            f"{rb:.{digits}%} ({(rb - ra) * 100:+.2f} pp = mix + rate)"
+        ).replace("%", " %")
+    fig.update_layout(barmode="group", yaxis={"title": "percentage points", "zeroline": True})
+    return styled(fig, title)

@@ -1,0 +1,352 @@
+"""The cohort retention page: heat map, curves with projection, MRR movements, survival, churn
+conventions.
+
+"Are we keeping customers better over time, and which ones?"  The analyst picks the period, the
+metric (logo retention, NRR, GRR), the cohort definition, one segment split and a filter; the page
+shows the cohort triangle with its weighted average, retention curves with a shifted-beta-geometric
+projection, the comparison of this year's cohorts with last year's, the MRR bridge, Kaplan-Meier
+survival with the number at risk, and the churn rate under four conventions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+
+from segwork.metrics._common import available_attributes
+from segwork.metrics.cohorts import COHORT_BASES, METRICS, PERIODS, cohort_retention
+from segwork.metrics.cohorts_compare import compare_cohort_years, weighted_average_retention
+from segwork.metrics.conventions import VENDOR_NOTE, churn_conventions
+from segwork.metrics.mrr import mrr_movements
+from segwork.metrics.projection import project_retention, retention_fits
+from segwork.metrics.survival import median_lifetime, survival
+from segwork.plots.cohorts import (
+    cohort_heatmap,
+    mrr_bridge,
+    mrr_rates,
+    retention_curves,
+    survival_curves,
+)
+from segwork.widgets.base import Explorer, Param, View
+
+__all__ = ["MRR_NOTE", "CohortExplorer", "cohort_range", "curve_cohorts"]
+
+#: Shown instead of the MRR sections on transactions-only data.
+MRR_NOTE = (
+    "MRR sections do not apply to transactions-only data: MRR movements, survival and the churn "
+    "conventions need subscription data (an 'mrr' or 'subscriptions' table)."
+)
+#: Periods per 12 months (the comparison is "12-month retention").
+_PER_YEAR = {"week": 52, "month": 12, "quarter": 4, "year": 1}
+#: At most this many single-cohort curves (evenly spaced over the selected cohorts).
+MAX_CURVES = 8
+#: Rows of the number-at-risk table: every this many months.
+_AT_RISK_STEP = 3
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _period_start(day: dt.date, period: str) -> pd.Timestamp:
+    """The first day of the period holding ``day`` (weeks start on Monday)."""
+    ts = pd.Timestamp(day)
+    if period == "week":
+        return ts - pd.Timedelta(days=ts.dayofweek)
+    if period == "quarter":
+        return pd.Timestamp(ts.year, 3 * ((ts.month - 1) // 3) + 1, 1)
+    if period == "year":
+        return pd.Timestamp(ts.year, 1, 1)
+    return pd.Timestamp(ts.year, ts.month, 1)
+
+
+def cohort_range(
+    long: pd.DataFrame, cohort_from: str | None, cohort_to: str | None, period: str
+) -> pd.DataFrame:
+    """The rows of a cohort table whose cohort period overlaps [cohort_from, cohort_to].
+
+    A cohort is kept when its period contains or follows ``cohort_from`` and starts on or before
+    ``cohort_to`` (either may be None: no bound).  E.g. with quarters, ``cohort_from="2023-05-10"``
+    keeps 2023-Q2 onwards.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"cohort": pd.to_datetime(["2023-01-01", "2023-04-01",
+    ...     "2023-07-01"]), "age": [0, 0, 0]})
+    >>> cohort_range(long, "2023-05-10", None, "quarter")["cohort"].dt.strftime("%Y-%m").tolist()
+    ['2023-04', '2023-07']
+    """
+    keep = pd.Series(True, index=long.index)
+    if cohort_from:
+        start = _period_start(dt.date.fromisoformat(cohort_from), period)
+        keep &= long["cohort"] >= start
+    if cohort_to:
+        keep &= long["cohort"] <= pd.Timestamp(cohort_to)
+    return long[keep].reset_index(drop=True)
+
+
+def curve_cohorts(cohorts: pd.Series, n: int = MAX_CURVES) -> list[pd.Timestamp]:
+    """Up to ``n`` cohorts evenly spaced over the sorted distinct ``cohorts`` (first and last in).
+
+    Examples
+    --------
+    >>> c = pd.Series(pd.date_range("2024-01-01", periods=5, freq="MS"))
+    >>> [t.strftime("%m") for t in curve_cohorts(c, 3)]
+    ['01', '03', '05']
+    """
+    values = sorted(pd.to_datetime(cohorts.drop_duplicates()))
+    if len(values) <= n:
+        return values
+    picks = np.unique(np.round(np.linspace(0, len(values) - 1, n)).astype(int))
+    return [values[i] for i in picks]
+
+
+def _at_risk_table(surv: pd.DataFrame) -> pd.DataFrame:
+    """The number at risk every few months, one column per segment (shown under the chart)."""
+    by = list(surv.columns[: list(surv.columns).index("tenure")])
+    rows = surv[surv["tenure"] % _AT_RISK_STEP == 0]
+    if not by:
+        out = rows[["tenure", "n_at_risk"]].rename(columns={"n_at_risk": "All customers"})
+        return out.reset_index(drop=True)
+    label = rows[by].astype(str).agg(" · ".join, axis=1)
+    wide = rows.assign(_seg=label).pivot(index="tenure", columns="_seg", values="n_at_risk")
+    wide = wide.fillna(0).astype("int64")
+    wide.columns = [str(c) for c in wide.columns]
+    return wide.reset_index()
+
+
+def _compare_years(long: pd.DataFrame, age: int) -> tuple[int, int] | None:
+    """(newer year, year before): the newest year with a cohort observed at ``age``."""
+    observed = long[long["age"] == age]
+    if observed.empty:
+        return None
+    newest = int(pd.to_datetime(observed["cohort"]).dt.year.max())
+    return newest, newest - 1
+
+
+class CohortExplorer(Explorer):
+    """Interactive cohort retention: ``CohortExplorer(data, **state)``.
+
+    Parameters (``.state``, the notebook's parameters besides ``data``): ``as_of``; ``period``
+    (week / month / quarter / year); ``metric`` (``logo``, ``nrr``, ``grr``); ``cohort``
+    (``first_active`` or ``signup``); ``by`` (one attribute of :func:`segwork.available_attributes`
+    or None); ``where`` (filter, e.g. ``{"plan": ["pro"]}``); ``value`` (``pct`` or ``count``);
+    ``cohort_from`` / ``cohort_to`` (optional ``YYYY-MM-DD``: which cohorts to show);
+    ``min_cohort_size`` (cohorts under it are marked, METRICS.md "Small segment"); ``horizon``
+    (periods of the sBG projection).
+
+    ``.result`` is exactly ``cohort_retention(data, as_of, period=, metric=, cohort=, by=, where=)``
+    restricted to the cohorts in [cohort_from, cohort_to] (:func:`cohort_range`).  Figures:
+    ``heatmap``, ``curves`` (single cohorts, or one line per segment, with the projection dashed on
+    the logo view), ``mrr_movements`` and ``mrr_rates`` (whole population after ``where``; not
+    split by ``by``), ``survival``.  Tables: the weighted average, the number at risk, median
+    lifetime, the sBG parameters and the churn conventions.  On transactions-only data the MRR,
+    survival and convention sections are replaced by :data:`MRR_NOTE`.
+
+    Examples
+    --------
+    >>> import segwork
+    >>> ex = CohortExplorer(segwork.load_sample(), period="quarter", by="plan")  # doctest: +SKIP
+    >>> ex.set(metric="nrr").result.columns.tolist()[:3]  # doctest: +SKIP
+    ['plan', 'cohort', 'age']
+    """
+
+    title = "Cohort retention"
+    description = (
+        "Are we keeping customers better over time, and which ones? Cohorts by first activity "
+        "(or signup), their retention by age, a projection for the young ones, MRR movements and "
+        "survival."
+    )
+    result_title = "Cohort table"
+    params = (
+        Param("as_of", "2024-12-31", kind="date", label="As of"),
+        Param("period", "month", kind="choice", choices=PERIODS, label="Period"),
+        Param("metric", "logo", kind="choice", choices=METRICS, label="Metric",
+              help="logo retention, net revenue retention or gross revenue retention"),
+        Param("cohort", "first_active", kind="choice", choices=COHORT_BASES, label="Cohort by"),
+        Param("by", None, kind="choice", choices=available_attributes, label="Split by",
+              help="one customer attribute (or none)"),
+        Param("where", {}, kind="json", label="Filter"),
+        Param("value", "pct", kind="choice", choices=("pct", "count"), label="Show"),
+        Param("cohort_from", None, kind="text", label="Cohorts from",
+              help="YYYY-MM-DD; empty = the first cohort"),
+        Param("cohort_to", None, kind="text", label="Cohorts to",
+              help="YYYY-MM-DD; empty = the last cohort"),
+        Param("min_cohort_size", 30, kind="int", low=1, high=100_000, label="Min cohort size"),
+        Param("horizon", 24, kind="int", low=1, high=240, label="Projection horizon"),
+    )
+
+    def make_control(self, param: Param) -> widgets.Widget | None:
+        if param.name == "by":
+            options: list[tuple[str, str | None]] = [("(none)", None)]
+            options += [(str(c), str(c)) for c in self.choices("by") or []]
+            return widgets.Dropdown(
+                options=options, description="Split by", style={"description_width": "initial"}
+            )
+        return None
+
+    def validate(self, state: dict[str, Any]) -> None:
+        bounds = {}
+        for name in ("cohort_from", "cohort_to"):
+            text = state.get(name)
+            if text in (None, ""):
+                state[name] = None
+                continue
+            try:
+                bounds[name] = dt.date.fromisoformat(str(text).strip())
+            except ValueError as err:
+                raise ValueError(f"{name}={text!r} is not a date (use YYYY-MM-DD)") from err
+            state[name] = bounds[name].isoformat()
+        if len(bounds) == 2 and bounds["cohort_from"] > bounds["cohort_to"]:
+            raise ValueError(
+                f"cohort_from ({bounds['cohort_from']}) is after cohort_to ({bounds['cohort_to']})"
+            )
+        if state["period"] == "week" and self.data.has("mrr"):
+            raise ValueError(
+                "period='week' needs transactions data; this Dataset's activity is monthly MRR: "
+                "choose one of 'month', 'quarter', 'year'"
+            )
+
+    # -- pieces (memoised on exactly what they depend on) ----------------------------------------
+    def _long(self, s: dict[str, Any], metric: str) -> pd.DataFrame:
+        key = ("long", s["as_of"], s["period"], metric, s["cohort"], s["by"], _key(s["where"]))
+        return self.memo(
+            key,
+            lambda: cohort_retention(
+                self.data,
+                s["as_of"],
+                period=s["period"],
+                metric=metric,  # type: ignore[arg-type]
+                cohort=s["cohort"],
+                by=s["by"],
+                where=s["where"] or None,
+            ),
+        )
+
+    def _projection(self, s: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        key = ("projection", s["as_of"], s["period"], s["cohort"], s["by"], _key(s["where"]),
+               s["horizon"])
+
+        def run() -> tuple[pd.DataFrame, pd.DataFrame]:
+            args: dict[str, Any] = {"by": s["by"], "period": s["period"], "cohort": s["cohort"],
+                                    "where": s["where"] or None}
+            proj = project_retention(self.data, s["as_of"], horizon=s["horizon"], **args)
+            return proj, retention_fits(self.data, s["as_of"], **args)
+
+        return self.memo(key, run)
+
+    def _mrr(self, s: dict[str, Any]) -> pd.DataFrame:
+        key = ("mrr", s["as_of"], _key(s["where"]))
+        return self.memo(
+            key, lambda: mrr_movements(self.data, s["as_of"], where=s["where"] or None)
+        )
+
+    def _survival(self, s: dict[str, Any]) -> pd.DataFrame:
+        key = ("survival", s["as_of"], s["by"], _key(s["where"]))
+        return self.memo(
+            key, lambda: survival(self.data, s["as_of"], by=s["by"], where=s["where"] or None)
+        )
+
+    def _conventions(self, s: dict[str, Any]) -> pd.DataFrame:
+        key = ("conventions", s["as_of"], _key(s["where"]))
+        return self.memo(
+            key, lambda: churn_conventions(self.data, s["as_of"], where=s["where"] or None)
+        )
+
+    # -- the view ---------------------------------------------------------------------------------
+    def compute(self, state: dict[str, Any]) -> View:
+        s = state
+        period, metric = s["period"], s["metric"]
+        ratio = "retention" if metric == "logo" else metric
+        long = cohort_range(self._long(s, metric), s["cohort_from"], s["cohort_to"], period)
+        if long.empty:
+            raise ValueError(
+                f"no cohort between cohort_from={s['cohort_from']} and cohort_to={s['cohort_to']}"
+            )
+        logo = long if metric == "logo" else cohort_range(
+            self._long(s, "logo"), s["cohort_from"], s["cohort_to"], period
+        )
+        average = weighted_average_retention(long)
+        by_cols = [s["by"]] if s["by"] else []
+        what = {"logo": "Logo retention", "nrr": "Net revenue retention",
+                "grr": "Gross revenue retention"}[metric]
+
+        figures: dict[str, Any] = {}
+        tables: dict[str, pd.DataFrame] = {}
+        texts: dict[str, str] = {}
+        downloads: dict[str, pd.DataFrame] = {"cohort_retention.csv": long}
+
+        figures["heatmap"] = cohort_heatmap(
+            long,
+            value=s["value"],
+            min_cohort_size=s["min_cohort_size"],
+            average=average,
+            sizes=None if metric == "logo" else logo,
+            period=period,
+            title=f"{what} by cohort ({period}s)",
+        )
+
+        age = _PER_YEAR[period]
+        years = _compare_years(logo, age)
+        if years is None:
+            texts["comparison"] = (
+                f"12-month retention: no cohort is 12 months old by {s['as_of']} yet."
+            )
+        else:
+            texts["comparison"] = compare_cohort_years(
+                logo, years[0], years[1], age=age, label="12-month"
+            ).sentence
+
+        projection = None
+        if metric == "logo":
+            projection, fits = self._projection(s)
+            tables["Projection model (shifted-beta-geometric fit per segment)"] = fits
+            downloads["retention_projection.csv"] = projection
+            texts["projection"] = (
+                f"Dashed: retention projected to {s['horizon']} {period}s by a shifted-beta-"
+                "geometric model fitted to every cohort's first lifetime (pooled, censored at "
+                "each cohort's age); the band is a 95 % parametric-bootstrap interval."
+            )
+        else:
+            texts["projection"] = (
+                "The projection (shifted-beta-geometric) models logo retention: switch the "
+                "metric to 'logo' to see it."
+            )
+        if by_cols:
+            figures["curves"] = retention_curves(
+                average, y=ratio, group=by_cols, projection=projection, period=period,
+                title=f"{what} by age and {s['by']} (weighted over cohorts)",
+            )
+        else:
+            picked = long[long["cohort"].isin(curve_cohorts(long["cohort"]))]
+            figures["curves"] = retention_curves(
+                picked, y=ratio, group="cohort", average=average, projection=projection,
+                period=period, title=f"{what} by age: selected cohorts and the weighted average",
+            )
+        tables["Weighted average by age (pooled over cohorts)"] = average
+
+        if self.data.has("mrr"):
+            mov = self._mrr(s)
+            figures["mrr_movements"] = mrr_bridge(mov, title="MRR movements (monthly bridge)")
+            figures["mrr_rates"] = mrr_rates(
+                mov, title="Quick ratio and gross / net MRR churn"
+            )
+            surv = self._survival(s)
+            figures["survival"] = survival_curves(
+                surv, title="Survival (Kaplan-Meier, 95 % log-log band)"
+            )
+            tables["Survival: number at risk"] = _at_risk_table(surv)
+            tables["Median lifetime (months; — where not reached)"] = median_lifetime(surv)
+            tables["Churn conventions (last 12 months)"] = self._conventions(s)
+            texts["conventions"] = VENDOR_NOTE
+            downloads["mrr_movements.csv"] = mov
+        else:
+            texts["mrr"] = MRR_NOTE
+        return View(
+            result=long, figures=figures, tables=tables, texts=texts, downloads=downloads
+        )

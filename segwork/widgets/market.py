@@ -1,0 +1,236 @@
+"""The market sizing page: who should we sell to, and how big is it?
+
+State -> :func:`segwork.market.market_size`, :func:`~segwork.market.sensitivity`,
+:func:`~segwork.market.penetration` and :func:`~segwork.market.ideal_customer_profile`, drawn with
+:mod:`segwork.plots.market`.  No metric logic here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from segwork.data.dataset import Dataset
+from segwork.market.icp import ideal_customer_profile
+from segwork.market.penetration import penetration
+from segwork.market.sensitivity import sensitivity
+from segwork.market.sizing import ASSUMPTION_COLUMNS, market_frame, market_size
+from segwork.plots.market import (
+    funnel_figure,
+    penetration_figure,
+    segments_figure,
+    tornado_figure,
+)
+from segwork.widgets.base import Explorer, Param, View
+
+__all__ = ["MarketExplorer"]
+
+_OPTIONAL_FLOATS = ("share_low", "share_high", "top_down")
+
+
+def _market_criteria(data: Dataset) -> list[str]:
+    if not data.has("market"):
+        return []
+    return [c for c in data.table("market").columns if c not in ASSUMPTION_COLUMNS]
+
+
+class MarketExplorer(Explorer):
+    """TAM / SAM / SOM by market segment, the tornado, penetration and the ICP (one page).
+
+    Parameters (also the notebook's papermill parameters, besides ``data``):
+
+    - ``as_of``: as-of date of penetration and the ICP;
+    - ``criteria``: market columns defining a segment (empty = every criteria column);
+    - ``serviceable``: filter ``{criterion: [values]}`` defining the SAM;
+    - ``share`` and optional ``share_low`` / ``share_high``: obtainable share, a point or the
+      range (low, mode, high) = (share_low, share, share_high), an end not set being ``share``;
+    - ``horizon_years``, ``acv_scale`` (what-if multiplier on ACV), ``top_down`` (optional stated
+      total market), ``distribution``, ``n_draws``, ``random_state``: as in
+      :func:`segwork.market.market_size`;
+    - ``min_customers``: smallest segment the ICP may pick.
+
+    Examples
+    --------
+    >>> import segwork
+    >>> from segwork.widgets.market import MarketExplorer
+    >>> ex = MarketExplorer(segwork.load_sample(), n_draws=200)
+    >>> list(ex.result.columns[:4])
+    ['industry', 'company_size', 'region', 'accounts']
+    """
+
+    title = "Market sizing"
+    description = (
+        "Who should we sell to, and how big is it? TAM, SAM and SOM by market segment with "
+        "P10-P90 ranges, what moves SOM, how far the customers have penetrated each segment, and "
+        "the ideal customer profile found in the data."
+    )
+    result_title = "Market segments"
+    params = (
+        Param("as_of", "2024-12-31", kind="date", label="As of"),
+        Param(
+            "criteria",
+            [],
+            kind="multi",
+            choices=_market_criteria,
+            label="Segment criteria",
+            help="Market columns that define a segment; none selected = all of them",
+        ),
+        Param(
+            "serviceable",
+            {},
+            kind="json",
+            label="Serviceable (SAM filter)",
+            help='Segments the product can serve, e.g. {"region": ["Europe"]}; {} = all',
+        ),
+        Param("share", 0.05, kind="float", low=0.0, high=1.0, step=0.005, label="Share (mode)"),
+        Param("share_low", None, kind="float", low=0.0, high=1.0, label="Share low"),
+        Param("share_high", None, kind="float", low=0.0, high=1.0, label="Share high"),
+        Param("horizon_years", 3, kind="int", low=0, high=30, label="Horizon (years)"),
+        Param("acv_scale", 1.0, kind="float", low=0.01, high=100.0, step=0.05, label="ACV x"),
+        Param(
+            "top_down",
+            None,
+            kind="float",
+            low=0.0,
+            high=1e15,
+            label="Top-down total (USD)",
+            help="Optional stated total market (annual spend) to compare with the bottom-up TAM",
+        ),
+        Param("distribution", "triangular", kind="choice", choices=("triangular", "pert")),
+        Param("n_draws", 10_000, kind="int", low=1, high=200_000, step=1000, label="Draws"),
+        Param("random_state", 0, kind="int", low=0, high=2**31 - 1, label="Seed"),
+        Param("min_customers", 30, kind="int", low=1, high=100_000, label="ICP min customers"),
+    )
+
+    # -- optional floats are typed as text ("" = not set) -----------------------------------------
+    def make_control(self, param: Param) -> widgets.Widget | None:
+        if param.name in _OPTIONAL_FLOATS:
+            return widgets.Text(
+                description=param.label or param.name,
+                placeholder="not set",
+                continuous_update=False,
+                style={"description_width": "initial"},
+                layout=widgets.Layout(width="220px"),
+            )
+        return None
+
+    def to_widget(self, param: Param, value: Any) -> Any:
+        if param.name in _OPTIONAL_FLOATS:
+            return "" if value is None else f"{value:g}"
+        return super().to_widget(param, value)
+
+    def from_widget(self, param: Param, value: Any) -> Any:
+        if param.name in _OPTIONAL_FLOATS:
+            return None if str(value).strip() == "" else str(value).strip()
+        return super().from_widget(param, value)
+
+    def validate(self, state: dict[str, Any]) -> None:
+        lo, hi = state["share_low"], state["share_high"]
+        if (lo is not None and lo > state["share"]) or (hi is not None and hi < state["share"]):
+            raise ValueError(
+                "share range must satisfy share_low <= share <= share_high, got "
+                f"share_low={lo}, share={state['share']}, share_high={hi}"
+            )
+
+    # -- the calls, as a user would make them -----------------------------------------------------
+    def sizing_kwargs(self, state: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The keyword arguments of :func:`segwork.market.market_size` for ``state``."""
+        s = self.state if state is None else state
+        share: Any = s["share"]
+        if s["share_low"] is not None or s["share_high"] is not None:
+            low = s["share"] if s["share_low"] is None else s["share_low"]
+            high = s["share"] if s["share_high"] is None else s["share_high"]
+            share = (low, s["share"], high)
+        return {
+            "criteria": list(s["criteria"]) or None,
+            "serviceable": dict(s["serviceable"] or {}) or None,
+            "share": share,
+            "horizon_years": s["horizon_years"],
+            "top_down": s["top_down"],
+            "n_draws": s["n_draws"],
+            "random_state": s["random_state"],
+            "distribution": s["distribution"],
+            "acv_scale": s["acv_scale"],
+        }
+
+    def _market(self) -> pd.DataFrame:
+        return self.memo(("market",), lambda: market_frame(self.data))
+
+    def compute(self, state: dict[str, Any]) -> View:
+        kwargs = self.sizing_kwargs(state)
+        key = json.dumps(kwargs, sort_keys=True, default=str)
+        market = self._market()
+        size = self.memo(("size", key), lambda: market_size(market, **kwargs))
+        tornado = self.memo(("tornado", key), lambda: sensitivity(market, **kwargs))
+        crit = list(size.criteria)
+        cust_cols = (
+            set(self.data.table("customers").columns) if self.data.has("customers") else set()
+        )
+        pen_crit = [c for c in crit if c in cust_cols]
+        as_of = state["as_of"]
+        texts = {"sizing": size.sentence, "gap": size.gap_sentence}
+        figures = {
+            "funnel": funnel_figure(size.totals),
+            "segments": segments_figure(size.segments, crit),
+            "tornado": tornado_figure(tornado),
+        }
+        tables: dict[str, pd.DataFrame] = {"TAM / SAM / SOM": size.totals}
+        if len(size.top_down):
+            tables["Top-down vs bottom-up"] = size.top_down
+        tables["What moves SOM (tornado)"] = tornado
+        downloads = {"market_segments.csv": size.segments}
+        headline = {"tam": size.tam, "sam": size.sam, "som": size.som}
+        if pen_crit and self.data.has("mrr"):
+            pen_kwargs = {k: v for k, v in kwargs.items() if k != "criteria"}
+            pen = self.memo(
+                ("penetration", as_of, tuple(pen_crit), key),
+                lambda: penetration(
+                    self.data,
+                    as_of,
+                    criteria=pen_crit,
+                    market=market,
+                    sizing=size if pen_crit == crit else pen_kwargs,
+                ),
+            )
+            texts["penetration"] = pen.sentence
+            figures["penetration"] = penetration_figure(pen.segments, pen_crit)
+            tables["Penetration by segment"] = pen.segments
+            if len(pen.unmatched):
+                tables["Customers matching no segment"] = pen.unmatched
+            downloads["penetration.csv"] = pen.segments
+            headline.update(
+                arr=float(pen.totals["arr"].iloc[0]),
+                penetration=float(pen.totals["penetration"].iloc[0]),
+            )
+        else:
+            texts["penetration"] = (
+                "Penetration needs customers with MRR and criteria that are customer columns; "
+                f"none of {', '.join(crit) or 'the criteria'} is."
+            )
+        if self.data.has("mrr"):
+            icp = self.memo(
+                ("icp", as_of, state["min_customers"]),
+                lambda: ideal_customer_profile(
+                    self.data, as_of, min_customers=state["min_customers"], market=market
+                ),
+            )
+            texts["icp"] = "Ideal customer profile: " + icp.statement
+            tables["Ideal customer profile: best segments"] = icp.segments.head(10)
+        self._headline = headline
+        return View(
+            result=size.segments,
+            figures=figures,
+            tables=tables,
+            texts=texts,
+            downloads=downloads,
+        )
+
+    def headline(self) -> dict[str, Any]:
+        return {
+            k: (v if isinstance(v, float) and math.isfinite(v) else None)
+            for k, v in getattr(self, "_headline", {}).items()
+        }

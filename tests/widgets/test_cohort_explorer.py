@@ -1,0 +1,175 @@
+"""Tests of segwork.widgets.cohorts.CohortExplorer (the cohort retention page).
+
+METRICS.md lines checked (through the metric functions the page must reproduce exactly):
+- (C) "Logo retention of cohort c at age k: customers of c active in period c+k / customers of c."
+- (F) "Cells whose period lies after the as-of date are missing (not 0), and are drawn blank."
+- (W) "Confidence interval of a rate ...: Wilson score interval, 95 % unless set."
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import segwork
+import segwork.widgets.cohorts as page
+from segwork.metrics.cohorts import cohort_matrix, cohort_retention
+from segwork.metrics.cohorts_compare import compare_cohort_years
+from segwork.widgets.cohorts import MRR_NOTE, CohortExplorer, cohort_range, curve_cohorts
+
+DEFAULTS: dict[str, object] = {
+    "as_of": "2024-12-31", "period": "month", "metric": "logo", "cohort": "first_active",
+    "by": None, "where": {}, "value": "pct", "cohort_from": None, "cohort_to": None,
+    "min_cohort_size": 30, "horizon": 24,
+}
+
+
+@pytest.fixture(scope="module")
+def sample() -> segwork.Dataset:
+    return segwork.load_sample()
+
+
+@pytest.fixture(scope="module")
+def ex(sample: segwork.Dataset) -> CohortExplorer:
+    return CohortExplorer(sample)
+
+
+def test_defaults_and_state_round_trip(sample: segwork.Dataset, ex: CohortExplorer) -> None:
+    assert ex.state == DEFAULTS and ex.error is None
+    pd.testing.assert_frame_equal(ex.result, cohort_retention(sample, "2024-12-31"))
+    other = CohortExplorer(sample, period="quarter", by="plan", where='{"plan": ["pro", "starter"]}',
+                           cohort_from="2022-05-01", horizon=8)
+    state = other.state
+    assert state["where"] == {"plan": ["pro", "starter"]} and state["cohort_from"] == "2022-05-01"
+    assert CohortExplorer(sample, **state).state == state
+    # the result is the direct call restricted to cohorts from 2022-Q2 (the quarter of May 1st)
+    direct = cohort_retention(sample, "2024-12-31", period="quarter", by="plan",
+                              where={"plan": ["pro", "starter"]})
+    direct = direct[direct["cohort"] >= pd.Timestamp("2022-04-01")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(other.result, direct)
+    assert sorted(other.result["plan"].unique()) == ["pro", "starter"]
+
+
+def test_set_equals_the_direct_call(sample: segwork.Dataset, ex: CohortExplorer) -> None:
+    ex.set(metric="nrr", period="quarter", cohort="signup")
+    want = cohort_retention(sample, "2024-12-31", period="quarter", metric="nrr", cohort="signup")
+    pd.testing.assert_frame_equal(ex.result, want)
+    # the heat map cells are the matrix of the result; future cells None (F).  (The result equals
+    # the direct call up to float summation order in the engine, hence the matrix of .result.)
+    heat = ex.figures["heatmap"].data[0]
+    matrix = cohort_matrix(ex.result, "nrr")
+    assert [list(r) for r in heat.z[:-1]] == [  # the last row is the weighted average
+        [None if pd.isna(v) else float(v) for v in row] for row in matrix.to_numpy()
+    ]
+    assert heat.z[-2][1] is None and list(heat.y)[-1] == "Weighted average"
+    assert "projection" in ex.texts and "switch the metric to 'logo'" in ex.texts["projection"]
+    ex.set(**{k: DEFAULTS[k] for k in ("metric", "period", "cohort")})
+
+
+def test_widget_driven_change_equals_the_direct_call(
+    sample: segwork.Dataset, ex: CohortExplorer
+) -> None:
+    ex.controls["by"].value = "billing_interval"
+    ex.controls["metric"].value = "grr"
+    assert ex.state["by"] == "billing_interval" and ex.state["metric"] == "grr"
+    want = cohort_retention(sample, "2024-12-31", metric="grr", by="billing_interval")
+    pd.testing.assert_frame_equal(ex.result, want)
+    ex.controls["cohort_to"].value = "2023-06-15"
+    assert ex.state["cohort_to"] == "2023-06-15"
+    assert ex.result["cohort"].max() == pd.Timestamp("2023-06-01")
+    ex.controls["cohort_to"].value = ""
+    assert ex.state["cohort_to"] is None
+    ex.controls["by"].value = None
+    ex.controls["metric"].value = "logo"
+    pd.testing.assert_frame_equal(ex.result, cohort_retention(sample, "2024-12-31"))
+
+
+def test_changing_the_display_does_not_recompute(
+    monkeypatch: pytest.MonkeyPatch, ex: CohortExplorer
+) -> None:
+    calls: list[str] = []
+    real = page.cohort_retention
+
+    def counting(*args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append("x")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(page, "cohort_retention", counting)
+    ex.set(value="count", min_cohort_size=100)
+    assert calls == []  # memo: the display switch reuses the cohort table
+    assert ex.figures["heatmap"].data[0].z[0][0] == float(ex.result["active_customers"][0])
+    ex.set(value="pct", min_cohort_size=30)
+
+
+def test_errors_are_shown_and_the_last_result_kept(ex: CohortExplorer) -> None:
+    before = ex.result.copy()
+    ex.set(where={"plan": "no-such-plan"})
+    assert ex.error is not None and "matches no customer" in ex.error
+    pd.testing.assert_frame_equal(ex.result, before)
+    assert "no-such-plan" in ex.to_html()
+    ex.set(where={})
+    assert ex.error is None
+    with pytest.raises(ValueError, match="one of: 'logo', 'nrr', 'grr'"):
+        ex.set(metric="arr")
+    with pytest.raises(ValueError, match="not a date"):
+        ex.set(cohort_from="2024/01/01")
+    with pytest.raises(ValueError, match="is after cohort_to"):
+        ex.set(cohort_from="2024-06-01", cohort_to="2024-01-01")
+    with pytest.raises(ValueError, match="period='week' needs transactions"):
+        ex.set(period="week")
+    with pytest.raises(ValueError, match="unknown parameter 'nope'"):
+        ex.set(nope=1)
+    ex.controls["cohort_from"].value = "junk"  # typed in the page: shown, not raised
+    assert ex.error is not None and "not a date" in ex.error
+    assert ex.state["cohort_from"] is None
+
+
+def test_page_sections_and_static_html(sample: segwork.Dataset, ex: CohortExplorer) -> None:
+    assert set(ex.figures) == {"heatmap", "curves", "mrr_movements", "mrr_rates", "survival"}
+    assert list(ex.tables) == [
+        "Projection model (shifted-beta-geometric fit per segment)",
+        "Weighted average by age (pooled over cohorts)",
+        "Survival: number at risk",
+        "Median lifetime (months; — where not reached)",
+        "Churn conventions (last 12 months)",
+    ]
+    at_risk = ex.tables["Survival: number at risk"]
+    assert at_risk["tenure"].tolist()[:3] == [0, 3, 6] and at_risk["All customers"][0] == 2000
+    # the comparison sentence: newest year with 12-month-old cohorts (2023) vs 2022 (W)
+    want = compare_cohort_years(ex.result, 2023, 2022, age=12, label="12-month").sentence
+    assert ex.texts["comparison"] == want
+    assert want.startswith("12-month retention of the 2023 cohorts vs the 2022 cohorts: ")
+    curves = [t.name for t in ex.figures["curves"].data]
+    assert "All cohorts (weighted)" in curves and "projected (sBG)" in curves
+    html = ex.to_html()
+    for heading in ("Cohort retention", "Cohort table", "Weighted average by age",
+                    "Survival: number at risk", "Churn conventions", "ChartMogul",
+                    "segwork-cohortexplorer-heatmap", "segwork-cohortexplorer-survival",
+                    "segwork-cohortexplorer-mrr-movements"):
+        assert heading in html
+
+
+def test_transactions_only_data(sample: segwork.Dataset) -> None:
+    frames = {name: sample.to_pandas(name) for name in ("customers", "transactions")}
+    data = segwork.load(frames)
+    ex = CohortExplorer(data, period="quarter", by="plan", horizon=8)
+    assert ex.error is None
+    assert ex.texts["mrr"] == MRR_NOTE
+    assert "MRR sections do not apply to transactions-only data" in ex.to_html()
+    assert set(ex.figures) == {"heatmap", "curves"}
+    want = cohort_retention(data, "2024-12-31", period="quarter", by="plan")
+    pd.testing.assert_frame_equal(ex.result, want)
+    ex.set(period="week", cohort_from="2024-10-01")
+    assert ex.error is None and ex.result["cohort"].min() == pd.Timestamp("2024-09-30")
+
+
+def test_cohort_range_and_curve_cohorts() -> None:
+    long = pd.DataFrame({"cohort": pd.to_datetime(["2023-12-01", "2024-01-01", "2024-02-01"]),
+                         "age": [0, 0, 0]})
+    assert cohort_range(long, "2024-01-20", "2024-02-01", "month")["cohort"].tolist() == [
+        pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")
+    ]
+    assert len(cohort_range(long, None, "2023-12-31", "year")) == 1
+    picks = curve_cohorts(pd.Series(pd.date_range("2022-01-01", periods=36, freq="MS")))
+    assert len(picks) == 8 and picks[0] == pd.Timestamp("2022-01-01")
+    assert picks[-1] == pd.Timestamp("2024-12-01")
