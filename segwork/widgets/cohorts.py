@@ -166,17 +166,39 @@ class CohortExplorer(Explorer):
     params = (
         Param("as_of", "2024-12-31", kind="date", label="As of"),
         Param("period", "month", kind="choice", choices=PERIODS, label="Period"),
-        Param("metric", "logo", kind="choice", choices=METRICS, label="Metric",
-              help="logo retention, net revenue retention or gross revenue retention"),
+        Param(
+            "metric",
+            "logo",
+            kind="choice",
+            choices=METRICS,
+            label="Metric",
+            help="logo retention, net revenue retention or gross revenue retention",
+        ),
         Param("cohort", "first_active", kind="choice", choices=COHORT_BASES, label="Cohort by"),
-        Param("by", None, kind="choice", choices=available_attributes, label="Split by",
-              help="one customer attribute (or none)"),
+        Param(
+            "by",
+            None,
+            kind="choice",
+            choices=available_attributes,
+            label="Split by",
+            help="one customer attribute (or none)",
+        ),
         Param("where", {}, kind="json", label="Filter"),
         Param("value", "pct", kind="choice", choices=("pct", "count"), label="Show"),
-        Param("cohort_from", None, kind="text", label="Cohorts from",
-              help="YYYY-MM-DD; empty = the first cohort"),
-        Param("cohort_to", None, kind="text", label="Cohorts to",
-              help="YYYY-MM-DD; empty = the last cohort"),
+        Param(
+            "cohort_from",
+            None,
+            kind="text",
+            label="Cohorts from",
+            help="YYYY-MM-DD; empty = the first cohort",
+        ),
+        Param(
+            "cohort_to",
+            None,
+            kind="text",
+            label="Cohorts to",
+            help="YYYY-MM-DD; empty = the last cohort",
+        ),
         Param("min_cohort_size", 30, kind="int", low=1, high=100_000, label="Min cohort size"),
         Param("horizon", 24, kind="int", low=1, high=240, label="Projection horizon"),
     )
@@ -229,12 +251,23 @@ class CohortExplorer(Explorer):
         )
 
     def _projection(self, s: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        key = ("projection", s["as_of"], s["period"], s["cohort"], s["by"], _key(s["where"]),
-               s["horizon"])
+        key = (
+            "projection",
+            s["as_of"],
+            s["period"],
+            s["cohort"],
+            s["by"],
+            _key(s["where"]),
+            s["horizon"],
+        )
 
         def run() -> tuple[pd.DataFrame, pd.DataFrame]:
-            args: dict[str, Any] = {"by": s["by"], "period": s["period"], "cohort": s["cohort"],
-                                    "where": s["where"] or None}
+            args: dict[str, Any] = {
+                "by": s["by"],
+                "period": s["period"],
+                "cohort": s["cohort"],
+                "where": s["where"] or None,
+            }
             proj = project_retention(self.data, s["as_of"], horizon=s["horizon"], **args)
             return proj, retention_fits(self.data, s["as_of"], **args)
 
@@ -259,6 +292,25 @@ class CohortExplorer(Explorer):
         )
 
     # -- the view ---------------------------------------------------------------------------------
+    def headline(self) -> dict[str, Any]:
+        """Weighted-average retention at ages 1, 3, 6 and 12, median lifetime, the comparison."""
+        avg = next((t for n, t in self.tables.items() if n.startswith("Weighted average")), None)
+        out: dict[str, Any] = {"comparison": self.texts.get("comparison")}
+        if avg is not None and len(avg):
+            value = [c for c in ("retention", "nrr", "grr") if c in avg.columns]
+            if value:
+                by_age = avg.set_index("age")[value[0]]
+                out[f"weighted_{value[0]}"] = {
+                    str(a): float(by_age[a])
+                    for a in (1, 3, 6, 12)
+                    if a in by_age.index and pd.notna(by_age[a])
+                }
+        median = next((t for n, t in self.tables.items() if n.startswith("Median lifetime")), None)
+        if median is not None and len(median) == 1:
+            m = median["median_tenure"].iloc[0]
+            out["median_lifetime_months"] = None if pd.isna(m) else float(m)
+        return out
+
     def compute(self, state: dict[str, Any]) -> View:
         s = state
         period, metric = s["period"], s["metric"]
@@ -268,13 +320,18 @@ class CohortExplorer(Explorer):
             raise ValueError(
                 f"no cohort between cohort_from={s['cohort_from']} and cohort_to={s['cohort_to']}"
             )
-        logo = long if metric == "logo" else cohort_range(
-            self._long(s, "logo"), s["cohort_from"], s["cohort_to"], period
+        logo = (
+            long
+            if metric == "logo"
+            else cohort_range(self._long(s, "logo"), s["cohort_from"], s["cohort_to"], period)
         )
         average = weighted_average_retention(long)
         by_cols = [s["by"]] if s["by"] else []
-        what = {"logo": "Logo retention", "nrr": "Net revenue retention",
-                "grr": "Gross revenue retention"}[metric]
+        what = {
+            "logo": "Logo retention",
+            "nrr": "Net revenue retention",
+            "grr": "Gross revenue retention",
+        }[metric]
 
         figures: dict[str, Any] = {}
         tables: dict[str, pd.DataFrame] = {}
@@ -319,23 +376,30 @@ class CohortExplorer(Explorer):
             )
         if by_cols:
             figures["curves"] = retention_curves(
-                average, y=ratio, group=by_cols, projection=projection, period=period,
+                average,
+                y=ratio,
+                group=by_cols,
+                projection=projection,
+                period=period,
                 title=f"{what} by age and {s['by']} (weighted over cohorts)",
             )
         else:
             picked = long[long["cohort"].isin(curve_cohorts(long["cohort"]))]
             figures["curves"] = retention_curves(
-                picked, y=ratio, group="cohort", average=average, projection=projection,
-                period=period, title=f"{what} by age: selected cohorts and the weighted average",
+                picked,
+                y=ratio,
+                group="cohort",
+                average=average,
+                projection=projection,
+                period=period,
+                title=f"{what} by age: selected cohorts and the weighted average",
             )
         tables["Weighted average by age (pooled over cohorts)"] = average
 
         if self.data.has("mrr"):
             mov = self._mrr(s)
             figures["mrr_movements"] = mrr_bridge(mov, title="MRR movements (monthly bridge)")
-            figures["mrr_rates"] = mrr_rates(
-                mov, title="Quick ratio and gross / net MRR churn"
-            )
+            figures["mrr_rates"] = mrr_rates(mov, title="Quick ratio and gross / net MRR churn")
             surv = self._survival(s)
             figures["survival"] = survival_curves(
                 surv, title="Survival (Kaplan-Meier, 95 % log-log band)"
@@ -347,6 +411,4 @@ class CohortExplorer(Explorer):
             downloads["mrr_movements.csv"] = mov
         else:
             texts["mrr"] = MRR_NOTE
-        return View(
-            result=long, figures=figures, tables=tables, texts=texts, downloads=downloads
-        )
+        return View(result=long, figures=figures, tables=tables, texts=texts, downloads=downloads)

@@ -160,6 +160,22 @@ class MarketExplorer(Explorer):
     def _market(self) -> pd.DataFrame:
         return self.memo(("market",), lambda: market_frame(self.data))
 
+    def headline(self) -> dict[str, Any]:
+        """TAM, SAM and SOM (point and P10/P50/P90) and the ideal customer profile statement."""
+        totals = self.tables.get("TAM / SAM / SOM")
+        out: dict[str, Any] = {
+            k: (v if isinstance(v, float) and math.isfinite(v) else None)
+            for k, v in getattr(self, "_headline", {}).items()
+        }
+        out.update(icp=self.texts.get("icp"), gap=self.texts.get("gap"))
+        if totals is not None:
+            for _, row in totals.iterrows():
+                out[f"{str(row['measure']).lower()}_range"] = {
+                    k: (None if pd.isna(row[k]) else float(row[k]))
+                    for k in ("point", "p10", "p50", "p90")
+                }
+        return out
+
     def compute(self, state: dict[str, Any]) -> View:
         kwargs = self.sizing_kwargs(state)
         key = json.dumps(kwargs, sort_keys=True, default=str)
@@ -228,9 +244,3 @@ class MarketExplorer(Explorer):
             texts=texts,
             downloads=downloads,
         )
-
-    def headline(self) -> dict[str, Any]:
-        return {
-            k: (v if isinstance(v, float) and math.isfinite(v) else None)
-            for k, v in getattr(self, "_headline", {}).items()
-        }

@@ -322,6 +322,29 @@ class SegmentExplorer(Explorer):
             ),
         )
 
+    def headline(self) -> dict[str, Any]:
+        """Totals, the best segment by LTV among non-small ones, and the best-customers text."""
+        t = self.result
+        if t.empty:
+            return {}
+        by = [c for c in self.state["by"] if c in t.columns]
+        ok = t[~t["small_segment"] & t["ltv"].notna()]
+        best = ok.iloc[0] if len(ok) else None
+        return {
+            "customers": int(t["customers"].sum()),
+            "active_customers": int(t["active_customers"].sum()),
+            "mrr": float(t["mrr"].sum()),
+            "segments": len(t),
+            "best_segment": None
+            if best is None
+            else {
+                **{c: (None if pd.isna(best[c]) else str(best[c])) for c in by},
+                **{k: float(best[k]) for k in ("ltv", "ltv_low", "ltv_high", "churn_rate")},
+                "customers": int(best["customers"]),
+            },
+            "best_customers": self.texts.get("best"),
+        }
+
     def compute(self, state: dict[str, Any]) -> View:
         as_of = state["as_of"]
         table = self._table(state)

@@ -1,0 +1,35 @@
+"""`segwork report` end to end on the three product notebooks and the sample."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+
+from segwork.report import NOTEBOOKS, run_report
+
+
+def test_report_on_the_product_notebooks(tmp_path):
+    out = run_report(out=tmp_path, as_of="2024-12-31", params={"gross_margin": "0.8"})
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([*(f"{n}.html" for n in NOTEBOOKS), *(f"{n}.ipynb" for n in NOTEBOOKS),
+                            "metrics.json"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    books = metrics["notebooks"]
+    # -p applies to the notebooks that declare the parameter only
+    assert books["customer_segmentation"]["parameters"]["gross_margin"] == 0.8
+    assert "gross_margin" not in books["cohort_retention"]["parameters"]
+    seg = books["customer_segmentation"]["headline"][0]["figures"]
+    assert seg["customers"] == 2000 and seg["best_segment"]["customers"] >= 30
+    market = books["market_sizing"]["headline"][0]["figures"]
+    assert market["tam"] > market["som"] > 0 and market["icp"].startswith("Ideal customer profile")
+    cohort = books["cohort_retention"]["headline"][0]["figures"]
+    assert 0 < cohort["weighted_retention"]["12"] < 1
+    for name in NOTEBOOKS:
+        page = (out / f"{name}.html").read_text()
+        assert "segwork.open_data" not in page  # no code cells
+        assert "js-plotly-plot" in page or "Plotly.newPlot" in page
+        assert page.count("plotly.js v") <= 2  # plotly.js embedded once (its banner)
+        nb = nbformat.read(out / f"{name}.ipynb", as_version=4)
+        assert "widgets" not in nb.metadata
+        assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
