@@ -53,7 +53,7 @@ task_test() {
   ensure_venv
   ensure_chromium
   ensure_java
-  echo "== ruff"; "$BIN/ruff" check segwork tests
+  echo "== ruff"; "$BIN/ruff" check segwork tests benchmarks
   echo "== mypy"; "$BIN/mypy" segwork
   echo "== pytest"; "$BIN/python" -m pytest -n 2 --dist loadfile --doctest-modules --nbval-lax segwork tests notebooks "$@"
 }

@@ -113,6 +113,11 @@ def run_app(
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     print(f"segwork app: {url}/voila/render/{LANDING_PAGE}  (Ctrl-C to stop)", flush=True)
     proc = subprocess.Popen(cmd, env=env)
+
+    def on_term(signum: int, frame: object) -> None:  # a service manager's stop: like Ctrl-C
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -124,6 +129,11 @@ def run_app(
             proc.wait(timeout=10)
         print("segwork app: stopped", flush=True)
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:  # never leave Voila (and its kernels) running behind us
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def landing_cells() -> Sequence[str]:

@@ -86,3 +86,24 @@ def test_ctrl_c_stops_cleanly(server):
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert "segwork app: stopped" in out
+
+
+def test_sigterm_stops_voila_too():
+    """A service manager's stop (SIGTERM) must not leave Voila or its kernels running."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "segwork.cli", "app", "--no-browser",
+                             "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}/voila/render/index.ipynb"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if get(base)[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    time.sleep(1)
+    with pytest.raises(OSError):
+        get(base)  # nothing listens any more: Voila went down with segwork app

@@ -1,0 +1,466 @@
+"""Reference implementations of the benchmarked metrics: plain pandas and hand-written DuckDB SQL.
+
+Both follow /work/shared/METRICS.md (the segwork metric contract) and return frames with the same
+column names as the segwork functions, so :mod:`benchmarks.run` can compare them column by column.
+
+* pandas derives monthly MRR from ``subscriptions`` (METRICS.md "Subscription revenue"), the way
+  an analyst with only the raw subscriptions would; it does not read ``mrr.parquet``.
+* DuckDB SQL reads ``mrr.parquet`` (the same input segwork uses when an ``mrr`` table is given).
+  So a pandas-vs-(segwork, SQL) mismatch on MRR metrics points at ``mrr.parquet`` disagreeing
+  with ``subscriptions.parquet``; a segwork-vs-(pandas, SQL) mismatch points at segwork.
+
+Every function reads its own inputs (a cold run), like a fresh ``segwork.load``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+WINDOW = 12  # segment_table churn window (months) and NRR horizon
+MONTHS_PER_INTERVAL = {"week": 12 / 52, "month": 1.0, "quarter": 3.0, "year": 12.0}
+
+RFM_TABLE = {  # (R, F) -> name, METRICS.md "RFM"
+    5: ["New", "Potential loyalist", "Potential loyalist", "Champions", "Champions"],
+    4: ["Promising", "Potential loyalist", "Potential loyalist", "Loyal", "Loyal"],
+    3: ["About to sleep", "About to sleep", "Need attention", "Loyal", "Loyal"],
+    2: ["Hibernating", "Hibernating", "At risk", "At risk", "Cannot lose"],
+    1: ["Lost", "Hibernating", "At risk", "At risk", "Cannot lose"],
+}
+
+
+def month_idx_of(d: dt.date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def idx_to_ts(idx: np.ndarray | pd.Series) -> pd.Series:
+    idx = np.asarray(idx, dtype="int64")
+    return pd.Series(pd.to_datetime({"year": idx // 12, "month": idx % 12 + 1, "day": 1}))
+
+
+def z95() -> float:
+    return 1.959963984540054
+
+
+# ================================================================================================
+# pandas
+# ================================================================================================
+def _pd_idx(s: pd.Series) -> pd.Series:
+    s = pd.to_datetime(s)
+    return (s.dt.year * 12 + s.dt.month - 1).astype("int64")
+
+
+def pd_population(d: Path, as_of: dt.date, columns: list[str] | None = None) -> pd.DataFrame:
+    cols = ["customer_id", "signup_date", *(columns or [])]
+    c = pd.read_parquet(d / "customers.parquet", columns=cols)
+    c["signup_date"] = pd.to_datetime(c["signup_date"])
+    return c[c["signup_date"] <= pd.Timestamp(as_of)]
+
+
+def pd_monthly_mrr(d: Path, as_of: dt.date) -> pd.DataFrame:
+    """``customer_id, month_idx, mrr`` (MRR > 0, months <= as_of) derived from subscriptions."""
+    s = pd.read_parquet(
+        d / "subscriptions.parquet",
+        columns=[
+            "customer_id",
+            "billing_interval",
+            "start_date",
+            "end_date",
+            "amount",
+            "quantity",
+            "discount",
+        ],
+    )
+    a = month_idx_of(as_of)
+    s["start_date"] = pd.to_datetime(s["start_date"])
+    s["end_date"] = pd.to_datetime(s["end_date"])
+    s = s[s["start_date"] <= pd.Timestamp(as_of)]
+    start = _pd_idx(s["start_date"]).to_numpy()
+    last_day = s["end_date"] - pd.Timedelta(days=1)  # active in m <=> end_date > first day of m
+    end = np.where(s["end_date"].isna(), a, _pd_idx(last_day.fillna(pd.Timestamp(as_of))))
+    end = np.minimum(end, a)
+    discount = s["discount"].fillna(0.0) if "discount" in s else 0.0
+    value = (
+        s["amount"]
+        * s["quantity"]
+        * (1 - discount)
+        / s["billing_interval"].map(MONTHS_PER_INTERVAL)
+    ).to_numpy()
+    n = np.clip(end - start + 1, 0, None)
+    rep = np.repeat(np.arange(len(s)), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    long = pd.DataFrame(
+        {
+            "customer_id": s["customer_id"].to_numpy()[rep],
+            "month_idx": start[rep] + offset,
+            "mrr": value[rep],
+        }
+    )
+    m = long.groupby(["customer_id", "month_idx"], as_index=False, sort=False)["mrr"].sum()
+    return m[m["mrr"] > 0]
+
+
+def _pop_mrr(d: Path, as_of: dt.date, columns: list[str] | None = None):
+    pop = pd_population(d, as_of, columns)
+    m = pd_monthly_mrr(d, as_of)
+    m = m[m["customer_id"].isin(pop["customer_id"])]
+    return pop, m
+
+
+def pd_segment_table(d: Path, as_of: dt.date, by: list[str]) -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    pop, m = _pop_mrr(d, as_of, by)
+    at_a = m[m["month_idx"] == a].set_index("customer_id")["mrr"]
+    base = m[m["month_idx"] == a - WINDOW].set_index("customer_id")["mrr"]
+    risk = m[(m["month_idx"] >= a - WINDOW) & (m["month_idx"] <= a - 1)][
+        ["customer_id", "month_idx"]
+    ]
+    nxt = m[["customer_id", "month_idx"]].assign(month_idx=lambda x: x["month_idx"] - 1, stay=True)
+    risk = risk.merge(nxt, on=["customer_id", "month_idx"], how="left")
+    risk["churned"] = risk["stay"].isna()
+    per = risk.groupby("customer_id").agg(at_risk=("month_idx", "size"), churned=("churned", "sum"))
+    t = pop[["customer_id", *by]].set_index("customer_id")
+    t["mrr_a"] = at_a.reindex(t.index).fillna(0.0)
+    t["active_a"] = t.index.isin(at_a.index)
+    t["nrr_base"] = base.reindex(t.index).fillna(0.0)
+    t["nrr_end"] = np.where(t["nrr_base"] > 0, t["mrr_a"], 0.0)
+    t = t.join(per).fillna({"at_risk": 0, "churned": 0})
+    g = (
+        t.groupby(by, dropna=False)
+        .agg(
+            customers=("mrr_a", "size"),
+            active_customers=("active_a", "sum"),
+            mrr=("mrr_a", "sum"),
+            at_risk_customer_months=("at_risk", "sum"),
+            churned_customer_months=("churned", "sum"),
+            nrr_base=("nrr_base", "sum"),
+            nrr_end=("nrr_end", "sum"),
+        )
+        .reset_index()
+    )
+    return _segment_ratios(g)
+
+
+def _segment_ratios(g: pd.DataFrame) -> pd.DataFrame:
+    g = g.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g["arpa"] = g["mrr"] / g["active_customers"].replace(0, np.nan)
+        g["churn_rate"] = g["churned_customer_months"] / g["at_risk_customer_months"].replace(
+            0, np.nan
+        )
+        g["nrr_12m"] = np.where(
+            g["nrr_base"] > 0, g["nrr_end"] / g["nrr_base"].where(g["nrr_base"] > 0), np.nan
+        )
+        g["ltv"] = np.where(
+            g["churn_rate"] > 0, g["arpa"] / g["churn_rate"].where(g["churn_rate"] > 0), np.nan
+        )
+    return g
+
+
+def pd_cohort_retention(d: Path, as_of: dt.date, metric: str = "logo") -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    _, m = _pop_mrr(d, as_of)
+    m = m.copy()
+    m["cohort"] = m.groupby("customer_id")["month_idx"].transform("min")
+    m["age"] = m["month_idx"] - m["cohort"]
+    cell = m.groupby(["cohort", "age"]).agg(
+        active_customers=("mrr", "size"), mrr_at_age=("mrr", "sum")
+    )
+    base = (
+        m[m["age"] == 0]
+        .groupby("cohort")
+        .agg(cohort_customers=("mrr", "size"), mrr_base=("mrr", "sum"))
+    )
+    cohorts = base.index.to_numpy()
+    n_age = a - cohorts + 1
+    grid = pd.MultiIndex.from_arrays(
+        [np.repeat(cohorts, n_age), np.concatenate([np.arange(k) for k in n_age])],
+        names=["cohort", "age"],
+    )
+    out = cell.reindex(grid).fillna(0.0).join(base, on="cohort").reset_index()
+    out["cohort"] = idx_to_ts(out["cohort"]).to_numpy()
+    if metric == "logo":
+        out["retention"] = out["active_customers"] / out["cohort_customers"]
+        return out[["cohort", "age", "cohort_customers", "active_customers", "retention"]]
+    out["nrr"] = out["mrr_at_age"] / out["mrr_base"].where(out["mrr_base"] > 0)
+    return out[["cohort", "age", "mrr_base", "mrr_at_age", "nrr"]]
+
+
+def pd_mrr_movements(d: Path, as_of: dt.date) -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    _, m = _pop_mrr(d, as_of)
+    lo = int(m["month_idx"].min())
+    wide = m.pivot_table(index="customer_id", columns="month_idx", values="mrr", aggfunc="sum")
+    wide = wide.reindex(columns=range(lo - 1, a + 1)).fillna(0.0).to_numpy()
+    cur, prev = wide[:, 1:], wide[:, :-1]
+    first = (cur > 0).argmax(axis=1)[:, None]  # every customer here has some MRR > 0
+    col = np.arange(cur.shape[1])[None, :]
+    starts = (prev == 0) & (cur > 0)
+    diff = cur - prev
+    out = pd.DataFrame(
+        {
+            "month": idx_to_ts(np.arange(lo, a + 1)),
+            "mrr_start": prev.sum(0),
+            "new": np.where(starts & (col == first), cur, 0).sum(0),
+            "reactivation": np.where(starts & (col > first), cur, 0).sum(0),
+            "expansion": np.where((prev > 0) & (diff > 0), diff, 0).sum(0),
+            "contraction": np.where((cur > 0) & (diff < 0), -diff, 0).sum(0),
+            "churn": np.where((prev > 0) & (cur == 0), prev, 0).sum(0),
+            "mrr_end": cur.sum(0),
+            "customers_start": (prev > 0).sum(0),
+            "customers_end": (cur > 0).sum(0),
+        }
+    )
+    return out
+
+
+def _km(dur: pd.DataFrame) -> pd.DataFrame:
+    """dur: columns duration, event (0/1) -> KM table like segwork.survival (no CI)."""
+    t_max = int(dur["duration"].max())
+    t = np.arange(t_max + 1)
+    n_dur = np.bincount(dur["duration"], minlength=t_max + 1)
+    d = np.bincount(dur["duration"], weights=dur["event"], minlength=t_max + 1).astype("int64")
+    at_risk = n_dur[::-1].cumsum()[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(at_risk > 0, 1 - d / at_risk, 1.0)
+    step[0] = 1.0
+    return pd.DataFrame(
+        {
+            "tenure": t,
+            "n_at_risk": at_risk,
+            "n_events": d,
+            "n_censored": n_dur - d,
+            "survival": np.cumprod(step),
+        }
+    )
+
+
+def pd_survival(d: Path, as_of: dt.date) -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    _, m = _pop_mrr(d, as_of)
+    m = m.sort_values(["customer_id", "month_idx"])
+    g = m["month_idx"] - m.groupby("customer_id").cumcount()
+    first_run = m[g == g.groupby(m["customer_id"]).transform("min")]
+    per = first_run.groupby("customer_id")["month_idx"].agg(s="min", T="size")
+    event = (per["s"] + per["T"]) <= a
+    dur = pd.DataFrame(
+        {
+            "duration": np.where(event, per["T"], a - per["s"]).astype("int64"),
+            "event": event.astype("int64"),
+        }
+    )
+    return _km(dur)
+
+
+def _quintile(values: pd.Series) -> pd.Series:
+    r = values.rank(method="min")
+    return (1 + np.floor(5 * (r - 1) / len(values))).astype("int64")
+
+
+def _rfm_finish(per: pd.DataFrame) -> pd.DataFrame:
+    per["r_score"] = _quintile(-per["recency_days"])
+    per["f_score"] = _quintile(per["frequency"])
+    per["m_score"] = _quintile(per["monetary"])
+    names = {(r, f + 1): name for r, row in RFM_TABLE.items() for f, name in enumerate(row)}
+    per["rfm_segment"] = [names[k] for k in zip(per["r_score"], per["f_score"], strict=True)]
+    return per.sort_values("customer_id").reset_index(drop=True)
+
+
+def pd_rfm(d: Path, as_of: dt.date) -> pd.DataFrame:
+    pop = pd_population(d, as_of)
+    tx = pd.read_parquet(
+        d / "transactions.parquet", columns=["customer_id", "order_id", "date", "amount"]
+    )
+    tx["date"] = pd.to_datetime(tx["date"])
+    tx = tx[(tx["date"] <= pd.Timestamp(as_of)) & tx["customer_id"].isin(pop["customer_id"])]
+    per = (
+        tx.groupby("customer_id")
+        .agg(last=("date", "max"), frequency=("order_id", "nunique"), monetary=("amount", "sum"))
+        .reset_index()
+    )
+    per["recency_days"] = (pd.Timestamp(as_of) - per.pop("last")).dt.days.astype("int64")
+    return _rfm_finish(per[["customer_id", "recency_days", "frequency", "monetary"]].copy())
+
+
+# ================================================================================================
+# DuckDB SQL
+# ================================================================================================
+def _con(d: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for t in ("customers", "subscriptions", "mrr", "transactions"):
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{d / (t + '.parquet')}')")
+    return con
+
+
+def _mrr_cte(as_of: dt.date) -> str:
+    """CTE ``m(customer_id, mi, mrr)``: population's customer-months with MRR > 0, months <= A."""
+    return f"""
+    pop AS (SELECT * FROM customers WHERE signup_date <= DATE '{as_of}'),
+    m AS (
+      SELECT r.customer_id, year(r.month) * 12 + month(r.month) - 1 AS mi, r.mrr
+      FROM mrr r SEMI JOIN pop USING (customer_id)
+      WHERE r.mrr > 0 AND year(r.month) * 12 + month(r.month) - 1 <= {month_idx_of(as_of)}
+    )"""
+
+
+def sql_segment_table(d: Path, as_of: dt.date, by: list[str]) -> pd.DataFrame:
+    a, w = month_idx_of(as_of), WINDOW
+    cols = ", ".join(by)
+    q = f"""
+    WITH {_mrr_cte(as_of)},
+    r AS (
+      SELECT *, lead(mi) OVER (PARTITION BY customer_id ORDER BY mi) AS nxt
+      FROM m WHERE mi >= {a - w} OR mi = {a - w}
+    ),
+    per AS (
+      SELECT customer_id,
+        bool_or(mi = {a}) AS active_a,
+        sum(CASE WHEN mi = {a} THEN mrr ELSE 0 END) AS mrr_a,
+        count(*) FILTER (WHERE mi BETWEEN {a - w} AND {a - 1}) AS at_risk,
+        count(*) FILTER (WHERE mi BETWEEN {a - w} AND {a - 1}
+                         AND (nxt IS NULL OR nxt <> mi + 1)) AS churned,
+        sum(CASE WHEN mi = {a - w} THEN mrr ELSE 0 END) AS nrr_base
+      FROM r GROUP BY customer_id
+    )
+    SELECT {cols}, count(*) AS customers,
+      sum(CASE WHEN coalesce(active_a, false) THEN 1 ELSE 0 END) AS active_customers,
+      coalesce(sum(mrr_a), 0) AS mrr,
+      coalesce(sum(at_risk), 0) AS at_risk_customer_months,
+      coalesce(sum(churned), 0) AS churned_customer_months,
+      coalesce(sum(nrr_base), 0) AS nrr_base,
+      coalesce(sum(CASE WHEN nrr_base > 0 THEN mrr_a ELSE 0 END), 0) AS nrr_end
+    FROM pop LEFT JOIN per USING (customer_id)
+    GROUP BY ALL
+    """
+    with _con(d) as con:
+        g = con.execute(q).df()
+    return _segment_ratios(g)
+
+
+def sql_cohort_retention(d: Path, as_of: dt.date, metric: str = "logo") -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    q = f"""
+    WITH {_mrr_cte(as_of)},
+    mc AS (SELECT *, min(mi) OVER (PARTITION BY customer_id) AS cohort FROM m),
+    base AS (SELECT cohort, count(*) AS cohort_customers, sum(mrr) AS mrr_base
+             FROM mc WHERE mi = cohort GROUP BY cohort),
+    cell AS (SELECT cohort, mi - cohort AS age, count(*) AS active_customers, sum(mrr) AS mrr_at_age
+             FROM mc GROUP BY ALL),
+    grid AS (SELECT cohort, cohort_customers, mrr_base, unnest(range(0, {a} - cohort + 1)) AS age
+             FROM base)
+    SELECT make_date(CAST(g.cohort // 12 AS INT), CAST(g.cohort % 12 + 1 AS INT), 1) AS cohort,
+      g.age, g.cohort_customers, coalesce(c.active_customers, 0) AS active_customers,
+      g.mrr_base, coalesce(c.mrr_at_age, 0) AS mrr_at_age
+    FROM grid g LEFT JOIN cell c USING (cohort, age)
+    ORDER BY g.cohort, g.age
+    """
+    with _con(d) as con:
+        out = con.execute(q).df()
+    out["cohort"] = pd.to_datetime(out["cohort"])
+    if metric == "logo":
+        out["retention"] = out["active_customers"] / out["cohort_customers"]
+        return out[["cohort", "age", "cohort_customers", "active_customers", "retention"]]
+    out["nrr"] = out["mrr_at_age"] / out["mrr_base"].where(out["mrr_base"] > 0)
+    return out[["cohort", "age", "mrr_base", "mrr_at_age", "nrr"]]
+
+
+def sql_mrr_movements(d: Path, as_of: dt.date) -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    q = f"""
+    WITH {_mrr_cte(as_of)},
+    first AS (SELECT customer_id, min(mi) AS fi FROM m GROUP BY customer_id),
+    both_ AS (
+      SELECT coalesce(c.customer_id, p.customer_id) AS customer_id,
+             coalesce(c.mi, p.mi + 1) AS mi,
+             coalesce(c.mrr, 0) AS cur, coalesce(p.mrr, 0) AS prev
+      FROM m c FULL OUTER JOIN m p ON c.customer_id = p.customer_id AND c.mi = p.mi + 1
+    ),
+    f AS (SELECT b.*, fi FROM both_ b JOIN first USING (customer_id) WHERE mi <= {a}),
+    agg AS (
+      SELECT mi, sum(prev) AS mrr_start,
+        sum(CASE WHEN prev = 0 AND cur > 0 AND mi = fi THEN cur ELSE 0 END) AS new,
+        sum(CASE WHEN prev = 0 AND cur > 0 AND mi > fi THEN cur ELSE 0 END) AS reactivation,
+        sum(CASE WHEN prev > 0 AND cur > prev THEN cur - prev ELSE 0 END) AS expansion,
+        sum(CASE WHEN cur > 0 AND cur < prev THEN prev - cur ELSE 0 END) AS contraction,
+        sum(CASE WHEN prev > 0 AND cur = 0 THEN prev ELSE 0 END) AS churn,
+        sum(cur) AS mrr_end,
+        count(*) FILTER (WHERE prev > 0) AS customers_start,
+        count(*) FILTER (WHERE cur > 0) AS customers_end
+      FROM f GROUP BY mi
+    ),
+    cal AS (SELECT unnest(range((SELECT min(mi) FROM m), {a} + 1)) AS mi)
+    SELECT make_date(CAST(mi // 12 AS INT), CAST(mi % 12 + 1 AS INT), 1) AS month, agg.* EXCLUDE (mi)
+    FROM cal LEFT JOIN agg USING (mi) ORDER BY mi
+    """
+    with _con(d) as con:
+        out = con.execute(q).df()
+    out["month"] = pd.to_datetime(out["month"])
+    return out.fillna(0)
+
+
+def sql_survival(d: Path, as_of: dt.date) -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    q = f"""
+    WITH {_mrr_cte(as_of)},
+    g AS (SELECT customer_id, mi, mi - row_number() OVER (PARTITION BY customer_id ORDER BY mi) AS grp
+          FROM m),
+    g0 AS (SELECT *, min(grp) OVER (PARTITION BY customer_id) AS grp0 FROM g),
+    per AS (SELECT customer_id, min(mi) AS s, count(*) AS t FROM g0 WHERE grp = grp0 GROUP BY ALL)
+    SELECT CASE WHEN s + t <= {a} THEN t ELSE {a} - s END AS duration,
+           CASE WHEN s + t <= {a} THEN 1 ELSE 0 END AS event
+    FROM per
+    """
+    # The KM product over the (tiny) duration histogram is done in numpy, as segwork does.
+    q2 = f"SELECT duration, sum(event)::BIGINT AS d, count(*) AS n FROM ({q}) GROUP BY duration"
+    with _con(d) as con:
+        h = con.execute(q2).df()
+    t_max = int(h["duration"].max())
+    n = np.zeros(t_max + 1, dtype="int64")
+    ev = np.zeros(t_max + 1, dtype="int64")
+    n[h["duration"]] = h["n"]
+    ev[h["duration"]] = h["d"]
+    at_risk = n[::-1].cumsum()[::-1]
+    step = np.where(at_risk > 0, 1 - ev / np.maximum(at_risk, 1), 1.0)
+    step[0] = 1.0
+    return pd.DataFrame(
+        {
+            "tenure": np.arange(t_max + 1),
+            "n_at_risk": at_risk,
+            "n_events": ev,
+            "n_censored": n - ev,
+            "survival": np.cumprod(step),
+        }
+    )
+
+
+def sql_rfm(d: Path, as_of: dt.date) -> pd.DataFrame:
+    q = f"""
+    WITH pop AS (SELECT customer_id FROM customers WHERE signup_date <= DATE '{as_of}'),
+    per AS (
+      SELECT customer_id, DATE '{as_of}' - max(date) AS recency_days,
+             count(DISTINCT order_id) AS frequency, sum(amount)::DOUBLE AS monetary
+      FROM transactions SEMI JOIN pop USING (customer_id)
+      WHERE date <= DATE '{as_of}' GROUP BY customer_id
+    )
+    SELECT *,
+      1 + floor(5 * (rank() OVER (ORDER BY recency_days DESC) - 1) / count(*) OVER ())::BIGINT AS r_score,
+      1 + floor(5 * (rank() OVER (ORDER BY frequency) - 1) / count(*) OVER ())::BIGINT AS f_score,
+      1 + floor(5 * (rank() OVER (ORDER BY monetary) - 1) / count(*) OVER ())::BIGINT AS m_score
+    FROM per
+    """
+    names = [(r, f + 1, name) for r, row in RFM_TABLE.items() for f, name in enumerate(row)]
+    seg = (
+        "CASE "
+        + " ".join(f"WHEN r_score = {r} AND f_score = {f} THEN '{n}'" for r, f, n in names)
+        + " END"
+    )
+    q = f"SELECT *, {seg} AS rfm_segment FROM ({q}) ORDER BY customer_id"
+    with _con(d) as con:
+        out = con.execute(q).df()
+    for c in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
+        out[c] = out[c].astype("int64")
+    return out

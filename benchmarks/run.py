@@ -1,0 +1,367 @@
+"""Benchmark segwork against a plain-pandas baseline and hand-written DuckDB SQL.
+
+    python benchmarks/run.py --customers 100000,1000000 --runs 3 [--metrics segment_table,rfm]
+        [--out benchmarks/results] [--skip-pandas-above 1000000] [--as-of 2024-12-31]
+
+See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import baselines as B  # noqa: E402
+
+import segwork  # noqa: E402
+
+BY = ["plan", "billing_interval"]
+METRICS = ["segment_table", "cohort_logo", "cohort_nrr", "mrr_movements", "survival", "rfm"]
+ENGINES = ["segwork", "duckdb_sql", "pandas"]
+
+# key columns and compared value columns per metric
+COMPARE = {
+    "segment_table": (
+        BY,
+        [
+            "customers",
+            "active_customers",
+            "mrr",
+            "at_risk_customer_months",
+            "churned_customer_months",
+            "churn_rate",
+            "nrr_12m",
+            "ltv",
+        ],
+    ),
+    "cohort_logo": (["cohort", "age"], ["cohort_customers", "active_customers", "retention"]),
+    "cohort_nrr": (["cohort", "age"], ["mrr_base", "mrr_at_age", "nrr"]),
+    "mrr_movements": (
+        ["month"],
+        [
+            "mrr_start",
+            "new",
+            "reactivation",
+            "expansion",
+            "contraction",
+            "churn",
+            "mrr_end",
+            "customers_start",
+            "customers_end",
+        ],
+    ),
+    "survival": (["tenure"], ["n_at_risk", "n_events", "n_censored", "survival"]),
+    "rfm": (
+        ["customer_id"],
+        ["recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment"],
+    ),
+}
+
+
+def segwork_call(metric: str, data, as_of):
+    if metric == "segment_table":
+        return segwork.segment_table(data, BY, as_of)
+    if metric == "cohort_logo":
+        return segwork.cohort_retention(data, as_of)
+    if metric == "cohort_nrr":
+        return segwork.cohort_retention(data, as_of, metric="nrr")
+    if metric == "mrr_movements":
+        return segwork.mrr_movements(data, as_of)
+    if metric == "survival":
+        return segwork.survival(data, as_of)
+    if metric == "rfm":
+        return segwork.rfm(data, as_of)
+    raise ValueError(metric)
+
+
+def baseline_call(engine: str, metric: str, d: Path, as_of: dt.date):
+    p = "pd_" if engine == "pandas" else "sql_"
+    if metric == "segment_table":
+        return getattr(B, p + "segment_table")(d, as_of, BY)
+    if metric == "cohort_logo":
+        return getattr(B, p + "cohort_retention")(d, as_of, "logo")
+    if metric == "cohort_nrr":
+        return getattr(B, p + "cohort_retention")(d, as_of, "nrr")
+    return getattr(B, p + metric)(d, as_of)
+
+
+class PeakRSS:
+    """Samples this process's RSS every 5 ms while active (DuckDB memory is in-process too)."""
+
+    def __init__(self) -> None:
+        self.proc = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self.start = self.proc.memory_info().rss
+        self.peak = self.start
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    @property
+    def delta_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+def timed(fn):
+    gc.collect()
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        out = fn()
+        sec = time.perf_counter() - t0
+    return out, sec, mem.delta_mb, mem.peak / 2**20
+
+
+def ensure_data(n: int, cache: Path) -> tuple[Path, float | None]:
+    d = cache / str(n)
+    if (d / "customers.parquet").exists() and (d / "mrr.parquet").exists():
+        return d, None
+    t0 = time.perf_counter()
+    data = segwork.make_saas_data(n, random_state=0)
+    gen = time.perf_counter() - t0
+    d.mkdir(parents=True, exist_ok=True)
+    data.write(d, format="parquet")
+    del data
+    gc.collect()
+    return d, gen
+
+
+# ------------------------------------------------------------------------------------------------
+def _norm(df: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.DataFrame:
+    df = df[[*keys, *[c for c in cols if c in df.columns]]].copy()
+    for k in keys:
+        if "date" in str(df[k].dtype) or k in ("cohort", "month"):
+            df[k] = pd.to_datetime(df[k]).astype("datetime64[ns]")
+        elif df[k].dtype == object:
+            df[k] = df[k].astype(str)
+    return df.set_index(keys).sort_index()
+
+
+def compare(metric: str, a: pd.DataFrame, b: pd.DataFrame, rtol=1e-6, atol=1e-6) -> list[str]:
+    """Mismatch notes (empty list = same numbers) between two results of one metric."""
+    keys, cols = COMPARE[metric]
+    try:
+        x, y = _norm(a, keys, cols), _norm(b, keys, cols)
+    except Exception as err:
+        return [f"could not compare: {type(err).__name__}: {err}"]
+    notes = []
+    only_x = x.index.difference(y.index)
+    only_y = y.index.difference(x.index)
+    if len(only_x):
+        notes.append(f"{len(only_x)} rows only in first, e.g. {list(only_x[:3])}")
+    if len(only_y):
+        notes.append(f"{len(only_y)} rows only in second, e.g. {list(only_y[:3])}")
+    common = x.index.intersection(y.index)
+    for c in cols:
+        if c not in x.columns or c not in y.columns:
+            notes.append(f"column {c} missing")
+            continue
+        u, v = x.loc[common, c], y.loc[common, c]
+        if u.dtype == object or v.dtype == object:
+            bad = u.astype(str).to_numpy() != v.astype(str).to_numpy()
+        else:
+            uf, vf = u.to_numpy(dtype="float64"), v.to_numpy(dtype="float64")
+            bad = ~(np.isclose(uf, vf, rtol=rtol, atol=atol) | (np.isnan(uf) & np.isnan(vf)))
+        if bad.any():
+            i = np.flatnonzero(bad)[:3]
+            ex = [(common[j], u.iloc[j], v.iloc[j]) for j in i]
+            notes.append(f"{c}: {int(bad.sum())}/{len(common)} rows differ, e.g. {ex}")
+    return notes
+
+
+# ------------------------------------------------------------------------------------------------
+def run_size(n: int, args, as_of: dt.date) -> dict:
+    d, gen = ensure_data(n, args.cache)
+    print(
+        f"\n=== {n:,} customers  (data: {d}; "
+        f"{f'generated in {gen:.1f}s' if gen is not None else 'cached'})",
+        flush=True,
+    )
+    rows, results, mismatches = [], {}, []
+    load_times = []
+    for metric in args.metrics:
+        results[metric] = {}
+        for engine in ENGINES:
+            if engine == "pandas" and args.skip_pandas_above and n > args.skip_pandas_above:
+                rows.append({"metric": metric, "engine": engine, "skipped": True})
+                continue
+            secs, deltas, peaks, warm = [], [], [], None
+            out = None
+            for _ in range(args.runs):
+                if engine == "segwork":
+                    t0 = time.perf_counter()
+                    data = segwork.load(d)  # FRESH dataset: no cached monthly MRR
+                    load_times.append(time.perf_counter() - t0)
+                    out, s, dm, pk = timed(lambda data=data: segwork_call(metric, data, as_of))
+                    # warm: second call on the same Dataset (monthly MRR cached in the engine)
+                    _, ws, _, _ = timed(lambda data=data: segwork_call(metric, data, as_of))
+                    warm = ws if warm is None else min(warm, ws)
+                    del data
+                else:
+                    out, s, dm, pk = timed(lambda e=engine: baseline_call(e, metric, d, as_of))
+                secs.append(s)
+                deltas.append(dm)
+                peaks.append(pk)
+            results[metric][engine] = out
+            rows.append(
+                {
+                    "metric": metric,
+                    "engine": engine,
+                    "skipped": False,
+                    "min_s": min(secs),
+                    "median_s": statistics.median(secs),
+                    "runs": secs,
+                    "warm_s": warm,
+                    "rss_delta_mb": max(deltas),
+                    "rss_peak_mb": max(peaks),
+                }
+            )
+            print(
+                f"  {metric:14s} {engine:10s} min {min(secs):7.3f}s  median "
+                f"{statistics.median(secs):7.3f}s"
+                + (f"  warm {warm:7.3f}s" if warm is not None else "")
+                + f"  rss +{max(deltas):7.1f} MB",
+                flush=True,
+            )
+        # cross-check
+        got = results[metric]
+        for e1, e2 in (("segwork", "duckdb_sql"), ("segwork", "pandas"), ("duckdb_sql", "pandas")):
+            if e1 in got and e2 in got:
+                notes = compare(metric, got[e1], got[e2])
+                for note in notes:
+                    mismatches.append({"metric": metric, "engines": f"{e1} vs {e2}", "note": note})
+                    print(f"  !! MISMATCH {metric}: {e1} vs {e2}: {note}", flush=True)
+        results[metric] = None  # free memory
+    table = _ratios(rows)
+    return {
+        "customers": n,
+        "as_of": str(as_of),
+        "generate_s": gen,
+        "segwork_load_s_median": statistics.median(load_times) if load_times else None,
+        "rows": table,
+        "mismatches": mismatches,
+    }
+
+
+def _ratios(rows: list[dict]) -> list[dict]:
+    by = {(r["metric"], r["engine"]): r for r in rows}
+    for r in rows:
+        sw = by.get((r["metric"], "segwork"))
+        sql = by.get((r["metric"], "duckdb_sql"))
+        pdr = by.get((r["metric"], "pandas"))
+        ok = lambda x: x is not None and not x.get("skipped")  # noqa: E731
+        r["segwork_over_sql"] = (sw["median_s"] / sql["median_s"]) if ok(sw) and ok(sql) else None
+        r["pandas_over_segwork"] = (
+            (pdr["median_s"] / sw["median_s"]) if ok(sw) and ok(pdr) else None
+        )
+    return rows
+
+
+def markdown(res: dict) -> str:
+    lines = [f"### {res['customers']:,} customers (as_of {res['as_of']})", ""]
+    if res["generate_s"] is not None:
+        lines.append(f"make_saas_data: {res['generate_s']:.1f} s.  ")
+    if res["segwork_load_s_median"] is not None:
+        lines.append(
+            f"segwork.load(dir) (not included below): median {res['segwork_load_s_median']:.3f} s."
+        )
+    lines += [
+        "",
+        "| metric | engine | min s | median s | warm s | RSS delta MB | peak RSS MB "
+        "| segwork/sql | pandas/segwork |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    f = lambda x, p=3: "" if x is None else f"{x:.{p}f}"  # noqa: E731
+    for r in res["rows"]:
+        if r.get("skipped"):
+            lines.append(f"| {r['metric']} | {r['engine']} | skipped | | | | | | |")
+            continue
+        lines.append(
+            f"| {r['metric']} | {r['engine']} | {f(r['min_s'])} | {f(r['median_s'])} | "
+            f"{f(r['warm_s'])} | {f(r['rss_delta_mb'], 0)} | {f(r['rss_peak_mb'], 0)} | "
+            f"{f(r['segwork_over_sql'], 2) if r['engine'] == 'segwork' else ''} | "
+            f"{f(r['pandas_over_segwork'], 1) if r['engine'] == 'segwork' else ''} |"
+        )
+    lines += ["", "Mismatches: " + ("none" if not res["mismatches"] else "")]
+    for m in res["mismatches"]:
+        lines.append(f"- **{m['metric']}** ({m['engines']}): {m['note']}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--customers", default="100000,1000000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--metrics", default=",".join(METRICS), help=f"comma list of {METRICS}")
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--cache", type=Path, default=HERE / "cache")
+    ap.add_argument("--as-of", default="2024-12-31")
+    ap.add_argument(
+        "--skip-pandas-above",
+        type=int,
+        default=0,
+        help="skip the pandas baseline for sizes above N customers (0 = never)",
+    )
+    args = ap.parse_args(argv)
+    args.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    unknown = set(args.metrics) - set(METRICS)
+    if unknown:
+        ap.error(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
+    sizes = [int(float(x)) for x in args.customers.split(",")]
+    as_of = dt.date.fromisoformat(args.as_of)
+    args.out.mkdir(parents=True, exist_ok=True)
+    env = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "segwork": segwork.__version__,
+        "pandas": pd.__version__,
+        "duckdb": __import__("duckdb").__version__,
+        "ibis": __import__("ibis").__version__,
+    }
+    stamp = dt.date.today().isoformat()
+    for n in sizes:
+        res = run_size(n, args, as_of)
+        res["env"] = env
+        md = markdown(res)
+        print("\n" + md)
+        base = args.out / f"bench_{n}_{stamp}"
+        base.with_suffix(".json").write_text(json.dumps(res, indent=2, default=str))
+        base.with_suffix(".md").write_text(md)
+        print(f"saved {base}.json / .md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
