@@ -291,6 +291,16 @@ def _row_rules(t: ir.Table, spec: TableSpec) -> list[tuple[str, str, str, ir.Boo
             else:
                 rule, what = "not_numeric", "value must be a number"
             rules.append((c.name, rule, what, ~missing & value.isnull()))
+            if c.kind in ("number", "integer") and value.type().is_floating():
+                # "inf" parses as a float and passes every bound: refused, never summed
+                rules.append(
+                    (
+                        c.name,
+                        "infinite_value",
+                        "value must be a finite number",
+                        value.isinf().fill_null(False),
+                    )
+                )
             if c.minimum is not None:
                 low = value <= c.minimum if c.exclusive_minimum else value < c.minimum
                 sign = ">" if c.exclusive_minimum else ">="
@@ -404,6 +414,8 @@ def _check_table(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach
             n = 0 if pd.isna(n) else int(n)
             if n:
                 breaches.append(ContractBreach(name, col, rule, what, n, _fetch(t.filter(pred))))
+    if "currency" in cols:
+        breaches.extend(_check_currency(name, t))
     if spec.key and all(k in cols for k in spec.key):
         key = list(spec.key)
         groups = t.group_by(key).aggregate(_n=t.count()).filter(lambda g: g._n > 1)
@@ -421,6 +433,38 @@ def _check_table(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach
                 )
             )
     return breaches
+
+
+def _check_currency(name: str, t: ir.Table) -> list[ContractBreach]:
+    """One currency per table: amounts are summed as they are, never converted.
+
+    Codes are compared trimmed and upper-cased ("usd" = "USD"); empty values are the table's one
+    currency.  When several are present, the rows not in the most frequent one are offending.
+    """
+    code = t.currency.cast("string").strip().upper()
+    given = code.notnull() & (code != "")
+    coded = t.filter(given).mutate(_code=code)
+    counts = (
+        coded.group_by(code=coded._code)
+        .aggregate(n=coded.count())
+        .order_by([ibis.desc("n"), "code"])
+        .to_pandas()
+    )
+    if len(counts) <= 1:
+        return []
+    main = str(counts["code"].iloc[0])
+    others = ", ".join(str(c) for c in counts["code"].iloc[1:])
+    return [
+        ContractBreach(
+            name,
+            "currency",
+            "mixed_currency",
+            f"one currency per table (amounts are not converted): found {main} and {others}; "
+            "convert to one currency or load each currency separately",
+            int(counts["n"].iloc[1:].sum()),
+            _fetch(t.filter(given & (code != main))),
+        )
+    ]
 
 
 def _id_kind(t: ir.Table) -> str:

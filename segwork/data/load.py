@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -95,13 +98,16 @@ def load(
         if columns:
             raise ValueError("columns= cannot be applied to an already loaded Dataset")
         return source
-    con, raw, label, materialize = _open(source)
-    raw = _rename(raw, columns)
-    validate(raw)
     tables: dict[str, ir.Table] = {}
-    for name, t in raw.items():
-        expr = canonical(name, t)
-        tables[name] = con.create_table(name, expr, overwrite=True) if name in materialize else expr
+    with _csv_errors():
+        con, raw, label, materialize = _open(source)
+        raw = _rename(raw, columns)
+        validate(raw)
+        for name, t in raw.items():
+            expr = canonical(name, t)
+            tables[name] = (
+                con.create_table(name, expr, overwrite=True) if name in materialize else expr
+            )
     notes: list[str] = []
     if "customers" not in tables and set(tables) - {"market"}:
         tables["customers"] = _derive_customers(tables)
@@ -234,10 +240,59 @@ def _read_file(con: Any, path: Path, name: str) -> tuple[ir.Table, bool]:
     kind = next(k for s, k in _FILE_SUFFIXES.items() if lower.endswith(s))
     if kind == "parquet":
         return con.read_parquet(path, table_name=f"_raw_{name}"), False
+    _check_csv_header(con, path, name)
     return (
         con.read_csv(path, table_name=f"_raw_{name}", auto_type_candidates=_CSV_TYPES),
         True,
     )
+
+
+def _check_csv_header(con: Any, path: Path, name: str) -> None:
+    """Refuse repeated header names: DuckDB would silently rename the second ``amount`` to
+    ``amount_1``, and the contract would check only one of them."""
+    try:
+        row = con.con.execute(
+            "SELECT * FROM read_csv(?, header = false, all_varchar = true) LIMIT 1", [str(path)]
+        ).fetchone()
+    except duckdb.Error:
+        return  # an unreadable file: the real read reports it
+    if row:
+        _check_column_names(name, [str(v) for v in row if v is not None])
+
+
+@contextmanager
+def _csv_errors() -> Iterator[None]:
+    """DuckDB's CSV reader errors -> a clear refusal naming the file (a CSV is read lazily, so a
+    bad byte far down the file surfaces during validation or materialisation)."""
+    try:
+        yield
+    except duckdb.Error as err:
+        text = str(err)
+        found = re.search(r"^\s*file = (.+)$", text, re.M)
+        if "CSV Error" not in text or not found:
+            raise
+        file = Path(found.group(1).strip())
+        table = _table_name(file) or file.stem
+        line = re.search(r"CSV Error on Line: (\d+)", text)
+        where = f" (line {line.group(1)})" if line else ""
+        if "not utf-8 encoded" in text or "Invalid unicode" in text:
+            raise DataContractError(
+                [
+                    ContractBreach(
+                        table,
+                        None,
+                        "not_utf8",
+                        f"{file.name} is not UTF-8 text{where}; re-save it as UTF-8 (e.g. "
+                        "'CSV UTF-8' in Excel, or iconv -f latin1 -t utf-8)",
+                        0,
+                        pd.DataFrame(),
+                    )
+                ]
+            ) from err
+        first = text.splitlines()[0] if text else type(err).__name__
+        lines = [ln.strip() for ln in text.splitlines()[1:4]]
+        detail = next((ln for ln in lines if ln and "Original Line" not in ln), "")
+        raise ValueError(f"cannot read {file}{where}: {first}; {detail}".rstrip("; ")) from err
 
 
 def _open_duckdb_file(path: Path) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
@@ -303,7 +358,10 @@ def _backend_of(t: ir.Table) -> Any:
 
 
 def _check_frame_columns(name: str, frame: pd.DataFrame) -> None:
-    cols = [str(c) for c in frame.columns]
+    _check_column_names(name, [str(c) for c in frame.columns])
+
+
+def _check_column_names(name: str, cols: list[str]) -> None:
     dups = sorted({c for c in cols if cols.count(c) > 1})
     if dups:
         raise DataContractError(
@@ -327,7 +385,16 @@ def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
     (a number still parses as a number, "12,5" is reported as not numeric).  Nulls stay null, and
     an all-empty column (e.g. ``end_date`` with no end yet) becomes an empty text column, since the
     engine cannot store a column without a type.
+
+    Time-zone-aware datetime columns become the local wall-clock time they show (the offset is
+    dropped, not applied), as for text such as ``2024-01-31T23:30:00-05:00``: a date or time is
+    the one written in the data, whatever the engine's session time zone.
     """
+    aware = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    if aware:
+        frame = frame.copy()
+        for c in aware:
+            frame[c] = frame[c].dt.tz_localize(None)
     kinds = {
         c: pd.api.types.infer_dtype(frame[c], skipna=True)
         for c in frame.columns
