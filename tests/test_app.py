@@ -38,25 +38,29 @@ def test_command_defaults_are_safe():
     assert "--preheat_kernel=True" in cmd and "cull_idle_timeout" in cmd and "--no-browser" in cmd
 
 
-@pytest.fixture(scope="module")
-def server():
+def start_app(timeout: float = 120) -> tuple[subprocess.Popen[str], str]:
+    """Start `segwork app` on a free port; wait until the landing page answers; (proc, base URL)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "segwork.cli", "app", "--no-browser", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if get(f"{base}/voila/render/index.ipynb")[0] == 200:
-                break
+                return proc, base
         except OSError:
             pass
         time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("segwork app did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    proc.kill()
+    pytest.fail("segwork app did not start: " + (proc.stdout.read() if proc.stdout else ""))
+
+
+@pytest.fixture(scope="module")
+def server():
+    proc, base = start_app()
     yield base, proc
     if proc.poll() is None:
         proc.kill()
@@ -90,18 +94,8 @@ def test_ctrl_c_stops_cleanly(server):
 
 def test_sigterm_stops_voila_too():
     """A service manager's stop (SIGTERM) must not leave Voila or its kernels running."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "segwork.cli", "app", "--no-browser",
-                             "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}/voila/render/index.ipynb"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if get(base)[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
+    proc, root = start_app()
+    base = f"{root}/voila/render/index.ipynb"
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     time.sleep(1)

@@ -10,16 +10,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
 
 from segwork.app import PAGES
-from tests.test_app import free_port
+from tests.test_app import start_app
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium")
@@ -33,24 +30,9 @@ PAGE_TIMEOUT = 120_000  # ms: a cold kernel on a 2-core machine
 
 @pytest.fixture(scope="module")
 def app_url():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "segwork.cli", "app", "--no-browser",
-                             "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}/voila/render"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/index.ipynb", timeout=30) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the app did not start")
-    yield base
-    proc.terminate()
+    proc, base = start_app()
+    yield f"{base}/voila/render"
+    proc.terminate()  # segwork app forwards SIGTERM to Voila
     proc.wait(timeout=30)
 
 
