@@ -10,6 +10,7 @@ import papermill
 import pytest
 
 from segwork.paths import NOTEBOOKS_DIR
+from tests.notebooks import static_html
 
 NOTEBOOK = NOTEBOOKS_DIR / "01_market_sizing.ipynb"
 
@@ -43,12 +44,7 @@ def test_papermill_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         progress_bar=False,
     )
     nb = nbformat.read(out, as_version=4)
-    html = "".join(
-        o.get("data", {}).get("text/html", "")
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-    )
+    html = static_html(nb)
     for text in (
         "Market sizing",
         "Market segments",

@@ -14,6 +14,7 @@ import pytest
 
 from segwork.paths import NOTEBOOKS_DIR
 from segwork.widgets.segments import SegmentExplorer
+from tests.notebooks import static_html
 
 NOTEBOOK = NOTEBOOKS_DIR / "02_customer_segmentation.ipynb"
 
@@ -52,12 +53,7 @@ def test_papermill_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         progress_bar=False,
     )
     nb = nbformat.read(out, as_version=4)
-    html = "".join(
-        o.get("data", {}).get("text/html", "")
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-    )
+    html = static_html(nb)
     for text in (
         "Customer segmentation",
         "Segment table (ordered by LTV)",
