@@ -39,6 +39,8 @@ PAGES: dict[str, tuple[str, str]] = {
 LANDING_PAGE = "index.ipynb"
 #: Idle kernels are shut down after this many seconds (a stakeholder who left the page).
 CULL_IDLE_SECONDS = 1800
+#: How often (seconds) idle kernels are looked for, at most.
+CULL_INTERVAL_SECONDS = 300
 
 
 def _is_loopback(host: str) -> bool:
@@ -57,8 +59,32 @@ def app_command(
     open_browser: bool = True,
     notebooks: Path = NOTEBOOKS_DIR,
     pool_size: int = 1,
+    cull_idle_timeout: int = CULL_IDLE_SECONDS,
 ) -> list[str]:
-    """The ``voila`` command line that serves the segwork notebooks."""
+    """The ``voila`` command line that serves the segwork notebooks.
+
+    Parameters
+    ----------
+    port, host : int, str
+        Where Voila listens.
+    open_browser : bool
+        Open a browser on the landing page.
+    notebooks : Path
+        The folder served.
+    pool_size : int
+        Preheated kernels per notebook.
+    cull_idle_timeout : int
+        Seconds after which a kernel without a connected page and without activity is shut down
+        (looked for every ``cull_idle_timeout / 6`` seconds, between 1 and 300).
+
+    Returns
+    -------
+    list of str
+        The command line.
+    """
+    if cull_idle_timeout < 1:
+        raise ValueError(f"cull_idle_timeout must be at least 1 second, got {cull_idle_timeout}")
+    cull_interval = min(CULL_INTERVAL_SECONDS, max(1, cull_idle_timeout // 6))
     voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
     cmd = [
         voila,
@@ -72,8 +98,8 @@ def app_command(
         f"--pool_size={pool_size}",
         # serve notebooks only: no other file of the folder is downloadable
         "--VoilaConfiguration.file_allowlist=[]",
-        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
-        "--MappingKernelManager.cull_interval=300",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout}",
+        f"--MappingKernelManager.cull_interval={cull_interval}",
     ]
     if not open_browser:
         cmd.append("--no-browser")
@@ -87,8 +113,13 @@ def run_app(
     port: int = 8866,
     host: str = "127.0.0.1",
     open_browser: bool = True,
+    cull_idle_timeout: int = CULL_IDLE_SECONDS,
 ) -> int:
-    """Serve the app until Ctrl-C; returns the exit code of Voila."""
+    """Serve the app until Ctrl-C; returns the exit code of Voila.
+
+    ``cull_idle_timeout`` (seconds) shuts down the kernel of a page left idle and disconnected
+    (default 30 minutes); see :func:`app_command`.
+    """
     env = dict(os.environ)
     if data:
         path = Path(data).expanduser().resolve()
@@ -109,7 +140,9 @@ def run_app(
             f"{port} can see the data. Use --host 127.0.0.1 unless you mean it.",
             file=sys.stderr,
         )
-    cmd = app_command(port=port, host=host, open_browser=open_browser)
+    cmd = app_command(
+        port=port, host=host, open_browser=open_browser, cull_idle_timeout=cull_idle_timeout
+    )
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     print(f"segwork app: {url}/voila/render/{LANDING_PAGE}  (Ctrl-C to stop)", flush=True)
     proc = subprocess.Popen(cmd, env=env)

@@ -38,7 +38,12 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from segwork.data.contract import DataContractError
     from segwork.data.load import load
+    from segwork.metrics._common import to_date
 
+    try:
+        as_of = to_date(args.as_of, "--as-of") if args.as_of else None
+    except ValueError as err:
+        raise CLIError(str(err), "give --as-of as YYYY-MM-DD", code=2) from err
     try:
         data = load(args.path)
         summary = data.summary()
@@ -50,12 +55,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(summary.to_string(index=False))
     for note in data.notes:
         print(f"note: {note}")
+    if as_of is not None:
+        aside = data.set_aside(as_of)
+        print(f"rows set aside at as_of {as_of} (left out by the metrics, METRICS.md):")
+        print(aside.to_string(index=False) if len(aside) else "none (no dated table)")
     return 0
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    from segwork.app import run_app
+    from segwork.app import CULL_IDLE_SECONDS, run_app
 
+    cull = CULL_IDLE_SECONDS if args.cull_idle_timeout is None else args.cull_idle_timeout
+    if cull < 1:
+        raise CLIError(f"--cull-idle-timeout must be at least 1 second, got {cull}", code=2)
     try:
         return run_app(
             data=args.data,
@@ -63,6 +75,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
             port=args.port,
             host=args.host,
             open_browser=not args.no_browser,
+            cull_idle_timeout=cull,
         )
     except FileNotFoundError as err:
         raise CLIError(str(err), "give a directory of table files or a DuckDB file") from err
@@ -121,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(exit 1).",
     )
     p.add_argument("path", type=Path, help="directory of CSV/Parquet files or a DuckDB database")
+    p.add_argument(
+        "--as-of",
+        help="also count the rows the metrics set aside at this date (YYYY-MM-DD): dated after "
+        "it, or of customers who signed up after it",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser(
@@ -138,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="interface to bind (default 127.0.0.1; anything else is reachable by others)",
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument(
+        "--cull-idle-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="shut down the kernel of a page closed or left idle this long (default 30 minutes)",
+    )
     p.set_defaults(func=_cmd_app)
 
     p = sub.add_parser(

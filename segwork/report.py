@@ -4,7 +4,9 @@ Per run, ``<out>/<as_of>/`` holds for each notebook the executed ``<name>.ipynb`
 ``<name>.html`` (no code cells; plotly figures drawn offline with plotly.js embedded once; no
 widget state), plus ``metrics.json`` (headline figures, parameters, a hash of the input data, the
 segwork version, run time).  Everything is written to a temporary directory first and renamed into
-place only when every notebook succeeded; a lock refuses a second run for the same as_of.
+place only when every notebook succeeded; a lock refuses a second run for the same as_of.  A run
+killed at any point leaves the previous report in place; the next run for that as_of takes its lock
+over and removes what it left (hidden ``.tmp-*``/``.old-*`` folders).
 Parameters whose names look secret (token, password, secret, key) never reach an output file.
 """
 
@@ -124,39 +126,55 @@ def _data_hash(source: str) -> str:
 
 @contextlib.contextmanager
 def _lock(path: Path) -> Iterator[None]:
-    """An exclusive lock file holding our pid; a stale lock (dead pid) is taken over."""
-    for _ in range(2):
+    """An exclusive ``flock`` on ``path``, which holds our pid for the message of a refused run.
+
+    The operating system releases the lock when its holder dies, even by SIGKILL: the file a killed
+    run leaves behind is taken over by the next run (no pid check, so no confusion with a reused
+    pid).  The file is removed on release; a run that opened it just before is told by its inode
+    and tries again.
+    """
+    import fcntl
+
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by the kernels
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                pid = int(path.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _alive(pid):
-                raise ReportError(
-                    f"a report for this as_of is already running (pid {pid}, lock {path})",
-                    "wait for it to finish, or remove the lock if that process is gone",
-                ) from None
-            path.unlink(missing_ok=True)  # stale: its process died (e.g. killed)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(str(os.getpid()))
-        break
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip()
+            os.close(fd)
+            raise ReportError(
+                f"a report for this as_of is already running (pid {holder or '?'}, lock {path})",
+                "wait for it to finish; a killed run's lock is taken over by the next run",
+            ) from None
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(fd)
+        if current and (current.st_dev, current.st_ino) == (mine.st_dev, mine.st_ino):
+            break
+        os.close(fd)  # its holder removed it between our open and flock: try the new file
     try:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
         yield
     finally:
         path.unlink(missing_ok=True)
+        os.close(fd)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _tidy(root: Path, day: str) -> None:
+    """Remove what runs killed mid-way left for ``day`` (we hold its lock: none of them is live).
+
+    A run killed between moving the previous report aside and moving the new one in left only
+    ``.old-<day>-<pid>``: that previous report is put back first.
+    """
+    olds = list(root.glob(f".old-{day}-*"))
+    final = root / day
+    if olds and not final.exists():  # at most one then: the run after such a kill puts it back
+        os.rename(olds.pop(), final)
+    for leftover in [*root.glob(f".tmp-{day}-*"), *olds]:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _secrets(params: Mapping[str, Any]) -> list[str]:
@@ -307,8 +325,8 @@ def run_report(
         wanted = {"data": source, "as_of": day, **per_book.get(name, {}), **common}
         run_params[name] = _check_params(name, wanted)
 
-    with _lock(root / f"{day}.lock"):
-        shutil.rmtree(tmp, ignore_errors=True)
+    with _lock(root / f".lock-{day}"):
+        _tidy(root, day)
         tmp.mkdir()
         try:
             books: dict[str, Any] = {}
@@ -357,6 +375,9 @@ def run_report(
                 "data": {
                     "source": source or dataset.source,
                     "sha256": _data_hash(source) if source else _data_hash(_sample_path()),
+                    "notes": list(dataset.notes),
+                    # METRICS.md: rows set aside on purpose (dated after as_of) are reported
+                    "set_aside": dataset.set_aside(day).to_dict("records"),
                 },
                 "python": sys.version.split()[0],
                 "notebooks": books,

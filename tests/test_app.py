@@ -9,10 +9,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from segwork.app import PAGES, app_command
+from segwork.cli import main
 
 
 def free_port() -> int:
@@ -35,21 +37,58 @@ def test_command_defaults_are_safe():
     assert "--VoilaConfiguration.strip_sources=True" in cmd  # no code shown
     assert "--VoilaConfiguration.show_tracebacks=False" in cmd
     assert "--VoilaConfiguration.file_allowlist=[]" in cmd  # no file downloads
-    assert "--preheat_kernel=True" in cmd and "cull_idle_timeout" in cmd and "--no-browser" in cmd
+    assert "--preheat_kernel=True" in cmd and "--no-browser" in cmd
+    # kernels of pages left idle are shut down after 30 minutes, looked for every 5 minutes
+    assert "--MappingKernelManager.cull_idle_timeout=1800" in cmd
+    assert "--MappingKernelManager.cull_interval=300" in cmd
 
 
-def start_app(timeout: float = 120) -> tuple[subprocess.Popen[str], str]:
-    """Start `segwork app` on a free port; wait until the landing page answers; (proc, base URL)."""
+def test_cull_idle_timeout_option(capsys, monkeypatch):
+    cmd = app_command(port=9999, open_browser=False, cull_idle_timeout=3)
+    assert "--MappingKernelManager.cull_idle_timeout=3" in cmd
+    assert "--MappingKernelManager.cull_interval=1" in cmd  # looked for often enough to matter
+    with pytest.raises(ValueError, match="at least 1 second"):
+        app_command(cull_idle_timeout=0)
+    assert main(["app", "--no-browser", "--cull-idle-timeout", "0"]) == 2  # refused, not started
+    assert "--cull-idle-timeout must be at least 1 second" in capsys.readouterr().err
+
+    started: list[list[str]] = []
+
+    class Voila:  # stands in for the Voila process: records its command line, exits at once
+        def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+            started.append(cmd)
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+        def poll(self) -> int:
+            return 0
+
+    monkeypatch.setattr("segwork.app.subprocess.Popen", Voila)
+    assert main(["app", "--no-browser", "--port", "9999", "--cull-idle-timeout", "5"]) == 0
+    assert "--MappingKernelManager.cull_idle_timeout=5" in started[0]
+    assert "--MappingKernelManager.cull_interval=1" in started[0]
+
+
+def start_app(
+    timeout: float = 120,
+    command: Callable[[int], Sequence[str]] | None = None,
+    page: str = "index.ipynb",
+) -> tuple[subprocess.Popen[str], str]:
+    """Start `segwork app` (or ``command(port)``) on a free port; wait until ``page`` answers;
+    (proc, base URL)."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "segwork.cli", "app", "--no-browser", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    cmd = (
+        [sys.executable, "-m", "segwork.cli", "app", "--no-browser", "--port", str(port)]
+        if command is None
+        else list(command(port))
     )
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if get(f"{base}/voila/render/index.ipynb")[0] == 200:
+            if get(f"{base}/voila/render/{page}")[0] == 200:
                 return proc, base
         except OSError:
             pass

@@ -54,6 +54,10 @@ def test_report_writes_notebook_html_and_metrics(books):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["as_of"] == "2024-06-30" and len(metrics["data"]["sha256"]) == 64
     assert metrics["notebooks"]["fixture"]["parameters"]["by"] == ["region"]
+    # rows dated after as_of are set aside and reported (sample at 2024-06-30; see
+    # tests/data/test_set_aside.py for the hand-worked counts)
+    aside = {(r["table"], r["reason"]): r["rows"] for r in metrics["data"]["set_aside"]}
+    assert sum(v for (t, _), v in aside.items() if t == "customers") == 442
     assert metrics["notebooks"]["fixture"]["parameters"]["api_token"] == "[redacted]"
     for f in out.iterdir():
         assert "s3cr3t-value-123" not in f.read_text(), f.name  # secrets never written
@@ -88,11 +92,32 @@ def test_unknown_and_badly_typed_parameters_are_refused(books):
 def test_lock_refuses_a_second_run_and_stale_lock_is_taken_over(books):
     root = books / "reports"
     root.mkdir()
-    (root / "2024-06-30.lock").write_text(str(os.getpid()))  # a live process holds it
-    with pytest.raises(ReportError, match="already running"):
-        run_report(out=root, as_of="2024-06-30")
-    (root / "2024-06-30.lock").write_text("999999999")  # its process is gone
+    lock = root / ".lock-2024-06-30"
+    with report._lock(lock):  # a live run holds it (flock: even one in this process)
+        assert lock.read_text() == str(os.getpid())
+        with pytest.raises(ReportError, match=rf"already running \(pid {os.getpid()}, lock .*lock-2024-06-30\)"):
+            run_report(out=root, as_of="2024-06-30")
+    assert not lock.exists()
+    lock.write_text("999999999")  # left by a killed run: nobody holds its flock
     assert run_report(out=root, as_of="2024-06-30").exists()
+    assert sorted(os.listdir(root)) == ["2024-06-30"]
+
+
+def test_leftovers_of_killed_runs_are_removed_and_a_moved_aside_report_put_back(tmp_path):
+    root = tmp_path / "reports"
+    # killed between moving the previous report aside and moving the new one in, and mid-run
+    (root / ".old-2024-06-30-999999998").mkdir(parents=True)
+    (root / ".old-2024-06-30-999999998" / "metrics.json").write_text('{"as_of": "2024-06-30"}')
+    (root / ".tmp-2024-06-30-999999999").mkdir()
+    (root / ".tmp-2024-06-30-999999999" / "fixture.ipynb").write_text("{partial")
+    (root / ".tmp-2024-06-29-999999999").mkdir()  # another as_of's run: not ours to touch
+    report._tidy(root, "2024-06-30")
+    assert sorted(os.listdir(root)) == [".tmp-2024-06-29-999999999", "2024-06-30"]
+    assert (root / "2024-06-30" / "metrics.json").read_text() == '{"as_of": "2024-06-30"}'
+    (root / ".old-2024-06-30-999999997").mkdir()  # moved aside, but the new report got in
+    report._tidy(root, "2024-06-30")
+    assert sorted(os.listdir(root)) == [".tmp-2024-06-29-999999999", "2024-06-30"]
+    assert (root / "2024-06-30" / "metrics.json").read_text() == '{"as_of": "2024-06-30"}'
 
 
 def test_state_file_per_notebook(books):

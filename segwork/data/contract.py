@@ -128,6 +128,9 @@ class TableSpec:
     ranges: tuple[tuple[str, ...], ...] = ()
     #: alternatives: at least one column of each group must be present.
     one_of: tuple[tuple[str, ...], ...] = ()
+    #: a table without a key: exact duplicate rows are refused (rule ``duplicate_row``), since
+    #: two identical rows would be summed twice and cannot be told apart from a double export.
+    unique_rows: bool = False
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -176,6 +179,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
             ColumnSpec("plan", "string", required=False, nullable=True),
             ColumnSpec("currency", "string", required=False, nullable=True),
         ),
+        unique_rows=True,
     ),
     "mrr": TableSpec(
         "mrr",
@@ -230,6 +234,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
         ),
         ranges=(("acv_low", "acv_mode", "acv_high"), ("accounts_low", "accounts", "accounts_high")),
         one_of=(("acv", "price", "acv_mode"),),
+        unique_rows=True,
     ),
 }
 
@@ -432,7 +437,41 @@ def _check_table(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach
                     _fetch(offending),
                 )
             )
+    if spec.unique_rows:
+        breaches.extend(_check_duplicate_rows(name, t, spec))
     return breaches
+
+
+def _check_duplicate_rows(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach]:
+    """Exact duplicate rows of a table without a key (every column equal, empty = empty).
+
+    Such rows would be summed twice (a subscription's MRR, a market segment's accounts); nothing
+    tells them apart from a file exported or appended twice.  The examples are the repeated rows,
+    each copy shown, as in the input.
+    """
+    cols = list(t.columns)
+    copies = "copies" if "copies" not in cols else "_copies"
+    groups = t.group_by(cols).aggregate(**{copies: t.count()})
+    groups = groups.filter(groups[copies] > 1)
+    n = groups.aggregate(total=groups[copies].sum()).to_pandas().iloc[0]["total"]
+    if pd.isna(n) or not int(n):
+        return []
+    examples = _fetch(groups.order_by(cols))
+    return [
+        ContractBreach(
+            name,
+            None,
+            "duplicate_row",
+            f"rows must not repeat exactly (one row per {spec.one_row_per}; identical rows "
+            "would be counted twice). If they are really separate, add a column telling them "
+            "apart (e.g. an id) or merge them (e.g. into quantity)",
+            int(n),
+            examples.loc[examples.index.repeat(examples[copies])]
+            .drop(columns=copies)
+            .head(N_EXAMPLES)
+            .reset_index(drop=True),
+        )
+    ]
 
 
 def _check_currency(name: str, t: ir.Table) -> list[ContractBreach]:

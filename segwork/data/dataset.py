@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,9 @@ __all__ = ["TABLE_NAMES", "Dataset"]
 
 #: The canonical table names, in the order of METRICS.md.
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SPECS)
+
+#: How many engine-cached tables a Dataset keeps (see :meth:`Dataset.cached`).
+ENGINE_CACHE_SIZE = 16
 
 #: The date column that says "when" for each table (used for date ranges and the data end).
 DATE_COLUMNS: dict[str, str] = {
@@ -71,8 +75,9 @@ class Dataset:
         self.source = source
         self.notes = tuple(notes)
         self.mrr_derived = mrr_derived
-        self._mrr_cache: dict[dt.date, ir.Table] = {}
+        self._engine_cache: OrderedDict[Hashable, ir.Table] = OrderedDict()
         self._data_end: dt.date | None = None
+        self._first_signup: dt.date | None = None
 
     # -- tables ---------------------------------------------------------------------------------
     @property
@@ -133,23 +138,40 @@ class Dataset:
 
         Derived from ``subscriptions`` by the METRICS.md rule when no ``mrr`` table was given
         (open subscriptions run through ``through``; none starting after it).  Results are cached
-        in the engine per date.
+        in the engine per date (:meth:`cached`).
         """
         idx = month_index_of(through)
-        cached = self._mrr_cache.get(through)
-        if cached is not None:
-            return cached
-        if self.mrr_derived:
-            expr = derive_mrr(self._tables["subscriptions"], through)
-        else:
+
+        def build() -> ir.Table:
+            if self.mrr_derived:
+                return derive_mrr(self._tables["subscriptions"], through)
             m = self.table("mrr", needed_for="MRR metrics")
             expr = m.select("customer_id", month_idx=month_index(m.month), month=m.month, mrr=m.mrr)
-            expr = expr.filter((expr.month_idx <= idx) & (expr.mrr > 0))
+            return expr.filter((expr.month_idx <= idx) & (expr.mrr > 0))
+
+        return self.cached(("monthly_mrr", through), build)
+
+    def cached(self, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
+        """``build()``, materialised once in the engine and reused for the same ``key``.
+
+        The metric core caches what every change of a page needs again (monthly MRR per as_of,
+        per-customer churn-window counts per as_of and window...), so a change of criterion
+        only re-runs the small last step.  On DuckDB the table is materialised (``Table.cache``,
+        the ``ENGINE_CACHE_SIZE`` (16) most recent kept); other engines (Spark, warehouses) keep
+        the lazy expression and plan it with each query.  ``key`` must identify everything the
+        table depends on.
+        """
+        hit = self._engine_cache.get(key)
+        if hit is not None:
+            self._engine_cache.move_to_end(key)
+            return hit
+        expr = build()
         if getattr(self.backend, "name", "") == "duckdb":
-            # materialise once per as_of in the engine; other engines (Spark, warehouses) keep
-            # the lazy expression and plan it with each query
             expr = expr.cache()
-        self._mrr_cache[through] = expr
+        self._engine_cache[key] = expr
+        while len(self._engine_cache) > ENGINE_CACHE_SIZE:
+            # ibis drops the materialised table once no expression refers to it any more
+            self._engine_cache.popitem(last=False)
         return expr
 
     @property
@@ -169,6 +191,19 @@ class Dataset:
                 raise ValueError("this Dataset has no dated rows")
             self._data_end = max(ends)
         return self._data_end
+
+    @property
+    def first_signup(self) -> dt.date:
+        """The earliest ``signup_date`` of the customers table (one query, then remembered).
+
+        Raises a clear error when the Dataset has no customers table or it is empty.
+        """
+        if self._first_signup is None:
+            value = self.table("customers").signup_date.min().to_pandas()
+            if value is None or pd.isna(value):
+                raise ValueError("the customers table is empty")
+            self._first_signup = pd.Timestamp(value).date()
+        return self._first_signup
 
     # -- inspection and export ------------------------------------------------------------------
     def to_pandas(self, name: str, *, limit: int | None = None) -> pd.DataFrame:
@@ -226,6 +261,101 @@ class Dataset:
         parts = ", ".join(n + ("*" if n == "mrr" and self.mrr_derived else "") for n in self.names)
         src = f" from {self.source}" if self.source else ""
         return f"<segwork.Dataset{src}: {parts}>"
+
+    # -- rows set aside at an as-of date (METRICS.md: counted and reported) ---------------------
+    def set_aside(self, as_of: Any) -> pd.DataFrame:
+        """The rows the metrics leave out at ``as_of``, counted per table and reason.
+
+        METRICS.md: "data dated after as_of is ignored, and the population is the customers with
+        signup_date <= as_of"; "rows set aside on purpose are counted and reported".  The reasons:
+
+        - ``customers``: *signed up after as_of*;
+        - ``subscriptions``: *starts after as_of* (``start_date > as_of``);
+        - ``mrr`` (a given table): *month after as_of's month*; derived MRR is built only up to
+          as_of from the subscriptions, so it has no row to set aside and is not listed;
+        - ``events``: *dated after as_of* (the timestamp's date); ``transactions``: *dated after
+          as_of* (the order date);
+        - ``subscriptions``, ``mrr``, ``events``, ``transactions``: *customer signed up after
+          as_of*: rows dated up to as_of of a customer outside the population.
+
+        A row counts under one reason only (the date first), so a table's rows set aside are the
+        sum of its lines.  Loading sets no row aside (a row that breaks the contract is refused,
+        not dropped) and ``market`` has no dates, so there is no other reason.  Each table is
+        counted by one aggregate query in the engine.
+
+        Parameters
+        ----------
+        as_of : date-like
+            The as-of date of the metrics ("2024-06-30", a date or a Timestamp).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``table, reason, rows, table_rows``: one line per table present and reason, ``rows``
+            set aside (0 when none) out of the table's ``table_rows``.
+
+        Examples
+        --------
+        >>> import pandas as pd, segwork
+        >>> data = segwork.load({
+        ...     "customers": pd.DataFrame({"customer_id": [1, 2],
+        ...         "signup_date": ["2024-01-10", "2024-08-01"]}),
+        ...     "subscriptions": pd.DataFrame({"customer_id": [1, 2],
+        ...         "start_date": ["2024-01-10", "2024-08-01"], "amount": [100.0, 50.0],
+        ...         "billing_interval": ["month", "month"]})})
+        >>> data.set_aside("2024-06-30")
+                   table                          reason  rows  table_rows
+        0      customers           signed up after as_of     1           2
+        1  subscriptions              starts after as_of     1           2
+        2  subscriptions  customer signed up after as_of     0           2
+        """
+        from segwork.metrics._common import to_date
+
+        day = to_date(as_of)
+        customers = self._tables.get("customers")
+        signups = (
+            None
+            if customers is None
+            else customers.select(_cid=customers.customer_id, _signup=customers.signup_date)
+        )
+        dated = {
+            "customers": "signed up after as_of",
+            "subscriptions": "starts after as_of",
+            "mrr": "month after as_of's month",
+            "events": "dated after as_of",
+            "transactions": "dated after as_of",
+        }
+        rows: list[dict[str, Any]] = []
+        for name, reason in dated.items():
+            t = self._tables.get(name)
+            if t is None:
+                continue
+            joined = None if name == "customers" else signups
+            if joined is not None:
+                t = t.left_join(joined, t.customer_id == joined._cid)
+            col = t[DATE_COLUMNS[name]]
+            if name == "mrr":
+                after = month_index(col) > month_index_of(day)
+            else:
+                after = (col.date() if name == "events" else col) > day
+            aggs: dict[str, Any] = {"table_rows": t.count(), "after": after.cast("int64").sum()}
+            if joined is not None:
+                later = ~after & (t._signup > day).fill_null(False)
+                aggs["later"] = later.cast("int64").sum()
+            got = t.aggregate(**aggs).to_pandas().iloc[0]
+            counts = {reason: got["after"]}
+            if "later" in aggs:
+                counts["customer signed up after as_of"] = got["later"]
+            for why, n in counts.items():
+                rows.append(
+                    {
+                        "table": name,
+                        "reason": why,
+                        "rows": 0 if pd.isna(n) else int(n),
+                        "table_rows": int(got["table_rows"]),
+                    }
+                )
+        return pd.DataFrame(rows, columns=["table", "reason", "rows", "table_rows"])
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import difflib
+import gzip
 import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import ibis
@@ -43,6 +46,23 @@ _DB_SUFFIXES = (".duckdb", ".ddb", ".db")
 # CSV columns are typed by DuckDB's sniffer, but never as dates: dates are parsed by the contract
 # (ISO only), so an ambiguous "03/04/2024" is refused instead of guessed.
 _CSV_TYPES = ["BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR"]
+# DuckDB's delimiter candidates, in the order its sniffer tries them.
+_CSV_DELIMITERS = (",", "|", ";", "\t")
+# Ragged lines are counted up to this many rejects (a file ragged on every line stops there).
+_RAGGED_LIMIT = 100_000
+# A file whose name is this close (difflib ratio) to a missing table's name is taken for a typo.
+_CLOSE_NAME = 0.8
+
+
+class _Opened(NamedTuple):
+    """What a source opens to: the engine, raw tables by canonical name, a label, the names to
+    materialize in the engine, and notes for the Dataset (e.g. files that were not read)."""
+
+    con: Any
+    raw: dict[str, ir.Table]
+    label: str
+    materialize: set[str]
+    notes: tuple[str, ...] = ()
 
 
 def load(
@@ -56,7 +76,9 @@ def load(
     ----------
     source : path, mapping, Ibis backend or Dataset
         - a directory holding files named after the tables (``customers.csv``, ``mrr.parquet``,
-          ...; CSV, gzipped CSV or Parquet);
+          ...; CSV, gzipped CSV or Parquet; names compared case-insensitively).  A file named
+          close to a table that has none (``customer.csv``) is refused as a typo; other files are
+          not read and are listed in ``Dataset.notes``;
         - a DuckDB database file (``.duckdb``/``.ddb``/``.db``) holding tables of those names;
         - a dict ``{table name: pandas DataFrame | Ibis table | file path}``;
         - an Ibis backend connection (DuckDB, PySpark, a warehouse) holding tables of those names.
@@ -78,7 +100,9 @@ def load(
     ------
     DataContractError
         A table breaks the contract: the message names table, column, rule, the number of
-        offending rows and the first five of them.
+        offending rows and the first five of them.  A CSV that is not UTF-8 (``not_utf8``) or has
+        lines with more or fewer fields than its header (``ragged_row``: file, lines, field
+        counts) is refused the same way.
     ValueError
         The source is not something segwork can read, or holds no segwork table.
 
@@ -100,7 +124,7 @@ def load(
         return source
     tables: dict[str, ir.Table] = {}
     with _csv_errors():
-        con, raw, label, materialize = _open(source)
+        con, raw, label, materialize, opened_notes = _open(source)
         raw = _rename(raw, columns)
         validate(raw)
         for name, t in raw.items():
@@ -121,6 +145,7 @@ def load(
         notes.append(
             "mrr derived from subscriptions (METRICS.md: monthly normalisation, active rule)"
         )
+    notes.extend(opened_notes)
     return Dataset(tables, backend=con, source=label, notes=tuple(notes), mrr_derived=derived)
 
 
@@ -170,8 +195,8 @@ def open_data(data: Any = None) -> Dataset:
 
 
 # -- sources -------------------------------------------------------------------------------------
-def _open(source: Any) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
-    """(backend, raw tables by canonical name, a label, names to materialize in the backend)."""
+def _open(source: Any) -> _Opened:
+    """The backend, raw tables by canonical name, a label, names to materialize, notes."""
     if isinstance(source, str | Path):
         path = Path(source).expanduser()
         if path.is_dir():
@@ -195,7 +220,9 @@ def _open(source: Any) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
                 f"the {source.name} connection has no segwork table (looked for: "
                 f"{', '.join(TABLE_NAMES)})"
             )
-        return source, {n: source.table(n) for n in names}, f"{source.name} connection", set()
+        return _Opened(
+            source, {n: source.table(n) for n in names}, f"{source.name} connection", set()
+        )
     if type(source).__name__ == "SparkSession":
         con = ibis.pyspark.connect(source)
         return _open(con)
@@ -205,12 +232,36 @@ def _open(source: Any) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
     )
 
 
-def _open_directory(path: Path) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
-    con = ibis.duckdb.connect()
+def _open_directory(path: Path) -> _Opened:
+    """Read the table files of a directory; no other file is ignored without a word.
+
+    A file is a table file when its name, compared case-insensitively, is a table name with a
+    known suffix (``customers.csv``, ``Customers.CSV``, ``mrr.parquet``, ...).  A file whose name
+    is close to a table that has no file (``customer.csv``, ``subscription.parquet``,
+    ``customers.xlsx``) is refused as a probable typo.  Other files and folders are not read and
+    are listed in the Dataset's notes; hidden ones (``.DS_Store``, ``._customers.csv``) and
+    README files are skipped without a note.
+    """
+    con = _duckdb_engine()
+    entries = sorted(
+        p
+        for p in path.iterdir()
+        if not p.name.startswith(".") and not p.name.lower().startswith("readme")
+    )
+    files: dict[str, list[Path]] = {}
+    others: list[Path] = []
+    for p in entries:
+        name = _table_name(p) if p.is_file() else None
+        if name in TABLE_NAMES:
+            files.setdefault(name, []).append(p)
+        else:
+            others.append(p)
+    for p in others:
+        _refuse_misnamed(p, set(files))
     raw: dict[str, ir.Table] = {}
     materialize: set[str] = set()
     for name in TABLE_NAMES:
-        found = [p for p in sorted(path.iterdir()) if _table_name(p) == name]
+        found = files.get(name, [])
         if len(found) > 1:
             raise ValueError(
                 f"{path} has several files for table '{name}': {', '.join(p.name for p in found)}"
@@ -219,12 +270,36 @@ def _open_directory(path: Path) -> tuple[Any, dict[str, ir.Table], str, set[str]
             raw[name], is_csv = _read_file(con, found[0], name)
             if is_csv:
                 materialize.add(name)
+    listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in others)
     if not raw:
         raise ValueError(
             f"{path} holds no segwork table file: expected files named after the tables "
             f"({', '.join(n + '.csv' for n in TABLE_NAMES)}) or .parquet"
+            + (f"; it has: {listed}" if listed else "")
         )
-    return con, raw, str(path), materialize
+    notes = (f"not segwork table files, not read: {listed}",) if others else ()
+    return _Opened(con, raw, str(path), materialize, notes)
+
+
+def _refuse_misnamed(path: Path, present: set[str]) -> None:
+    """Refuse a file whose name is close to a table that has no file: a typo, not another file."""
+    if not path.is_file():
+        return
+    stem = _table_name(path) or path.name.lower().split(".")[0]
+    close = difflib.get_close_matches(stem, TABLE_NAMES, n=1, cutoff=_CLOSE_NAME)
+    if not close or close[0] in present:
+        return
+    table = close[0]
+    suffix = next((s for s in _FILE_SUFFIXES if path.name.lower().endswith(s)), None)
+    if suffix is None:
+        raise ValueError(
+            f"{path.name} is not a file segwork reads (CSV, TSV, gzipped CSV or Parquet); "
+            f"save table '{table}' as {table}.csv or {table}.parquet"
+        )
+    raise ValueError(
+        f"{path.name} is not a segwork table; did you mean {table}{suffix}? "
+        f"(segwork tables: {', '.join(TABLE_NAMES)})"
+    )
 
 
 def _table_name(path: Path) -> str | None:
@@ -241,9 +316,100 @@ def _read_file(con: Any, path: Path, name: str) -> tuple[ir.Table, bool]:
     if kind == "parquet":
         return con.read_parquet(path, table_name=f"_raw_{name}"), False
     _check_csv_header(con, path, name)
-    return (
-        con.read_csv(path, table_name=f"_raw_{name}", auto_type_candidates=_CSV_TYPES),
-        True,
+    try:
+        t = con.read_csv(path, table_name=f"_raw_{name}", auto_type_candidates=_CSV_TYPES)
+    except duckdb.Error:
+        _refuse_ragged_rows(path, name)  # ragged rows can make the dialect sniffer give up
+        raise
+    header = _header_fields(path)
+    if header is not None and len(t.columns) != header[1]:
+        # the sniffer saw another number of columns than the header has: ragged rows in its
+        # sample make it pick another delimiter ("|", one column) or take the header for data
+        _refuse_ragged_rows(path, name)
+    return t, True
+
+
+def _header_fields(path: Path) -> tuple[str, int] | None:
+    """(delimiter, number of fields) of a CSV's first line; None when it has a single field.
+
+    The delimiter is the candidate that splits the header into the most fields (quotes
+    respected).  Only the first line is read.
+    """
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            first = f.readline(1 << 20)
+    except OSError:
+        return None
+    line = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    counts = [(len(next(csv.reader([line], delimiter=d), [])), d) for d in _CSV_DELIMITERS]
+    n, delim = max(counts, key=lambda c: c[0])  # ties: the first candidate, as DuckDB
+    return (delim, n) if n > 1 else None
+
+
+def _refuse_ragged_rows(path: Path, name: str) -> None:
+    """Raise ``ragged_row`` when lines of the CSV have more or fewer fields than its header.
+
+    Called only when a read went wrong (so a valid file is read once): the file is scanned with
+    the header's delimiter and DuckDB's rejects table collects every line with another number of
+    fields.  Returns quietly when there is none (the caller's error stands).
+    """
+    header = _header_fields(path)
+    if header is None:
+        return
+    delim, _ = header
+    scan = duckdb.connect()
+    try:
+        scan.execute(
+            "SELECT count(*) FROM read_csv(?, delim = ?, header = true, all_varchar = true, "
+            "store_rejects = true, rejects_table = 'ragged', rejects_scan = 'ragged_scans', "
+            "rejects_limit = ?)",
+            [str(path), delim, _RAGGED_LIMIT],
+        ).fetchall()  # the scan runs when fetched
+        found = scan.execute(
+            r"""
+            WITH e AS (
+                SELECT line,
+                    TRY_CAST(regexp_extract(error_message, 'Expected Number of Columns: (\d+)', 1)
+                        AS BIGINT) AS expected,
+                    TRY_CAST(regexp_extract(error_message, 'Found: (\d+)', 1) AS BIGINT) AS found,
+                    csv_line
+                FROM ragged WHERE error_type IN ('TOO MANY COLUMNS', 'MISSING COLUMNS')),
+            r AS (SELECT line, max(expected) AS expected, max(found) AS found,
+                    any_value(csv_line) AS row
+                FROM e GROUP BY line)
+            SELECT (SELECT count(*) FROM r) AS n, (SELECT count(*) FROM ragged) AS rejects,
+                line, expected, found, row
+            FROM r ORDER BY line LIMIT 5
+            """
+        ).df()
+    except duckdb.Error:
+        return
+    finally:
+        scan.close()
+    if found.empty:
+        return
+    n = int(found["n"].iloc[0])
+    expected = int(found["expected"].iloc[0])
+    shown = ", ".join(str(x) for x in found["line"])
+    lines = f"line {shown}" if n == 1 else f"lines {shown}" + (", ..." if n > len(found) else "")
+    counts = "/".join(str(x) for x in sorted(set(found["found"])))
+    capped = ""
+    if int(found["rejects"].iloc[0]) >= _RAGGED_LIMIT:
+        capped = f" (counting stopped at {_RAGGED_LIMIT:,} rejected lines)"
+    raise DataContractError(
+        [
+            ContractBreach(
+                name,
+                None,
+                "ragged_row",
+                f"{path.name}: every line must have the header's {expected} fields; "
+                f"{lines} {'has' if n == 1 else 'have'} {counts}{capped}. "
+                "Quote values that hold the delimiter, or fix the extra/missing fields",
+                n,
+                found[["line", "expected", "found", "row"]],
+            )
+        ]
     )
 
 
@@ -275,6 +441,8 @@ def _csv_errors() -> Iterator[None]:
         table = _table_name(file) or file.stem
         line = re.search(r"CSV Error on Line: (\d+)", text)
         where = f" (line {line.group(1)})" if line else ""
+        if "Expected Number of Columns" in text:  # a ragged line past the sniffer's sample
+            _refuse_ragged_rows(file, table)
         if "not utf-8 encoded" in text or "Invalid unicode" in text:
             raise DataContractError(
                 [
@@ -295,8 +463,16 @@ def _csv_errors() -> Iterator[None]:
         raise ValueError(f"cannot read {file}{where}: {first}; {detail}".rstrip("; ")) from err
 
 
-def _open_duckdb_file(path: Path) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
+def _duckdb_engine() -> Any:
+    """A new in-process DuckDB engine for one Dataset (progress bars off: a long query must
+    not print bars into a notebook, a Voila page or a report)."""
     con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
+    return con
+
+
+def _open_duckdb_file(path: Path) -> _Opened:
+    con = _duckdb_engine()
     con.attach(str(path), name="source", read_only=True)
     present = set(con.list_tables(database=("source", "main")))
     names = [n for n in TABLE_NAMES if n in present]
@@ -306,14 +482,20 @@ def _open_duckdb_file(path: Path) -> tuple[Any, dict[str, ir.Table], str, set[st
             f"; it has: {', '.join(sorted(present)) or 'nothing'})"
         )
     tables = {n: con.table(n, database=("source", "main")) for n in names}
-    return con, tables, str(path), set()
+    return _Opened(con, tables, str(path), set())
 
 
-def _open_mapping(source: Mapping[str, Any]) -> tuple[Any, dict[str, ir.Table], str, set[str]]:
+def _open_mapping(source: Mapping[str, Any]) -> _Opened:
     unknown = sorted(set(source) - set(TABLE_NAMES))
     if unknown:
+        close = {
+            u: m[0]
+            for u in unknown
+            if (m := difflib.get_close_matches(str(u).lower(), TABLE_NAMES, 1, _CLOSE_NAME))
+        }
+        hint = "".join(f"; did you mean '{m}' for '{u}'?" for u, m in close.items())
         raise ValueError(
-            f"unknown table name(s) {unknown}; segwork tables are: {', '.join(TABLE_NAMES)}"
+            f"unknown table name(s) {unknown}{hint}; segwork tables are: {', '.join(TABLE_NAMES)}"
         )
     values = {n: v for n, v in source.items() if v is not None}
     if not values:
@@ -325,7 +507,7 @@ def _open_mapping(source: Mapping[str, Any]) -> tuple[Any, dict[str, ir.Table], 
     }
     if len(backends) > 1:
         raise ValueError("the Ibis tables given come from different connections; use one engine")
-    con = next(iter(backends.values())) if backends else ibis.duckdb.connect()
+    con = next(iter(backends.values())) if backends else _duckdb_engine()
     raw: dict[str, ir.Table] = {}
     materialize: set[str] = set()
     kinds = set()
@@ -347,7 +529,7 @@ def _open_mapping(source: Mapping[str, Any]) -> tuple[Any, dict[str, ir.Table], 
                 f"table '{name}' is a {type(value).__name__}; give a pandas DataFrame, an Ibis "
                 "table or a file path"
             )
-    return con, raw, "+".join(sorted(kinds)), materialize
+    return _Opened(con, raw, "+".join(sorted(kinds)), materialize)
 
 
 def _backend_of(t: ir.Table) -> Any:

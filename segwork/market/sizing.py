@@ -360,6 +360,12 @@ def _serviceable(
             )
         values = list(value) if isinstance(value, list | tuple | set) else [value]
         present = rows[col].dropna().unique().tolist()
+        if not values:
+            raise ValueError(
+                f"serviceable[{col!r}] is an empty list, which would make SAM 0; list the "
+                f"serviceable values (of: {', '.join(map(repr, sorted(present, key=str)))}) or "
+                f"drop {col!r} from serviceable"
+            )
         unknown = [v for v in values if v not in present]
         if unknown:
             raise ValueError(

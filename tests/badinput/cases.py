@@ -10,7 +10,12 @@ succeeds and a ``check(data)`` of a metric.  Decisions documented here and in RE
 - currencies: one currency per table (case/space-insensitive label, any code); several are refused
   (rule ``mixed_currency``); amounts are never converted;
 - non-UTF-8 files are refused (rule ``not_utf8``), never decoded by guess; semicolon CSVs are read
-  (delimiter sniffed); a decimal comma is refused as not numeric.
+  (delimiter sniffed); a decimal comma is refused as not numeric;
+- ragged CSV rows are refused (rule ``ragged_row``: file, lines, expected vs found field count);
+- a file named close to a missing table (``customer.csv``) is refused with the likely name; other
+  files in a data folder are not read and are listed in ``Dataset.notes``;
+- exact duplicate rows of the key-less subscriptions and market tables are refused (rule
+  ``duplicate_row``); identical events are kept (an event log may repeat).
 """
 
 from __future__ import annotations
@@ -176,6 +181,36 @@ def gz(text: str) -> bytes:
     return gzip.compress(text.encode("utf-8"))
 
 
+def aside(table: str, reason: str, as_of: str = AS_OF) -> Callable[[segwork.Dataset], int]:
+    """The number of rows of ``table`` that Dataset.set_aside(as_of) counts under ``reason``."""
+
+    def get(data: segwork.Dataset) -> int:
+        a = data.set_aside(as_of)
+        return int(a.loc[(a.table == table) & (a.reason == reason), "rows"].iloc[0])
+
+    return get
+
+
+def ragged_late(line: int) -> str:
+    """customers.csv with 30,000 rows whose file line ``line`` has a third field."""
+    rows = [f"{i},2024-01-05" for i in range(1, 30_001)]
+    rows[line - 2] += ",x"
+    return "customer_id,signup_date\n" + "\n".join(rows) + "\n"
+
+
+def with_files(**files: str) -> Callable[[Path], Path]:
+    """The base CSV directory plus extra files (``name__ext=text``; a value ``"/"`` makes a folder)."""
+
+    def build(tmp: Path) -> Path:
+        d = csv_dir()(tmp)
+        for key, text in files.items():
+            target = d / key.replace("__", ".")
+            target.mkdir() if text == "/" else target.write_text(text)
+        return d
+
+    return build
+
+
 def two_files(tmp: Path) -> Path:
     d = csv_dir()(tmp)
     pd.DataFrame({"customer_id": [1], "signup_date": ["2024-01-05"]}).to_parquet(d / "customers.parquet")
@@ -238,10 +273,12 @@ CASES: list[Case] = [
     # future dates
     Case("signup-after-as-of", "a customer signed up after as_of is outside the population but kept in the data",
          edit("customers", "signup_date", 2, "2024-09-01", frames([(1, "2024-01-05", None, 100.0, "month"), (2, "2024-02-10", None, 1200.0, "year"), (3, "2024-09-01", None, 50.0, "month")])),
-         check=all_of(expect(lambda d: int(seg(d).customers), 2), expect(lambda d: int(d.summary().set_index("table").loc["customers", "rows"]), 3))),
+         check=all_of(expect(lambda d: int(seg(d).customers), 2), expect(lambda d: int(d.summary().set_index("table").loc["customers", "rows"]), 3),
+                      expect(aside("customers", "signed up after as_of"), 1), expect(aside("subscriptions", "starts after as_of"), 1))),
     Case("subscription-after-as-of", "a subscription starting after as_of adds no MRR up to as_of",
          frames([*BASE_SUBS, (1, "2024-08-01", None, 1000.0, "month")]),
-         check=all_of(expect(lambda d: mrr_at(d, "2024-06-01"), 250.0), expect(lambda d: mrr_at(d, "2024-08-01", "2024-08-31"), 1250.0))),
+         check=all_of(expect(lambda d: mrr_at(d, "2024-06-01"), 250.0), expect(lambda d: mrr_at(d, "2024-08-01", "2024-08-31"), 1250.0),
+                      expect(aside("subscriptions", "starts after as_of"), 1), expect(aside("subscriptions", "starts after as_of", "2024-08-31"), 0))),
     # amounts
     Case("negative-amount", "amount -100 in subscriptions.csv", csv_dir(subscriptions__csv=CSV_SUBS.replace(",100,", ",-100,")),
          refused=("subscriptions", "amount", "negative_amount")),
@@ -345,12 +382,58 @@ CASES: list[Case] = [
     Case("duplicate-column-pandas", "two 'signup_date' columns in a DataFrame are refused",
          lambda t: {**frames()(t), "customers": pd.concat([customers(), customers()[["signup_date"]]], axis=1)},
          refused=("customers", "signup_date", "duplicate_column")),
-    Case("ragged-row-csv", "a row with an extra field is refused (the sniffer then misreads the header: see README)",
+    # ragged rows: refused as ragged_row naming the file, the lines and the field counts
+    Case("ragged-row-csv", "a row with an extra field is refused as ragged, line 3 named (was: missing_column, wrong names)",
          csv_dir(customers__csv="customer_id,signup_date\n1,2024-01-05\n2,2024-02-10,x\n3,2024-03-01\n"),
-         refused=("customers", "customer_id", "missing_column")),
-    Case("misnamed-file", "customer.csv (typo) is not read: customers are derived and the notes say so",
+         refused=("customers", None, "ragged_row")),
+    Case("ragged-row-message", "the ragged_row message names file, line and expected vs found field count",
+         csv_dir(subscriptions__csv=CSV_SUBS.replace("2,2024-02-10,,1200,year", "2,2024-02-10,1200,year")),
+         error=(segwork.DataContractError, "subscriptions.csv: every line must have the header's 5 fields; line 3 has 4")),
+    Case("ragged-row-fewer", "a semicolon CSV row with a missing field is refused as ragged",
+         csv_dir(customers__csv="customer_id;signup_date;country\n1;2024-01-05;DE\n2;2024-02-10\n3;2024-03-01;DE\n"),
+         refused=("customers", None, "ragged_row")),
+    Case("ragged-row-sniffer-fails", "a ragged line 3001 makes DuckDB's sniffer give up: still refused as ragged",
+         lambda t: csv_dir(customers__csv=ragged_late(3001), subscriptions__csv=None)(t),
+         error=(segwork.DataContractError, "line 3001 has 3")),
+    Case("ragged-row-late", "a ragged line 25001 (past the sniffer's sample, met while reading) is refused as ragged",
+         lambda t: csv_dir(customers__csv=ragged_late(25_001), subscriptions__csv=None)(t),
+         error=(segwork.DataContractError, "line 25001 has 3")),
+    Case("quoted-delimiter", "a quoted field holding the delimiter is one field, not a ragged row",
+         csv_dir(customers__csv='customer_id,signup_date,name\n1,2024-01-05,"Acme, Inc."\n2,2024-02-10,B\n3,2024-03-01,C\n'),
+         check=expect(lambda d: d.to_pandas("customers").set_index("customer_id").name[1], "Acme, Inc.")),
+    # file names in a data folder
+    Case("misnamed-file", "customer.csv (typo) beside subscriptions.csv is refused with the likely name",
          csv_dir(customers__csv=None, files={"customer.csv": CSV_CUSTOMERS}),
-         check=lambda d: None if any("customers derived" in n for n in d.notes) else pytest.fail(str(d.notes))),
+         error=(ValueError, r"customer\.csv is not a segwork table; did you mean customers\.csv\?")),
+    Case("misnamed-parquet", "subscription.parquet (typo) is refused with the likely name",
+         lambda t: (subs(BASE_SUBS).to_parquet(csv_dir(subscriptions__csv=None)(t) / "subscription.parquet"), t / "data")[1],
+         error=(ValueError, r"did you mean subscriptions\.parquet\?")),
+    Case("unsupported-format", "customers.xlsx (a table in a format segwork does not read) is refused",
+         csv_dir(customers__csv=None, files={"customers.xlsx": b"PK\x03\x04"}),
+         error=(ValueError, r"customers\.xlsx is not a file segwork reads")),
+    Case("upper-case-file-name", "Customers.CSV is the customers table (file names compared case-insensitively)",
+         csv_dir(customers__csv=None, files={"Customers.CSV": CSV_CUSTOMERS.replace("2024-03-01", "2024-09-01")}),
+         check=all_of(expect(lambda d: int(seg(d).customers), 2), expect(lambda d: d.notes, ("mrr derived from subscriptions (METRICS.md: monthly normalisation, active rule)",)))),
+    Case("other-files-noted", "orders.csv, a folder and customers_old.csv beside the tables are not read, and the notes list them",
+         with_files(orders__csv="order,amount\n1,5\n", archive="/", customers_old__csv=CSV_CUSTOMERS, README__md="# data"),
+         check=expect(lambda d: d.notes[-1], "not segwork table files, not read: archive/, customers_old.csv, orders.csv")),
+    Case("mapping-typo", "a dict key 'customer' is refused with the likely table name",
+         lambda _: {"customer": customers(), "subscriptions": subs(BASE_SUBS)}, error=(ValueError, "did you mean 'customers'")),
+    # exact duplicate rows (tables without a key)
+    Case("duplicate-subscription-row", "the same subscription row twice (open, empty end_date) is refused, not summed twice",
+         csv_dir(subscriptions__csv=CSV_SUBS + "1,2024-01-05,,100,month\n"), refused=("subscriptions", None, "duplicate_row")),
+    Case("same-subscription-with-id", "two identical subscriptions told apart by a subscription_id both count: MRR 350",
+         lambda t: {**frames()(t), "subscriptions": subs([*BASE_SUBS, BASE_SUBS[0]]).assign(subscription_id=[1, 2, 3, 4])},
+         check=expect(lambda d: mrr_at(d, "2024-06-01"), 350.0)),
+    Case("duplicate-transaction-row", "an order row repeated exactly is refused by the order_id key",
+         frames(transactions=pd.DataFrame({"customer_id": [1, 1], "order_id": [10, 10], "date": ["2024-01-05"] * 2, "amount": [5.0, 5.0]})),
+         refused=("transactions", "order_id", "duplicate_key")),
+    Case("duplicate-event-rows", "the same event twice at the same time is kept: two events (an event log may repeat)",
+         frames(events=pd.DataFrame({"customer_id": [1, 1], "timestamp": ["2024-06-10 09:00:00"] * 2, "event": ["login"] * 2})),
+         check=expect(lambda d: float(segwork.engagement(d, AS_OF, window_months=1).set_index("customer_id").events_per_active_month[1]), 2.0)),
+    Case("duplicate-market-row", "a market segment listed twice is refused (TAM would count it twice)",
+         lambda _: {"market": pd.concat([MARKET_ACCOUNTS.assign(accounts_low=500)] * 2, ignore_index=True)},
+         refused=("market", None, "duplicate_row")),
     # market
     Case("market-acv-low-above-high", "market acv_low 900 > acv_high 700", lambda _: {"market": MARKET},
          refused=("market", "acv_low/acv_high", "range_order")),
@@ -366,4 +449,8 @@ CLI_CASES: list[tuple[str, str, Callable[[Path], Path], str]] = [
      csv_dir(customers__csv="customer_id,signup_date,c\n1,2024-01-05,Ö\n".encode("latin-1")), "not UTF-8"),
     ("cli-empty-dir", "validate: directory without table files -> exit 1, one error line and a hint",
      empty_dir, "holds no segwork table file"),
+    ("cli-ragged-row", "validate: a ragged row -> exit 1, names the rule and the line",
+     csv_dir(customers__csv=CSV_CUSTOMERS + "4,2024-03-02,x\n"), "rule 'ragged_row': customers.csv: every line must have the header's 2 fields; line 5 has 3"),
+    ("cli-misnamed-file", "validate: customer.csv -> exit 1, suggests customers.csv",
+     csv_dir(customers__csv=None, files={"customer.csv": CSV_CUSTOMERS}), "did you mean customers.csv?"),
 ]

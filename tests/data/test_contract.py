@@ -54,6 +54,7 @@ CASES = [
     ("subscriptions zero quantity", _set("subscriptions", "quantity", 0, 0), "subscriptions", "quantity", "non_positive_quantity", 1),
     ("subscriptions discount > 1", _set("subscriptions", "discount", 0, 1.5), "subscriptions", "discount", "discount_out_of_range", 1),
     ("subscriptions orphan customer", _set("subscriptions", "customer_id", 2, 99), "subscriptions", "customer_id", "unknown_customer", 1),
+    ("subscriptions exact duplicate row", _dup_row("subscriptions", 1), "subscriptions", None, "duplicate_row", 2),
     ("events bad timestamp", _set("events", "timestamp", 0, "soon"), "events", "timestamp", "unparseable_date", 1),
     ("events negative count", _set("events", "count", 1, -1), "events", "count", "negative_count", 1),
     ("events orphan customer", _set("events", "customer_id", 0, 7), "events", "customer_id", "unknown_customer", 1),
@@ -62,6 +63,7 @@ CASES = [
     ("transactions missing date col", _drop("transactions", "date"), "transactions", "date", "missing_column", 0),
     ("market low > mode", _set("market", "acv_low", 0, 2500.0), "market", "acv_low/acv_mode", "range_order", 1),
     ("market negative accounts", _set("market", "accounts", 1, -5), "market", "accounts", "negative_count", 1),
+    ("market exact duplicate segment", _dup_row("market", 0), "market", None, "duplicate_row", 2),
 ]
 
 
@@ -138,7 +140,8 @@ def test_duplicate_column_names():
 def test_all_breaches_listed_and_first_five_shown():
     frames = tiny_frames()
     subs = frames["subscriptions"]
-    frames["subscriptions"] = pd.concat([subs] * 4, ignore_index=True).assign(amount=-1.0)
+    # 12 distinct rows (quantity tells the copies apart: no duplicate_row breach)
+    frames["subscriptions"] = pd.concat([subs] * 4, ignore_index=True).assign(amount=-1.0, quantity=range(1, 13))
     frames["customers"].loc[0, "signup_date"] = "bad"
     with pytest.raises(DataContractError) as info:
         segwork.load(frames)

@@ -287,6 +287,7 @@ def test_sample_market_140_segments_by_10k_draws() -> None:
         ({"criteria": ["country"]}, "unknown market criterion 'country'.*region, industry"),
         ({"criteria": ["accounts"]}, "assumption column"),
         ({"serviceable": {"region": "Mars"}}, "'Mars' not in the market; values are: 'Asia'"),
+        ({"serviceable": {"region": []}}, r"empty list, which would make SAM 0.*'Asia'"),
         ({"share": 1.5}, r"share must lie in \[0, 1\]"),
         ({"share": (0.1, 0.05, 0.2)}, "low <= mode <= high"),
         ({"share": "a lot"}, "share must be a number"),
