@@ -7,12 +7,15 @@ The base does the rest: validation with clear errors, widgets bound to the param
 (:meth:`Explorer.memo`), showing errors in the page while keeping the last good view, and a
 static HTML rendering for headless runs (papermill, nbconvert).
 
-State lives on the instance (no module globals); handlers never swallow errors.
+State lives on the instance (no module globals); handlers never swallow errors: a value typed in
+the page that is refused, or a state that cannot be computed, is said in the page (what is wrong,
+what to do) while the last good view stays, and no exception escapes a widget handler.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import datetime as dt
 import html
@@ -40,6 +43,7 @@ __all__ = [
     "Explorer",
     "Param",
     "View",
+    "check_filter",
     "download_html",
     "figure_output",
     "format_frame",
@@ -100,7 +104,8 @@ class Param:
         if value is None:
             if self.optional or self.kind in ("json",):
                 return None
-            raise ValueError(f"{name} must not be empty")
+            what = "pick a date (YYYY-MM-DD)" if self.kind == "date" else "enter a value"
+            raise ValueError(f"{name} must not be empty: {what}")
         kind = self.kind
         if kind == "date":
             if isinstance(value, str) and not value.strip() and self.optional:
@@ -135,13 +140,12 @@ class Param:
             too_low = self.low is not None and value < self.low
             too_high = self.high is not None and value > self.high
             if (too_low or too_high) and self.low is not None and self.high is not None:
-                raise ValueError(
-                    f"{name} must be between {self.low:g} and {self.high:g}, got {value}"
-                )
+                low, high = _bound(self.low), _bound(self.high)
+                raise ValueError(f"{name} must be between {low} and {high}, got {value}")
             if too_low:
-                raise ValueError(f"{name} must be at least {self.low:g}, got {value}")
+                raise ValueError(f"{name} must be at least {_bound(self.low)}, got {value}")
             if too_high:
-                raise ValueError(f"{name} must be at most {self.high:g}, got {value}")
+                raise ValueError(f"{name} must be at most {_bound(self.high)}, got {value}")
             return value
         if kind == "bool":
             if not isinstance(value, bool):
@@ -171,7 +175,14 @@ class Param:
                 try:
                     value = json.loads(text)
                 except json.JSONDecodeError as err:
-                    raise ValueError(f"{name} is not valid JSON ({err.msg}): {text!r}") from err
+                    how = (
+                        '; write a mapping like {"column": [values]}'
+                        if isinstance(self.default, dict)
+                        else ""
+                    )
+                    raise ValueError(
+                        f"{name} is not valid JSON ({err.msg}): {text!r}{how}"
+                    ) from err
             try:
                 json.dumps(value)
             except TypeError as err:
@@ -194,6 +205,13 @@ class View:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     downloads: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _bound(v: float | None) -> str:
+    """A bound as people write it: 1000000 and 2147483647 in full, 0.01 and 1e+15 short."""
+    if v is None:
+        return "unbounded"
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e12 else f"{v:g}"
 
 
 def _join(values: Sequence[Any]) -> str:
@@ -312,6 +330,11 @@ class Explorer:
         self.view = View()
         self.error: str | None = None
         self._syncing = False
+        self._typed: dict[str, Any] = {}  # values typed in the page and not applied yet
+        self._changing: str | None = None  # labels of the fields being applied from the page
+        self._failed_by: str | None = None  # the change after which the page stopped updating
+        self._failure: str | None = None  # why, then
+        self._shown = False  # whether a view was ever drawn
         self.controls: dict[str, widgets.Widget] = {}
         self._build()
         self._recompute()
@@ -367,16 +390,25 @@ class Explorer:
         dataset = open_data(data)
         if state.get("as_of", "") is None:
             state["as_of"] = os.environ.get(AS_OF_ENV) or dataset.data_end.isoformat()
-        explorer = cls(dataset, **state)
         query = _page_query()
+        problem = ""
         if query:
+            # the linked view is computed once (not the notebook's view first, then the link's)
             try:
-                explorer.set(**parse_query(query, [p.name for p in cls.params]))
+                parsed = parse_query(query, [p.name for p in cls.params])
+                linked = cls(dataset, **{**state, **parsed})
             except ValueError as err:
-                explorer.error = f"The link's parameters were not applied: {err}"
-                explorer._status.value = (
-                    f'<div class="segwork-error">{html.escape(explorer.error)}</div>'
-                )
+                problem = str(err)
+            else:
+                if linked.error is None:
+                    return linked
+                problem = linked.error
+        explorer = cls(dataset, **state)
+        if problem:
+            explorer.error = f"The link's parameters were not applied: {problem}"
+            explorer._status.value = (
+                f'<div class="segwork-error">{html.escape(explorer.error)}</div>'
+            )
         return explorer
 
     def url_query(self) -> str:
@@ -470,26 +502,107 @@ class Explorer:
             self._memo.popitem(last=False)
         return value
 
+    def first_signup(self) -> dt.date | None:
+        """The first ``signup_date`` of the data (None without customers), queried once."""
+
+        if not self.data.has("customers"):
+            return None
+        try:
+            return self.data.first_signup  # remembered by the Dataset
+        except ValueError:  # an empty customers table
+            return None
+
+    def check_date(self, name: str, day: str | None) -> None:
+        """A ValueError naming ``name`` when the date ``day`` lies outside the data.
+
+        Before the first signup there is no customer yet.  After the month of the last dated row
+        nothing is observed: running subscriptions would count as going on unchanged (no churn,
+        the same MRR), a made-up view rather than a measured one.  Subclasses call this from
+        :meth:`compute` for their dates; data without a customers table is not checked.
+        """
+        first = self.first_signup() if day is not None else None
+        if day is None or first is None:
+            return
+        end = self.data.data_end
+        last = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
+        when = dt.date.fromisoformat(day)
+        todo = f"choose a date from {first} to {last}"
+        if when < first:
+            raise ValueError(
+                f"{name}={day} is before all data (the first customer signed up on {first}): {todo}"
+            )
+        if when > last:
+            raise ValueError(
+                f"{name}={day} is after the end of the data ({end}): nothing is observed after "
+                f"it, so running subscriptions would count as going on unchanged; {todo}"
+            )
+
     def _recompute(self) -> None:
         self._status.value = "<em>computing…</em>"
+        previous = self.view
         try:
             view = self.compute(self.state)
+            if self._state.get("as_of"):
+                note = self._set_aside_note(self._state["as_of"])
+                if note:
+                    view.texts.setdefault("set_aside", note)
+            self.view = view
+            self._render()
         except Exception as err:  # shown in the page, never swallowed
             self.error = f"{type(err).__name__}: {err}"
             self._last_traceback = traceback.format_exc()
-            self._status.value = (
-                f'<div class="segwork-error"><b>Could not update the page.</b> '
-                f"{html.escape(self.error)}<br>The last good result is still shown.</div>"
-            )
+            if self.view is not previous:  # the new view could not be drawn: back to the last
+                self.view = previous
+                with contextlib.suppress(Exception):  # the error above is what the page says
+                    self._render()
+            if self._failed_by is None or self.error != self._failure:
+                self._failed_by = self._changing  # a new failure: after this change
+            self._failure = self.error
+            self._status.value = self._failure_html(err)
             return
-        self.view = view
-        self.error = None
+        self._shown = True
+        self.error = self._failed_by = self._failure = None
         self._status.value = ""
         self._link.value = (
             f'<a href="{html.escape(self.url_query() or "?")}" style="font-size:12px">'
             "Link to this view</a>"
         )
-        self._render()
+
+    def _failure_html(self, err: Exception) -> str:
+        """Why the page was not updated (what went wrong, after which change) and what to do."""
+        text = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+        kept = (
+            "the last good result is still shown"
+            if self._shown
+            else "nothing can be shown until then"
+        )
+        if self._failed_by:
+            field = html.escape(self._failed_by)
+            head = f"<b>Could not update the page</b> after the change of <b>{field}</b>: "
+            todo = f"Change {field} (or another value above) to update it; {kept}."
+        else:
+            head = "<b>Could not update the page.</b> "
+            todo = f"Change the values above to update it; {kept}."
+        return f'<div class="segwork-error">{head}{html.escape(text)}<br>{todo}</div>'
+
+    def _set_aside_note(self, as_of: str) -> str:
+        """One sentence naming the rows set aside at as_of (METRICS.md: counted and reported)."""
+
+        def sentence() -> str:
+            counts = self.data.set_aside(as_of).groupby("table", sort=False)
+            parts = [
+                f"{int(g['rows'].sum()):,} of {int(g['table_rows'].iloc[0]):,} {table}"
+                for table, g in counts
+                if int(g["rows"].sum()) > 0
+            ]
+            if not parts:
+                return ""
+            return (
+                f"Set aside at as_of {as_of} (dated after it, or of customers who signed up "
+                f"after it; not counted here): {', '.join(parts)} rows."
+            )
+
+        return self.memo(("set_aside", as_of), sentence)
 
     # -- widgets ----------------------------------------------------------------------------------
     def _default_control(self, p: Param) -> widgets.Widget:
@@ -508,20 +621,18 @@ class Explorer:
             return widgets.Dropdown(
                 options=list(self.choices(p.name) or []), description=label, style=style
             )
+        # Not the Bounded* widgets: they clamp a typed value to their bounds without a word (a
+        # gross margin of 0 silently became 0.01); out of range, Param.check says what is allowed.
         if p.kind == "int":
-            return widgets.BoundedIntText(
+            return widgets.IntText(
                 description=label,
-                min=int(p.low if p.low is not None else -(10**9)),
-                max=int(p.high if p.high is not None else 10**9),
                 step=int(p.step or 1),
                 style=style,
                 layout=widgets.Layout(width="200px"),
             )
         if p.kind == "float":
-            return widgets.BoundedFloatText(
+            return widgets.FloatText(
                 description=label,
-                min=p.low if p.low is not None else -1e12,
-                max=p.high if p.high is not None else 1e12,
                 step=p.step or 0.01,
                 style=style,
                 layout=widgets.Layout(width="220px"),
@@ -565,17 +676,74 @@ class Explorer:
             if self._syncing:
                 return
             try:
-                self.set(**{p.name: self.from_widget(p, change["new"])})
-            except ValueError as err:  # a bad value typed in the page: say so in the page
-                self.error = str(err)
-                self._status.value = (
-                    f'<div class="segwork-error"><b>{html.escape(p.label or p.name)}:</b> '
-                    f"{html.escape(str(err))}</div>"
-                )
+                self._typed[p.name] = self.from_widget(p, change["new"])
+            except Exception as err:  # said in the page, as below
+                self._refuse([([p], err)])
+                return
+            self._apply_typed(p)
 
         return handler
 
+    def _apply_typed(self, changed: Param) -> None:
+        """Apply the values typed in the page, all together or none (then the page says why).
+
+        A refused value stays in its widget and is retried with the next change, so a rule
+        between fields (``share_low <= share``) can be met by correcting either of them; nothing
+        typed is dropped silently.  No exception leaves a widget handler: it is shown instead.
+        """
+        params = [changed, *(self._param(n) for n in self._typed if n != changed.name)]
+        problems: list[tuple[list[Param], Exception]] = []
+        try:
+            checked = {}
+            for param in params:  # each value on its own first: the message names its field
+                try:
+                    checked[param.name] = param.check(
+                        self._typed[param.name], self.choices(param.name)
+                    )
+                except ValueError as err:
+                    problems.append(([param], err))
+            try:  # then the rules between fields, on the values that passed
+                self.validate({**copy.deepcopy(self._state), **checked})
+            except ValueError as err:
+                problems.append(([p for p in params if p.name in checked], err))
+            if not problems:
+                self._changing = ", ".join(_label(p) for p in params)
+                self.set(**self._typed)
+        except Exception as err:  # a bug rather than a bad value: said in the page all the same
+            problems.append((params, err))
+        finally:
+            self._changing = None
+        if problems:
+            self._refuse(problems)
+
+    def _refuse(self, problems: Sequence[tuple[Sequence[Param], Exception]]) -> None:
+        """Say in the page which typed values were not applied, why, and what to do."""
+        lines, texts, fields = [], [], []
+        for params, err in problems:
+            if isinstance(err, ValueError):
+                text = str(err)
+            else:
+                text = f"{type(err).__name__}: {err}"
+                self._last_traceback = "".join(traceback.format_exception(err))
+            names = ", ".join(_label(p) for p in params)
+            help_text = params[0].help if params else ""
+            lines.append(
+                f"<b>{html.escape(names)}:</b> {html.escape(text)}"
+                + (f"<br><i>{html.escape(help_text)}</i>" if help_text else "")
+            )
+            texts.append(text)
+            fields += [_label(p) for p in params if _label(p) not in fields]
+        self.error = "; ".join(texts)
+        kept = " (the last good result is still shown)" if self._shown else ""
+        self._status.value = (
+            '<div class="segwork-error">'
+            + "<br>".join(lines)
+            + f"<br>Not applied{kept}: correct {html.escape(', '.join(fields))} to update the "
+            "page.</div>"
+        )
+
     def _sync_widgets(self) -> None:
+        self._typed.clear()  # the widgets show the state again
         self._syncing = True
         try:
             for p in self.params:
@@ -733,6 +901,21 @@ def _page_query() -> str:
 
         return get_query_string() or ""
     return os.environ.get("QUERY_STRING", "")
+
+
+def _label(p: Param) -> str:
+    return p.label or p.name
+
+
+def check_filter(name: str, mapping: Mapping[str, Any] | None) -> None:
+    """A ValueError when the filter ``mapping`` (``{column: [values]}``) lists no value for a
+    column: such a filter matches nobody, whatever the data."""
+    for column, values in (mapping or {}).items():
+        if isinstance(values, list | tuple) and not values:
+            raise ValueError(
+                f"{name}[{column!r}] lists no value, so it matches nobody: list at least one "
+                f'value (e.g. {{"{column}": ["..."]}}) or remove {column!r}'
+            )
 
 
 def _text_html(text: str) -> str:

@@ -32,7 +32,7 @@ from segwork.plots.cohorts import (
     retention_curves,
     survival_curves,
 )
-from segwork.widgets.base import Explorer, Param, View
+from segwork.widgets.base import Explorer, Param, View, check_filter
 
 __all__ = ["MRR_NOTE", "CohortExplorer", "cohort_range", "curve_cohorts"]
 
@@ -183,7 +183,7 @@ class CohortExplorer(Explorer):
             label="Split by",
             help="one customer attribute (or none)",
         ),
-        Param("where", {}, kind="json", label="Filter"),
+        Param("where", {}, kind="json", label="Filter", help='e.g. {"plan": ["pro"]}; {} = all'),
         Param("value", "pct", kind="choice", choices=("pct", "count"), label="Show"),
         Param(
             "cohort_from",
@@ -213,6 +213,7 @@ class CohortExplorer(Explorer):
         return None
 
     def validate(self, state: dict[str, Any]) -> None:
+        check_filter("where", state["where"])
         bounds = {}
         for name in ("cohort_from", "cohort_to"):
             text = state.get(name)
@@ -291,6 +292,45 @@ class CohortExplorer(Explorer):
             key, lambda: churn_conventions(self.data, s["as_of"], where=s["where"] or None)
         )
 
+    def _too_young(self, s: dict[str, Any], long: pd.DataFrame) -> str:
+        """Why a cohort table with only age 0 shows no retention, and which change would help."""
+        period = s["period"]
+
+        def has_ages(**change: Any) -> bool:  # would this change show an age >= 1?
+            t = {**s, **change}
+            try:
+                rows = cohort_range(
+                    self._long(t, t["metric"]), t["cohort_from"], t["cohort_to"], t["period"]
+                )
+            except ValueError:
+                return False
+            return not rows.empty and int(rows["age"].max()) >= 1
+
+        shorter = [
+            p
+            for p in PERIODS[: PERIODS.index(period)]
+            if (p != "week" or not self.data.has("mrr")) and has_ages(period=p)
+        ]
+        todo = [f"a shorter period ({', '.join(repr(p) for p in shorter)})"] if shorter else []
+        if s["cohort_from"] and has_ages(cohort_from=None):
+            todo.append("an empty or earlier 'Cohorts from'")
+        end = self.data.data_end
+        if _period_start(end, period) > _period_start(dt.date.fromisoformat(s["as_of"]), period):
+            todo.append(f"a later as_of (the data runs to {end})")
+        cohorts = ", ".join(
+            pd.DatetimeIndex(long["cohort"].unique()).sort_values().strftime("%Y-%m-%d")
+        )
+        what = (
+            "; choose " + " or ".join(todo)
+            if todo
+            else f": the data ({self.first_signup()} to {end}) is too short, retention needs "
+            "activity in at least two periods; load a longer history"
+        )
+        return (
+            f"no retention to show yet: every cohort shown ({cohorts}) is still in its first "
+            f"{period} at as_of={s['as_of']} (age 0 only){what}"
+        )
+
     # -- the view ---------------------------------------------------------------------------------
     def headline(self) -> dict[str, Any]:
         """Weighted-average retention at ages 1, 3, 6 and 12, median lifetime, the comparison."""
@@ -315,11 +355,18 @@ class CohortExplorer(Explorer):
         s = state
         period, metric = s["period"], s["metric"]
         ratio = "retention" if metric == "logo" else metric
-        long = cohort_range(self._long(s, metric), s["cohort_from"], s["cohort_to"], period)
+        self.check_date("as_of", s["as_of"])
+        every = self._long(s, metric)
+        long = cohort_range(every, s["cohort_from"], s["cohort_to"], period)
         if long.empty:
+            first, last = (f"{c:%Y-%m-%d}" for c in (every["cohort"].min(), every["cohort"].max()))
             raise ValueError(
                 f"no cohort between cohort_from={s['cohort_from']} and cohort_to={s['cohort_to']}"
+                f": the {period} cohorts run from {first} to {last}; widen 'Cohorts from' / "
+                "'Cohorts to' (empty = no bound)"
             )
+        if int(long["age"].max()) < 1:
+            raise ValueError(self._too_young(s, long))
         logo = (
             long
             if metric == "logo"

@@ -25,7 +25,7 @@ from segwork.plots.market import (
     segments_figure,
     tornado_figure,
 )
-from segwork.widgets.base import Explorer, Param, View
+from segwork.widgets.base import Explorer, Param, View, check_filter
 
 __all__ = ["MarketExplorer"]
 
@@ -129,12 +129,20 @@ class MarketExplorer(Explorer):
         return super().from_widget(param, value)
 
     def validate(self, state: dict[str, Any]) -> None:
-        lo, hi = state["share_low"], state["share_high"]
-        if (lo is not None and lo > state["share"]) or (hi is not None and hi < state["share"]):
-            raise ValueError(
-                "share range must satisfy share_low <= share <= share_high, got "
-                f"share_low={lo}, share={state['share']}, share_high={hi}"
-            )
+        check_filter("serviceable", state["serviceable"])
+        lo, mode, hi = state["share_low"], state["share"], state["share_high"]
+        if lo is not None and hi is not None and lo > hi:
+            todo = "lower share_low or raise share_high"
+        elif lo is not None and lo > mode:
+            todo = "lower share_low or raise share"
+        elif hi is not None and hi < mode:
+            todo = "raise share_high or lower share"
+        else:
+            return
+        raise ValueError(
+            "share range must satisfy share_low <= share <= share_high, got "
+            f"share_low={lo}, share={mode}, share_high={hi}: {todo} (an empty end = share)"
+        )
 
     # -- the calls, as a user would make them -----------------------------------------------------
     def sizing_kwargs(self, state: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -188,6 +196,8 @@ class MarketExplorer(Explorer):
         )
         pen_crit = [c for c in crit if c in cust_cols]
         as_of = state["as_of"]
+        if self.data.has("mrr"):  # as_of dates penetration and the ICP
+            self.check_date("as_of", as_of)
         texts = {"sizing": size.sentence, "gap": size.gap_sentence}
         figures = {
             "funnel": funnel_figure(size.totals),

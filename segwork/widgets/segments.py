@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from segwork.metrics._common import available_attributes
+from segwork.metrics._common import _check_edges, available_attributes
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.personas import personas
@@ -35,7 +35,7 @@ from segwork.plots.segments import (
     segment_labels,
     share_chart,
 )
-from segwork.widgets.base import Explorer, Param, View, download_html
+from segwork.widgets.base import Explorer, Param, View, check_filter, download_html
 
 __all__ = ["SegmentExplorer", "best_customers_sentence", "describe_segment"]
 
@@ -273,12 +273,25 @@ class SegmentExplorer(Explorer):
                 raise ValueError(
                     f"bins[{col!r}] must be a list of numbers (bin edges), got {edges!r}"
                 )
+            try:
+                _check_edges(edges, f"bins[{col!r}]")
+            except ValueError as err:
+                fixed = sorted({e for e in edges if math.isfinite(e)}) or [10, 50, 250]
+                raise ValueError(
+                    f"{err}: write the edges as finite numbers in increasing order, e.g. "
+                    f"{json.dumps({col: fixed})}"
+                ) from None
         where = state["where"] or {}
         if not isinstance(where, dict):
             raise ValueError('where must be a mapping like {"country": ["DE"]}')
-        if state["compare_as_of"] is not None and state["compare_as_of"] == state["as_of"]:
+        check_filter("where", where)
+        compare = state["compare_as_of"]
+        if compare is not None and compare >= state["as_of"]:
             raise ValueError(
-                "compare_as_of must differ from as_of (the mix shift compares two dates)"
+                f"compare_as_of must differ from as_of and come before it (the mix shift compares "
+                f"an earlier date with as_of), got compare_as_of={compare}, "
+                f"as_of={state['as_of']}: choose an earlier date, or leave it empty for one year "
+                "before as_of"
             )
 
     # -- compute ------------------------------------------------------------------------------
@@ -347,6 +360,8 @@ class SegmentExplorer(Explorer):
 
     def compute(self, state: dict[str, Any]) -> View:
         as_of = state["as_of"]
+        self.check_date("as_of", as_of)
+        self.check_date("compare_as_of", state["compare_as_of"])
         table = self._table(state)
         k, rs, w = state["k"], state["random_state"], state["window_months"]
         pers = self.memo(
@@ -371,8 +386,10 @@ class SegmentExplorer(Explorer):
                 ),
             )
 
-        mix_churn = mix("churn", w)
-        mix_nrr = mix("nrr", _NRR_MONTHS)
+        # one year before an as_of in the data's first year has no customer: no mix shift then,
+        # the rest of the page is still shown
+        first = str(self.first_signup())
+        mixes = (mix("churn", w), mix("nrr", _NRR_MONTHS)) if compare >= first else None
 
         best = self._best_row(table)
         members = self._members(state, _segment_dicts(table, [best]))
@@ -386,21 +403,25 @@ class SegmentExplorer(Explorer):
                 f"customers active at {as_of} (all customers, filters not applied); silhouette "
                 f"{pers.silhouette:.2f} (higher = better separated; {sil})."
             ),
-            "mix": _mix_sentence(mix_churn) + " " + _mix_sentence(mix_nrr),
+            "mix": (
+                _mix_sentence(mixes[0]) + " " + _mix_sentence(mixes[1])
+                if mixes
+                else f"Mix shift: not shown, one year before as_of ({compare}) is before the "
+                f"first signup ({first}); set 'Compare with' to a date between {first} and {as_of} "
+                "to see it."
+            ),
         }
         figures = {
             "share": share_chart(table),
             "churn": churn_chart(table),
             "ltv": ltv_chart(table),
             "personas": persona_chart(pers.centers),
-            "mix": mix_shift_chart(mix_churn),
         }
-        tables = {
-            "Personas": pers.profiles,
-            "Silhouette by k": pers.silhouette_by_k,
-            f"Mix shift: churn ({compare} → {as_of})": mix_churn,
-            f"Mix shift: NRR ({compare} → {as_of})": mix_nrr,
-        }
+        tables = {"Personas": pers.profiles, "Silhouette by k": pers.silhouette_by_k}
+        if mixes:
+            figures["mix"] = mix_shift_chart(mixes[0])
+            tables[f"Mix shift: churn ({compare} → {as_of})"] = mixes[0]
+            tables[f"Mix shift: NRR ({compare} → {as_of})"] = mixes[1]
         return View(
             result=table,
             figures=figures,
