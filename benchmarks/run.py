@@ -141,18 +141,75 @@ def timed(fn):
     return out, sec, mem.delta_mb, mem.peak / 2**20
 
 
+#: Sizes above this are generated in chunks of this many customers (bounded memory).
+CHUNK = 1_000_000
+
+
 def ensure_data(n: int, cache: Path) -> tuple[Path, float | None]:
+    """Parquet files of ``make_saas_data(n)`` under ``cache/n`` (generated once, then reused).
+
+    Up to :data:`CHUNK` customers it is one ``make_saas_data(n, random_state=0)``.  Larger sizes
+    are generated as independent chunks (``random_state`` = chunk number, ids offset so they stay
+    unique) and concatenated by DuckDB, so generating 5M customers needs the memory of 1M.
+    """
     d = cache / str(n)
     if (d / "customers.parquet").exists() and (d / "mrr.parquet").exists():
         return d, None
     t0 = time.perf_counter()
-    data = segwork.make_saas_data(n, random_state=0)
-    gen = time.perf_counter() - t0
     d.mkdir(parents=True, exist_ok=True)
-    data.write(d, format="parquet")
-    del data
+    if n <= CHUNK:
+        data = segwork.make_saas_data(n, random_state=0)
+        data.write(d, format="parquet")
+        del data
+    else:
+        _generate_chunked(n, d)
+    gen = time.perf_counter() - t0
     gc.collect()
     return d, gen
+
+
+def _generate_chunked(n: int, d: Path) -> None:
+    import duckdb
+
+    from segwork.data.generate import generate_frames
+
+    parts = d / "parts"
+    parts.mkdir(exist_ok=True)
+    ids = {"customers": "customer_id", "subscriptions": "subscription_id",
+           "transactions": "order_id"}  # fmt: skip
+    offsets = dict.fromkeys(["customer_id", *ids.values()], 0)
+    for i, start in enumerate(range(0, n, CHUNK)):
+        size = min(CHUNK, n - start)
+        print(f"  generating chunk {i} ({size:,} customers)", flush=True)
+        frames = generate_frames(size, random_state=i)
+        if i:
+            frames.pop("market")  # the market table is not per customer: keep chunk 0's
+        for name, frame in frames.items():
+            if "customer_id" in frame:
+                frame["customer_id"] += offsets["customer_id"]
+            own = ids.get(name)
+            if own and own != "customer_id":
+                frame[own] += offsets[own]
+        for own in offsets:
+            holder = next(f for nm, f in frames.items() if ids.get(nm) == own)
+            offsets[own] = int(holder[own].max())
+        data = segwork.load(frames)
+        del frames
+        data.write(parts / str(i), format="parquet")
+        del data
+        gc.collect()
+    con = duckdb.connect()
+    for f in sorted((parts / "0").glob("*.parquet")):
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{parts}/*/{f.name}')) TO '{d / f.name}' "
+            "(FORMAT parquet)"
+        )
+    con.close()
+    for f in parts.glob("*/*.parquet"):
+        f.unlink()
+    for sub in parts.iterdir():
+        sub.rmdir()
+    parts.rmdir()
 
 
 # ------------------------------------------------------------------------------------------------

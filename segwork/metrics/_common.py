@@ -77,15 +77,12 @@ def population(data: Dataset, as_of: dt.date) -> ir.Table:
     Raises a clear error when as_of is before every signup.
     """
     customers = data.table("customers")
-    pop = customers.filter(customers.signup_date <= as_of)
-    first = customers.signup_date.min().to_pandas()
-    if first is None or pd.isna(first):
-        raise ValueError("the customers table is empty")
-    if pd.Timestamp(first).date() > as_of:
+    first = data.first_signup  # remembered per Dataset: no query on later calls
+    if first > as_of:
         raise ValueError(
-            f"as_of={as_of} is before all data: the first customer signed up on "
-            f"{pd.Timestamp(first).date()}"
+            f"as_of={as_of} is before all data: the first customer signed up on {first}"
         )
+    pop = customers.filter(customers.signup_date <= as_of)
     return pop
 
 

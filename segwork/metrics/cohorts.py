@@ -90,6 +90,8 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
     mm = data.monthly_mrr(day)
     a_month = month_index_of(day)
     k = _MONTHS[period]
+    if k == 1:  # one row per customer and month already: the month's MRR is the revenue
+        return mm.select("customer_id", p=mm.month_idx.cast("int64"), revenue=mm.mrr)
     p = _month_to_period(mm.month_idx, period)
     # the period's last month, or as_of's month for the current (partial) period
     end_month = ibis.least(p * k + (k - 1), ibis.literal(a_month))
@@ -98,7 +100,12 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
         p=p,
         end_mrr=ibis.ifelse(mm.month_idx == end_month, mm.mrr, ibis.literal(0.0)),
     )
-    return per.group_by(["customer_id", "p"]).aggregate(revenue=per.end_mrr.sum().cast("float64"))
+    return data.cached(  # a change of split or filter on the page reuses it
+        ("cohort_activity", day, period),
+        lambda: per.group_by(["customer_id", "p"]).aggregate(
+            revenue=per.end_mrr.sum().cast("float64")
+        ),
+    )
 
 
 def _transaction_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
@@ -260,64 +267,89 @@ def cohort_retention(
 
     a_idx = _period_of(day, period)
     act = activity_of(data, day, period)
-    # population (and where) only; activity dated after as_of is already excluded
-    act = act.join(attrs.select("customer_id"), "customer_id")
-
-    if cohort == "first_active":
-        first = act.group_by("customer_id").aggregate(cohort_p=act.p.min())
-        cust = attrs.join(first, "customer_id").select("customer_id", *by_names, "cohort_p")
-    else:
-        cust = attrs.select(
-            "customer_id", *by_names, cohort_p=_period_expr(attrs.signup_date, period)
-        )
-
-    lo = cust.cohort_p.min().to_pandas()
-    if lo is None or pd.isna(lo):
+    cells = _cells(act, attrs, by_names, cohort, period, capped=metric == "grr").to_pandas()
+    full = _dense_grid(cells, by_names, cohort, a_idx)
+    if full.empty:
         raise ValueError(
             f"no customer has any activity (MRR > 0 or an order) on or before as_of={day}; "
             "there is no cohort to show"
         )
-    max_age = a_idx - int(lo)
+    return _finish(full, by_names, period, metric)
 
-    # per customer and period of activity: age and revenue; the customer's base = age-0 revenue
-    j = act.join(cust, "customer_id")
+
+def _cells(
+    act: ir.Table,
+    attrs: ir.Table,
+    by_names: list[str],
+    cohort: str,
+    period: str,
+    *,
+    capped: bool = False,
+) -> ir.Table:
+    """ONE engine query: ``[*by], cohort_p, age, c_active, c_revenue, c_capped`` per cell.
+
+    The cohort of each customer (and, for ``capped`` GRR revenue, its age-0 revenue) are window
+    aggregates over the customer's activity rows, so the activity is read once.  With
+    ``cohort="signup"`` the cohort sizes (which include customers without activity) are added as
+    rows with age -1.  ``c_capped`` is 0 unless ``capped``.
+    """
+    j = act.join(attrs, "customer_id")
+    if cohort == "first_active":
+        cohort_p = j.p.min().over(group_by=j.customer_id)
+    else:
+        cohort_p = _period_expr(j.signup_date, period)
+    j = j.mutate(cohort_p=cohort_p)
     j = j.mutate(age=(j.p - j.cohort_p).cast("int64"))
-    j = j.filter(j.age >= 0)
-    base = j.filter(j.age == 0).select("customer_id", base=j.revenue)
-    j = j.left_join(base, "customer_id").drop("customer_id_right")
-    j = j.mutate(base=j.base.fill_null(0.0))
-    cells = j.group_by([*by_names, "cohort_p", "age"]).aggregate(
+    j = j.filter(j.age >= 0)  # activity before a signup cohort is ignored
+    if capped:
+        base = ibis.ifelse(j.age == 0, j.revenue, ibis.literal(0.0)).sum()
+        j = j.mutate(capped=ibis.least(j.revenue, base.over(group_by=j.customer_id)))
+    else:
+        j = j.mutate(capped=ibis.literal(0.0, "float64"))
+    keys = [*by_names, "cohort_p", "age"]
+    cells = j.group_by(keys).aggregate(
         c_active=j.count(),
-        c_revenue=j.revenue.sum(),
-        c_capped=ibis.least(j.revenue, j.base).sum(),
+        c_revenue=j.revenue.sum().cast("float64"),
+        c_capped=j.capped.sum().cast("float64"),
     )
-    cells = cells.rename({f"c_by_{i}": b for i, b in enumerate(by_names)})
-    cells = cells.rename(c_cohort_p="cohort_p", c_age="age")
+    if cohort == "signup":
+        sizes = attrs.select(*by_names, cohort_p=_period_expr(attrs.signup_date, period))
+        sizes = sizes.group_by([*by_names, "cohort_p"]).aggregate(c_active=sizes.count())
+        sizes = sizes.mutate(
+            age=ibis.literal(-1, "int64"),
+            c_revenue=ibis.literal(0.0, "float64"),
+            c_capped=ibis.literal(0.0, "float64"),
+        )
+        cells = cells.union(sizes.select(*cells.columns))
+    return cells
 
-    cb = cust.left_join(base, "customer_id").drop("customer_id_right")
-    cohorts = cb.group_by([*by_names, "cohort_p"]).aggregate(
-        cohort_customers=cb.count(), mrr_base=cb.base.fill_null(0.0).sum()
-    )
-    ages = ibis.memtable(
-        pd.DataFrame({"age": np.arange(max_age + 1, dtype="int64")}), schema={"age": "int64"}
-    )
-    grid = cohorts.cross_join(ages)
-    grid = grid.filter(grid.cohort_p + grid.age <= a_idx)
-    # null-safe on the segment columns: a null attribute value is a segment of its own
-    preds = [grid.cohort_p == cells.c_cohort_p, grid.age == cells.c_age]
-    preds += [grid[b].identical_to(cells[f"c_by_{i}"]) for i, b in enumerate(by_names)]
-    full = grid.left_join(cells, preds)
-    out = full.select(
-        *[full[b] for b in by_names],
-        cohort_p=full.cohort_p,
-        age=full.age,
-        cohort_customers=full.cohort_customers,
-        mrr_base=full.mrr_base,
-        c_active=full.c_active,
-        c_revenue=full.c_revenue,
-        c_capped=full.c_capped,
-    ).to_pandas()
-    return _finish(out, by_names, period, metric)
+
+def _dense_grid(cells: pd.DataFrame, by_names: list[str], cohort: str, a_idx: int) -> pd.DataFrame:
+    """pandas, on the small cell table: every (segment, cohort, age) up to as_of, 0 when idle.
+
+    Cohort size and base revenue come from the age-0 cells (``first_active``: every customer of
+    the cohort is active at age 0) or from the age -1 size rows (``signup``).  Null segment values
+    are a segment of their own (pandas merges null keys with null keys).
+    """
+    keys = [*by_names, "cohort_p"]
+    cells = cells.astype({"cohort_p": "int64", "age": "int64"})
+    age0 = cells[cells["age"] == 0]
+    if cohort == "first_active":
+        cohorts = age0[keys].assign(
+            cohort_customers=age0["c_active"].to_numpy(), mrr_base=age0["c_revenue"].to_numpy()
+        )
+    else:
+        sizes = cells[cells["age"] == -1]
+        cohorts = sizes[keys].assign(cohort_customers=sizes["c_active"].to_numpy())
+        base = age0[keys].assign(mrr_base=age0["c_revenue"].to_numpy())
+        cohorts = cohorts.merge(base, on=keys, how="left")
+        cells = cells[cells["age"] >= 0]
+    n_ages = (a_idx - cohorts["cohort_p"].to_numpy() + 1).clip(min=0)
+    grid = cohorts.loc[cohorts.index.repeat(n_ages)].reset_index(drop=True)
+    # ages 0 .. n-1 for each cohort row: the position within the cohort's run of repeats
+    starts = np.repeat(np.cumsum(n_ages) - n_ages, n_ages)
+    grid["age"] = (np.arange(int(n_ages.sum())) - starts).astype("int64")
+    return grid.merge(cells, on=[*keys, "age"], how="left")
 
 
 def _finish(out: pd.DataFrame, by_names: list[str], period: str, metric: str) -> pd.DataFrame:

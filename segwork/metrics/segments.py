@@ -82,8 +82,19 @@ def _check_params(
 def _per_customer(data: Dataset, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
     """Engine table: per customer, its MRR in A, churn-window counts and NRR base/end MRR.
 
-    Columns ``customer_id, active_a, mrr_a, at_risk, churned, nrr_base, nrr_end``.
+    Columns ``customer_id, active_a, mrr_a, at_risk, churned, nrr_base, nrr_end``; cached in
+    the engine per (as_of, window) (:meth:`Dataset.cached`), so a change of segment criteria
+    re-runs only the join with the attributes and the group-by.
     """
+    return data.cached(
+        ("per_customer", as_of, window_months),
+        lambda: _per_customer_expr(data, as_of_month, window_months, as_of),
+    )
+
+
+def _per_customer_expr(
+    data: Dataset, as_of_month: int, window_months: int, as_of: Any
+) -> ir.Table:
     a = as_of_month
     w = window_months
     base_idx = a - _NRR_MONTHS

@@ -1,0 +1,151 @@
+"""Interactive recompute: how long a page takes to answer a typical change, at scale.
+
+    python benchmarks/interactive.py --customers 1000000 [--runs 3] [--out benchmarks/results]
+
+Builds each explorer (segmentation, cohorts, market sizing) on ``make_saas_data(n)`` (the same
+Parquet cache as ``run.py``) and times, through the page's own widgets (the handler a click
+runs), the first render and then typical changes a person makes: switch a criterion, change
+as_of, change the period, add a filter.  Every change goes to a state not seen before, so the
+explorer's memo cannot answer it; what can be reused is the engine's per-as_of cache.  The goal
+(issue "Performance and scale-out") is under 0.5 s per change after the first render at 1M
+customers.  Prints a table and saves JSON + Markdown under ``benchmarks/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import run as R  # noqa: E402
+
+import segwork  # noqa: E402
+import segwork.widgets  # noqa: E402
+
+AS_OF = "2024-12-31"
+
+# (explorer, first state, [(change label, {param: widget value}), ...]); widget values as the
+# controls take them (a multi-select takes a tuple, a date picker a date, JSON text a string).
+SCENARIOS: list[tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]] = [
+    (
+        "SegmentExplorer",
+        {"as_of": AS_OF, "by": ["plan", "billing_interval"]},
+        [
+            ("criterion -> country", {"by": ("country",)}),
+            ("criterion -> plan x lifecycle_stage", {"by": ("plan", "lifecycle_stage")}),
+            ("filter country = US", {"where": '{"country": ["US"]}'}),
+            ("as_of -> 2024-06-30", {"as_of": dt.date(2024, 6, 30)}),
+            ("churn window 6 months", {"window_months": 6}),
+        ],
+    ),
+    (
+        "CohortExplorer",
+        {"as_of": AS_OF},
+        [
+            ("metric -> nrr", {"metric": "nrr"}),
+            ("period -> quarter", {"period": "quarter"}),
+            ("split by plan", {"by": "plan"}),
+            ("filter billing annual", {"where": '{"billing_interval": ["annual"]}'}),
+            ("as_of -> 2024-06-30", {"as_of": dt.date(2024, 6, 30)}),
+        ],
+    ),
+    (
+        "MarketExplorer",
+        {"as_of": AS_OF},
+        [
+            ("share 5% -> 8%", {"share": 0.08}),
+            ("horizon 3 -> 5 years", {"horizon_years": 5}),
+            ("as_of -> 2024-06-30", {"as_of": dt.date(2024, 6, 30)}),
+        ],
+    ),
+]
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    gc.collect()
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def run_scenarios(d: Path, runs: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for name, first, changes in SCENARIOS:
+        cls = getattr(segwork.widgets, name)
+        firsts: list[float] = []
+        per_change: dict[str, list[float]] = {label: [] for label, _ in changes}
+        for _ in range(runs):
+            data = segwork.load(d)  # fresh Dataset each run: nothing cached in the engine
+            explorer, sec = _timed(lambda data=data: cls(data, **first))
+            firsts.append(sec)
+            for label, values in changes:
+                def change(values: dict[str, Any] = values, page: Any = explorer) -> None:
+                    for param, value in values.items():
+                        page.controls[param].value = value
+
+                _, sec = _timed(change)
+                if explorer.error:
+                    raise RuntimeError(f"{name} {label}: the page shows an error: {explorer.error}")
+                per_change[label].append(sec)
+            del explorer, data
+        rows.append({"explorer": name, "change": "first render", "runs": firsts})
+        rows += [{"explorer": name, "change": k, "runs": v} for k, v in per_change.items()]
+        for r in rows[-len(changes) - 1 :]:
+            r["min_s"], r["median_s"] = min(r["runs"]), statistics.median(r["runs"])
+            print(f"  {name:16s} {r['change']:38s} median {r['median_s']:6.3f}s", flush=True)
+    return rows
+
+
+def markdown(n: int, rows: list[dict[str, Any]]) -> str:
+    lines = [
+        f"### Interactive recompute, {n:,} customers (as_of {AS_OF})",
+        "",
+        "| explorer | change | min s | median s | under 0.5 s |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ok = "" if r["change"] == "first render" else ("yes" if r["median_s"] < 0.5 else "no")
+        lines.append(
+            f"| {r['explorer']} | {r['change']} | {r['min_s']:.3f} | {r['median_s']:.3f} | {ok} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--customers", default="1000000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--cache", type=Path, default=HERE / "cache")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for n in (int(float(x)) for x in args.customers.split(",")):
+        d, gen = R.ensure_data(n, args.cache)
+        print(f"\n=== interactive, {n:,} customers ({'cached' if gen is None else f'{gen:.0f}s'})")
+        rows = run_scenarios(d, args.runs)
+        md = markdown(n, rows)
+        print("\n" + md)
+        base = args.out / f"interactive_{n}_{dt.date.today().isoformat()}"
+        base.with_suffix(".json").write_text(
+            json.dumps({"customers": n, "as_of": AS_OF, "rows": rows}, indent=2)
+        )
+        base.with_suffix(".md").write_text(md)
+        print(f"saved {base}.json / .md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
