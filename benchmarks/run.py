@@ -1,6 +1,7 @@
 """Benchmark segwork against a plain-pandas baseline and hand-written DuckDB SQL.
 
     python benchmarks/run.py --customers 100000,1000000 --runs 3 [--metrics segment_table,rfm]
+        [--engines segwork,duckdb_sql,pandas]
         [--out benchmarks/results] [--skip-pandas-above 1000000] [--as-of 2024-12-31]
 
 See benchmarks/README.md.
@@ -267,7 +268,7 @@ def run_size(n: int, args, as_of: dt.date) -> dict:
     load_times = []
     for metric in args.metrics:
         results[metric] = {}
-        for engine in ENGINES:
+        for engine in args.engines:
             if engine == "pandas" and args.skip_pandas_above and n > args.skip_pandas_above:
                 rows.append({"metric": metric, "engine": engine, "skipped": True})
                 continue
@@ -390,7 +391,16 @@ def main(argv=None) -> int:
         default=0,
         help="skip the pandas baseline for sizes above N customers (0 = never)",
     )
+    ap.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help=f"comma list of {ENGINES} (e.g. leave pandas out to measure segwork's peak RSS "
+        "without the pandas baseline's memory in the same process)",
+    )
     args = ap.parse_args(argv)
+    args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if set(args.engines) - set(ENGINES):
+        ap.error(f"unknown engines {sorted(set(args.engines) - set(ENGINES))}; choose from {ENGINES}")
     args.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     unknown = set(args.metrics) - set(METRICS)
     if unknown:

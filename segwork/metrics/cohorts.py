@@ -267,7 +267,15 @@ def cohort_retention(
 
     a_idx = _period_of(day, period)
     act = activity_of(data, day, period)
-    cells = _cells(act, attrs, by_names, cohort, period, capped=metric == "grr").to_pandas()
+    first = None
+    if cohort == "first_active":
+        # each customer's cohort: its first period of activity (a customer-level fact, whatever
+        # the split or filter), cached in the engine so a change of page reuses it
+        first = data.cached(
+            ("cohort_of", day, period),
+            lambda: act.group_by("customer_id").aggregate(cohort_p=act.p.min()),
+        )
+    cells = _cells(act, attrs, by_names, first, period, capped=metric == "grr").to_pandas()
     full = _dense_grid(cells, by_names, cohort, a_idx)
     if full.empty:
         raise ValueError(
@@ -281,24 +289,24 @@ def _cells(
     act: ir.Table,
     attrs: ir.Table,
     by_names: list[str],
-    cohort: str,
+    first: ir.Table | None,
     period: str,
     *,
     capped: bool = False,
 ) -> ir.Table:
     """ONE engine query: ``[*by], cohort_p, age, c_active, c_revenue, c_capped`` per cell.
 
-    The cohort of each customer (and, for ``capped`` GRR revenue, its age-0 revenue) are window
-    aggregates over the customer's activity rows, so the activity is read once.  With
-    ``cohort="signup"`` the cohort sizes (which include customers without activity) are added as
-    rows with age -1.  ``c_capped`` is 0 unless ``capped``.
+    ``first`` (``customer_id, cohort_p``) gives the first-activity cohorts; None means signup
+    cohorts, and then the cohort sizes (which include customers without activity) are added as
+    rows with age -1.  For ``capped`` GRR revenue each customer's age-0 revenue is a window
+    aggregate over its activity rows; ``c_capped`` is 0 unless ``capped``.
     """
-    j = act.join(attrs, "customer_id")
-    if cohort == "first_active":
-        cohort_p = j.p.min().over(group_by=j.customer_id)
+    cohort = "signup" if first is None else "first_active"
+    if first is not None:
+        j = act.join(first, "customer_id").join(attrs, "customer_id")
     else:
-        cohort_p = _period_expr(j.signup_date, period)
-    j = j.mutate(cohort_p=cohort_p)
+        j = act.join(attrs, "customer_id")
+        j = j.mutate(cohort_p=_period_expr(j.signup_date, period))
     j = j.mutate(age=(j.p - j.cohort_p).cast("int64"))
     j = j.filter(j.age >= 0)  # activity before a signup cohort is ignored
     if capped:

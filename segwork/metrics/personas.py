@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
-from segwork.data.derive import month_index, month_index_of, subscription_mrr
+from segwork.data.derive import month_index, month_index_of, month_start_of, subscription_mrr
 from segwork.metrics._common import engagement_expr, population, to_date
 from segwork.metrics.segments import _per_customer
 from segwork.metrics.stats import safe_ratio, wilson_interval
@@ -183,7 +183,11 @@ def _features_expr(
         )
         active = months.group_by("customer_id").aggregate(active_months=months.month_idx.nunique())
         ev = data.table("events")
-        ev = ev.filter(ev.timestamp.date() <= day)
+        # only the months any customer's usage window can reach (a plain range on the raw
+        # timestamp first: the engine prunes it before computing month indexes)
+        lo = dt.datetime.combine(month_start_of(a - w - (_USAGE_WINDOW - 1)), dt.time())
+        hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+        ev = ev.filter((ev.timestamp >= lo) & (ev.timestamp < hi))
         ev = ev.select("customer_id", "event", n=ev["count"], m=month_index(ev.timestamp.date()))
         ev = ev.join(t.select("customer_id", "ref_idx"), "customer_id")
         ev = ev.filter((ev.m <= ev.ref_idx) & (ev.m >= ev.ref_idx - (_USAGE_WINDOW - 1)))

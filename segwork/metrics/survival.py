@@ -140,28 +140,35 @@ def _duration_counts(data: Dataset, day: dt.date, attrs: ir.Table, by_names: lis
 
     Durations by the METRICS.md rule, from the first unbroken run of active months (MRR > 0).
     """
+    durations = data.cached(("survival_durations", day), lambda: _durations(data, day))
+    per_customer = durations.join(attrs.drop("signup_date"), "customer_id")
+    return per_customer.group_by([*by_names, "_duration"]).aggregate(
+        _d=per_customer._event.sum(), _n=per_customer.count()
+    )
+
+
+def _durations(data: Dataset, day: dt.date) -> ir.Table:
+    """Engine table ``customer_id, _duration, _event``: each customer's lifetime at ``day``.
+
+    A customer-level fact (whatever the split or filter), so it is cached per as_of.
+    """
     a = month_index_of(day)
     mrr = data.monthly_mrr(day)
-    months = mrr.select("customer_id", _m=mrr.month_idx).join(
-        attrs.drop("signup_date"), "customer_id"
-    )
+    months = mrr.select("customer_id", _m=mrr.month_idx)
     # Gaps and islands: month_idx - row_number() is constant on an unbroken run of months and
     # grows across a gap, so the first run is the rows whose value equals the customer's minimum.
     run_window = ibis.window(group_by=months.customer_id, order_by=months._m)
     months = months.mutate(_g=months._m - ibis.row_number().over(run_window))
     months = months.mutate(_g0=months._g.min().over(group_by=months.customer_id))
     first_run = months.filter(months._g == months._g0)
-    per_customer = first_run.group_by(["customer_id", *by_names]).aggregate(
+    per_customer = first_run.group_by("customer_id").aggregate(
         _s=first_run._m.min(), _t=first_run.count()
     )
     is_event = (per_customer._s + per_customer._t) <= a
-    per_customer = per_customer.select(
-        *by_names,
+    return per_customer.select(
+        "customer_id",
         _duration=ibis.ifelse(is_event, per_customer._t, a - per_customer._s).cast("int64"),
         _event=is_event.cast("int64"),
-    )
-    return per_customer.group_by([*by_names, "_duration"]).aggregate(
-        _d=per_customer._event.sum(), _n=per_customer.count()
     )
 
 
