@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -41,6 +42,18 @@ MIX_COLUMNS: tuple[str, ...] = (
 TOTAL_LABEL = "(total)"
 
 
+def _nrr_per_customer(data: Dataset, a: int, window_months: int, day: dt.date) -> ir.Table:
+    """Engine table ``customer_id, base, end``: MRR in A - window and in A (METRICS.md NRR)."""
+    mrr = data.monthly_mrr(day)
+    base_idx = a - window_months
+    r = mrr.filter((mrr.month_idx == a) | (mrr.month_idx == base_idx))
+    zero = ibis.literal(0.0)
+    return r.group_by("customer_id").aggregate(
+        base=ibis.ifelse(r.month_idx == base_idx, r.mrr, zero).sum(),
+        end=ibis.ifelse(r.month_idx == a, r.mrr, zero).sum(),
+    )
+
+
 def _parts(
     data: Dataset,
     by: list[str],
@@ -63,14 +76,11 @@ def _parts(
         num = t.churned.sum().cast("float64")
         den = t.at_risk.sum().cast("float64")
     else:
-        mrr = data.monthly_mrr(day)
-        base_idx = a - window_months
-        r = mrr.filter((mrr.month_idx == a) | (mrr.month_idx == base_idx))
-        zero = ibis.literal(0.0)
-        per = r.group_by("customer_id").aggregate(
-            base=ibis.ifelse(r.month_idx == base_idx, r.mrr, zero).sum(),
-            end=ibis.ifelse(r.month_idx == a, r.mrr, zero).sum(),
+        per = data.cached(  # per customer, whatever the segments: reused by a change of criteria
+            ("nrr_per_customer", day, window_months),
+            lambda: _nrr_per_customer(data, a, window_months, day),
         )
+        zero = ibis.literal(0.0)
         t = attrs.left_join(per, "customer_id")
         num = ibis.ifelse(t.base > 0, t.end, zero).sum()
         den = t.base.sum()
