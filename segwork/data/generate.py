@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from segwork.data.derive import positions_in_runs
+
 if TYPE_CHECKING:  # pragma: no cover - import for type checkers only
     from segwork.data.dataset import Dataset
 
@@ -612,7 +614,7 @@ def _active_months(runs: dict[str, np.ndarray], end_day: int) -> dict[str, np.nd
     m1 = _month_of(last_day)
     n_months = m1 - m0 + 1
     rep = np.repeat(np.arange(len(m0)), n_months)
-    offset = np.arange(len(rep)) - np.repeat(np.cumsum(n_months) - n_months, n_months)
+    offset = positions_in_runs(n_months)
     month = m0[rep] + offset
     lo = np.maximum(_first_day(month), runs["start"][rep])
     hi = np.minimum(_first_day(month + 1) - 1, last_day[rep])
@@ -659,7 +661,7 @@ def _transactions(
     month_span = _month_of(limit) - _month_of(s_start)
     n_periods = np.where(s_annual, month_span // 12 + 1, month_span + 1)
     rep = np.repeat(np.arange(len(s_start)), n_periods)
-    k = np.arange(len(rep)) - np.repeat(np.cumsum(n_periods) - n_periods, n_periods)
+    k = positions_in_runs(n_periods)
     inv_day = _add_months(s_start[rep], np.where(s_annual[rep], 12 * k, k))
     ok = inv_day <= limit[rep]
     rep, inv_day = rep[ok], inv_day[ok]

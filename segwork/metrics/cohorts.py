@@ -15,11 +15,10 @@ from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
-from segwork.data.derive import month_index, month_index_of
+from segwork.data.derive import month_index, month_index_of, positions_in_runs
 from segwork.metrics._common import Bins, Where, customer_attributes, to_date
 from segwork.metrics.stats import safe_ratio
 
@@ -301,7 +300,6 @@ def _cells(
     rows with age -1.  For ``capped`` GRR revenue each customer's age-0 revenue is a window
     aggregate over its activity rows; ``c_capped`` is 0 unless ``capped``.
     """
-    cohort = "signup" if first is None else "first_active"
     if first is not None:
         j = act.join(first, "customer_id").join(attrs, "customer_id")
     else:
@@ -320,7 +318,7 @@ def _cells(
         c_revenue=j.revenue.sum().cast("float64"),
         c_capped=j.capped.sum().cast("float64"),
     )
-    if cohort == "signup":
+    if first is None:  # signup cohorts
         sizes = attrs.select(*by_names, cohort_p=_period_expr(attrs.signup_date, period))
         sizes = sizes.group_by([*by_names, "cohort_p"]).aggregate(c_active=sizes.count())
         sizes = sizes.mutate(
@@ -354,9 +352,7 @@ def _dense_grid(cells: pd.DataFrame, by_names: list[str], cohort: str, a_idx: in
         cells = cells[cells["age"] >= 0]
     n_ages = (a_idx - cohorts["cohort_p"].to_numpy() + 1).clip(min=0)
     grid = cohorts.loc[cohorts.index.repeat(n_ages)].reset_index(drop=True)
-    # ages 0 .. n-1 for each cohort row: the position within the cohort's run of repeats
-    starts = np.repeat(np.cumsum(n_ages) - n_ages, n_ages)
-    grid["age"] = (np.arange(int(n_ages.sum())) - starts).astype("int64")
+    grid["age"] = positions_in_runs(n_ages)  # ages 0 .. n-1 for each cohort row
     return grid.merge(cells, on=[*keys, "age"], how="left")
 
 

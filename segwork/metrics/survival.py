@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from segwork.data.dataset import Dataset
-from segwork.data.derive import month_index_of
+from segwork.data.derive import month_index_of, positions_in_runs
 from segwork.metrics._common import Bins, Where, customer_attributes, to_date
 
 __all__ = ["median_lifetime", "survival"]
@@ -191,8 +191,7 @@ def _kaplan_meier(counts: pd.DataFrame, by_names: list[str], confidence: float) 
     # The grid (segment, tenure) for tenure = 0 .. the segment's largest duration.
     lengths = max_dur + 1
     grid_seg = np.repeat(np.arange(n_seg), lengths)
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    tenure = np.arange(int(lengths.sum())) - starts
+    tenure = positions_in_runs(lengths)
     key = pd.MultiIndex.from_arrays([counts["_seg"], counts["_duration"]])
     grid_key = pd.MultiIndex.from_arrays([grid_seg, tenure])
     d = pd.Series(counts["_d"].to_numpy(), index=key).reindex(grid_key, fill_value=0).to_numpy()
