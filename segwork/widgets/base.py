@@ -61,6 +61,10 @@ Kind = Literal["date", "multi", "choice", "int", "float", "bool", "json", "text"
 Choices = Sequence[Any] | Callable[[Dataset], Sequence[Any]] | None
 
 _MEMO_SIZE = 64
+#: What a closed section holds until it is opened.
+_SECTION_CLOSED = (
+    "<em>Computed when opened (the section then follows every change until it is closed).</em>"
+)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T].*)?$")
 
 
@@ -82,6 +86,9 @@ class Param:
         Bounds (inclusive) and widget step for ``int`` / ``float``.
     label, help : str
         Widget label and tooltip.
+    section : str, optional
+        The title of the :class:`View` section that alone uses this parameter (e.g. ``k`` of
+        "Personas"): changing it opens that section, whose result is then what was asked for.
     """
 
     name: str
@@ -93,6 +100,7 @@ class Param:
     step: float | None = None
     label: str | None = None
     help: str = ""
+    section: str | None = None
 
     @property
     def optional(self) -> bool:
@@ -198,13 +206,49 @@ class Param:
 
 @dataclass
 class View:
-    """What a page shows for one state: made by :meth:`Explorer.compute`, drawn by the base."""
+    """What a page shows for one state: made by :meth:`Explorer.compute`, drawn by the base.
+
+    ``sections`` are the page's slower parts (personas, mix shift, projection, survival...), each
+    a title and a function making its own (partial) View.  The page computes the main part at
+    once and a section only when it is opened (or was open); the API (:attr:`Explorer.tables`,
+    :attr:`Explorer.figures`, :meth:`Explorer.to_html`...) computes every section, once per view.
+
+    Examples
+    --------
+    >>> v = View(texts={"a": "main"}, sections={"More": lambda: View(texts={"b": "later"})})
+    >>> v.resolved
+    {}
+    >>> v.complete().texts
+    {'a': 'main', 'b': 'later'}
+    >>> list(v.resolved)
+    ['More']
+    """
 
     result: pd.DataFrame = field(default_factory=pd.DataFrame)
     figures: dict[str, go.Figure] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     downloads: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sections: dict[str, Callable[[], View]] = field(default_factory=dict)
+    #: The sections computed so far, by title (kept with the view they belong to).
+    resolved: dict[str, View] = field(default_factory=dict, repr=False)
+
+    def section(self, title: str) -> View:
+        """The View of section ``title``, computed on the first call (exceptions propagate)."""
+        if title not in self.resolved:
+            self.resolved[title] = self.sections[title]()
+        return self.resolved[title]
+
+    def complete(self) -> View:
+        """The main part and every section in one View (computing the sections not yet done)."""
+        parts = [self, *(self.section(t) for t in self.sections)]
+        return View(
+            result=self.result,
+            figures={k: v for p in parts for k, v in p.figures.items()},
+            tables={k: v for p in parts for k, v in p.tables.items()},
+            texts={k: v for p in parts for k, v in p.texts.items()},
+            downloads={k: v for p in parts for k, v in p.downloads.items()},
+        )
 
 
 def _bound(v: float | None) -> str:
@@ -335,6 +379,7 @@ class Explorer:
         self._failed_by: str | None = None  # the change after which the page stopped updating
         self._failure: str | None = None  # why, then
         self._shown = False  # whether a view was ever drawn
+        self._open: set[str] = set()  # titles of the sections open in the page
         self.controls: dict[str, widgets.Widget] = {}
         self._build()
         self._recompute()
@@ -467,6 +512,9 @@ class Explorer:
         """
         new = {**self._state, **self._checked(changes)}
         self.validate(new)
+        self._open.update(
+            p.section for p in self.params if p.section and p.name in changes
+        )
         self._state = new
         self._sync_widgets()
         self._recompute()
@@ -480,16 +528,43 @@ class Explorer:
 
     @property
     def figures(self) -> dict[str, go.Figure]:
-        """The plotly figures currently shown, by name."""
-        return self.view.figures
+        """The plotly figures of the current view, by name (every section's included)."""
+        return self.view.complete().figures
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        return self.view.tables
+        """The tables of the current view, by title (every section's included)."""
+        return self.view.complete().tables
 
     @property
     def texts(self) -> dict[str, str]:
-        return self.view.texts
+        """The sentences of the current view, by name (every section's included)."""
+        return self.view.complete().texts
+
+    @property
+    def downloads(self) -> dict[str, pd.DataFrame]:
+        """The downloadable frames of the current view, by file name (every section's included)."""
+        return self.view.complete().downloads
+
+    @property
+    def open_sections(self) -> tuple[str, ...]:
+        """Titles of the sections open in the page (computed with every change)."""
+        return tuple(t for t in self.view.sections if t in self._open)
+
+    def open_section(self, title: str, is_open: bool = True) -> None:
+        """Open (compute and show) or close the page's section ``title``, as a click on it does.
+
+        An open section is recomputed with every change; a failure is shown in the section.
+        """
+        if title not in self.view.sections:
+            raise ValueError(
+                f"no section {title!r} on this page; sections: {', '.join(self.view.sections)}"
+            )
+        if is_open:
+            self._open.add(title)
+        else:
+            self._open.discard(title)
+        self._render()
 
     def memo(self, key: Hashable, fn: Callable[[], T]) -> T:
         """``fn()`` cached under ``key`` (bounded; per explorer instance)."""
@@ -542,6 +617,9 @@ class Explorer:
         previous = self.view
         try:
             view = self.compute(self.state)
+            for title in view.sections:  # the open ones are part of the change
+                if title in self._open:
+                    view.section(title)
             if self._state.get("as_of"):
                 note = self._set_aside_note(self._state["as_of"])
                 if note:
@@ -755,8 +833,7 @@ class Explorer:
         finally:
             self._syncing = False
 
-    def _render(self) -> None:
-        v = self.view
+    def _view_widgets(self, v: View) -> list[widgets.Widget]:
         children: list[widgets.Widget] = []
         for text in v.texts.values():
             children.append(widgets.HTML(_text_html(text)))
@@ -772,7 +849,47 @@ class Explorer:
             children.append(
                 widgets.HTML("<br>".join(download_html(n, d) for n, d in v.downloads.items()))
             )
-        self._body.children = (*children, *self.after_render())
+        return children
+
+    def _render(self) -> None:
+        v = self.view
+        sections = [self._section_widget(v, title) for title in v.sections]
+        self._body.children = (*self._view_widgets(v), *sections, *self.after_render())
+
+    def _section_widget(self, v: View, title: str) -> widgets.Widget:
+        """A collapsible section: computed when opened, recomputed with changes while open."""
+        box = widgets.VBox()
+        acc = widgets.Accordion(children=[box], layout=widgets.Layout(margin="6px 0"))
+        acc.set_title(0, title)
+
+        def fill() -> None:
+            if title not in v.resolved and title not in self._open:
+                box.children = [widgets.HTML(_SECTION_CLOSED)]
+                return
+            try:
+                box.children = self._view_widgets(v.section(title))
+            except Exception as err:  # shown in the section, never swallowed
+                self._last_traceback = traceback.format_exc()
+                text = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+                box.children = [
+                    widgets.HTML(
+                        f'<div class="segwork-error"><b>Could not compute {html.escape(title)}'
+                        f":</b> {html.escape(text)}<br>Change the values above to retry.</div>"
+                    )
+                ]
+
+        def toggled(change: dict[str, Any]) -> None:
+            if change["new"] is None:
+                self._open.discard(title)
+                return
+            self._open.add(title)
+            box.children = [widgets.HTML("<em>computing…</em>")]
+            fill()
+
+        fill()
+        acc.selected_index = 0 if title in self._open else None
+        acc.observe(toggled, names="selected_index")
+        return acc
 
     # -- static rendering ------------------------------------------------------------------------
     def to_html(self, *, include_plotlyjs: bool | str = False) -> str:
@@ -794,23 +911,40 @@ class Explorer:
         parts.append(f"<p style='color:#555'>Parameters: {params}</p>")
         if self.error:
             parts.append(f'<div class="segwork-error">{html.escape(self.error)}</div>')
-        parts.extend(_text_html(t) for t in v.texts.values())
-        if len(v.result.columns):
-            parts.append(f"<h3>{html.escape(self.result_title)}</h3>" + _table_html(v.result))
         js: bool | str = include_plotlyjs
-        for name, fig in v.figures.items():
-            parts.append(
-                fig.to_html(
-                    full_html=False,
-                    include_plotlyjs=js,
-                    div_id=f"segwork-{_slug(type(self).__name__)}-{_slug(name)}",
+        views: list[tuple[str | None, View | Exception]] = [(None, v)]
+        for title in v.sections:
+            try:
+                views.append((title, v.section(title)))
+            except Exception as err:  # said in the page, where the section would be
+                views.append((title, err))
+        for heading, part in views:
+            if heading is not None:
+                parts.append(f"<h3 class='segwork-section'>{html.escape(heading)}</h3>")
+            if isinstance(part, Exception):
+                parts.append(
+                    f'<div class="segwork-error">Could not compute {html.escape(str(heading))}: '
+                    f"{html.escape(f'{type(part).__name__}: {part}')}</div>"
                 )
-            )
-            js = False
-        for name, table in v.tables.items():
-            parts.append(f"<h3>{html.escape(name)}</h3>" + _table_html(table))
-        for name, df in v.downloads.items():
-            parts.append(f"<p>{download_html(name, df)}</p>")
+                continue
+            parts.extend(_text_html(t) for t in part.texts.values())
+            if len(part.result.columns):
+                parts.append(
+                    f"<h3>{html.escape(self.result_title)}</h3>" + _table_html(part.result)
+                )
+            for name, fig in part.figures.items():
+                parts.append(
+                    fig.to_html(
+                        full_html=False,
+                        include_plotlyjs=js,
+                        div_id=f"segwork-{_slug(type(self).__name__)}-{_slug(name)}",
+                    )
+                )
+                js = False
+            for name, table in part.tables.items():
+                parts.append(f"<h3>{html.escape(name)}</h3>" + _table_html(table))
+            for name, df in part.downloads.items():
+                parts.append(f"<p>{download_html(name, df)}</p>")
         return "\n".join(parts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

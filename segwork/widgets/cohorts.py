@@ -141,12 +141,14 @@ class CohortExplorer(Explorer):
     (periods of the sBG projection).
 
     ``.result`` is exactly ``cohort_retention(data, as_of, period=, metric=, cohort=, by=, where=)``
-    restricted to the cohorts in [cohort_from, cohort_to] (:func:`cohort_range`).  Figures:
-    ``heatmap``, ``curves`` (single cohorts, or one line per segment, with the projection dashed on
-    the logo view), ``mrr_movements`` and ``mrr_rates`` (whole population after ``where``; not
-    split by ``by``), ``survival``.  Tables: the weighted average, the number at risk, median
-    lifetime, the sBG parameters and the churn conventions.  On transactions-only data the MRR,
-    survival and convention sections are replaced by :data:`MRR_NOTE`.
+    restricted to the cohorts in [cohort_from, cohort_to] (:func:`cohort_range`).  The page shows
+    at once the ``heatmap``, the ``curves`` (single cohorts, or one line per segment), the
+    12-month comparison and the weighted average by age; its sections, computed when opened
+    (:class:`~segwork.widgets.base.View`), are "Projection" (figure ``projection``: the curves with
+    the sBG projection dashed, logo view only; the sBG parameters), "MRR movements" (figures
+    ``mrr_movements`` and ``mrr_rates``: whole population after ``where``, not split by ``by``),
+    "Survival" (``survival``, the number at risk, median lifetime) and "Churn conventions".  On
+    transactions-only data the last three are replaced by :data:`MRR_NOTE`.
 
     Examples
     --------
@@ -200,7 +202,15 @@ class CohortExplorer(Explorer):
             help="YYYY-MM-DD; empty = the last cohort",
         ),
         Param("min_cohort_size", 30, kind="int", low=1, high=100_000, label="Min cohort size"),
-        Param("horizon", 24, kind="int", low=1, high=240, label="Projection horizon"),
+        Param(
+            "horizon",
+            24,
+            kind="int",
+            low=1,
+            high=240,
+            label="Projection horizon",
+            section="Projection",
+        ),
     )
 
     def make_control(self, param: Param) -> widgets.Widget | None:
@@ -354,7 +364,6 @@ class CohortExplorer(Explorer):
     def compute(self, state: dict[str, Any]) -> View:
         s = state
         period, metric = s["period"], s["metric"]
-        ratio = "retention" if metric == "logo" else metric
         self.check_date("as_of", s["as_of"])
         every = self._long(s, metric)
         long = cohort_range(every, s["cohort_from"], s["cohort_to"], period)
@@ -373,7 +382,6 @@ class CohortExplorer(Explorer):
             else cohort_range(self._long(s, "logo"), s["cohort_from"], s["cohort_to"], period)
         )
         average = weighted_average_retention(long)
-        by_cols = [s["by"]] if s["by"] else []
         what = {
             "logo": "Logo retention",
             "nrr": "Net revenue retention",
@@ -381,10 +389,7 @@ class CohortExplorer(Explorer):
         }[metric]
 
         figures: dict[str, Any] = {}
-        tables: dict[str, pd.DataFrame] = {}
         texts: dict[str, str] = {}
-        downloads: dict[str, pd.DataFrame] = {"cohort_retention.csv": long}
-
         figures["heatmap"] = cohort_heatmap(
             long,
             value=s["value"],
@@ -394,7 +399,6 @@ class CohortExplorer(Explorer):
             period=period,
             title=f"{what} by cohort ({period}s)",
         )
-
         age = _PER_YEAR[period]
         years = _compare_years(logo, age)
         if years is None:
@@ -405,57 +409,101 @@ class CohortExplorer(Explorer):
             texts["comparison"] = compare_cohort_years(
                 logo, years[0], years[1], age=age, label="12-month"
             ).sentence
-
-        projection = None
-        if metric == "logo":
-            projection, fits = self._projection(s)
-            tables["Projection model (shifted-beta-geometric fit per segment)"] = fits
-            downloads["retention_projection.csv"] = projection
-            texts["projection"] = (
-                f"Dashed: retention projected to {s['horizon']} {period}s by a shifted-beta-"
-                "geometric model fitted to every cohort's first lifetime (pooled, censored at "
-                "each cohort's age); the band is a 95 % parametric-bootstrap interval."
-            )
-        else:
-            texts["projection"] = (
-                "The projection (shifted-beta-geometric) models logo retention: switch the "
-                "metric to 'logo' to see it."
-            )
-        if by_cols:
-            figures["curves"] = retention_curves(
-                average,
-                y=ratio,
-                group=by_cols,
-                projection=projection,
-                period=period,
-                title=f"{what} by age and {s['by']} (weighted over cohorts)",
-            )
-        else:
-            picked = long[long["cohort"].isin(curve_cohorts(long["cohort"]))]
-            figures["curves"] = retention_curves(
-                picked,
-                y=ratio,
-                group="cohort",
-                average=average,
-                projection=projection,
-                period=period,
-                title=f"{what} by age: selected cohorts and the weighted average",
-            )
-        tables["Weighted average by age (pooled over cohorts)"] = average
-
+        figures["curves"] = self._curves(s, long, average, what, None)
+        sections = {"Projection": lambda: self._projection_view(s, long, average, what)}
         if self.data.has("mrr"):
-            mov = self._mrr(s)
-            figures["mrr_movements"] = mrr_bridge(mov, title="MRR movements (monthly bridge)")
-            figures["mrr_rates"] = mrr_rates(mov, title="Quick ratio and gross / net MRR churn")
-            surv = self._survival(s)
-            figures["survival"] = survival_curves(
-                surv, title="Survival (Kaplan-Meier, 95 % log-log band)"
-            )
-            tables["Survival: number at risk"] = _at_risk_table(surv)
-            tables["Median lifetime (months; — where not reached)"] = median_lifetime(surv)
-            tables["Churn conventions (last 12 months)"] = self._conventions(s)
-            texts["conventions"] = VENDOR_NOTE
-            downloads["mrr_movements.csv"] = mov
+            sections["MRR movements"] = lambda: self._mrr_view(s)
+            sections["Survival"] = lambda: self._survival_view(s)
+            sections["Churn conventions"] = lambda: self._conventions_view(s)
         else:
             texts["mrr"] = MRR_NOTE
-        return View(result=long, figures=figures, tables=tables, texts=texts, downloads=downloads)
+        return View(
+            result=long,
+            figures=figures,
+            tables={"Weighted average by age (pooled over cohorts)": average},
+            texts=texts,
+            downloads={"cohort_retention.csv": long},
+            sections=sections,
+        )
+
+    def _curves(
+        self,
+        s: dict[str, Any],
+        long: pd.DataFrame,
+        average: pd.DataFrame,
+        what: str,
+        projection: pd.DataFrame | None,
+    ) -> Any:
+        """Retention by age: one line per segment (split), else selected cohorts and the mean."""
+        ratio = "retention" if s["metric"] == "logo" else s["metric"]
+        if s["by"]:
+            return retention_curves(
+                average,
+                y=ratio,
+                group=[s["by"]],
+                projection=projection,
+                period=s["period"],
+                title=f"{what} by age and {s['by']} (weighted over cohorts)",
+            )
+        picked = long[long["cohort"].isin(curve_cohorts(long["cohort"]))]
+        return retention_curves(
+            picked,
+            y=ratio,
+            group="cohort",
+            average=average,
+            projection=projection,
+            period=s["period"],
+            title=f"{what} by age: selected cohorts and the weighted average",
+        )
+
+    def _projection_view(
+        self, s: dict[str, Any], long: pd.DataFrame, average: pd.DataFrame, what: str
+    ) -> View:
+        if s["metric"] != "logo":
+            return View(
+                texts={
+                    "projection": "The projection (shifted-beta-geometric) models logo "
+                    "retention: switch the metric to 'logo' to see it."
+                }
+            )
+        projection, fits = self._projection(s)
+        return View(
+            figures={"projection": self._curves(s, long, average, what, projection)},
+            tables={"Projection model (shifted-beta-geometric fit per segment)": fits},
+            texts={
+                "projection": f"Dashed: retention projected to {s['horizon']} {s['period']}s by "
+                "a shifted-beta-geometric model fitted to every cohort's first lifetime (pooled, "
+                "censored at each cohort's age); the band is a 95 % parametric-bootstrap interval."
+            },
+            downloads={"retention_projection.csv": projection},
+        )
+
+    def _mrr_view(self, s: dict[str, Any]) -> View:
+        mov = self._mrr(s)
+        return View(
+            figures={
+                "mrr_movements": mrr_bridge(mov, title="MRR movements (monthly bridge)"),
+                "mrr_rates": mrr_rates(mov, title="Quick ratio and gross / net MRR churn"),
+            },
+            downloads={"mrr_movements.csv": mov},
+        )
+
+    def _survival_view(self, s: dict[str, Any]) -> View:
+        surv = self._survival(s)
+        return View(
+            figures={
+                "survival": survival_curves(
+                    surv, title="Survival (Kaplan-Meier, 95 % log-log band)"
+                )
+            },
+            tables={
+                "Survival: number at risk": _at_risk_table(surv),
+                "Median lifetime (months; — where not reached)": median_lifetime(surv),
+            },
+        )
+
+    def _conventions_view(self, s: dict[str, Any]) -> View:
+        return View(
+            tables={"Churn conventions (last 12 months)": self._conventions(s)},
+            texts={"conventions": VENDOR_NOTE},
+        )

@@ -200,10 +200,12 @@ class SegmentExplorer(Explorer):
     (personas); ``compare_as_of`` (the earlier date of the mix shift; None = one year before
     as_of).
 
-    Shows: ``texts["best"]`` (:func:`best_customers_sentence`), ``result`` (the
-    :func:`segwork.segment_table`), figures ``share``, ``churn``, ``ltv``, ``personas``, ``mix``;
-    tables "Personas", "Silhouette by k", "Mix shift: churn", "Mix shift: NRR"; download
-    ``segment_members.csv`` (members of the best segment).  The export control below the page
+    Shows at once: ``texts["best"]`` (:func:`best_customers_sentence`), ``result`` (the
+    :func:`segwork.segment_table`), figures ``share``, ``churn``, ``ltv``; download
+    ``segment_members.csv`` (members of the best segment).  Sections computed when opened (or when
+    their own parameter changes: ``k``, ``random_state``, ``compare_as_of``): "Personas" (figure
+    ``personas``, tables "Personas", "Silhouette by k") and "Mix shift" (figure ``mix``, tables
+    "Mix shift: churn", "Mix shift: NRR").  The export control below the page
     (``export_select``) offers the members of any selected segments as CSV (``export_frame``, the
     :func:`segwork.segment_members` output; the link holds ``export_frame.to_csv(index=False)``).
 
@@ -246,14 +248,23 @@ class SegmentExplorer(Explorer):
             "gross_margin", 1.0, kind="float", low=0.01, high=1.0, step=0.01, label="Gross margin"
         ),
         Param("min_customers", 30, kind="int", low=1, high=1_000_000, label="Min. segment size"),
-        Param("k", 4, kind="int", low=2, high=12, label="Personas (k)"),
-        Param("random_state", 0, kind="int", low=0, high=2**31 - 1, label="Random state"),
+        Param("k", 4, kind="int", low=2, high=12, label="Personas (k)", section="Personas"),
+        Param(
+            "random_state",
+            0,
+            kind="int",
+            low=0,
+            high=2**31 - 1,
+            label="Random state",
+            section="Personas",
+        ),
         Param(
             "compare_as_of",
             None,
             kind="date",
             label="Compare with",
             help="Earlier date of the mix shift (empty: one year before as_of)",
+            section="Mix shift",
         ),
     )
 
@@ -355,7 +366,7 @@ class SegmentExplorer(Explorer):
                 **{k: float(best[k]) for k in ("ltv", "ltv_low", "ltv_high", "churn_rate")},
                 "customers": int(best["customers"]),
             },
-            "best_customers": self.texts.get("best"),
+            "best_customers": self.view.texts.get("best"),
         }
 
     def compute(self, state: dict[str, Any]) -> View:
@@ -363,13 +374,57 @@ class SegmentExplorer(Explorer):
         self.check_date("as_of", as_of)
         self.check_date("compare_as_of", state["compare_as_of"])
         table = self._table(state)
-        k, rs, w = state["k"], state["random_state"], state["window_months"]
+        best = self._best_row(table)
+        members = self._members(state, _segment_dicts(table, [best]))
+        return View(
+            result=table,
+            figures={
+                "share": share_chart(table),
+                "churn": churn_chart(table),
+                "ltv": ltv_chart(table),
+            },
+            texts={"best": best_customers_sentence(table, n=3)},
+            downloads={MEMBERS_FILE: members},
+            sections={
+                "Personas": lambda: self._personas_view(state),
+                "Mix shift": lambda: self._mix_view(state),
+            },
+        )
+
+    def _personas_view(self, state: dict[str, Any]) -> View:
+        as_of, k, rs, w = state["as_of"], state["k"], state["random_state"], state["window_months"]
         pers = self.memo(
             ("personas", as_of, k, rs, w),
             lambda: personas(self.data, as_of, k=k, random_state=rs, window_months=w),
         )
+        sil = ", ".join(
+            f"k={int(r.k)}: {r.silhouette:.2f}" for r in pers.silhouette_by_k.itertuples()
+        )
+        text = (
+            f"Personas: {k} k-means clusters of the {int(pers.profiles['customers'].sum()):,} "
+            f"customers active at {as_of} (all customers, filters not applied); silhouette "
+            f"{pers.silhouette:.2f} (higher = better separated; {sil})."
+        )
+        return View(
+            figures={"personas": persona_chart(pers.centers)},
+            tables={"Personas": pers.profiles, "Silhouette by k": pers.silhouette_by_k},
+            texts={"personas": text},
+        )
+
+    def _mix_view(self, state: dict[str, Any]) -> View:
+        as_of, w = state["as_of"], state["window_months"]
         compare = state["compare_as_of"] or _year_before(as_of)
         by, kb, kw = tuple(state["by"]), _key(state["bins"]), _key(state["where"])
+        # one year before an as_of in the data's first year has no customer: no mix shift then
+        first = str(self.first_signup())
+        if compare < first:
+            return View(
+                texts={
+                    "mix": f"Mix shift: not shown, one year before as_of ({compare}) is before "
+                    f"the first signup ({first}); set 'Compare with' to a date between {first} "
+                    f"and {as_of} to see it."
+                }
+            )
 
         def mix(metric: str, window: int) -> pd.DataFrame:
             return self.memo(
@@ -386,48 +441,14 @@ class SegmentExplorer(Explorer):
                 ),
             )
 
-        # one year before an as_of in the data's first year has no customer: no mix shift then,
-        # the rest of the page is still shown
-        first = str(self.first_signup())
-        mixes = (mix("churn", w), mix("nrr", _NRR_MONTHS)) if compare >= first else None
-
-        best = self._best_row(table)
-        members = self._members(state, _segment_dicts(table, [best]))
-        sil = ", ".join(
-            f"k={int(r.k)}: {r.silhouette:.2f}" for r in pers.silhouette_by_k.itertuples()
-        )
-        texts = {
-            "best": best_customers_sentence(table, n=3),
-            "personas": (
-                f"Personas: {k} k-means clusters of the {int(pers.profiles['customers'].sum()):,} "
-                f"customers active at {as_of} (all customers, filters not applied); silhouette "
-                f"{pers.silhouette:.2f} (higher = better separated; {sil})."
-            ),
-            "mix": (
-                _mix_sentence(mixes[0]) + " " + _mix_sentence(mixes[1])
-                if mixes
-                else f"Mix shift: not shown, one year before as_of ({compare}) is before the "
-                f"first signup ({first}); set 'Compare with' to a date between {first} and {as_of} "
-                "to see it."
-            ),
-        }
-        figures = {
-            "share": share_chart(table),
-            "churn": churn_chart(table),
-            "ltv": ltv_chart(table),
-            "personas": persona_chart(pers.centers),
-        }
-        tables = {"Personas": pers.profiles, "Silhouette by k": pers.silhouette_by_k}
-        if mixes:
-            figures["mix"] = mix_shift_chart(mixes[0])
-            tables[f"Mix shift: churn ({compare} → {as_of})"] = mixes[0]
-            tables[f"Mix shift: NRR ({compare} → {as_of})"] = mixes[1]
+        churn, nrr = mix("churn", w), mix("nrr", _NRR_MONTHS)
         return View(
-            result=table,
-            figures=figures,
-            tables=tables,
-            texts=texts,
-            downloads={MEMBERS_FILE: members},
+            figures={"mix": mix_shift_chart(churn)},
+            tables={
+                f"Mix shift: churn ({compare} → {as_of})": churn,
+                f"Mix shift: NRR ({compare} → {as_of})": nrr,
+            },
+            texts={"mix": _mix_sentence(churn) + " " + _mix_sentence(nrr)},
         )
 
     @staticmethod

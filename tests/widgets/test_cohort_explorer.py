@@ -125,10 +125,16 @@ def test_errors_are_shown_and_the_last_result_kept(ex: CohortExplorer) -> None:
 
 
 def test_page_sections_and_static_html(sample: segwork.Dataset, ex: CohortExplorer) -> None:
-    assert set(ex.figures) == {"heatmap", "curves", "mrr_movements", "mrr_rates", "survival"}
+    # the page computes the main part; the sections wait to be opened
+    assert set(ex.view.figures) == {"heatmap", "curves"} and ex.view.resolved == {}
+    assert list(ex.view.sections) == ["Projection", "MRR movements", "Survival",
+                                      "Churn conventions"]
+    assert set(ex.figures) == {"heatmap", "curves", "projection", "mrr_movements", "mrr_rates",
+                               "survival"}
+    assert list(ex.view.resolved) == list(ex.view.sections)  # the API computed them all
     assert list(ex.tables) == [
-        "Projection model (shifted-beta-geometric fit per segment)",
         "Weighted average by age (pooled over cohorts)",
+        "Projection model (shifted-beta-geometric fit per segment)",
         "Survival: number at risk",
         "Median lifetime (months; — where not reached)",
         "Churn conventions (last 12 months)",
@@ -140,7 +146,9 @@ def test_page_sections_and_static_html(sample: segwork.Dataset, ex: CohortExplor
     assert ex.texts["comparison"] == want
     assert want.startswith("12-month retention of the 2023 cohorts vs the 2022 cohorts: ")
     curves = [t.name for t in ex.figures["curves"].data]
-    assert "All cohorts (weighted)" in curves and "projected (sBG)" in curves
+    assert "All cohorts (weighted)" in curves and "projected (sBG)" not in curves
+    projected = [t.name for t in ex.figures["projection"].data]
+    assert "All cohorts (weighted)" in projected and "projected (sBG)" in projected
     html = ex.to_html()
     for heading in ("Cohort retention", "Cohort table", "Weighted average by age",
                     "Survival: number at risk", "Churn conventions", "ChartMogul",
@@ -156,7 +164,8 @@ def test_transactions_only_data(sample: segwork.Dataset) -> None:
     assert ex.error is None
     assert ex.texts["mrr"] == MRR_NOTE
     assert "MRR sections do not apply to transactions-only data" in ex.to_html()
-    assert set(ex.figures) == {"heatmap", "curves"}
+    assert set(ex.figures) == {"heatmap", "curves", "projection"}
+    assert list(ex.view.sections) == ["Projection"]
     want = cohort_retention(data, "2024-12-31", period="quarter", by="plan")
     pd.testing.assert_frame_equal(ex.result, want)
     ex.set(period="week", cohort_from="2024-10-01")

@@ -1,0 +1,179 @@
+"""Page sections computed when opened (issue "Performance and scale-out": interactive recompute).
+
+The slower parts of a page (personas, mix shift, projection, MRR movements, survival, churn
+conventions) are sections: a change recomputes the main part at once and a section only when it
+is open.  The API (``tables``, ``figures``, ``to_html``) still gives every section, with the same
+numbers as the direct metric calls.  Driven through the page's own widgets (the accordion a click
+opens), without a browser.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import pandas.testing as pdt
+import pytest
+
+import segwork
+import segwork.widgets.cohorts as wc
+import segwork.widgets.segments as ws
+from segwork.metrics.mix import mix_shift
+from segwork.metrics.personas import personas
+from segwork.metrics.survival import survival
+from segwork.widgets.base import View
+from segwork.widgets.cohorts import CohortExplorer
+from segwork.widgets.segments import SegmentExplorer
+
+AS_OF = "2024-12-31"
+
+
+@pytest.fixture(scope="module")
+def data() -> segwork.Dataset:
+    return segwork.load_sample()
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often the pages called the section metrics (wrapping the real functions)."""
+    counts = {"personas": 0, "mix_shift": 0, "survival": 0}
+
+    def counting(module: object, name: str) -> None:
+        real = getattr(module, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            counts[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(ws, "personas")
+    counting(ws, "mix_shift")
+    counting(wc, "survival")
+    return counts
+
+
+def accordion(ex: segwork.widgets.Explorer, title: str) -> widgets.Accordion:
+    found = [
+        w for w in ex._body.children
+        if isinstance(w, widgets.Accordion) and w.get_title(0) == title
+    ]
+    assert len(found) == 1, f"no section {title!r} on the page"
+    return found[0]
+
+
+def section_html(ex: segwork.widgets.Explorer, title: str) -> str:
+    box = accordion(ex, title).children[0]
+    return "\n".join(w.value for w in box.children if isinstance(w, widgets.HTML))
+
+
+def test_view_sections_are_computed_once() -> None:
+    made = []
+
+    def build() -> View:
+        made.append(1)
+        return View(texts={"b": "later"}, tables={"T": segwork.widgets.base.pd.DataFrame()})
+
+    v = View(texts={"a": "main"}, sections={"More": build})
+    assert v.resolved == {} and not made
+    assert v.section("More") is v.section("More") and len(made) == 1
+    assert list(v.complete().texts) == ["a", "b"] and list(v.complete().tables) == ["T"]
+    assert len(made) == 1
+
+
+def test_closed_sections_cost_nothing_until_opened(data: segwork.Dataset,
+                                                   calls: dict[str, int]) -> None:
+    ex = SegmentExplorer(data, by=["plan"], k=3)
+    assert calls == {"personas": 0, "mix_shift": 0, "survival": 0}
+    assert [accordion(ex, t).selected_index for t in ("Personas", "Mix shift")] == [None, None]
+    assert "Computed when opened" in section_html(ex, "Personas")
+    # changes with the sections closed recompute the main part only
+    ex.controls["by"].value = ("billing_interval",)
+    ex.controls["where"].value = '{"country": ["DE", "US"]}'
+    assert ex.error is None and calls["personas"] == calls["mix_shift"] == 0
+    assert ex.open_sections == ()
+
+    # a click opens Personas: computed now, for the current state, shown in the section
+    accordion(ex, "Personas").selected_index = 0
+    assert calls["personas"] == 1 and ex.open_sections == ("Personas",)
+    want = personas(data, AS_OF, k=3)
+    shown = section_html(ex, "Personas")
+    assert "<h3>Personas</h3>" in shown and want.profiles["persona"].iloc[0] in shown
+    pdt.assert_frame_equal(ex.view.section("Personas").tables["Personas"], want.profiles)
+    assert calls["mix_shift"] == 0
+
+    # an open section follows every change (the memo answers what did not change)
+    ex.controls["window_months"].value = 6
+    assert calls["personas"] == 2 and accordion(ex, "Personas").selected_index == 0
+    pdt.assert_frame_equal(ex.view.resolved["Personas"].tables["Personas"],
+                           personas(data, AS_OF, k=3, window_months=6).profiles)
+    # closed again: no longer computed with changes
+    accordion(ex, "Personas").selected_index = None
+    ex.controls["window_months"].value = 9
+    assert calls["personas"] == 2 and ex.open_sections == ()
+    assert "Personas" not in ex.view.resolved
+
+    # the API computes every section (once per view), same numbers as the direct calls
+    tables = ex.tables
+    assert calls["personas"] == 3 and calls["mix_shift"] == 2  # churn and NRR
+    pdt.assert_frame_equal(tables["Personas"],
+                           personas(data, AS_OF, k=3, window_months=9).profiles)
+    mix = mix_shift(data, ["billing_interval"], "2023-12-31", AS_OF, metric="churn",
+                    window_months=9, where={"country": ["DE", "US"]})
+    pdt.assert_frame_equal(tables["Mix shift: churn (2023-12-31 → 2024-12-31)"], mix)
+    assert ex.tables is not tables and calls["personas"] == 3
+
+
+def test_a_sections_own_parameter_opens_it(data: segwork.Dataset,
+                                           calls: dict[str, int]) -> None:
+    ex = SegmentExplorer(data, by=["plan"], k=3)
+    ex.controls["k"].value = 2  # k is only used by the personas: the person wants to see them
+    assert ex.open_sections == ("Personas",) and calls["personas"] == 1
+    assert accordion(ex, "Personas").selected_index == 0
+    assert len(ex.view.resolved["Personas"].tables["Personas"]) == 2
+    ex.controls["compare_as_of"].value = segwork.widgets.base.dt.date(2024, 6, 30)
+    assert ex.open_sections == ("Personas", "Mix shift") and calls["mix_shift"] == 2
+    assert "2024-06-30 → 2024-12-31" in section_html(ex, "Mix shift")
+
+
+def test_a_failing_section_is_said_in_the_section(data: segwork.Dataset,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    ex = CohortExplorer(data)
+    main = ex.view
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the survival engine is down")
+
+    monkeypatch.setattr(wc, "survival", broken)
+    accordion(ex, "Survival").selected_index = 0  # no exception leaves the click
+    text = section_html(ex, "Survival")
+    assert "Could not compute Survival" in text and "the survival engine is down" in text
+    assert ex.view is main and ex.error is None  # the main part is still good and shown
+    assert "Could not compute Survival" in ex.to_html()  # the static page says it too
+    with pytest.raises(RuntimeError, match="engine is down"):  # the API raises
+        ex.tables  # noqa: B018
+    # while open, a change that breaks the section is refused like any failure: last view kept
+    ex.controls["metric"].value = "nrr"
+    assert ex.error is not None and "engine is down" in ex.error
+    assert ex.view is main and ex.state["metric"] == "nrr"
+    monkeypatch.setattr(wc, "survival", survival)
+    ex.controls["period"].value = "quarter"
+    assert ex.error is None and ex.view is not main
+    pdt.assert_frame_equal(ex.view.resolved["Survival"].tables["Median lifetime (months; — "
+                                                              "where not reached)"],
+                           segwork.median_lifetime(survival(data, AS_OF)))
+
+
+def test_open_section_api_and_static_html(data: segwork.Dataset,
+                                          calls: dict[str, int]) -> None:
+    ex = CohortExplorer(data, by="plan")
+    with pytest.raises(ValueError, match=r"no section 'Nope'.*Projection, MRR movements"):
+        ex.open_section("Nope")
+    ex.open_section("Survival")
+    assert calls["survival"] == 1 and accordion(ex, "Survival").selected_index == 0
+    ex.set(period="quarter")
+    assert calls["survival"] == 1  # survival does not depend on the period: memo
+    ex.set(where={"plan": ["pro"]})
+    assert calls["survival"] == 2 and "Survival" in ex.view.resolved
+    html = ex.to_html()  # the static page (reports) has every section, headed by its title
+    for title in ("Projection", "MRR movements", "Survival", "Churn conventions"):
+        assert f"<h3 class='segwork-section'>{title}</h3>" in html
+    assert "Computed when opened" not in html
