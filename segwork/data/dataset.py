@@ -8,6 +8,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -137,19 +138,37 @@ class Dataset:
         """``customer_id, month_idx, month, mrr`` for the months <= ``through`` with MRR > 0.
 
         Derived from ``subscriptions`` by the METRICS.md rule when no ``mrr`` table was given
-        (open subscriptions run through ``through``; none starting after it).  Results are cached
-        in the engine per date (:meth:`cached`).
+        (open subscriptions run through ``through``; none starting after it), cached in the engine
+        per date (:meth:`cached`).  A given ``mrr`` table is cached once, every month, and each
+        date reads its months from it (a change of as_of does not copy the table again).
         """
-        idx = month_index_of(through)
+        if self.mrr_derived:
+            return self.cached(
+                ("monthly_mrr", through),
+                lambda: derive_mrr(self._tables["subscriptions"], through),
+            )
+        every = self.monthly_mrr_all()
+        return every.filter(every.month_idx <= month_index_of(through))
+
+    def monthly_mrr_all(self) -> ir.Table:
+        """``customer_id, month_idx, month, mrr`` of every month with MRR > 0 of a given ``mrr``.
+
+        Cached in the engine once (:meth:`cached`); the as_of-independent base of
+        :meth:`monthly_mrr`.  Not available for MRR derived from subscriptions (there the open
+        subscriptions' months depend on the as-of date).
+        """
+        if self.mrr_derived:
+            raise ValueError(
+                "monthly_mrr_all needs a given 'mrr' table; derived MRR depends on the as-of date: "
+                "use monthly_mrr(as_of)"
+            )
 
         def build() -> ir.Table:
-            if self.mrr_derived:
-                return derive_mrr(self._tables["subscriptions"], through)
             m = self.table("mrr", needed_for="MRR metrics")
             expr = m.select("customer_id", month_idx=month_index(m.month), month=m.month, mrr=m.mrr)
-            return expr.filter((expr.month_idx <= idx) & (expr.mrr > 0))
+            return expr.filter(expr.mrr > 0)
 
-        return self.cached(("monthly_mrr", through), build)
+        return self.cached(("monthly_mrr_all",), build)
 
     def cached(self, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
         """``build()``, materialised once in the engine and reused for the same ``key``.
@@ -330,19 +349,19 @@ class Dataset:
             t = self._tables.get(name)
             if t is None:
                 continue
-            joined = None if name == "customers" else signups
-            if joined is not None:
-                t = t.left_join(joined, t.customer_id == joined._cid)
-            col = t[DATE_COLUMNS[name]]
+            hist = self._dates_histogram(name, signups)
             if name == "mrr":
-                after = month_index(col) > month_index_of(day)
+                after = hist._d > month_index_of(day)
             else:
-                after = (col.date() if name == "events" else col) > day
-            aggs: dict[str, Any] = {"table_rows": t.count(), "after": after.cast("int64").sum()}
-            if joined is not None:
-                later = ~after & (t._signup > day).fill_null(False)
-                aggs["later"] = later.cast("int64").sum()
-            got = t.aggregate(**aggs).to_pandas().iloc[0]
+                after = hist._d > day
+            aggs: dict[str, Any] = {
+                "table_rows": hist._n.sum(),
+                "after": ibis.ifelse(after, hist._n, 0).sum(),
+            }
+            if "_s" in hist.columns:
+                later = ~after & (hist._s > day).fill_null(False)
+                aggs["later"] = ibis.ifelse(later, hist._n, 0).sum()
+            got = hist.aggregate(**aggs).to_pandas().iloc[0]
             counts = {reason: got["after"]}
             if "later" in aggs:
                 counts["customer signed up after as_of"] = got["later"]
@@ -352,10 +371,34 @@ class Dataset:
                         "table": name,
                         "reason": why,
                         "rows": 0 if pd.isna(n) else int(n),
-                        "table_rows": int(got["table_rows"]),
+                        "table_rows": 0 if pd.isna(got["table_rows"]) else int(got["table_rows"]),
                     }
                 )
         return pd.DataFrame(rows, columns=["table", "reason", "rows", "table_rows"])
+
+
+    def _dates_histogram(self, name: str, signups: ir.Table | None) -> ir.Table:
+        """``_d, [_s,] _n``: the rows of table ``name`` counted per date and customer signup.
+
+        ``_d`` is the row's date (the month index for ``mrr``), ``_s`` the signup date of its
+        customer (absent for ``customers`` itself): whatever the as-of date, the rows it sets
+        aside are sums over this table, cached once in the engine, so a change of as_of costs a
+        scan of a few thousand rows rather than of the table.
+        """
+        t = self._tables[name]
+
+        def build() -> ir.Table:
+            joined = t
+            if name != "customers" and signups is not None:
+                joined = t.left_join(signups, t.customer_id == signups._cid)
+            col = joined[DATE_COLUMNS[name]]
+            d = month_index(col) if name == "mrr" else (col.date() if name == "events" else col)
+            keys = {"_d": d}
+            if "_signup" in joined.columns:
+                keys["_s"] = joined._signup
+            return joined.group_by(**keys).aggregate(_n=joined.count())
+
+        return self.cached(("dates_histogram", name), build)
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -107,6 +107,28 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
     )
 
 
+def _first_active(data: Dataset, day: dt.date, period: str, act: ir.Table) -> ir.Table:
+    """``customer_id, cohort_p``: each customer's first period of activity, cached in the engine.
+
+    A customer-level fact whatever the split or filter, so a change of page reuses it.  With a
+    given ``mrr`` table it does not depend on as_of either: the first active month of all time
+    is the first one up to as_of whenever that is on or before as_of, and the cohort query joins
+    it with the activity up to as_of (customers first active later have none), so one table
+    serves every as_of and period (a period's first is the first month's period).
+    """
+    if data.has("mrr") and not data.mrr_derived:
+        every = data.monthly_mrr_all()
+        months = data.cached(
+            ("first_active_month",),
+            lambda: every.group_by("customer_id").aggregate(first_idx=every.month_idx.min()),
+        )
+        return months.select("customer_id", cohort_p=_month_to_period(months.first_idx, period))
+    return data.cached(
+        ("cohort_of", day, period),
+        lambda: act.group_by("customer_id").aggregate(cohort_p=act.p.min()),
+    )
+
+
 def _transaction_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
     """``customer_id, p, revenue``: periods with >= 1 order dated <= as_of, and the order total."""
     tx = data.table("transactions", needed_for="cohort retention")
@@ -268,12 +290,7 @@ def cohort_retention(
     act = activity_of(data, day, period)
     first = None
     if cohort == "first_active":
-        # each customer's cohort: its first period of activity (a customer-level fact, whatever
-        # the split or filter), cached in the engine so a change of page reuses it
-        first = data.cached(
-            ("cohort_of", day, period),
-            lambda: act.group_by("customer_id").aggregate(cohort_p=act.p.min()),
-        )
+        first = _first_active(data, day, period, act)
     cells = _cells(act, attrs, by_names, first, period, capped=metric == "grr").to_pandas()
     full = _dense_grid(cells, by_names, cohort, a_idx)
     if full.empty:

@@ -519,3 +519,16 @@ def test_property_reference_bounds_and_parquet(tmp_path_factory, table):
         frame.to_parquet(directory / f"{name}.parquet", index=False)
     from_files = cohort_retention(segwork.load(directory), as_of, metric="grr", by="plan")
     pd.testing.assert_frame_equal(grr, from_files)
+    # an earlier as_of on the same Dataset: the engine's first-activity table is shared by every
+    # as_of (rows after as_of exist now, customers first active later must not appear)
+    months = sorted(frames["mrr"]["month"].unique())
+    earlier = (pd.Timestamp(months[len(months) // 2]) + pd.Timedelta(days=14)).date()
+    ref = _reference_monthly(frames, earlier)
+    if len(ref):
+        logo = cohort_retention(data, earlier)
+        assert logo["active_customers"].tolist() == ref["active"].tolist()
+        assert logo["cohort_customers"].tolist() == ref["n"].tolist()
+        again = cohort_retention(data, earlier, metric="nrr")
+        np.testing.assert_allclose(again["mrr_base"], ref["base"], rtol=1e-12)
+        np.testing.assert_allclose(again["mrr_at_age"], ref["at"], rtol=1e-12)
+        assert ("first_active_month",) in data._engine_cache
