@@ -892,12 +892,21 @@ class Explorer:
         return acc
 
     # -- static rendering ------------------------------------------------------------------------
-    def to_html(self, *, include_plotlyjs: bool | str = False) -> str:
+    def to_html(
+        self,
+        *,
+        include_plotlyjs: bool | str = False,
+        sections: Literal["all", "computed"] = "all",
+    ) -> str:
         """The current state as static HTML (headings, parameters, texts, tables, figures).
 
         ``include_plotlyjs`` is passed to plotly for the first figure only (``True`` inlines
-        plotly.js once, for an offline standalone page); later figures reuse it.
+        plotly.js once, for an offline standalone page); later figures reuse it.  ``sections``:
+        ``"all"`` computes the sections not computed yet (a report shows everything);
+        ``"computed"`` shows those computed so far and names the others.
         """
+        if sections not in ("all", "computed"):
+            raise ValueError(f"sections must be 'all' or 'computed', got {sections!r}")
         v = self.view
         parts = [_CSS]
         if self.title:
@@ -914,6 +923,9 @@ class Explorer:
         js: bool | str = include_plotlyjs
         views: list[tuple[str | None, View | Exception]] = [(None, v)]
         for title in v.sections:
+            if sections == "computed" and title not in v.resolved:
+                views.append((title, View(texts={"closed": _SECTION_CLOSED})))
+                continue
             try:
                 views.append((title, v.section(title)))
             except Exception as err:  # said in the page, where the section would be
@@ -948,9 +960,18 @@ class Explorer:
         return "\n".join(parts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget view, the static HTML of the whole page and the headline figures.
+
+        Served by Voila, a page always shows its widget view, so the static HTML there holds
+        only what is computed (the sections wait to be opened) and no headline is attached;
+        elsewhere (JupyterLab, papermill reports, nbconvert) every section is computed for it.
+        """
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        bundle["text/html"] = self.to_html()
+        served = _served_by_voila()
+        bundle["text/html"] = self.to_html(sections="computed" if served else "all")
         bundle["text/plain"] = repr(self)
+        if served:
+            return bundle
         try:
             bundle[HEADLINE_MIME] = {
                 "page": type(self).__name__,
@@ -1026,9 +1047,14 @@ def parse_query(query: str, allowed: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def _served_by_voila() -> bool:
+    """Whether this kernel serves a Voila page (Voila sets these in its kernels' environment)."""
+    return bool(os.environ.get("VOILA_KERNEL_ID")) or "QUERY_STRING" in os.environ
+
+
 def _page_query() -> str:
     """The query string of the Voila page this kernel serves ("" outside Voila)."""
-    if not os.environ.get("VOILA_KERNEL_ID") and "QUERY_STRING" not in os.environ:
+    if not _served_by_voila():
         return ""
     if os.environ.get("VOILA_PREHEAT", "False") != "False":
         from voila.utils import get_query_string  # blocks until the page is requested

@@ -113,3 +113,21 @@ def test_deep_link_restores_the_state(browser, app_url, tmp_path):
     assert "billing_interval" in header and "region" not in header
     assert_no_error_text(visible_text(page))
     page.screenshot(path=str(tmp_path / "deep_link.png"), full_page=True)
+
+
+def test_a_section_opens_on_click(browser, app_url, tmp_path):
+    """The personas are a section computed when opened: closed at first (a note says so), a click
+    on its header computes it in the page's kernel and shows the personas table."""
+    page, errors = open_page(browser, f"{app_url}/02_customer_segmentation.ipynb")
+    wait_for_explorer(page, PAGES["02_customer_segmentation.ipynb"][0])
+    header = page.locator(".jupyter-widget-Collapse-header", has_text="Personas").first
+    header.wait_for(timeout=PAGE_TIMEOUT)
+    assert page.get_by_role("heading", name="Silhouette by k").count() == 0
+    header.click()
+    page.get_by_role("heading", name="Silhouette by k").first.wait_for(timeout=PAGE_TIMEOUT)
+    personas_table = page.locator("table.segwork-table", has_text="dominant_plan").first
+    personas_table.wait_for(timeout=PAGE_TIMEOUT)
+    assert "churn_rate" in personas_table.inner_text()
+    assert_no_error_text(visible_text(page))
+    page.screenshot(path=str(tmp_path / "personas_open.png"), full_page=True)
+    assert not [e for e in errors if "ResizeObserver" not in e]

@@ -177,3 +177,30 @@ def test_open_section_api_and_static_html(data: segwork.Dataset,
     for title in ("Projection", "MRR movements", "Survival", "Churn conventions"):
         assert f"<h3 class='segwork-section'>{title}</h3>" in html
     assert "Computed when opened" not in html
+
+
+def test_display_computes_every_section_except_when_served(
+    data: segwork.Dataset, calls: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook display (JupyterLab, papermill reports) carries the whole page as static HTML
+    and the headline; a page served by Voila always shows its widget view, so there the display
+    computes no section (the first page comes up without waiting for them)."""
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k-1")
+    served = SegmentExplorer(data, by=["plan"], k=3)
+    bundle = served._repr_mimebundle_()
+    assert calls["personas"] == calls["mix_shift"] == 0 and served.view.resolved == {}
+    assert "Computed when opened" in bundle["text/html"]
+    assert "<h3 class='segwork-section'>Personas</h3>" in bundle["text/html"]
+    assert segwork.widgets.base.HEADLINE_MIME not in bundle
+    with pytest.raises(ValueError, match="sections must be 'all' or 'computed'"):
+        served.to_html(sections="some")  # type: ignore[arg-type]
+
+    monkeypatch.delenv("VOILA_KERNEL_ID")
+    shown = SegmentExplorer(data, by=["plan"], k=3)
+    bundle = shown._repr_mimebundle_()
+    assert calls["personas"] == 1 and list(shown.view.resolved) == ["Personas", "Mix shift"]
+    assert "Computed when opened" not in bundle["text/html"]
+    assert "Silhouette by k" in bundle["text/html"]
+    headline = bundle[segwork.widgets.base.HEADLINE_MIME]
+    assert headline["figures"]["best_customers"].startswith("Best customers")
