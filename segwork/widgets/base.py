@@ -45,6 +45,7 @@ __all__ = [
     "View",
     "check_filter",
     "download_html",
+    "download_widget",
     "figure_output",
     "format_frame",
     "parse_query",
@@ -344,6 +345,49 @@ def download_html(name: str, df: pd.DataFrame) -> str:
         f'<a download="{html.escape(name)}" href="data:text/csv;base64,{payload}" '
         f'style="font-weight:600">Download {html.escape(name)}</a> ({len(df):,} rows)'
     )
+
+
+#: Downloads of more rows than this are prepared on a click in the live page (the link holds the
+#: whole CSV, sent to the browser with every change otherwise: 3 MB for 50,000 members).
+DOWNLOAD_INLINE_ROWS = 10_000
+
+
+def download_widget(name: str, df: pd.DataFrame) -> widgets.Widget:
+    """The download of ``df`` in the live page: the link itself, or for a big frame a button that
+    makes the link when clicked (so a change of the page does not send megabytes it may not need).
+
+    >>> w = download_widget("a.csv", pd.DataFrame({"x": range(3)}))
+    >>> "Download a.csv" in w.value
+    True
+    >>> big = download_widget("b.csv", pd.DataFrame({"x": range(DOWNLOAD_INLINE_ROWS + 1)}))
+    >>> big.children[0].description
+    'Prepare b.csv (10,001 rows)'
+    >>> big.children[0].click()
+    >>> "Download b.csv" in big.children[1].value, big.children[0].layout.display
+    (True, 'none')
+    """
+    if len(df) <= DOWNLOAD_INLINE_ROWS:
+        return widgets.HTML(download_html(name, df))
+    button = widgets.Button(
+        description=f"Prepare {name} ({len(df):,} rows)",
+        icon="download",
+        layout=widgets.Layout(width="auto"),
+    )
+    link = widgets.HTML()
+
+    def prepare(_: Any) -> None:
+        try:
+            link.value = download_html(name, df)
+        except Exception as err:  # shown in the page, never swallowed
+            link.value = (
+                f'<div class="segwork-error">{html.escape(type(err).__name__)}: '
+                f"{html.escape(str(err))}</div>"
+            )
+            return
+        button.layout.display = "none"
+
+    button.on_click(prepare)
+    return widgets.HBox([button, link])
 
 
 _CSS = (
@@ -845,10 +889,7 @@ class Explorer:
             children.append(figure_output(fig))
         for name, table in v.tables.items():
             children.append(widgets.HTML(f"<h3>{html.escape(name)}</h3>" + _table_html(table)))
-        if v.downloads:
-            children.append(
-                widgets.HTML("<br>".join(download_html(n, d) for n, d in v.downloads.items()))
-            )
+        children += [download_widget(n, d) for n, d in v.downloads.items()]
         return children
 
     def _render(self) -> None:

@@ -35,7 +35,14 @@ from segwork.plots.segments import (
     segment_labels,
     share_chart,
 )
-from segwork.widgets.base import Explorer, Param, View, check_filter, download_html
+from segwork.widgets.base import (
+    DOWNLOAD_INLINE_ROWS,
+    Explorer,
+    Param,
+    View,
+    check_filter,
+    download_html,
+)
 
 __all__ = ["SegmentExplorer", "best_customers_sentence", "describe_segment"]
 
@@ -480,9 +487,19 @@ class SegmentExplorer(Explorer):
                 layout=widgets.Layout(width="480px"),
             )
             self.export_link = widgets.HTML()
+            # a big export is prepared on a click (its link holds the whole CSV)
+            self.export_prepare = widgets.Button(
+                icon="download", layout=widgets.Layout(width="auto", display="none")
+            )
+            self.export_prepare.on_click(lambda _button: self._prepare_export())
             self.export_select.observe(lambda _change: self._update_export(), names="value")
             self._export_box = widgets.VBox(
-                [widgets.HTML("<h3>Export</h3>"), self.export_select, self.export_link]
+                [
+                    widgets.HTML("<h3>Export</h3>"),
+                    self.export_select,
+                    self.export_prepare,
+                    self.export_link,
+                ]
             )
             self._export_frame = pd.DataFrame()
         table = self.result
@@ -503,6 +520,7 @@ class SegmentExplorer(Explorer):
     def _update_export(self) -> None:
         if getattr(self, "_exporting", False):
             return
+        self.export_prepare.layout.display = "none"
         if not self.export_select.value:
             self._export_frame = pd.DataFrame()
             self.export_link.value = "<em>Select one or more segments to download members.</em>"
@@ -516,4 +534,21 @@ class SegmentExplorer(Explorer):
             )
             return
         self._export_frame = frame
-        self.export_link.value = download_html(MEMBERS_FILE, frame)
+        if len(frame) > DOWNLOAD_INLINE_ROWS:
+            self.export_prepare.description = f"Prepare {MEMBERS_FILE} ({len(frame):,} rows)"
+            self.export_prepare.layout.display = None
+            self.export_link.value = ""
+            return
+        self._prepare_export()
+
+    def _prepare_export(self) -> None:
+        """The export link (the CSV of :attr:`export_frame` in a data URI)."""
+        try:
+            self.export_link.value = download_html(MEMBERS_FILE, self._export_frame)
+        except Exception as err:  # shown in the page, never swallowed
+            self.export_link.value = (
+                f'<div class="segwork-error">{html.escape(type(err).__name__)}: '
+                f"{html.escape(str(err))}</div>"
+            )
+            return
+        self.export_prepare.layout.display = "none"
