@@ -27,7 +27,7 @@ from segwork.market.penetration import (
 )
 from segwork.market.sizing import MarketLike, criteria_columns, market_frame, money, pct
 from segwork.metrics._common import as_list, to_date
-from segwork.metrics.segments import segment_table
+from segwork.metrics.segments import segment_tables
 from segwork.metrics.stats import safe_ratio
 
 __all__ = [
@@ -267,26 +267,30 @@ def ideal_customer_profile(
             bins = {"company_size": list(bands[0])}
             relabel = bands_relabel(bands)
 
+    combos = [
+        list(combo)
+        for k in range(1, min(k_max, len(by_names)) + 1)
+        for combo in itertools.combinations(by_names, k)
+    ]
+    # one engine query for every combination (segment_tables sums them from the finest one)
+    tables = segment_tables(
+        data,
+        combos,
+        day,
+        window_months=window_months,
+        gross_margin=gross_margin,
+        min_customers=int(min_customers),
+        bins=bins or None,
+    )
     candidates = []
-    for k in range(1, min(k_max, len(by_names)) + 1):
-        for combo in itertools.combinations(by_names, k):
-            sub = list(combo)
-            t = segment_table(
-                data,
-                sub,
-                day,
-                window_months=window_months,
-                gross_margin=gross_margin,
-                min_customers=int(min_customers),
-                bins={c: e for c, e in bins.items() if c in sub} or None,
-            )
-            if "company_size" in sub and relabel:
-                t["company_size"] = t["company_size"].map(relabel)
-            t = t[(t["customers"] >= int(min_customers)) & t[sub].notna().all(axis=1)]
-            if len(t):
-                t = t.copy()
-                t["n_criteria"] = k
-                candidates.append(t)
+    for sub, t in zip(combos, tables, strict=True):
+        if "company_size" in sub and relabel:
+            t["company_size"] = t["company_size"].map(relabel)
+        t = t[(t["customers"] >= int(min_customers)) & t[sub].notna().all(axis=1)]
+        if len(t):
+            t = t.copy()
+            t["n_criteria"] = len(sub)
+            candidates.append(t)
     segments = _rank(candidates, by_names)
     notes: list[str] = []
     if frame is not None:

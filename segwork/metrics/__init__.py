@@ -14,7 +14,7 @@ from segwork.metrics.mrr import monthly_mrr, mrr_movements
 from segwork.metrics.personas import personas
 from segwork.metrics.projection import fit_sbg, project_retention
 from segwork.metrics.rfm import RFM_SEGMENTS, rfm
-from segwork.metrics.segments import engagement, lifecycle_stage, segment_table
+from segwork.metrics.segments import engagement, lifecycle_stage, segment_table, segment_tables
 from segwork.metrics.stats import wilson_interval
 from segwork.metrics.survival import median_lifetime, survival
 
@@ -38,6 +38,7 @@ __all__ = [
     "rfm",
     "segment_members",
     "segment_table",
+    "segment_tables",
     "survival",
     "weighted_average_retention",
     "wilson_interval",

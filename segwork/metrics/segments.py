@@ -7,6 +7,7 @@ LTV bounds are derived from the aggregated counts.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from segwork.metrics._common import (
     Bins,
     Where,
     _days_between,
+    as_list,
     customer_attributes,
     engagement_expr,
     lifecycle_expr,
@@ -31,7 +33,7 @@ from segwork.metrics._common import (
 )
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
-__all__ = ["SEGMENT_COLUMNS", "engagement", "lifecycle_stage", "segment_table"]
+__all__ = ["SEGMENT_COLUMNS", "engagement", "lifecycle_stage", "segment_table", "segment_tables"]
 
 #: The columns of :func:`segment_table` after the ``by`` columns, in order.
 SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -223,6 +225,90 @@ def segment_table(
     """
     _check_params(window_months, gross_margin, min_customers, confidence)
     day = to_date(as_of)
+    got, by_names = _segment_counts(data, by, day, int(window_months), where=where, bins=bins)
+    return _segment_finish(
+        got,
+        by_names,
+        day,
+        window_months=int(window_months),
+        gross_margin=gross_margin,
+        min_customers=min_customers,
+        confidence=confidence,
+    )
+
+
+def segment_tables(
+    data: Dataset,
+    segmentations: Sequence[Sequence[str]],
+    as_of: Any,
+    *,
+    window_months: int = 12,
+    gross_margin: float = 1.0,
+    min_customers: int = 30,
+    confidence: float = 0.95,
+    where: Where | None = None,
+    bins: Bins | None = None,
+) -> list[pd.DataFrame]:
+    """:func:`segment_table` for several segmentations, from ONE engine query.
+
+    Every segmentation is a list of criteria; the engine counts the segments of all their
+    criteria together once, and each segmentation's table is summed from those counts (customers,
+    active customers, MRR, churn-window customer-months and NRR base / end add up over segments),
+    then finished exactly as :func:`segment_table` (same columns, order, attrs and numbers).  For
+    the ideal customer profile's combinations of criteria, or any report comparing several
+    segmentations.
+
+    Examples
+    --------
+    >>> import pandas as pd, segwork
+    >>> customers = pd.DataFrame({"customer_id": [1, 2, 3], "signup_date": ["2024-01-05"] * 3,
+    ...     "plan": ["pro", "pro", "starter"], "region": ["EU", "US", "EU"]})
+    >>> mrr = pd.DataFrame({"customer_id": [1, 2, 3], "month": ["2024-03-01"] * 3,
+    ...     "mrr": [100.0, 80.0, 20.0]})
+    >>> data = segwork.load({"customers": customers, "mrr": mrr})
+    >>> by_plan, by_both = segment_tables(data, [["plan"], ["plan", "region"]], "2024-03-31")
+    >>> by_plan[["plan", "customers", "mrr"]]
+          plan  customers    mrr
+    0      pro          2  180.0
+    1  starter          1   20.0
+    >>> by_both.equals(segment_table(data, ["plan", "region"], "2024-03-31"))
+    True
+    """
+    _check_params(window_months, gross_margin, min_customers, confidence)
+    day = to_date(as_of)
+    wanted = [as_list(s) for s in segmentations]
+    every = list(dict.fromkeys(c for s in wanted for c in s))
+    counts, names = _segment_counts(data, every, day, int(window_months), where=where, bins=bins)
+    rename = dict(zip(every, names, strict=True))
+    return [
+        _segment_finish(
+            _rollup(counts, [rename[c] for c in s]),
+            [rename[c] for c in s],
+            day,
+            window_months=int(window_months),
+            gross_margin=gross_margin,
+            min_customers=min_customers,
+            confidence=confidence,
+        )
+        for s in wanted
+    ]
+
+
+#: The columns of :func:`_segment_counts` that add up over segments (a coarser segmentation is
+#: their sum over the finer one's rows).
+_ADDITIVE = (*_COUNT_COLUMNS, "mrr", "nrr_base", "nrr_end")
+
+
+def _segment_counts(
+    data: Dataset,
+    by: str | Sequence[str] | None,
+    day: dt.date,
+    window_months: int,
+    *,
+    where: Where | None = None,
+    bins: Bins | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """ONE engine query: the additive counts (:data:`_ADDITIVE`) per segment of ``by``."""
     a = month_index_of(day)
     attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
     per = _per_customer(data, a, int(window_months), day)
@@ -238,11 +324,47 @@ def segment_table(
     }
     grouped = t.group_by(by_names).aggregate(**aggs) if by_names else t.aggregate(**aggs)
     got = grouped.to_pandas()
-
     for col in _COUNT_COLUMNS:
         got[col] = pd.to_numeric(got[col]).fillna(0).astype("int64")
     for col in ("mrr", "nrr_base", "nrr_end"):
         got[col] = pd.to_numeric(got[col]).fillna(0.0).astype("float64")
+    return got, by_names
+
+
+def _rollup(counts: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """The :func:`_segment_counts` of a coarser segmentation ``by`` (a subset of the columns),
+    summed from a finer one's rows (missing values are a segment of their own, as in the engine).
+
+    >>> fine = pd.DataFrame({"plan": ["a", "a", "b"], "region": ["x", "y", None],
+    ...     **{c: [1, 2, 3] for c in _ADDITIVE}})
+    >>> _rollup(fine, ["plan"])[["plan", "customers", "mrr"]]
+      plan  customers  mrr
+    0    a          3    3
+    1    b          3    3
+    """
+    cols = list(by)
+    if not cols:
+        return counts[list(_ADDITIVE)].sum().to_frame().T.astype(counts[list(_ADDITIVE)].dtypes)
+    out = counts.groupby(cols, dropna=False, sort=False, observed=True)[list(_ADDITIVE)].sum()
+    out = out.reset_index()
+    for c in cols:  # a missing text value stays None (groupby makes it NaN), as the engine gives
+        if out[c].dtype == object:
+            out[c] = out[c].where(out[c].notna(), None)
+    return out
+
+
+def _segment_finish(
+    got: pd.DataFrame,
+    by_names: list[str],
+    day: dt.date,
+    *,
+    window_months: int,
+    gross_margin: float,
+    min_customers: int,
+    confidence: float,
+) -> pd.DataFrame:
+    """The segment table from the counts per segment (pandas: rates, intervals, LTV, order)."""
+    got = got.copy()
     customers = got["customers"].to_numpy()
     mrr = got["mrr"].to_numpy()
     at_risk = got["at_risk_customer_months"].to_numpy()

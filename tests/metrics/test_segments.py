@@ -500,3 +500,29 @@ def test_planted_effects_recovered() -> None:
     assert r.loc[True, "churn_rate"] < r.loc[False, "churn_rate"]
     lo, _, hi = ratio_range(u, col, True, False)
     assert lo <= effects["feature_multiplier"] <= hi
+
+
+@pytest.mark.parametrize(
+    ("segmentations", "kwargs"),
+    [
+        ([["plan"], ["billing_interval"], ["plan", "billing_interval"], []], {}),
+        (
+            [["company_size"], ["company_size", "region"], ["region"]],
+            {"bins": {"company_size": [10, 50, 250]}, "where": {"plan": ["pro", "enterprise"]},
+             "window_months": 6, "gross_margin": 0.8, "min_customers": 40},
+        ),
+        ([["lifecycle_stage", "engagement"], ["engagement"], ["lifecycle_stage"]],
+         {"confidence": 0.9}),
+    ],
+)
+@pytest.mark.filterwarnings("error")  # pandas' "mismatched null-like values" (NaN vs None)
+def test_segment_tables_equal_one_segment_table_each(segmentations, kwargs):
+    """Several segmentations from one engine query, summed from the finest counts: each equals
+    segment_table exactly (values, dtypes, order, attrs), derived and binned criteria included."""
+    data = segwork.load_sample()
+    got = segwork.segment_tables(data, segmentations, "2024-12-31", **kwargs)
+    assert len(got) == len(segmentations)
+    for by, table in zip(segmentations, got, strict=True):
+        want = segwork.segment_table(data, by, "2024-12-31", **kwargs)
+        pd.testing.assert_frame_equal(table, want)
+        assert table.attrs == want.attrs
