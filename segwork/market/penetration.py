@@ -323,23 +323,30 @@ def penetration(
             )
     sizing_result = _sizing(frame, crit, sizing)
     attrs, _ = customer_attributes(data, day, crit)
+    banded: Any = None
     if "company_size" in crit:
         col = attrs["company_size"]
         if col.type().is_numeric() and not pd.api.types.is_numeric_dtype(frame["company_size"]):
             bands = resolve_size_bands(size_bands, frame)
             attrs = attrs.mutate(company_size=band_expr(col, bands))
+            banded = (tuple(bands[0]), tuple(bands[1]))
     a = month_index_of(day)
-    m = data.monthly_mrr(day)
-    m = m.filter(m.month_idx == a)
-    current = m.group_by("customer_id").aggregate(cur_mrr=m.mrr.sum())
-    joined = attrs.left_join(current, attrs.customer_id == current.customer_id)
-    t = joined.select(*crit, cur_mrr=joined.cur_mrr)
-    grouped = t.group_by(crit).aggregate(
-        customers=t.count(),
-        active_customers=(t.cur_mrr > 0).fill_null(False).cast("int64").sum(),
-        mrr=t.cur_mrr.sum(),
-    )
-    got = grouped.to_pandas()
+
+    def counts() -> Any:
+        m = data.monthly_mrr(day)
+        m = m.filter(m.month_idx == a)
+        current = m.group_by("customer_id").aggregate(cur_mrr=m.mrr.sum())
+        joined = attrs.left_join(current, attrs.customer_id == current.customer_id)
+        t = joined.select(*crit, cur_mrr=joined.cur_mrr)
+        return t.group_by(crit).aggregate(
+            customers=t.count(),
+            active_customers=(t.cur_mrr > 0).fill_null(False).cast("int64").sum(),
+            mrr=t.cur_mrr.sum(),
+        )
+
+    # the customers per segment do not depend on the sizing assumptions: a change of share or
+    # horizon on the page reads them from the engine's cache
+    got = data.cached(("penetration_counts", day, tuple(crit), banded), counts).to_pandas()
     got["customers"] = pd.to_numeric(got["customers"]).fillna(0).astype("int64")
     got["active_customers"] = pd.to_numeric(got["active_customers"]).fillna(0).astype("int64")
     got["arr"] = 12.0 * pd.to_numeric(got["mrr"]).fillna(0.0).astype("float64")

@@ -166,3 +166,20 @@ def test_size_bands() -> None:
     market = data.to_pandas("market").assign(company_size=lambda d: d["company_size"] + " staff")
     with pytest.raises(ValueError, match="not bands like"):
         penetration(data, AS_OF, market=market)
+
+
+def test_customer_counts_cached_across_sizing_assumptions() -> None:
+    """The customers per segment do not depend on share or horizon: a Dataset counts them once
+    per (as_of, criteria, bands) in the engine; results equal those of a fresh Dataset."""
+    data = segwork.load_sample()
+    first = penetration(data, "2024-12-31", sizing={"share": 0.05})
+    keys = [k for k in data._engine_cache if k[0] == "penetration_counts"]
+    assert len(keys) == 1
+    again = penetration(data, "2024-12-31", sizing={"share": 0.08, "horizon_years": 5})
+    assert [k for k in data._engine_cache if k[0] == "penetration_counts"] == keys
+    fresh = penetration(segwork.load_sample(), "2024-12-31",
+                        sizing={"share": 0.08, "horizon_years": 5})
+    pd.testing.assert_frame_equal(again.segments, fresh.segments)
+    pd.testing.assert_frame_equal(again.totals, fresh.totals)
+    assert first.totals["customers"].iloc[0] == again.totals["customers"].iloc[0]
+    assert not first.segments["som"].equals(again.segments["som"])
