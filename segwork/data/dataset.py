@@ -376,7 +376,6 @@ class Dataset:
                 )
         return pd.DataFrame(rows, columns=["table", "reason", "rows", "table_rows"])
 
-
     def _dates_histogram(self, name: str, signups: ir.Table | None) -> ir.Table:
         """``_d, [_s,] _n``: the rows of table ``name`` counted per date and customer signup.
 
