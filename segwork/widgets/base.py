@@ -46,9 +46,11 @@ __all__ = [
     "check_filter",
     "download_html",
     "download_widget",
+    "error_html",
     "figure_output",
     "format_frame",
     "parse_query",
+    "show_download",
 ]
 
 T = TypeVar("T")
@@ -374,20 +376,31 @@ def download_widget(name: str, df: pd.DataFrame) -> widgets.Widget:
         layout=widgets.Layout(width="auto"),
     )
     link = widgets.HTML()
-
-    def prepare(_: Any) -> None:
-        try:
-            link.value = download_html(name, df)
-        except Exception as err:  # shown in the page, never swallowed
-            link.value = (
-                f'<div class="segwork-error">{html.escape(type(err).__name__)}: '
-                f"{html.escape(str(err))}</div>"
-            )
-            return
-        button.layout.display = "none"
-
-    button.on_click(prepare)
+    button.on_click(lambda _button: show_download(link, button, name, df))
     return widgets.HBox([button, link])
+
+
+def show_download(link: widgets.HTML, button: widgets.Button, name: str, df: pd.DataFrame) -> None:
+    """Put the download link of ``df`` in ``link`` and hide the ``button`` that asked for it; a
+    failure is shown in ``link`` (never swallowed) and the button stays for another try."""
+    try:
+        link.value = download_html(name, df)
+    except Exception as err:  # shown in the page, never swallowed
+        link.value = error_html(err)
+        return
+    button.layout.display = "none"
+
+
+def error_html(err: BaseException) -> str:
+    """An exception as the page's error box: ``<div class="segwork-error">Type: message</div>``.
+
+    >>> error_html(ValueError("a < b"))
+    '<div class="segwork-error">ValueError: a &lt; b</div>'
+    """
+    return (
+        f'<div class="segwork-error">{html.escape(type(err).__name__)}: '
+        f"{html.escape(str(err))}</div>"
+    )
 
 
 _CSS = (

@@ -10,7 +10,6 @@ members of the selected segments.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import numbers
@@ -41,7 +40,8 @@ from segwork.widgets.base import (
     Param,
     View,
     check_filter,
-    download_html,
+    error_html,
+    show_download,
 )
 
 __all__ = ["SegmentExplorer", "best_customers_sentence", "describe_segment"]
@@ -528,10 +528,7 @@ class SegmentExplorer(Explorer):
         try:
             frame = self._members(self.state, self.export_segments)
         except Exception as err:  # shown in the page, never swallowed
-            self.export_link.value = (
-                f'<div class="segwork-error">{html.escape(type(err).__name__)}: '
-                f"{html.escape(str(err))}</div>"
-            )
+            self.export_link.value = error_html(err)
             return
         self._export_frame = frame
         if len(frame) > DOWNLOAD_INLINE_ROWS:
@@ -543,12 +540,4 @@ class SegmentExplorer(Explorer):
 
     def _prepare_export(self) -> None:
         """The export link (the CSV of :attr:`export_frame` in a data URI)."""
-        try:
-            self.export_link.value = download_html(MEMBERS_FILE, self._export_frame)
-        except Exception as err:  # shown in the page, never swallowed
-            self.export_link.value = (
-                f'<div class="segwork-error">{html.escape(type(err).__name__)}: '
-                f"{html.escape(str(err))}</div>"
-            )
-            return
-        self.export_prepare.layout.display = "none"
+        show_download(self.export_link, self.export_prepare, MEMBERS_FILE, self._export_frame)
