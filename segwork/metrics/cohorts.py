@@ -91,6 +91,8 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
     k = _MONTHS[period]
     if k == 1:  # one row per customer and month already: the month's MRR is the revenue
         return mm.select("customer_id", p=mm.month_idx.cast("int64"), revenue=mm.mrr)
+    if not data.mrr_derived:
+        return _given_activity(data, a_month, period)
     p = _month_to_period(mm.month_idx, period)
     # the period's last month, or as_of's month for the current (partial) period
     end_month = ibis.least(p * k + (k - 1), ibis.literal(a_month))
@@ -104,6 +106,46 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
         lambda: per.group_by(["customer_id", "p"]).aggregate(
             revenue=per.end_mrr.sum().cast("float64")
         ),
+    )
+
+
+def _given_activity(data: Dataset, a_month: int, period: str) -> ir.Table:
+    """:func:`_subscription_activity` of a given ``mrr`` table, from its periods of all time.
+
+    Every customer's activity per period of all time (``first_m``: its first active month in
+    the period; ``end_mrr``: MRR in the period's last month) is computed once for the period
+    (:meth:`Dataset.cached`) and serves every as_of: the periods before as_of's are complete;
+    in as_of's own (partial) period a customer is active when its first active month there is
+    on or before as_of, and its revenue is the MRR in as_of's month.  The result is an
+    expression (filters, one join with as_of's month), not a table per as_of: a new as_of reads
+    the periods table again instead of copying its millions of rows.
+    """
+    k = _MONTHS[period]
+    p_a = a_month // k
+
+    def build() -> ir.Table:
+        every = data.monthly_mrr_all()
+        p = _month_to_period(every.month_idx, period)
+        rows = every.select(
+            "customer_id",
+            "month_idx",
+            p=p,
+            end_mrr=ibis.ifelse(every.month_idx == p * k + (k - 1), every.mrr, ibis.literal(0.0)),
+        )
+        return rows.group_by(["customer_id", "p"]).aggregate(
+            first_m=rows.month_idx.min(), end_mrr=rows.end_mrr.sum().cast("float64")
+        )
+
+    allp = data.cached(("activity_all", period), build)
+    past = allp.filter(allp.p < p_a).select("customer_id", "p", revenue=allp.end_mrr)
+    cur = allp.filter((allp.p == p_a) & (allp.first_m <= a_month))
+    if a_month == p_a * k + (k - 1):  # as_of's month ends its period
+        return past.union(cur.select("customer_id", "p", revenue=cur.end_mrr))
+    every = data.monthly_mrr_all()
+    at_a = every.filter(every.month_idx == a_month).select("customer_id", mrr_a=every.mrr)
+    cur = cur.left_join(at_a, "customer_id")
+    return past.union(
+        cur.select("customer_id", "p", revenue=cur.mrr_a.fill_null(0.0).cast("float64"))
     )
 
 

@@ -100,13 +100,21 @@ def _per_customer_expr(
     a = as_of_month
     w = window_months
     base_idx = a - _NRR_MONTHS
-    mrr = data.monthly_mrr(as_of)  # customer-months with MRR > 0, months <= A
-    # Only the months A-w .. A and A-12 are needed (A-12 precedes the window or lies inside it,
-    # so the "next active month" of a window row below is unaffected by it).
-    r = mrr.filter((mrr.month_idx >= a - w) | (mrr.month_idx == base_idx))
-    # The customer's next active month; "active in m-1 and not in m" <=> next != (m-1) + 1.
-    nxt = r.month_idx.lead().over(ibis.window(group_by=r.customer_id, order_by=r.month_idx))
-    r = r.mutate(next_idx=nxt)
+    # customer-months with MRR > 0, months <= A, with the customer's next active month
+    # ("active in m-1 and not in m" <=> next != (m-1) + 1)
+    if data.mrr_derived:
+        mrr = data.monthly_mrr(as_of)
+        # Only the months A-w .. A and A-12 are needed (A-12 precedes the window or lies inside
+        # it, so the "next active month" of a window row below is unaffected by it).
+        r = mrr.filter((mrr.month_idx >= a - w) | (mrr.month_idx == base_idx))
+        r = r.mutate(next_idx=_next_active(r))
+    else:
+        # a given mrr: the next active month of every month, computed once for every as_of (for
+        # a row of the window, month < A, "next == month + 1" reads months <= A only)
+        every = _monthly_mrr_next(data)
+        r = every.filter(
+            (every.month_idx <= a) & ((every.month_idx >= a - w) | (every.month_idx == base_idx))
+        )
     at_a = r.month_idx == a
     at_base = r.month_idx == base_idx
     # At risk in m (A-w+1 .. A) <=> active in m-1, i.e. an active row in A-w .. A-1.
@@ -122,6 +130,21 @@ def _per_customer_expr(
     )
     # NRR numerator: MRR in A of the customers active in A-12 (METRICS.md NRR, m = A-12, k = 12).
     return per.mutate(nrr_end=ibis.ifelse(per.nrr_base > 0, per.mrr_a, zero))
+
+
+def _next_active(r: ir.Table) -> ir.IntegerColumn:
+    """The customer's next month with MRR after the row's month (null for the last one)."""
+    return r.month_idx.lead().over(ibis.window(group_by=r.customer_id, order_by=r.month_idx))
+
+
+def _monthly_mrr_next(data: Dataset) -> ir.Table:
+    """:meth:`Dataset.monthly_mrr_all` with ``next_idx`` (:func:`_next_active`), cached once."""
+
+    def build() -> ir.Table:
+        every = data.monthly_mrr_all()
+        return every.mutate(next_idx=_next_active(every))
+
+    return data.cached(("monthly_mrr_next",), build)
 
 
 def segment_table(

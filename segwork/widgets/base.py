@@ -27,7 +27,7 @@ import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import ipywidgets as widgets
@@ -40,10 +40,12 @@ from segwork.data.load import open_data
 __all__ = [
     "AS_OF_ENV",
     "BASE_READY",
+    "Deferred",
     "Explorer",
     "Param",
     "View",
     "check_filter",
+    "download_frame",
     "download_html",
     "download_widget",
     "error_html",
@@ -207,6 +209,45 @@ class Param:
         return self.choices if isinstance(self.choices, Sequence) else ()
 
 
+class Deferred:
+    """A download frame made when it is needed: its row count known at once, the rows later.
+
+    A page's best segment at 1M customers has tens of thousands of members; a big download is
+    prepared on a click (:data:`DOWNLOAD_INLINE_ROWS`), so its query need not run with every
+    change either.  ``build()`` runs once, on the first :meth:`frame`.
+
+    >>> d = Deferred(2, lambda: pd.DataFrame({"x": [1, 2]}))
+    >>> d.rows, d.frame()["x"].tolist()
+    (2, [1, 2])
+    """
+
+    def __init__(self, rows: int, build: Callable[[], pd.DataFrame]) -> None:
+        self.rows = int(rows)
+        self._build: Callable[[], pd.DataFrame] | None = build
+        self._frame: pd.DataFrame | None = None
+
+    def frame(self) -> pd.DataFrame:
+        """The frame, built on the first call (exceptions propagate; a later call retries)."""
+        if self._frame is None:
+            assert self._build is not None
+            self._frame = self._build()
+            self._build = None
+        return self._frame
+
+    def __repr__(self) -> str:
+        done = "built" if self._frame is not None else "not built yet"
+        return f"Deferred({self.rows:,} rows, {done})"
+
+
+#: A download in a :class:`View`: the frame, or a :class:`Deferred` one.
+Download: TypeAlias = pd.DataFrame | Deferred
+
+
+def download_frame(d: Download) -> pd.DataFrame:
+    """The frame of a download (building a :class:`Deferred` one)."""
+    return d.frame() if isinstance(d, Deferred) else d
+
+
 @dataclass
 class View:
     """What a page shows for one state: made by :meth:`Explorer.compute`, drawn by the base.
@@ -231,7 +272,7 @@ class View:
     figures: dict[str, go.Figure] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
-    downloads: dict[str, pd.DataFrame] = field(default_factory=dict)
+    downloads: dict[str, Download] = field(default_factory=dict)
     sections: dict[str, Callable[[], View]] = field(default_factory=dict)
     #: The sections computed so far, by title (kept with the view they belong to).
     resolved: dict[str, View] = field(default_factory=dict, repr=False)
@@ -354,9 +395,10 @@ def download_html(name: str, df: pd.DataFrame) -> str:
 DOWNLOAD_INLINE_ROWS = 10_000
 
 
-def download_widget(name: str, df: pd.DataFrame) -> widgets.Widget:
+def download_widget(name: str, df: Download) -> widgets.Widget:
     """The download of ``df`` in the live page: the link itself, or for a big frame a button that
-    makes the link when clicked (so a change of the page does not send megabytes it may not need).
+    makes the link when clicked (so a change of the page does not send megabytes it may not need;
+    a :class:`Deferred` frame of that size is only built then).
 
     >>> w = download_widget("a.csv", pd.DataFrame({"x": range(3)}))
     >>> "Download a.csv" in w.value
@@ -368,10 +410,11 @@ def download_widget(name: str, df: pd.DataFrame) -> widgets.Widget:
     >>> "Download b.csv" in big.children[1].value, big.children[0].layout.display
     (True, 'none')
     """
-    if len(df) <= DOWNLOAD_INLINE_ROWS:
-        return widgets.HTML(download_html(name, df))
+    rows = df.rows if isinstance(df, Deferred) else len(df)
+    if rows <= DOWNLOAD_INLINE_ROWS:
+        return widgets.HTML(download_html(name, download_frame(df)))
     button = widgets.Button(
-        description=f"Prepare {name} ({len(df):,} rows)",
+        description=f"Prepare {name} ({rows:,} rows)",
         icon="download",
         layout=widgets.Layout(width="auto"),
     )
@@ -380,11 +423,11 @@ def download_widget(name: str, df: pd.DataFrame) -> widgets.Widget:
     return widgets.HBox([button, link])
 
 
-def show_download(link: widgets.HTML, button: widgets.Button, name: str, df: pd.DataFrame) -> None:
+def show_download(link: widgets.HTML, button: widgets.Button, name: str, df: Download) -> None:
     """Put the download link of ``df`` in ``link`` and hide the ``button`` that asked for it; a
     failure is shown in ``link`` (never swallowed) and the button stays for another try."""
     try:
-        link.value = download_html(name, df)
+        link.value = download_html(name, download_frame(df))
     except Exception as err:  # shown in the page, never swallowed
         link.value = error_html(err)
         return
@@ -600,8 +643,11 @@ class Explorer:
 
     @property
     def downloads(self) -> dict[str, pd.DataFrame]:
-        """The downloadable frames of the current view, by file name (every section's included)."""
-        return self.view.complete().downloads
+        """The downloadable frames of the current view, by file name (every section's included).
+
+        Frames the page prepares on a click (:class:`Deferred`) are built here.
+        """
+        return {name: download_frame(d) for name, d in self.view.complete().downloads.items()}
 
     @property
     def open_sections(self) -> tuple[str, ...]:
@@ -1010,7 +1056,7 @@ class Explorer:
             for name, table in part.tables.items():
                 parts.append(f"<h3>{html.escape(name)}</h3>" + _table_html(table))
             for name, df in part.downloads.items():
-                parts.append(f"<p>{download_html(name, df)}</p>")
+                parts.append(f"<p>{download_html(name, download_frame(df))}</p>")
         return "\n".join(parts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

@@ -36,11 +36,11 @@ from segwork.plots.segments import (
 )
 from segwork.widgets.base import (
     DOWNLOAD_INLINE_ROWS,
+    Deferred,
     Explorer,
     Param,
     View,
     check_filter,
-    error_html,
     show_download,
 )
 
@@ -382,7 +382,13 @@ class SegmentExplorer(Explorer):
         self.check_date("compare_as_of", state["compare_as_of"])
         table = self._table(state)
         best = self._best_row(table)
-        members = self._members(state, _segment_dicts(table, [best]))
+        segment = _segment_dicts(table, [best])
+        # the best segment's members (its customers at as_of), queried when first needed: a big
+        # download is prepared on a click
+        members = Deferred(
+            int(table["customers"].iloc[best]) if len(table) else 0,
+            lambda: self._members(state, segment),
+        )
         return View(
             result=table,
             figures={
@@ -474,8 +480,9 @@ class SegmentExplorer(Explorer):
 
     @property
     def export_frame(self) -> pd.DataFrame:
-        """Members of the segments selected in the export control (``segment_members`` output)."""
-        return self._export_frame
+        """Members of the segments selected in the export control (``segment_members`` output;
+        queried on first use)."""
+        return self._export.frame()
 
     def after_render(self) -> list[widgets.Widget]:
         """The export control under the page, its options following the current segments."""
@@ -501,7 +508,7 @@ class SegmentExplorer(Explorer):
                     self.export_link,
                 ]
             )
-            self._export_frame = pd.DataFrame()
+            self._export = Deferred(0, pd.DataFrame)
         table = self.result
         labels = segment_labels(table)
         old_labels: list[str] = getattr(self, "_export_labels", [])
@@ -522,17 +529,15 @@ class SegmentExplorer(Explorer):
             return
         self.export_prepare.layout.display = "none"
         if not self.export_select.value:
-            self._export_frame = pd.DataFrame()
+            self._export = Deferred(0, pd.DataFrame)
             self.export_link.value = "<em>Select one or more segments to download members.</em>"
             return
-        try:
-            frame = self._members(self.state, self.export_segments)
-        except Exception as err:  # shown in the page, never swallowed
-            self.export_link.value = error_html(err)
-            return
-        self._export_frame = frame
-        if len(frame) > DOWNLOAD_INLINE_ROWS:
-            self.export_prepare.description = f"Prepare {MEMBERS_FILE} ({len(frame):,} rows)"
+        state, segments = self.state, self.export_segments
+        # the segments are disjoint: their members are the sum of their customers
+        rows = int(self.result["customers"].iloc[list(self.export_select.value)].sum())
+        self._export = Deferred(rows, lambda: self._members(state, segments))
+        if rows > DOWNLOAD_INLINE_ROWS:
+            self.export_prepare.description = f"Prepare {MEMBERS_FILE} ({rows:,} rows)"
             self.export_prepare.layout.display = None
             self.export_link.value = ""
             return
@@ -540,4 +545,4 @@ class SegmentExplorer(Explorer):
 
     def _prepare_export(self) -> None:
         """The export link (the CSV of :attr:`export_frame` in a data URI)."""
-        show_download(self.export_link, self.export_prepare, MEMBERS_FILE, self._export_frame)
+        show_download(self.export_link, self.export_prepare, MEMBERS_FILE, self._export)

@@ -532,3 +532,61 @@ def test_property_reference_bounds_and_parquet(tmp_path_factory, table):
         np.testing.assert_allclose(again["mrr_base"], ref["base"], rtol=1e-12)
         np.testing.assert_allclose(again["mrr_at_age"], ref["at"], rtol=1e-12)
         assert ("first_active_month",) in data._engine_cache
+
+
+def _reference_period(frames: dict[str, pd.DataFrame], as_of: dt.date, k: int) -> pd.DataFrame:
+    """Plain Python, periods of k months (METRICS.md C1-C5): a customer is active in a period
+    with MRR > 0 in one of its months up to as_of; its revenue there is the MRR in the period's
+    last month, or in as_of's month for as_of's own (partial) period."""
+    cust = frames["customers"]
+    pop = set(cust.loc[cust["signup_date"].dt.date <= as_of, "customer_id"])
+    a = as_of.year * 12 + as_of.month - 1
+    mrr = {
+        (r.customer_id, r.month.year * 12 + r.month.month - 1): r.mrr
+        for r in frames["mrr"].itertuples()
+        if r.customer_id in pop and r.mrr > 0
+    }
+    mrr = {key: v for key, v in mrr.items() if key[1] <= a}
+    active = {(c, m // k) for c, m in mrr}
+    first: dict[int, int] = {}
+    for c, p in active:
+        first[c] = min(p, first.get(c, p))
+
+    def revenue(c: int, p: int) -> float:
+        return mrr.get((c, min(p * k + k - 1, a)), 0.0)
+
+    rows = []
+    for coh in sorted(set(first.values())):
+        members = [c for c in first if first[c] == coh]
+        for age in range(a // k - coh + 1):
+            act = [c for c in members if (c, coh + age) in active]
+            rows.append((coh, age, len(members), len(act),
+                         sum(revenue(c, coh) for c in members),
+                         sum(revenue(c, coh + age) for c in act)))
+    return pd.DataFrame(rows, columns=["p", "age", "n", "active", "base", "at"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(mrr_tables())
+def test_property_quarters_and_years_at_several_as_of(table):
+    """Quarter and year cohorts at as_of dates early, inside and at the end of the data, on ONE
+    Dataset (its periods of all time are computed once and serve every as_of): the current
+    partial period counts the months up to as_of and takes as_of's month's MRR."""
+    frames, _ = table
+    data = segwork.load(frames)
+    months = sorted(pd.Timestamp(m).date() for m in frames["mrr"]["month"].unique())
+    first_signup = frames["customers"]["signup_date"].min().date()
+    picks = sorted({0, len(months) // 3, len(months) // 2, len(months) - 1})
+    dates = [months[i].replace(day=d) for i in picks for d in (14, 28)]
+    for period, k in (("quarter", 3), ("year", 12)):
+        for as_of in dates:
+            if as_of < first_signup:
+                continue
+            ref = _reference_period(frames, as_of, k)
+            logo = cohort_retention(data, as_of, period=period)
+            assert logo["age"].tolist() == ref["age"].tolist(), (period, as_of)
+            assert logo["active_customers"].tolist() == ref["active"].tolist(), (period, as_of)
+            assert logo["cohort_customers"].tolist() == ref["n"].tolist(), (period, as_of)
+            nrr = cohort_retention(data, as_of, period=period, metric="nrr")
+            np.testing.assert_allclose(nrr["mrr_base"], ref["base"], rtol=1e-12)
+            np.testing.assert_allclose(nrr["mrr_at_age"], ref["at"], rtol=1e-12)

@@ -459,6 +459,13 @@ def test_segments_add_up_and_engines_agree(
         mrr.to_parquet(Path(tmp) / "mrr.parquet")
         pq = segwork.load(tmp)
         pd.testing.assert_frame_equal(segment_table(pq, "plan", as_of, window_months=w), by_plan)
+    # An earlier as_of on the same Dataset (its engine tables shared across dates; the months
+    # after that as_of are in the data and must not count).
+    earlier = as_of - pd.offsets.MonthEnd(3)
+    if earlier >= customers["signup_date"].min():
+        again = segment_table(data, None, earlier, window_months=w)
+        for col, expected in _reference(customers, mrr, earlier, w).items():
+            assert again[col].iloc[0] == pytest.approx(expected), col
 
 
 # -- planted effects of the synthetic sample ------------------------------------------------------

@@ -9,6 +9,8 @@ opens), without a browser.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as widgets
 import pandas.testing as pdt
 import pytest
@@ -217,9 +219,17 @@ def test_big_downloads_are_prepared_on_a_click(
 
     monkeypatch.setattr(segwork.widgets.base, "DOWNLOAD_INLINE_ROWS", 5)
     monkeypatch.setattr(ws, "DOWNLOAD_INLINE_ROWS", 5)
+    calls: list[Any] = []
+    real = ws.segment_members
+    monkeypatch.setattr(ws, "segment_members", lambda *a, **k: calls.append(a) or real(*a, **k))
     ex = SegmentExplorer(data, by=["plan"], k=3)
-    members = ex.view.downloads["segment_members.csv"]
-    assert len(members) > 5
+    # the members query waits for the click too; the button's count is the segment's customers
+    deferred = ex.view.downloads["segment_members.csv"]
+    assert isinstance(deferred, segwork.widgets.base.Deferred) and calls == []
+    members = ex.downloads["segment_members.csv"]
+    assert len(calls) == 1 and deferred.rows == len(members) > 5
+    best = ex.result[ex.result["plan"] == members["plan"].iloc[0]]
+    assert int(best["customers"].iloc[0]) == len(members)
     boxes = [w for w in ex._body.children if isinstance(w, widgets.HBox)
              and isinstance(w.children[0], widgets.Button)]
     assert len(boxes) == 1
@@ -237,6 +247,11 @@ def test_big_downloads_are_prepared_on_a_click(
     assert payload and base64.b64decode(payload.group(1)).decode() == ex.export_frame.to_csv(
         index=False)
     assert ex.export_prepare.layout.display == "none"
+    # two segments: the button's count is the sum of their customers, the rows their members
+    ex.export_select.value = (0, 1)
+    rows = int(ex.result["customers"].iloc[[0, 1]].sum())
+    assert ex.export_prepare.description == f"Prepare segment_members.csv ({rows:,} rows)"
+    assert len(ex.export_frame) == rows
     assert "Download segment_members.csv" in ex.to_html()
     # below the threshold the link is there at once
     monkeypatch.setattr(segwork.widgets.base, "DOWNLOAD_INLINE_ROWS", 10**9)

@@ -134,7 +134,7 @@ def test_downloads_and_export_control(data: segwork.Dataset, ex: SegmentExplorer
     by = ["plan", "billing_interval"]
     # the top segment by LTV among non-small ones: enterprise annual (99 customers)
     top = segment_members(data, by, AS_OF, {"plan": "enterprise", "billing_interval": "annual"})
-    pdt.assert_frame_equal(ex.view.downloads["segment_members.csv"], top)
+    pdt.assert_frame_equal(ex.downloads["segment_members.csv"], top)
     assert len(top) == 99
     assert ex.export_select.value == (0,)
     pdt.assert_frame_equal(ex.export_frame, top)
