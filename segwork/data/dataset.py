@@ -8,8 +8,8 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from segwork.data.contract import TABLE_SPECS
@@ -22,6 +22,8 @@ TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SPECS)
 
 #: How many engine-cached tables a Dataset keeps (see :meth:`Dataset.cached`).
 ENGINE_CACHE_SIZE = 16
+#: How many small query results (:meth:`Dataset.cached_frame`) a Dataset keeps.
+FRAME_CACHE_SIZE = 32
 
 #: The date column that says "when" for each table (used for date ranges and the data end).
 DATE_COLUMNS: dict[str, str] = {
@@ -77,6 +79,9 @@ class Dataset:
         self.notes = tuple(notes)
         self.mrr_derived = mrr_derived
         self._engine_cache: OrderedDict[Hashable, ir.Table] = OrderedDict()
+        # small aggregates pulled into pandas once (the per-date histograms of set_aside)
+        self._histograms: dict[str, pd.DataFrame] = {}
+        self._frame_cache: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
         self._data_end: dt.date | None = None
         self._first_signup: dt.date | None = None
 
@@ -193,6 +198,24 @@ class Dataset:
             self._engine_cache.popitem(last=False)
         return expr
 
+    def cached_frame(self, key: Hashable, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A copy of ``build()``'s small pandas result, kept for the same ``key``.
+
+        For an engine query whose result several metrics finish differently (the cohort cells
+        give logo and revenue retention alike), so a page showing both runs it once.  The
+        ``FRAME_CACHE_SIZE`` (32) most recent are kept; ``key`` must identify everything the
+        result depends on.
+        """
+        hit = self._frame_cache.get(key)
+        if hit is None:
+            hit = build()
+            self._frame_cache[key] = hit
+            while len(self._frame_cache) > FRAME_CACHE_SIZE:
+                self._frame_cache.popitem(last=False)
+        else:
+            self._frame_cache.move_to_end(key)
+        return hit.copy()
+
     @property
     def data_end(self) -> dt.date:
         """The latest date present in the data (signups, starts, MRR months, orders, events).
@@ -300,7 +323,8 @@ class Dataset:
         A row counts under one reason only (the date first), so a table's rows set aside are the
         sum of its lines.  Loading sets no row aside (a row that breaks the contract is refused,
         not dropped) and ``market`` has no dates, so there is no other reason.  Each table is
-        counted by one aggregate query in the engine.
+        counted once by one aggregate query in the engine, into rows per date and signup date
+        (bounded by the dates, not the rows); every as_of is then a sum over them in numpy.
 
         Parameters
         ----------
@@ -346,35 +370,35 @@ class Dataset:
         }
         rows: list[dict[str, Any]] = []
         for name, reason in dated.items():
-            t = self._tables.get(name)
-            if t is None:
+            if name not in self._tables:
                 continue
-            hist = self._dates_histogram(name, signups)
-            if name == "mrr":
-                after = hist._d > month_index_of(day)
-            else:
-                after = hist._d > day
-            aggs: dict[str, Any] = {
-                "table_rows": hist._n.sum(),
-                "after": ibis.ifelse(after, hist._n, 0).sum(),
-            }
-            if "_s" in hist.columns:
-                later = ~after & (hist._s > day).fill_null(False)
-                aggs["later"] = ibis.ifelse(later, hist._n, 0).sum()
-            got = hist.aggregate(**aggs).to_pandas().iloc[0]
-            counts = {reason: got["after"]}
-            if "later" in aggs:
-                counts["customer signed up after as_of"] = got["later"]
-            for why, n in counts.items():
-                rows.append(
-                    {
-                        "table": name,
-                        "reason": why,
-                        "rows": 0 if pd.isna(n) else int(n),
-                        "table_rows": 0 if pd.isna(got["table_rows"]) else int(got["table_rows"]),
-                    }
-                )
+            hist = self._histogram_frame(name, signups)
+            n = hist["_n"].to_numpy()
+            bound = np.int64(month_index_of(day)) if name == "mrr" else np.datetime64(day, "D")
+            after = hist["_d"].to_numpy() > bound
+            counts = {reason: int(n[after].sum())}
+            if "_s" in hist.columns:  # NaT (no signup known) compares False
+                later = ~after & (hist["_s"].to_numpy() > np.datetime64(day, "D"))
+                counts["customer signed up after as_of"] = int(n[later].sum())
+            for why, k in counts.items():
+                rows.append({"table": name, "reason": why, "rows": k, "table_rows": int(n.sum())})
         return pd.DataFrame(rows, columns=["table", "reason", "rows", "table_rows"])
+
+    def _histogram_frame(self, name: str, signups: ir.Table | None) -> pd.DataFrame:
+        """:meth:`_dates_histogram` in pandas (pulled once): ``_d`` int64 month index (``mrr``)
+        or datetime64[D], ``_s`` datetime64[D], ``_n`` int64; a change of as_of sums it in
+        numpy without a query (a few thousand rows per table)."""
+        if name not in self._histograms:
+            frame = self._dates_histogram(name, signups).to_pandas()
+            out = pd.DataFrame({"_n": frame["_n"].fillna(0).to_numpy(dtype="int64")})
+            if name == "mrr":
+                out["_d"] = frame["_d"].to_numpy(dtype="int64")
+            else:
+                out["_d"] = pd.to_datetime(frame["_d"]).to_numpy(dtype="datetime64[D]")
+            if "_s" in frame.columns:
+                out["_s"] = pd.to_datetime(frame["_s"]).to_numpy(dtype="datetime64[D]")
+            self._histograms[name] = out
+        return self._histograms[name]
 
     def _dates_histogram(self, name: str, signups: ir.Table | None) -> ir.Table:
         """``_d, [_s,] _n``: the rows of table ``name`` counted per date and customer signup.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,11 +26,21 @@ __all__ = [
     "Bins",
     "Where",
     "available_attributes",
+    "cache_key",
     "customer_attributes",
     "lifecycle_expr",
     "population",
     "to_date",
 ]
+
+def cache_key(value: Any) -> str:
+    """A hashable, order-independent cache key of a ``where`` / ``bins`` mapping (or None).
+
+    >>> cache_key({"b": [1], "a": "x"}) == cache_key({"a": "x", "b": [1]})
+    True
+    """
+    return json.dumps(value, sort_keys=True, default=repr)
+
 
 #: Derived attributes usable in ``by`` and ``where`` (plus ``uses_<feature>`` for every event name).
 DERIVED_ATTRIBUTES: tuple[str, ...] = (

@@ -19,7 +19,7 @@ import pandas as pd
 
 from segwork.data.dataset import Dataset
 from segwork.data.derive import month_index, month_index_of, positions_in_runs
-from segwork.metrics._common import Bins, Where, customer_attributes, to_date
+from segwork.metrics._common import Bins, Where, cache_key, customer_attributes, to_date
 from segwork.metrics.stats import safe_ratio
 
 __all__ = ["COHORT_BASES", "METRICS", "PERIODS", "cohort_matrix", "cohort_retention"]
@@ -141,12 +141,14 @@ def _given_activity(data: Dataset, a_month: int, period: str) -> ir.Table:
     cur = allp.filter((allp.p == p_a) & (allp.first_m <= a_month))
     if a_month == p_a * k + (k - 1):  # as_of's month ends its period
         return past.union(cur.select("customer_id", "p", revenue=cur.end_mrr))
-    every = data.monthly_mrr_all()
-    at_a = every.filter(every.month_idx == a_month).select("customer_id", mrr_a=every.mrr)
-    cur = cur.left_join(at_a, "customer_id")
-    return past.union(
-        cur.select("customer_id", "p", revenue=cur.mrr_a.fill_null(0.0).cast("float64"))
-    )
+
+    def current() -> ir.Table:  # as_of's period: one row per customer, cached per as_of
+        every = data.monthly_mrr_all()
+        at_a = every.filter(every.month_idx == a_month).select("customer_id", mrr_a=every.mrr)
+        j = cur.left_join(at_a, "customer_id")
+        return j.select("customer_id", "p", revenue=j.mrr_a.fill_null(0.0).cast("float64"))
+
+    return past.union(data.cached(("activity_current", a_month, period), current))
 
 
 def _first_active(data: Dataset, day: dt.date, period: str, act: ir.Table) -> ir.Table:
@@ -333,7 +335,15 @@ def cohort_retention(
     first = None
     if cohort == "first_active":
         first = _first_active(data, day, period, act)
-    cells = _cells(act, attrs, by_names, first, period, capped=metric == "grr").to_pandas()
+    capped = metric == "grr"
+    # logo and NRR read the same cells (a page showing both runs the query once)
+    key = (
+        "cohort_cells", day, period, cohort, tuple(by_names), cache_key(where), cache_key(bins),
+        capped,
+    )  # fmt: skip
+    cells = data.cached_frame(
+        key, lambda: _cells(act, attrs, by_names, first, period, capped=capped).to_pandas()
+    )
     full = _dense_grid(cells, by_names, cohort, a_idx)
     if full.empty:
         raise ValueError(

@@ -11,14 +11,13 @@ survival with the number at risk, and the churn rate under four conventions.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from segwork.metrics._common import available_attributes
+from segwork.metrics._common import available_attributes, cache_key
 from segwork.metrics.cohorts import COHORT_BASES, METRICS, PERIODS, cohort_retention
 from segwork.metrics.cohorts_compare import compare_cohort_years, weighted_average_retention
 from segwork.metrics.conventions import VENDOR_NOTE, churn_conventions
@@ -47,10 +46,6 @@ _PER_YEAR = {"week": 52, "month": 12, "quarter": 4, "year": 1}
 MAX_CURVES = 8
 #: Rows of the number-at-risk table: every this many months.
 _AT_RISK_STEP = 3
-
-
-def _key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 def _period_start(day: dt.date, period: str) -> pd.Timestamp:
@@ -247,7 +242,7 @@ class CohortExplorer(Explorer):
 
     # -- pieces (memoised on exactly what they depend on) ----------------------------------------
     def _long(self, s: dict[str, Any], metric: str) -> pd.DataFrame:
-        key = ("long", s["as_of"], s["period"], metric, s["cohort"], s["by"], _key(s["where"]))
+        key = ("long", s["as_of"], s["period"], metric, s["cohort"], s["by"], cache_key(s["where"]))
         return self.memo(
             key,
             lambda: cohort_retention(
@@ -268,7 +263,7 @@ class CohortExplorer(Explorer):
             s["period"],
             s["cohort"],
             s["by"],
-            _key(s["where"]),
+            cache_key(s["where"]),
             s["horizon"],
         )
 
@@ -285,19 +280,19 @@ class CohortExplorer(Explorer):
         return self.memo(key, run)
 
     def _mrr(self, s: dict[str, Any]) -> pd.DataFrame:
-        key = ("mrr", s["as_of"], _key(s["where"]))
+        key = ("mrr", s["as_of"], cache_key(s["where"]))
         return self.memo(
             key, lambda: mrr_movements(self.data, s["as_of"], where=s["where"] or None)
         )
 
     def _survival(self, s: dict[str, Any]) -> pd.DataFrame:
-        key = ("survival", s["as_of"], s["by"], _key(s["where"]))
+        key = ("survival", s["as_of"], s["by"], cache_key(s["where"]))
         return self.memo(
             key, lambda: survival(self.data, s["as_of"], by=s["by"], where=s["where"] or None)
         )
 
     def _conventions(self, s: dict[str, Any]) -> pd.DataFrame:
-        key = ("conventions", s["as_of"], _key(s["where"]))
+        key = ("conventions", s["as_of"], cache_key(s["where"]))
         return self.memo(
             key, lambda: churn_conventions(self.data, s["as_of"], where=s["where"] or None)
         )

@@ -20,7 +20,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from segwork.metrics._common import _check_edges, available_attributes
+from segwork.metrics._common import _check_edges, available_attributes, cache_key
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.personas import personas
@@ -177,10 +177,6 @@ def _mix_sentence(mix: pd.DataFrame) -> str:
 
 
 # -- the explorer ---------------------------------------------------------------------------------
-def _key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
-
-
 def _year_before(day: str) -> str:
     return (pd.Timestamp(day) - pd.DateOffset(years=1)).strftime("%Y-%m-%d")
 
@@ -315,8 +311,9 @@ class SegmentExplorer(Explorer):
     # -- compute ------------------------------------------------------------------------------
     def _table(self, state: dict[str, Any]) -> pd.DataFrame:
         key = (
-            "table", state["as_of"], tuple(state["by"]), _key(state["bins"]), _key(state["where"]),
-            state["window_months"], state["gross_margin"], state["min_customers"],
+            "table", state["as_of"], tuple(state["by"]), cache_key(state["bins"]),
+            cache_key(state["where"]), state["window_months"], state["gross_margin"],
+            state["min_customers"],
         )  # fmt: skip
         return self.memo(
             key,
@@ -337,9 +334,9 @@ class SegmentExplorer(Explorer):
             "members",
             state["as_of"],
             tuple(state["by"]),
-            _key(state["bins"]),
-            _key(state["where"]),
-            _key(segments),
+            cache_key(state["bins"]),
+            cache_key(state["where"]),
+            cache_key(segments),
         )
         return self.memo(
             key,
@@ -427,7 +424,7 @@ class SegmentExplorer(Explorer):
     def _mix_view(self, state: dict[str, Any]) -> View:
         as_of, w = state["as_of"], state["window_months"]
         compare = state["compare_as_of"] or _year_before(as_of)
-        by, kb, kw = tuple(state["by"]), _key(state["bins"]), _key(state["where"])
+        by, kb, kw = tuple(state["by"]), cache_key(state["bins"]), cache_key(state["where"])
         # one year before an as_of in the data's first year has no customer: no mix shift then
         first = str(self.first_signup())
         if compare < first:

@@ -590,3 +590,29 @@ def test_property_quarters_and_years_at_several_as_of(table):
             nrr = cohort_retention(data, as_of, period=period, metric="nrr")
             np.testing.assert_allclose(nrr["mrr_base"], ref["base"], rtol=1e-12)
             np.testing.assert_allclose(nrr["mrr_at_age"], ref["at"], rtol=1e-12)
+
+
+def test_logo_and_nrr_share_one_engine_query(monkeypatch):
+    """A page showing revenue retention also shows logo retention (cohort sizes, the 12-month
+    comparison): both are finished from the same cells, queried once per Dataset; the numbers
+    equal a fresh Dataset's."""
+    import ibis.expr.types as ir
+
+    data = segwork.load_sample()
+    queries: list[int] = []
+    original = ir.Table.to_pandas
+    monkeypatch.setattr(
+        ir.Table, "to_pandas", lambda self, *a, **k: queries.append(1) or original(self, *a, **k)
+    )
+    kwargs = {"period": "quarter", "by": "plan", "where": {"billing_interval": ["annual"]}}
+    nrr = cohort_retention(data, "2024-12-31", metric="nrr", **kwargs)
+    n = len(queries)
+    logo = cohort_retention(data, "2024-12-31", **kwargs)
+    assert len(queries) == n
+    logo["retention"] = -1.0  # a caller changing its result changes nothing cached
+    monkeypatch.setattr(ir.Table, "to_pandas", original)
+    fresh = segwork.load_sample()
+    for metric, got in (("nrr", nrr), ("logo", cohort_retention(data, "2024-12-31", **kwargs))):
+        pd.testing.assert_frame_equal(
+            got, cohort_retention(fresh, "2024-12-31", metric=metric, **kwargs)
+        )
