@@ -79,6 +79,12 @@ class Dataset:
         self.notes = tuple(notes)
         self.mrr_derived = mrr_derived
         self._engine_cache: OrderedDict[Hashable, ir.Table] = OrderedDict()
+        #: Build the metrics' date-independent engine tables (every month's next active month
+        #: for the churn window, each period's activity of all time for cohorts) so that a
+        #: change of as_of reuses them.  The explorers set it (a page changes dates); a one-off
+        #: call leaves it False and computes only what its date needs, which is cheaper once.
+        #: Either way gives the same numbers.
+        self.reuse_across_dates = False
         # small aggregates pulled into pandas once (the per-date histograms of set_aside)
         self._histograms: dict[str, pd.DataFrame] = {}
         self._frame_cache: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()

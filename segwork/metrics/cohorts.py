@@ -91,7 +91,7 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
     k = _MONTHS[period]
     if k == 1:  # one row per customer and month already: the month's MRR is the revenue
         return mm.select("customer_id", p=mm.month_idx.cast("int64"), revenue=mm.mrr)
-    if not data.mrr_derived:
+    if not data.mrr_derived and data.reuse_across_dates:
         return _given_activity(data, a_month, period)
     p = _month_to_period(mm.month_idx, period)
     # the period's last month, or as_of's month for the current (partial) period

@@ -102,15 +102,15 @@ def _per_customer_expr(
     base_idx = a - _NRR_MONTHS
     # customer-months with MRR > 0, months <= A, with the customer's next active month
     # ("active in m-1 and not in m" <=> next != (m-1) + 1)
-    if data.mrr_derived:
+    if data.mrr_derived or not data.reuse_across_dates:
         mrr = data.monthly_mrr(as_of)
         # Only the months A-w .. A and A-12 are needed (A-12 precedes the window or lies inside
         # it, so the "next active month" of a window row below is unaffected by it).
         r = mrr.filter((mrr.month_idx >= a - w) | (mrr.month_idx == base_idx))
         r = r.mutate(next_idx=_next_active(r))
     else:
-        # a given mrr: the next active month of every month, computed once for every as_of (for
-        # a row of the window, month < A, "next == month + 1" reads months <= A only)
+        # a given mrr in a page: the next active month of every month, computed once for every
+        # as_of (for a row of the window, month < A, "next == month + 1" reads months <= A only)
         every = _monthly_mrr_next(data)
         r = every.filter(
             (every.month_idx <= a) & ((every.month_idx >= a - w) | (every.month_idx == base_idx))

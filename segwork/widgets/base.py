@@ -465,6 +465,8 @@ class Explorer:
 
     def __init__(self, data: Any = None, **state: Any) -> None:
         self.data: Dataset = open_data(data)
+        # a page changes as_of: keep the engine tables that serve every date
+        self.data.reuse_across_dates = True
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._choices: dict[str, Sequence[Any] | None] = {}
         self._state: dict[str, Any] = {p.name: copy.deepcopy(p.default) for p in self.params}

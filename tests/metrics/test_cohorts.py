@@ -569,11 +569,12 @@ def _reference_period(frames: dict[str, pd.DataFrame], as_of: dt.date, k: int) -
 @settings(max_examples=15, deadline=None)
 @given(mrr_tables())
 def test_property_quarters_and_years_at_several_as_of(table):
-    """Quarter and year cohorts at as_of dates early, inside and at the end of the data, on ONE
-    Dataset (its periods of all time are computed once and serve every as_of): the current
-    partial period counts the months up to as_of and takes as_of's month's MRR."""
+    """Quarter and year cohorts at as_of dates early, inside and at the end of the data, on a
+    one-off Dataset and on a page's (its periods of all time computed once for every as_of):
+    the current partial period counts the months up to as_of and takes as_of's month's MRR."""
     frames, _ = table
-    data = segwork.load(frames)
+    one_off, page = segwork.load(frames), segwork.load(frames)
+    page.reuse_across_dates = True  # as an explorer's Dataset: the periods of all time
     months = sorted(pd.Timestamp(m).date() for m in frames["mrr"]["month"].unique())
     first_signup = frames["customers"]["signup_date"].min().date()
     picks = sorted({0, len(months) // 3, len(months) // 2, len(months) - 1})
@@ -583,13 +584,14 @@ def test_property_quarters_and_years_at_several_as_of(table):
             if as_of < first_signup:
                 continue
             ref = _reference_period(frames, as_of, k)
-            logo = cohort_retention(data, as_of, period=period)
-            assert logo["age"].tolist() == ref["age"].tolist(), (period, as_of)
-            assert logo["active_customers"].tolist() == ref["active"].tolist(), (period, as_of)
-            assert logo["cohort_customers"].tolist() == ref["n"].tolist(), (period, as_of)
-            nrr = cohort_retention(data, as_of, period=period, metric="nrr")
-            np.testing.assert_allclose(nrr["mrr_base"], ref["base"], rtol=1e-12)
-            np.testing.assert_allclose(nrr["mrr_at_age"], ref["at"], rtol=1e-12)
+            for data in (one_off, page):
+                logo = cohort_retention(data, as_of, period=period)
+                assert logo["age"].tolist() == ref["age"].tolist(), (period, as_of)
+                assert logo["active_customers"].tolist() == ref["active"].tolist()
+                assert logo["cohort_customers"].tolist() == ref["n"].tolist()
+                nrr = cohort_retention(data, as_of, period=period, metric="nrr")
+                np.testing.assert_allclose(nrr["mrr_base"], ref["base"], rtol=1e-12)
+                np.testing.assert_allclose(nrr["mrr_at_age"], ref["at"], rtol=1e-12)
 
 
 def test_logo_and_nrr_share_one_engine_query(monkeypatch):

@@ -461,11 +461,18 @@ def test_segments_add_up_and_engines_agree(
         pd.testing.assert_frame_equal(segment_table(pq, "plan", as_of, window_months=w), by_plan)
     # An earlier as_of on the same Dataset (its engine tables shared across dates; the months
     # after that as_of are in the data and must not count).
+    # A page's Dataset (explorers keep the date-independent tables: every month's next active
+    # month) gives the same table.
+    page = segwork.load({"customers": customers, "mrr": mrr})
+    page.reuse_across_dates = True
+    pd.testing.assert_frame_equal(segment_table(page, "plan", as_of, window_months=w), by_plan)
     earlier = as_of - pd.offsets.MonthEnd(3)
     if earlier >= customers["signup_date"].min():
-        again = segment_table(data, None, earlier, window_months=w)
-        for col, expected in _reference(customers, mrr, earlier, w).items():
-            assert again[col].iloc[0] == pytest.approx(expected), col
+        expected_earlier = _reference(customers, mrr, earlier, w)
+        for d in (data, page):
+            again = segment_table(d, None, earlier, window_months=w)
+            for col, expected in expected_earlier.items():
+                assert again[col].iloc[0] == pytest.approx(expected), col
 
 
 # -- planted effects of the synthetic sample ------------------------------------------------------

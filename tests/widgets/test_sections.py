@@ -259,3 +259,25 @@ def test_big_downloads_are_prepared_on_a_click(
     ex.set(by=["billing_interval"])
     assert "Download segment_members.csv" in ex.export_link.value
     assert ex.export_prepare.layout.display == "none"
+
+
+def test_pages_keep_date_independent_tables() -> None:
+    """An explorer marks its Dataset to keep the tables serving every as_of (every month's next
+    active month, the quarters of all time); a change of date then reads them, and the page's
+    numbers equal one-off calls on a fresh Dataset."""
+    page_data = segwork.load_sample()
+    ex = SegmentExplorer(page_data, by=["plan"], as_of="2024-12-31")
+    assert page_data.reuse_across_dates
+    assert ("monthly_mrr_next",) in page_data._engine_cache
+    ex.set(as_of="2024-06-30")
+    assert ex.error is None
+    one_off = segwork.load_sample()
+    assert not one_off.reuse_across_dates
+    pdt.assert_frame_equal(ex.result, segwork.segment_table(one_off, ["plan"], "2024-06-30"))
+    co = CohortExplorer(page_data, period="quarter", by="plan", as_of="2024-12-31")
+    co.set(as_of="2024-08-15")
+    assert co.error is None and ("activity_all", "quarter") in page_data._engine_cache
+    pdt.assert_frame_equal(
+        co.result,
+        segwork.cohort_retention(one_off, "2024-08-15", period="quarter", by="plan"),
+    )
