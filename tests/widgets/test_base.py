@@ -149,3 +149,32 @@ def test_headline_is_in_the_mimebundle(data):
     bundle = Toy(data)._repr_mimebundle_()
     head = bundle["application/vnd.segwork.headline+json"]
     assert head["page"] == "Toy" and head["state"]["by"] == ["plan"] and head["figures"] == {}
+
+
+def test_every_page_table_reads_as_people_write_numbers():
+    """Each float cell of every table the three pages show (sections included) and of the MRR
+    movements is formatted by its meaning: no scientific notation (TAM 1.2e+09, MRR churned
+    4.2e+04), shares as percentages, MRR movements as money, rate differences in points."""
+    import re
+
+    import segwork.widgets as w
+    from segwork.widgets.base import format_frame
+
+    sample = segwork.load_sample()
+    frames = {"mrr_movements": segwork.mrr_movements(sample, "2024-12-31")}
+    for page in (w.SegmentExplorer(sample), w.CohortExplorer(sample, metric="nrr"),
+                 w.MarketExplorer(sample)):
+        view = page.view.complete()
+        frames[f"{type(page).__name__} result"] = view.result
+        frames.update(view.tables)
+    for name, df in frames.items():
+        shown = format_frame(df)
+        for col in df.columns[[dt_.kind == "f" for dt_ in df.dtypes]]:
+            bad = [v for v in shown[col] if re.search(r"\de[+-]\d", str(v))]
+            assert not bad, (name, col, bad[:3])
+    seg = format_frame(frames["SegmentExplorer result"])
+    assert seg["mrr_share"].str.endswith("%").all()
+    mov = format_frame(frames["mrr_movements"])
+    assert not mov["churn"].str.endswith("%").any()
+    mix = next(df for n, df in frames.items() if n.startswith("Mix shift: churn"))
+    assert format_frame(mix)["rate_effect"].str.endswith(" pp").all()
