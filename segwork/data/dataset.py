@@ -6,7 +6,7 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import ibis.expr.types as ir
 import numpy as np
@@ -191,18 +191,13 @@ class Dataset:
         the lazy expression and plan it with each query.  ``key`` must identify everything the
         table depends on.
         """
-        hit = self._engine_cache.get(key)
-        if hit is not None:
-            self._engine_cache.move_to_end(key)
-            return hit
-        expr = build()
-        if getattr(self.backend, "name", "") == "duckdb":
-            expr = expr.cache()
-        self._engine_cache[key] = expr
-        while len(self._engine_cache) > ENGINE_CACHE_SIZE:
+
+        def materialised() -> ir.Table:
+            expr = build()
             # ibis drops the materialised table once no expression refers to it any more
-            self._engine_cache.popitem(last=False)
-        return expr
+            return expr.cache() if getattr(self.backend, "name", "") == "duckdb" else expr
+
+        return _remember(self._engine_cache, key, materialised, ENGINE_CACHE_SIZE)
 
     def cached_frame(self, key: Hashable, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """A copy of ``build()``'s small pandas result, kept for the same ``key``.
@@ -212,15 +207,7 @@ class Dataset:
         ``FRAME_CACHE_SIZE`` (32) most recent are kept; ``key`` must identify everything the
         result depends on.
         """
-        hit = self._frame_cache.get(key)
-        if hit is None:
-            hit = build()
-            self._frame_cache[key] = hit
-            while len(self._frame_cache) > FRAME_CACHE_SIZE:
-                self._frame_cache.popitem(last=False)
-        else:
-            self._frame_cache.move_to_end(key)
-        return hit.copy()
+        return _remember(self._frame_cache, key, build, FRAME_CACHE_SIZE).copy()
 
     @property
     def data_end(self) -> dt.date:
@@ -428,6 +415,23 @@ class Dataset:
             return joined.group_by(**keys).aggregate(_n=joined.count())
 
         return self.cached(("dates_histogram", name), build)
+
+
+V = TypeVar("V")
+
+
+def _remember(
+    cache: OrderedDict[Hashable, V], key: Hashable, build: Callable[[], V], size: int
+) -> V:
+    """``cache[key]``, made by ``build()`` when missing; the ``size`` most recently used kept."""
+    hit = cache.get(key)
+    if hit is not None:
+        cache.move_to_end(key)
+        return hit
+    value = cache[key] = build()
+    while len(cache) > size:
+        cache.popitem(last=False)
+    return value
 
 
 def _as_date(value: Any) -> dt.date | None:

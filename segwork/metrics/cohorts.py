@@ -86,13 +86,13 @@ def _period_starts(idx: pd.Series, period: str) -> pd.Series:
 # -- activity per customer and period --------------------------------------------------------------
 def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
     """``customer_id, p, revenue``: periods with MRR > 0 in some month, and month-end MRR."""
-    mm = data.monthly_mrr(day)
     a_month = month_index_of(day)
     k = _MONTHS[period]
+    if k > 1 and not data.mrr_derived and data.reuse_across_dates:
+        return _given_activity(data, a_month, period)
+    mm = data.monthly_mrr(day)
     if k == 1:  # one row per customer and month already: the month's MRR is the revenue
         return mm.select("customer_id", p=mm.month_idx.cast("int64"), revenue=mm.mrr)
-    if not data.mrr_derived and data.reuse_across_dates:
-        return _given_activity(data, a_month, period)
     p = _month_to_period(mm.month_idx, period)
     # the period's last month, or as_of's month for the current (partial) period
     end_month = ibis.least(p * k + (k - 1), ibis.literal(a_month))
