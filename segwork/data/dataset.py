@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -298,7 +298,7 @@ class Dataset:
         return f"<segwork.Dataset{src}: {parts}>"
 
     # -- rows set aside at an as-of date (METRICS.md: counted and reported) ---------------------
-    def set_aside(self, as_of: Any) -> pd.DataFrame:
+    def set_aside(self, as_of: Any, tables: Sequence[str] | None = None) -> pd.DataFrame:
         """The rows the metrics leave out at ``as_of``, counted per table and reason.
 
         METRICS.md: "data dated after as_of is ignored, and the population is the customers with
@@ -323,6 +323,9 @@ class Dataset:
         ----------
         as_of : date-like
             The as-of date of the metrics ("2024-06-30", a date or a Timestamp).
+        tables : list of str, optional
+            Count only these tables (those of them present), e.g. the ones a report reads;
+            default every table.  A name that is no dated table raises an error.
 
         Returns
         -------
@@ -344,23 +347,28 @@ class Dataset:
         0      customers           signed up after as_of     1           2
         1  subscriptions              starts after as_of     1           2
         2  subscriptions  customer signed up after as_of     0           2
+        >>> data.set_aside("2024-06-30", tables=["customers"])["rows"].tolist()
+        [1]
         """
         from segwork.metrics._common import to_date
 
         day = to_date(as_of)
+        dated = dict(_SET_ASIDE_REASONS)
+        if tables is not None:
+            names = [tables] if isinstance(tables, str) else list(tables)
+            unknown = [n for n in names if n not in dated]
+            if unknown:
+                raise ValueError(
+                    f"set_aside: {', '.join(map(repr, unknown))} is no dated table; the dated "
+                    f"tables are {', '.join(dated)}"
+                )
+            dated = {n: r for n, r in dated.items() if n in names}
         customers = self._tables.get("customers")
         signups = (
             None
             if customers is None
             else customers.select(_cid=customers.customer_id, _signup=customers.signup_date)
         )
-        dated = {
-            "customers": "signed up after as_of",
-            "subscriptions": "starts after as_of",
-            "mrr": "month after as_of's month",
-            "events": "dated after as_of",
-            "transactions": "dated after as_of",
-        }
         rows: list[dict[str, Any]] = []
         for name, reason in dated.items():
             if name not in self._tables:
@@ -417,6 +425,15 @@ class Dataset:
 
         return self.cached(("dates_histogram", name), build)
 
+
+#: The dated tables and the reason their rows dated after as_of are set aside (in this order).
+_SET_ASIDE_REASONS: tuple[tuple[str, str], ...] = (
+    ("customers", "signed up after as_of"),
+    ("subscriptions", "starts after as_of"),
+    ("mrr", "month after as_of's month"),
+    ("events", "dated after as_of"),
+    ("transactions", "dated after as_of"),
+)
 
 V = TypeVar("V")
 

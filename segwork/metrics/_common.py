@@ -11,7 +11,7 @@ import datetime as dt
 import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -25,10 +25,12 @@ __all__ = [
     "DERIVED_ATTRIBUTES",
     "Bins",
     "Where",
+    "attribute_tables",
     "available_attributes",
     "cache_key",
     "customer_attributes",
     "lifecycle_expr",
+    "mrr_tables",
     "population",
     "to_date",
 ]
@@ -114,6 +116,42 @@ def available_attributes(data: Dataset) -> list[str]:
         derived.remove("rfm_segment")
     uses = [f"uses_{e}" for e in _event_names(data)]
     return base + derived + uses
+
+
+def mrr_tables(data: Dataset) -> list[str]:
+    """The table the MRR is read from: ``["mrr"]`` when given, ``["subscriptions"]`` when
+    derived from them, ``[]`` when neither is there."""
+    if not data.has("mrr"):
+        return []
+    return ["subscriptions"] if data.mrr_derived else ["mrr"]
+
+
+def attribute_tables(data: Dataset, names: Iterable[str]) -> list[str]:
+    """The tables besides ``customers`` that the ``by`` / ``where`` attributes ``names`` read.
+
+    A customer column reads only ``customers``; ``engagement`` reads ``events`` and the MRR
+    (:func:`mrr_tables`), ``uses_<feature>`` reads ``events``, ``rfm_segment`` reads
+    ``transactions``.  Sorted names; for a page that reports the rows it sets aside
+    (:meth:`segwork.Dataset.set_aside`) only for the tables it reads.
+
+    >>> import pandas as pd, segwork
+    >>> data = segwork.load({"customers": pd.DataFrame({"customer_id": [1],
+    ...     "signup_date": ["2024-01-01"], "plan": ["pro"]})})
+    >>> attribute_tables(data, ["plan", "lifecycle_stage", "uses_api", "rfm_segment"])
+    ['events', 'transactions']
+    """
+    columns = set(data.table("customers").columns) if data.has("customers") else set()
+    out: set[str] = set()
+    for name in names:
+        if name in columns:
+            continue
+        if name == "engagement":
+            out.update(("events", *mrr_tables(data)))
+        elif name.startswith("uses_"):
+            out.add("events")
+        elif name == "rfm_segment":
+            out.add("transactions")
+    return sorted(out)
 
 
 def as_list(by: str | Sequence[str] | None) -> list[str]:

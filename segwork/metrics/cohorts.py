@@ -22,7 +22,14 @@ from segwork.data.derive import month_index, month_index_of, positions_in_runs
 from segwork.metrics._common import Bins, Where, cache_key, customer_attributes, to_date
 from segwork.metrics.stats import safe_ratio
 
-__all__ = ["COHORT_BASES", "METRICS", "PERIODS", "cohort_matrix", "cohort_retention"]
+__all__ = [
+    "COHORT_BASES",
+    "METRICS",
+    "PERIODS",
+    "cohort_matrix",
+    "cohort_retention",
+    "prepare_period_tables",
+]
 
 #: Allowed ``period`` values.
 PERIODS: tuple[str, ...] = ("week", "month", "quarter", "year")
@@ -109,19 +116,10 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
     )
 
 
-def _given_activity(data: Dataset, a_month: int, period: str) -> ir.Table:
-    """:func:`_subscription_activity` of a given ``mrr`` table, from its periods of all time.
-
-    Every customer's activity per period of all time (``first_m``: its first active month in
-    the period; ``end_mrr``: MRR in the period's last month) is computed once for the period
-    (:meth:`Dataset.cached`) and serves every as_of: the periods before as_of's are complete;
-    in as_of's own (partial) period a customer is active when its first active month there is
-    on or before as_of, and its revenue is the MRR in as_of's month.  The result is an
-    expression (filters, one join with as_of's month), not a table per as_of: a new as_of reads
-    the periods table again instead of copying its millions of rows.
-    """
+def _activity_all(data: Dataset, period: str) -> ir.Table:
+    """``customer_id, p, first_m, end_mrr``: every customer's activity per period of all time
+    (a given ``mrr``), cached in the engine once per period; see :func:`_given_activity`."""
     k = _MONTHS[period]
-    p_a = a_month // k
 
     def build() -> ir.Table:
         every = data.monthly_mrr_all()
@@ -136,7 +134,23 @@ def _given_activity(data: Dataset, a_month: int, period: str) -> ir.Table:
             first_m=rows.month_idx.min(), end_mrr=rows.end_mrr.sum().cast("float64")
         )
 
-    allp = data.cached(("activity_all", period), build)
+    return data.cached(("activity_all", period), build)
+
+
+def _given_activity(data: Dataset, a_month: int, period: str) -> ir.Table:
+    """:func:`_subscription_activity` of a given ``mrr`` table, from its periods of all time.
+
+    Every customer's activity per period of all time (``first_m``: its first active month in
+    the period; ``end_mrr``: MRR in the period's last month) is computed once for the period
+    (:meth:`Dataset.cached`) and serves every as_of: the periods before as_of's are complete;
+    in as_of's own (partial) period a customer is active when its first active month there is
+    on or before as_of, and its revenue is the MRR in as_of's month.  The result is an
+    expression (filters, one join with as_of's month), not a table per as_of: a new as_of reads
+    the periods table again instead of copying its millions of rows.
+    """
+    k = _MONTHS[period]
+    p_a = a_month // k
+    allp = _activity_all(data, period)
     past = allp.filter(allp.p < p_a).select("customer_id", "p", revenue=allp.end_mrr)
     cur = allp.filter((allp.p == p_a) & (allp.first_m <= a_month))
     if a_month == p_a * k + (k - 1):  # as_of's month ends its period
@@ -149,6 +163,37 @@ def _given_activity(data: Dataset, a_month: int, period: str) -> ir.Table:
         return j.select("customer_id", "p", revenue=j.mrr_a.fill_null(0.0).cast("float64"))
 
     return past.union(data.cached(("activity_current", a_month, period), current))
+
+
+def prepare_period_tables(data: Dataset, periods: Sequence[str] = ("quarter", "year")) -> list[str]:
+    """Build now the engine tables a page's quarter / year cohorts will read, for every as_of.
+
+    With a given ``mrr`` table and :attr:`segwork.Dataset.reuse_across_dates` (a page), the first
+    cohort table at quarters or years builds each customer's activity per period of all time
+    (0.8 s for quarters, 0.4 s for years at 1M customers on 2 cores, once per Dataset); a page
+    calls this with its first render so that its first change of period is as quick as the
+    others.  Does nothing for derived MRR or transactions (their activity is per as_of) or a
+    one-off Dataset.  Returns the periods prepared.
+
+    >>> import pandas as pd, segwork
+    >>> data = segwork.load({"customers": pd.DataFrame({"customer_id": [1],
+    ...     "signup_date": ["2024-01-05"]}), "mrr": pd.DataFrame({"customer_id": [1],
+    ...     "month": ["2024-01-01"], "mrr": [10.0]})})
+    >>> prepare_period_tables(data)
+    []
+    >>> data.reuse_across_dates = True
+    >>> prepare_period_tables(data)
+    ['quarter', 'year']
+    """
+    if not (data.has("mrr") and not data.mrr_derived and data.reuse_across_dates):
+        return []
+    done = []
+    for period in periods:
+        _check_choice("period", period, PERIODS)
+        if _MONTHS.get(period, 1) > 1:
+            _activity_all(data, period)
+            done.append(period)
+    return done
 
 
 def _first_active(data: Dataset, day: dt.date, period: str, act: ir.Table) -> ir.Table:

@@ -209,6 +209,15 @@ class Param:
         return self.choices if isinstance(self.choices, Sequence) else ()
 
 
+#: Downloads of more rows than this are prepared on a click in the live page (the link holds the
+#: whole CSV, sent to the browser with every change otherwise: 3 MB for 50,000 members).
+DOWNLOAD_INLINE_ROWS = 10_000
+#: A page on more customers than this prepares a download that needs its own query (the members
+#: of a segment) on a click whatever its size: the query reads the whole data (0.1-0.15 s at 1M
+#: customers), which every change of the page would pay otherwise.
+INLINE_QUERY_CUSTOMERS = 100_000
+
+
 class Deferred:
     """A download frame made when it is needed: its row count known at once, the rows later.
 
@@ -216,13 +225,19 @@ class Deferred:
     prepared on a click (:data:`DOWNLOAD_INLINE_ROWS`), so its query need not run with every
     change either.  ``build()`` runs once, on the first :meth:`frame`.
 
+    ``inline=False`` marks a build that is costly whatever the rows (a query reading the whole
+    of a large Dataset): the page prepares it on a click even when small (:func:`on_click`).
+
     >>> d = Deferred(2, lambda: pd.DataFrame({"x": [1, 2]}))
     >>> d.rows, d.frame()["x"].tolist()
     (2, [1, 2])
     """
 
-    def __init__(self, rows: int, build: Callable[[], pd.DataFrame]) -> None:
+    def __init__(
+        self, rows: int, build: Callable[[], pd.DataFrame], *, inline: bool = True
+    ) -> None:
         self.rows = int(rows)
+        self.inline = bool(inline)
         self._build: Callable[[], pd.DataFrame] | None = build
         self._frame: pd.DataFrame | None = None
 
@@ -241,6 +256,18 @@ class Deferred:
 
 #: A download in a :class:`View`: the frame, or a :class:`Deferred` one.
 Download: TypeAlias = pd.DataFrame | Deferred
+
+
+def on_click(d: Download) -> bool:
+    """Whether the live page prepares download ``d`` on a click rather than with the page: more
+    than :data:`DOWNLOAD_INLINE_ROWS` rows, or a :class:`Deferred` that is not ``inline``.
+
+    >>> on_click(pd.DataFrame({"x": [1]})), on_click(Deferred(1, pd.DataFrame, inline=False))
+    (False, True)
+    """
+    if isinstance(d, Deferred):
+        return d.rows > DOWNLOAD_INLINE_ROWS or not d.inline
+    return len(d) > DOWNLOAD_INLINE_ROWS
 
 
 def download_frame(d: Download) -> pd.DataFrame:
@@ -444,9 +471,6 @@ def download_html(name: str, df: pd.DataFrame) -> str:
     )
 
 
-#: Downloads of more rows than this are prepared on a click in the live page (the link holds the
-#: whole CSV, sent to the browser with every change otherwise: 3 MB for 50,000 members).
-DOWNLOAD_INLINE_ROWS = 10_000
 
 
 def download_widget(name: str, df: Download) -> widgets.Widget:
@@ -465,7 +489,7 @@ def download_widget(name: str, df: Download) -> widgets.Widget:
     (True, 'none')
     """
     rows = df.rows if isinstance(df, Deferred) else len(df)
-    if rows <= DOWNLOAD_INLINE_ROWS:
+    if not on_click(df):
         return widgets.HTML(download_html(name, download_frame(df)))
     button = widgets.Button(
         description=f"Prepare {name} ({rows:,} rows)",
@@ -539,6 +563,7 @@ class Explorer:
         self.controls: dict[str, widgets.Widget] = {}
         self._build()
         self._recompute()
+        self.prepare()
 
     # -- to override ------------------------------------------------------------------------------
     def compute(self, state: dict[str, Any]) -> View:  # pragma: no cover - abstract
@@ -547,6 +572,15 @@ class Explorer:
 
     def validate(self, state: dict[str, Any]) -> None:
         """Cross-parameter checks; raise ValueError.  Single values are checked by each Param."""
+
+    def prepare(self) -> None:
+        """Build, with the first render, what a later change would otherwise build first (the
+        engine tables of another period, say), so that every change is equally quick."""
+
+    def tables_read(self, state: dict[str, Any]) -> Sequence[str] | None:
+        """The tables the page's numbers read at ``state`` (None: any of them); the note of
+        rows set aside at as_of counts only these (:meth:`segwork.Dataset.set_aside`)."""
+        return None
 
     def make_control(self, param: Param) -> widgets.Widget | None:
         """A custom widget for ``param``; None uses the default widget for its kind."""
@@ -780,7 +814,7 @@ class Explorer:
                 if title in self._open:
                     view.section(title)
             if self._state.get("as_of"):
-                note = self._set_aside_note(self._state["as_of"])
+                note = self._set_aside_note(self._state["as_of"], self.tables_read(self._state))
                 if note:
                     view.texts.setdefault("set_aside", note)
             self.view = view
@@ -822,11 +856,12 @@ class Explorer:
             todo = f"Change the values above to update it; {kept}."
         return f'<div class="segwork-error">{head}{html.escape(text)}<br>{todo}</div>'
 
-    def _set_aside_note(self, as_of: str) -> str:
-        """One sentence naming the rows set aside at as_of (METRICS.md: counted and reported)."""
+    def _set_aside_note(self, as_of: str, tables: Sequence[str] | None = None) -> str:
+        """One sentence naming the rows set aside at as_of (METRICS.md: counted and reported)
+        in ``tables`` (default every table)."""
 
         def sentence() -> str:
-            counts = self.data.set_aside(as_of).groupby("table", sort=False)
+            counts = self.data.set_aside(as_of, tables).groupby("table", sort=False)
             parts = [
                 f"{int(g['rows'].sum()):,} of {int(g['table_rows'].iloc[0]):,} {table}"
                 for table, g in counts
@@ -839,7 +874,7 @@ class Explorer:
                 f"after it; not counted here): {', '.join(parts)} rows."
             )
 
-        return self.memo(("set_aside", as_of), sentence)
+        return self.memo(("set_aside", as_of, None if tables is None else tuple(tables)), sentence)
 
     # -- widgets ----------------------------------------------------------------------------------
     def _default_control(self, p: Param) -> widgets.Widget:

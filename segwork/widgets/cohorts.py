@@ -17,8 +17,19 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from segwork.metrics._common import available_attributes, cache_key
-from segwork.metrics.cohorts import COHORT_BASES, METRICS, PERIODS, cohort_retention
+from segwork.metrics._common import (
+    attribute_tables,
+    available_attributes,
+    cache_key,
+    mrr_tables,
+)
+from segwork.metrics.cohorts import (
+    COHORT_BASES,
+    METRICS,
+    PERIODS,
+    cohort_retention,
+    prepare_period_tables,
+)
 from segwork.metrics.cohorts_compare import compare_cohort_years, weighted_average_retention
 from segwork.metrics.conventions import VENDOR_NOTE, churn_conventions
 from segwork.metrics.mrr import mrr_movements
@@ -216,6 +227,18 @@ class CohortExplorer(Explorer):
                 options=options, description="Split by", style={"description_width": "initial"}
             )
         return None
+
+    def prepare(self) -> None:
+        # quarters and years of a given mrr table: each customer's activity per period of all
+        # time, built now rather than on the first change of period
+        prepare_period_tables(self.data, ("quarter", "year"))
+
+    def tables_read(self, state: dict[str, Any]) -> list[str]:
+        names = ["customers"]
+        names += mrr_tables(self.data) or ["transactions"]
+        by = [state["by"]] if state["by"] else []
+        names += attribute_tables(self.data, [*by, *(state["where"] or {})])
+        return list(dict.fromkeys(names))
 
     def validate(self, state: dict[str, Any]) -> None:
         check_filter("where", state["where"])

@@ -19,6 +19,7 @@ from segwork.market.icp import ideal_customer_profile
 from segwork.market.penetration import penetration
 from segwork.market.sensitivity import sensitivity
 from segwork.market.sizing import ASSUMPTION_COLUMNS, market_frame, market_size
+from segwork.metrics._common import mrr_tables
 from segwork.plots.market import (
     funnel_figure,
     penetration_figure,
@@ -164,6 +165,11 @@ class MarketExplorer(Explorer):
             "distribution": s["distribution"],
             "acv_scale": s["acv_scale"],
         }
+
+    def tables_read(self, state: dict[str, Any]) -> list[str]:
+        # penetration and the ideal customer profile (firmographic customer columns) read the
+        # customers and their MRR; the market table has no dates
+        return ["customers", *mrr_tables(self.data)]
 
     def _market(self) -> pd.DataFrame:
         return self.memo(("market",), lambda: market_frame(self.data))

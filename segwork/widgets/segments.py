@@ -35,12 +35,13 @@ from segwork.plots.segments import (
     share_chart,
 )
 from segwork.widgets.base import (
-    DOWNLOAD_INLINE_ROWS,
+    INLINE_QUERY_CUSTOMERS,
     Deferred,
     Explorer,
     Param,
     View,
     check_filter,
+    on_click,
     show_download,
 )
 
@@ -350,6 +351,12 @@ class SegmentExplorer(Explorer):
             ),
         )
 
+    def _members_inline(self) -> bool:
+        """Whether members are queried with the page (small data) or on a click (large data)."""
+        customers = self.data.table("customers")
+        n = self.memo(("n_customers",), lambda: int(customers.count().to_pandas()))
+        return n <= INLINE_QUERY_CUSTOMERS
+
     def headline(self) -> dict[str, Any]:
         """Totals, the best segment by LTV among non-small ones, and the best-customers text."""
         t = self.result
@@ -385,6 +392,7 @@ class SegmentExplorer(Explorer):
         members = Deferred(
             int(table["customers"].iloc[best]) if len(table) else 0,
             lambda: self._members(state, segment),
+            inline=self._members_inline(),
         )
         return View(
             result=table,
@@ -532,8 +540,10 @@ class SegmentExplorer(Explorer):
         state, segments = self.state, self.export_segments
         # the segments are disjoint: their members are the sum of their customers
         rows = int(self.result["customers"].iloc[list(self.export_select.value)].sum())
-        self._export = Deferred(rows, lambda: self._members(state, segments))
-        if rows > DOWNLOAD_INLINE_ROWS:
+        self._export = Deferred(
+            rows, lambda: self._members(state, segments), inline=self._members_inline()
+        )
+        if on_click(self._export):
             self.export_prepare.description = f"Prepare {MEMBERS_FILE} ({rows:,} rows)"
             self.export_prepare.layout.display = None
             self.export_link.value = ""

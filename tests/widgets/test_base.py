@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
+import pandas.testing as pdt
 import plotly.graph_objects as go
 import pytest
 
@@ -178,3 +180,32 @@ def test_every_page_table_reads_as_people_write_numbers():
     assert not mov["churn"].str.endswith("%").any()
     mix = next(df for n, df in frames.items() if n.startswith("Mix shift: churn"))
     assert format_frame(mix)["rate_effect"].str.endswith(" pp").all()
+
+
+def test_set_aside_note_counts_the_tables_the_page_reads() -> None:
+    """The note of rows set aside at as_of (METRICS.md: counted and reported) names the tables
+    the page's numbers read: the cohort and market pages read the customers and their MRR (a
+    given mrr table, not the subscriptions), the segmentation page any table; a split by feature
+    use adds the events.  Its counts are Dataset.set_aside's."""
+    from segwork.widgets import CohortExplorer, MarketExplorer, SegmentExplorer
+
+    data = segwork.load_sample()
+    aside = data.set_aside("2024-06-30").groupby("table", sort=False)["rows"].sum()
+
+    def listed(ex: Any) -> list[str]:
+        note = ex.view.texts["set_aside"]
+        return [t for t in aside.index if f"{aside[t]:,} of" in note and f" {t}" in note]
+
+    cohorts = CohortExplorer(data, as_of="2024-06-30")
+    assert listed(cohorts) == ["customers", "mrr"]
+    assert "442 of 2,000 customers, 7,956 of 25,514 mrr rows" in cohorts.view.texts["set_aside"]
+    assert listed(MarketExplorer(data, as_of="2024-06-30")) == ["customers", "mrr"]
+    cohorts.set(by="uses_api")
+    assert listed(cohorts) == ["customers", "mrr", "events"]
+    assert listed(SegmentExplorer(data, as_of="2024-06-30")) == list(aside.index)
+    pdt.assert_frame_equal(
+        data.set_aside("2024-06-30", tables=["mrr", "customers"]),
+        data.set_aside("2024-06-30").iloc[[0, 3, 4]].reset_index(drop=True),
+    )
+    with pytest.raises(ValueError, match="'market' is no dated table"):
+        data.set_aside("2024-06-30", tables=["market"])

@@ -182,3 +182,25 @@ def test_cohort_range_and_curve_cohorts() -> None:
     picks = curve_cohorts(pd.Series(pd.date_range("2022-01-01", periods=36, freq="MS")))
     assert len(picks) == 8 and picks[0] == pd.Timestamp("2022-01-01")
     assert picks[-1] == pd.Timestamp("2024-12-01")
+
+
+def test_page_prepares_quarters_and_years_with_its_first_render() -> None:
+    """The first change of period reads tables built with the first render (each customer's
+    activity per quarter / year of all time, a given mrr table); one-off calls build none, and
+    the page's numbers at quarters equal a one-off call's."""
+    data = segwork.load_sample()
+    ex = CohortExplorer(data, as_of="2024-12-31")
+    built = {k for k in data._engine_cache if k[0] == "activity_all"}
+    assert built == {("activity_all", "quarter"), ("activity_all", "year")}
+    one_off = segwork.load_sample()
+    segwork.cohort_retention(one_off, "2024-12-31", period="quarter")
+    assert not any(k[0] == "activity_all" for k in one_off._engine_cache)
+    for period in ("quarter", "year"):
+        ex.set(period=period)
+        assert ex.error is None
+        pd.testing.assert_frame_equal(
+            ex.result, segwork.cohort_retention(one_off, "2024-12-31", period=period)
+        )
+    derived = segwork.load({n: data.to_pandas(n) for n in ("customers", "subscriptions")})
+    CohortExplorer(derived, as_of="2024-12-31")  # MRR per as_of: nothing to prepare
+    assert not any(k[0] == "activity_all" for k in derived._engine_cache)
