@@ -10,6 +10,7 @@ see how much the convention alone moves it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import ibis
@@ -59,8 +60,8 @@ _WINDOW_DAYS = 30
 
 def _calendar_churn(
     data: Dataset, day: dt.date, people: ir.Table, first_idx: int, last_idx: int
-) -> pd.DataFrame:
-    """``month_idx, customers_start, new_customers, churned_customers`` from monthly MRR."""
+) -> dict[str, ir.Table]:
+    """``customers_start, new_customers, churned_customers``: ``month_idx, n`` from monthly MRR."""
     mm = data.monthly_mrr(day)
     mm = mm.join(people, "customer_id").select("customer_id", "month_idx")
     cur = mm.select("customer_id", "month_idx")
@@ -74,13 +75,13 @@ def _calendar_churn(
         "new_customers": first.group_by("month_idx").aggregate(n=first.count()),
         "churned_customers": churned.group_by("month_idx").aggregate(n=churned.count()),
     }
-    return _assemble(parts, first_idx, last_idx)
+    return parts
 
 
 def _rolling_churn(
     data: Dataset, day: dt.date, people: ir.Table, days: pd.DataFrame
-) -> pd.DataFrame:
-    """``month_idx, rolling_at_risk, rolling_new, rolling_churned, rolling_new_churned``.
+) -> dict[str, ir.Table]:
+    """``rolling_at_risk, rolling_new, rolling_churned, rolling_new_churned``: ``month_idx, n``.
 
     From subscription dates: a customer is active on day x when one of its subscriptions with
     MRR > 0 has ``start_date <= x`` and (no ``end_date`` or ``end_date > x``).
@@ -111,17 +112,24 @@ def _rolling_churn(
             n=new_churned.count()
         ),
     }
-    return _assemble(parts, int(days["month_idx"].min()), int(days["month_idx"].max()))
+    return parts
 
 
 def _assemble(parts: dict[str, ir.Table], first_idx: int, last_idx: int) -> pd.DataFrame:
-    """One small frame per count (pulled from the engine), aligned on the months (0 if absent)."""
+    """Every count per month in ONE engine query (the counts share their subqueries: the
+    customers active at the window's start and end), aligned on the months (0 if absent)."""
     idx = pd.Index(range(first_idx, last_idx + 1), name="month_idx")
+    labelled = [
+        t.select(part=ibis.literal(name), month_idx=t.month_idx.cast("int64"), n=t.n)
+        for name, t in parts.items()
+    ]
+    got = functools.reduce(lambda a, b: a.union(b), labelled).to_pandas()
     out = pd.DataFrame(index=idx)
-    for name, table in parts.items():
-        got = table.to_pandas()
+    for name in parts:
+        mine = got[got["part"] == name]
         series = pd.Series(
-            got["n"].astype("int64").to_numpy(), index=got["month_idx"].astype("int64").to_numpy()
+            mine["n"].astype("int64").to_numpy(),
+            index=mine["month_idx"].astype("int64").to_numpy(),
         )
         out[name] = series.reindex(idx, fill_value=0).astype("int64").to_numpy()
     return out
@@ -247,7 +255,7 @@ def churn_conventions(
     people = attrs.select("customer_id")
     last_idx = month_index_of(day)
     first_idx = last_idx - int(months) + 1
-    cal = _calendar_churn(data, day, people, first_idx, last_idx)
+    parts = _calendar_churn(data, day, people, first_idx, last_idx)
 
     idx = np.arange(first_idx, last_idx + 1)
     month_starts = [month_start_of(int(i)) for i in idx]
@@ -261,9 +269,12 @@ def churn_conventions(
             "d30": [e - dt.timedelta(days=_WINDOW_DAYS) for e in ends],
         }
     )
-    if data.has("subscriptions"):
-        roll = _rolling_churn(data, day, people, days)
-        has_days = True
+    has_days = data.has("subscriptions")
+    if has_days:
+        parts.update(_rolling_churn(data, day, people, days))
+    cal = _assemble(parts, first_idx, last_idx)
+    if has_days:
+        roll = cal
     else:
         roll = pd.DataFrame(
             0,
@@ -271,7 +282,6 @@ def churn_conventions(
             columns=["rolling_at_risk", "rolling_new", "rolling_churned", "rolling_new_churned"],
             dtype="int64",
         )
-        has_days = False
 
     out = pd.DataFrame({"month": pd.to_datetime(month_starts).astype("datetime64[ns]")})
     for col in ("customers_start", "new_customers", "churned_customers"):

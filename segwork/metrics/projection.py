@@ -34,7 +34,7 @@ from scipy import optimize
 from scipy import special as sp
 
 from segwork.data.dataset import Dataset
-from segwork.metrics._common import Bins, Where, customer_attributes, to_date
+from segwork.metrics._common import Bins, Where, customer_attributes, population, to_date
 from segwork.metrics.cohorts import (
     COHORT_BASES,
     PERIODS,
@@ -44,6 +44,7 @@ from segwork.metrics.cohorts import (
     _period_of,
     check_activity_source,
 )
+from segwork.metrics.survival import customer_durations
 
 __all__ = [
     "PROJECTION_COLUMNS",
@@ -285,9 +286,34 @@ def _duration_table(
 ) -> ir.Table:
     """Engine: ``[*by], o (origin period), duration, event, n`` counts of customers.
 
-    Per customer: the periods with activity (MRR > 0 in one of its months, or an order), the
-    first unbroken run of them from the origin, and its duration as in METRICS.md "Survival".
+    The customers' lifetimes (:func:`_customer_durations`, cached per as_of, period and cohort)
+    counted per segment of ``attrs``: a change of split or filter, and the fits beside the
+    projection, reuse them.
     """
+    per = _customer_durations(data, day, period, cohort)
+    j = per.join(attrs.select("customer_id", *by_names), "customer_id")
+    return j.group_by([*by_names, "o", "duration", "event"]).aggregate(n=j.count())
+
+
+def _customer_durations(data: Dataset, day: dt.date, period: str, cohort: str) -> ir.Table:
+    """Engine table ``customer_id, o, duration, event``: every customer's lifetime at ``day``.
+
+    Per customer: the periods with activity (MRR > 0 in one of its months, or an order), the
+    first unbroken run of them from the origin, and its duration as in METRICS.md "Survival"
+    (monthly first-activity lifetimes are exactly survival's, :func:`customer_durations`).  A
+    customer-level fact of the population (signup_date <= as_of is applied by the join with the
+    segments' attributes), cached in the engine.
+    """
+    if period == "month" and cohort == "first_active" and data.has("mrr"):
+        d = customer_durations(data, day)
+        return d.select("customer_id", o=d._s, duration=d._duration, event=d._event)
+    return data.cached(
+        ("projection_durations", day, period, cohort),
+        lambda: _durations_expr(data, day, period, cohort),
+    )
+
+
+def _durations_expr(data: Dataset, day: dt.date, period: str, cohort: str) -> ir.Table:
     a = _period_of(day, period)
     if data.has("mrr"):
         mm = data.monthly_mrr(day)
@@ -297,9 +323,8 @@ def _duration_table(
         tx = tx.filter(tx.date <= day)
         act = tx.select("customer_id", p=_period_expr(tx.date, period))
     act = act.distinct()
-    people = attrs.select(
-        "customer_id", *by_names, _o_signup=_period_expr(attrs.signup_date, period)
-    )
+    pop = population(data, day)
+    people = pop.select("customer_id", _o_signup=_period_expr(pop.signup_date, period))
     j = act.join(people, "customer_id")
     if cohort == "signup":
         j = j.filter(j.p >= j._o_signup)
@@ -308,18 +333,15 @@ def _duration_table(
     j = j.mutate(_g=j.p - ibis.row_number().over(w))
     j = j.mutate(_g0=j._g.min().over(group_by=j.customer_id))
     run = j.filter(j._g == j._g0)
-    per = run.group_by(["customer_id", *by_names, "_o_signup"]).aggregate(
-        _s=run.p.min(), _e=run.p.max()
-    )
+    per = run.group_by(["customer_id", "_o_signup"]).aggregate(_s=run.p.min(), _e=run.p.max())
     origin = per._o_signup if cohort == "signup" else per._s
     is_event = per._e < a
-    per = per.select(
-        *by_names,
+    return per.select(
+        "customer_id",
         o=origin.cast("int64"),
         duration=ibis.ifelse(is_event, per._e - origin + 1, a - origin).cast("int64"),
         event=is_event.cast("int64"),
     )
-    return per.group_by([*by_names, "o", "duration", "event"]).aggregate(n=per.count())
 
 
 def _counts(

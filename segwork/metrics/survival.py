@@ -140,18 +140,25 @@ def _duration_counts(data: Dataset, day: dt.date, attrs: ir.Table, by_names: lis
 
     Durations by the METRICS.md rule, from the first unbroken run of active months (MRR > 0).
     """
-    durations = data.cached(("survival_durations", day), lambda: _durations(data, day))
+    durations = customer_durations(data, day)
     per_customer = durations.join(attrs.drop("signup_date"), "customer_id")
     return per_customer.group_by([*by_names, "_duration"]).aggregate(
         _d=per_customer._event.sum(), _n=per_customer.count()
     )
 
 
-def _durations(data: Dataset, day: dt.date) -> ir.Table:
-    """Engine table ``customer_id, _duration, _event``: each customer's lifetime at ``day``.
+def customer_durations(data: Dataset, day: dt.date) -> ir.Table:
+    """Engine table ``customer_id, _s, _duration, _event``: each customer's lifetime at ``day``.
 
-    A customer-level fact (whatever the split or filter), so it is cached per as_of.
+    METRICS.md "Survival": ``_s`` its first month with MRR > 0 (month index), ``_duration`` and
+    ``_event`` from its first unbroken run of active months.  A customer-level fact (whatever
+    the split or filter), cached in the engine per as_of; the retention projection's monthly
+    first-activity lifetimes are these too.
     """
+    return data.cached(("survival_durations", day), lambda: _durations(data, day))
+
+
+def _durations(data: Dataset, day: dt.date) -> ir.Table:
     a = month_index_of(day)
     mrr = data.monthly_mrr(day)
     months = mrr.select("customer_id", _m=mrr.month_idx)
@@ -167,6 +174,7 @@ def _durations(data: Dataset, day: dt.date) -> ir.Table:
     is_event = (per_customer._s + per_customer._t) <= a
     return per_customer.select(
         "customer_id",
+        _s=per_customer._s.cast("int64"),
         _duration=ibis.ifelse(is_event, per_customer._t, a - per_customer._s).cast("int64"),
         _event=is_event.cast("int64"),
     )

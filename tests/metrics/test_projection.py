@@ -330,3 +330,29 @@ def test_generated_data_recovers_plan_order() -> None:
     out = project_retention(data, "2024-12-31", by="plan", horizon=24, n_boot=0)
     at24 = out[out["age"] == 24].set_index("plan")["projected"]
     assert at24["starter"] < at24["pro"] < at24["enterprise"]
+
+
+def test_lifetimes_are_computed_once_and_shared() -> None:
+    """Each customer's lifetime is a customer-level fact: computed once per (as_of, period,
+    cohort) in the engine and reused by the fits, another split or filter (monthly
+    first-activity lifetimes are survival's own); the numbers equal a fresh Dataset's."""
+    data = segwork.load_sample()
+    project_retention(data, "2024-12-31", by="plan", horizon=6, n_boot=0)
+    built = set(data._engine_cache)
+    assert ("survival_durations", dt.date(2024, 12, 31)) in built
+    fits = retention_fits(data, "2024-12-31", by="billing_interval", where={"plan": ["pro"]})
+    survival(data, "2024-12-31", by="plan")
+    assert set(data._engine_cache) == built
+    fresh = segwork.load_sample()
+    pd.testing.assert_frame_equal(
+        fits, retention_fits(fresh, "2024-12-31", by="billing_interval", where={"plan": ["pro"]})
+    )
+    project_retention(data, "2024-12-31", period="quarter", cohort="signup", n_boot=0)
+    quarter = set(data._engine_cache) - built
+    assert quarter == {("projection_durations", dt.date(2024, 12, 31), "quarter", "signup")}
+    pd.testing.assert_frame_equal(
+        project_retention(data, "2024-12-31", period="quarter", cohort="signup", by="plan",
+                          n_boot=0),
+        project_retention(fresh, "2024-12-31", period="quarter", cohort="signup", by="plan",
+                          n_boot=0),
+    )  # fmt: skip
