@@ -301,8 +301,8 @@ def _customer_durations(data: Dataset, day: dt.date, period: str, cohort: str) -
     Per customer: the periods with activity (MRR > 0 in one of its months, or an order), the
     first unbroken run of them from the origin, and its duration as in METRICS.md "Survival"
     (monthly first-activity lifetimes are exactly survival's, :func:`customer_durations`).  A
-    customer-level fact of the population (signup_date <= as_of is applied by the join with the
-    segments' attributes), cached in the engine.
+    customer-level fact, cached in the engine; customers outside the population (signed up
+    after as_of) drop out at the join with the segments' attributes.
     """
     if period == "month" and cohort == "first_active" and data.has("mrr"):
         d = customer_durations(data, day)

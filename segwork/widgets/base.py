@@ -51,6 +51,7 @@ __all__ = [
     "error_html",
     "figure_output",
     "format_frame",
+    "on_click",
     "parse_query",
     "show_download",
 ]
