@@ -272,20 +272,11 @@ def churn_conventions(
     has_days = data.has("subscriptions")
     if has_days:
         parts.update(_rolling_churn(data, day, people, days))
-    cal = _assemble(parts, first_idx, last_idx)
-    if has_days:
-        roll = cal
-    else:
-        roll = pd.DataFrame(
-            0,
-            index=cal.index,
-            columns=["rolling_at_risk", "rolling_new", "rolling_churned", "rolling_new_churned"],
-            dtype="int64",
-        )
+    counts = _assemble(parts, first_idx, last_idx)
 
     out = pd.DataFrame({"month": pd.to_datetime(month_starts).astype("datetime64[ns]")})
     for col in ("customers_start", "new_customers", "churned_customers"):
-        out[col] = cal[col].to_numpy()
+        out[col] = counts[col].to_numpy()
     out["churn_rate"] = safe_ratio(out["churned_customers"], out["customers_start"])
     out["churn_rate_start_plus_new"] = safe_ratio(
         out["churned_customers"], out["customers_start"] + out["new_customers"]
@@ -293,7 +284,8 @@ def churn_conventions(
     out["diff_start_plus_new"] = out["churn_rate_start_plus_new"] - out["churn_rate"]
     out["rolling_day"] = pd.to_datetime(days["d"]).astype("datetime64[ns]").to_numpy()
     for col in ("rolling_at_risk", "rolling_new", "rolling_churned", "rolling_new_churned"):
-        out[col] = roll[col].to_numpy().astype("int64")
+        # without subscriptions there are no rolling counts: 0, and the rates below NaN
+        out[col] = counts[col].to_numpy() if has_days else np.zeros(len(out), dtype="int64")
     if has_days:
         out["rolling_churn_rate"] = safe_ratio(out["rolling_churned"], out["rolling_at_risk"])
         out["rolling_churn_rate_start_plus_new"] = safe_ratio(
