@@ -199,6 +199,10 @@ class Dataset:
 
         return _remember(self._engine_cache, key, materialised, ENGINE_CACHE_SIZE)
 
+    def cached_keys(self) -> list[Hashable]:
+        """The keys of the engine tables :meth:`cached` holds now, least recently used first."""
+        return list(self._engine_cache)
+
     def cached_frame(self, key: Hashable, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """A copy of ``build()``'s small pandas result, kept for the same ``key``.
 

@@ -272,7 +272,8 @@ def ideal_customer_profile(
         for k in range(1, min(k_max, len(by_names)) + 1)
         for combo in itertools.combinations(by_names, k)
     ]
-    # one engine query for every combination (segment_tables sums them from the finest one)
+    # one engine query for every combination (segment_tables sums them from the finest one); a
+    # page reads the counts at any date from its segment history (the criteria stay, dates change)
     tables = segment_tables(
         data,
         combos,

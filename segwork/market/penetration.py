@@ -7,6 +7,7 @@ no market segment are counted and reported in ``Penetration.unmatched``, never d
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import re
@@ -32,6 +33,7 @@ from segwork.market.sizing import (
     pct,
 )
 from segwork.metrics._common import bin_labels, customer_attributes, population, to_date
+from segwork.metrics.history import history_applies, rollup, segment_counts_over_time
 from segwork.metrics.stats import safe_ratio
 
 __all__ = [
@@ -344,9 +346,18 @@ def penetration(
             mrr=t.cur_mrr.sum(),
         )
 
-    # the customers per segment do not depend on the sizing assumptions: a change of share or
-    # horizon on the page reads them from the engine's cache
-    got = data.cached(("penetration_counts", day, tuple(crit), banded), counts).to_pandas()
+    if history_applies(data, crit):
+        # a page: the counts at this date from its segment history (penetration's criteria are
+        # the ideal customer profile's firmographics, whose history serves them); a banded size
+        # is cut by the bands' edges and relabelled ("<= first edge" is outside every band)
+        got = data.cached_frame(
+            ("penetration_counts", day, tuple(crit), banded),
+            lambda: _counts_over_time(data, crit, day, banded),
+        )
+    else:
+        # the customers per segment do not depend on the sizing assumptions: a change of share
+        # or horizon on the page reads them from the engine's cache
+        got = data.cached(("penetration_counts", day, tuple(crit), banded), counts).to_pandas()
     got["customers"] = pd.to_numeric(got["customers"]).fillna(0).astype("int64")
     got["active_customers"] = pd.to_numeric(got["active_customers"]).fillna(0).astype("int64")
     got["arr"] = 12.0 * pd.to_numeric(got["mrr"]).fillna(0.0).astype("float64")
@@ -388,6 +399,23 @@ def penetration(
         as_of=day,
         sizing=sizing_result,
     )
+
+
+def _counts_over_time(
+    data: Dataset, crit: list[str], day: dt.date, banded: tuple[Any, Any] | None
+) -> pd.DataFrame:
+    """``customers, active_customers, mrr`` per ``crit`` segment at ``day`` from the segment
+    history (:func:`segwork.metrics.history.segment_counts_over_time`)."""
+    bins = {"company_size": list(banded[0])} if banded else None
+    # the churn window does not change these three counts: 12 months, the ideal customer
+    # profile's, so that on the market page its counts at this date are rolled up, not queried
+    got = segment_counts_over_time(data, crit, day, 12, bins=bins)
+    got = got[[*crit, "customers", "active_customers", "mrr"]]
+    if banded:
+        relabel = bands_relabel((banded[0], banded[1]))
+        got = got.assign(company_size=got["company_size"].map(relabel))
+        got = rollup(got, crit, values=["customers", "active_customers", "mrr"])
+    return got
 
 
 def _sizing(frame: pd.DataFrame, crit: list[str], sizing: Any) -> MarketSize:

@@ -31,6 +31,13 @@ from segwork.metrics._common import (
     population,
     to_date,
 )
+from segwork.metrics.history import (
+    history_applies,
+    monthly_mrr_next,
+    next_active,
+    rollup,
+    segment_counts_over_time,
+)
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
 __all__ = ["SEGMENT_COLUMNS", "engagement", "lifecycle_stage", "segment_table", "segment_tables"]
@@ -107,11 +114,11 @@ def _per_customer_expr(
         # Only the months A-w .. A and A-12 are needed (A-12 precedes the window or lies inside
         # it, so the "next active month" of a window row below is unaffected by it).
         r = mrr.filter((mrr.month_idx >= a - w) | (mrr.month_idx == base_idx))
-        r = r.mutate(next_idx=_next_active(r))
+        r = r.mutate(next_idx=next_active(r))
     else:
         # a given mrr in a page: the next active month of every month, computed once for every
         # as_of (for a row of the window, month < A, "next == month + 1" reads months <= A only)
-        every = _monthly_mrr_next(data)
+        every = monthly_mrr_next(data)
         r = every.filter(
             (every.month_idx <= a) & ((every.month_idx >= a - w) | (every.month_idx == base_idx))
         )
@@ -130,21 +137,6 @@ def _per_customer_expr(
     )
     # NRR numerator: MRR in A of the customers active in A-12 (METRICS.md NRR, m = A-12, k = 12).
     return per.mutate(nrr_end=ibis.ifelse(per.nrr_base > 0, per.mrr_a, zero))
-
-
-def _next_active(r: ir.Table) -> ir.IntegerColumn:
-    """The customer's next month with MRR after the row's month (null for the last one)."""
-    return r.month_idx.lead().over(ibis.window(group_by=r.customer_id, order_by=r.month_idx))
-
-
-def _monthly_mrr_next(data: Dataset) -> ir.Table:
-    """:meth:`Dataset.monthly_mrr_all` with ``next_idx`` (:func:`_next_active`), cached once."""
-
-    def build() -> ir.Table:
-        every = data.monthly_mrr_all()
-        return every.mutate(next_idx=_next_active(every))
-
-    return data.cached(("monthly_mrr_next",), build)
 
 
 def segment_table(
@@ -281,6 +273,11 @@ def segment_tables(
     the ideal customer profile's combinations of criteria, or any report comparing several
     segmentations.
 
+    On a page's Dataset (:attr:`segwork.Dataset.reuse_across_dates`, a given ``mrr`` table),
+    criteria that are customer columns and no ``where``, the counts are read from the segment
+    history (:mod:`segwork.metrics.history`), built once and summed for any as_of: the same
+    segmentations at another date cost a query over small tables.  Same numbers either way.
+
     Examples
     --------
     >>> import pandas as pd, segwork
@@ -301,11 +298,19 @@ def segment_tables(
     day = to_date(as_of)
     wanted = [as_list(s) for s in segmentations]
     every = list(dict.fromkeys(c for s in wanted for c in s))
-    counts, names = _segment_counts(data, every, day, int(window_months), where=where, bins=bins)
+    counts, names = _segment_counts(
+        data,
+        every,
+        day,
+        int(window_months),
+        where=where,
+        bins=bins,
+        over_time=True,
+    )
     rename = dict(zip(every, names, strict=True))
     return [
         _segment_finish(
-            _rollup(counts, [rename[c] for c in s]),
+            rollup(counts, [rename[c] for c in s]),
             [rename[c] for c in s],
             day,
             window_months=int(window_months),
@@ -317,11 +322,6 @@ def segment_tables(
     ]
 
 
-#: The columns of :func:`_segment_counts` that add up over segments (a coarser segmentation is
-#: their sum over the finer one's rows).
-_ADDITIVE = (*_COUNT_COLUMNS, "mrr", "nrr_base", "nrr_end")
-
-
 def _segment_counts(
     data: Dataset,
     by: str | Sequence[str] | None,
@@ -330,10 +330,14 @@ def _segment_counts(
     *,
     where: Where | None = None,
     bins: Bins | None = None,
+    over_time: bool = False,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """ONE engine query: the additive counts (:data:`_ADDITIVE`) per segment of ``by``."""
+    """ONE engine query: the additive counts (:data:`~segwork.metrics.history.ADDITIVE`) per
+    segment of ``by``; with ``over_time`` read from the segment history where it applies."""
     a = month_index_of(day)
     attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
+    if over_time and history_applies(data, by_names, where):
+        return segment_counts_over_time(data, by_names, day, window_months, bins=bins), by_names
     per = _per_customer(data, a, int(window_months), day)
     t = attrs.left_join(per, "customer_id")
     aggs = {
@@ -352,28 +356,6 @@ def _segment_counts(
     for col in ("mrr", "nrr_base", "nrr_end"):
         got[col] = pd.to_numeric(got[col]).fillna(0.0).astype("float64")
     return got, by_names
-
-
-def _rollup(counts: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """The :func:`_segment_counts` of a coarser segmentation ``by`` (a subset of the columns),
-    summed from a finer one's rows (missing values are a segment of their own, as in the engine).
-
-    >>> fine = pd.DataFrame({"plan": ["a", "a", "b"], "region": ["x", "y", None],
-    ...     **{c: [1, 2, 3] for c in _ADDITIVE}})
-    >>> _rollup(fine, ["plan"])[["plan", "customers", "mrr"]]
-      plan  customers  mrr
-    0    a          3    3
-    1    b          3    3
-    """
-    cols = list(by)
-    if not cols:
-        return counts[list(_ADDITIVE)].sum().to_frame().T.astype(counts[list(_ADDITIVE)].dtypes)
-    out = counts.groupby(cols, dropna=False, sort=False, observed=True)[list(_ADDITIVE)].sum()
-    out = out.reset_index()
-    for c in cols:  # a missing text value stays None (groupby makes it NaN), as the engine gives
-        if out[c].dtype == object:
-            out[c] = out[c].where(out[c].notna(), None)
-    return out
 
 
 def _segment_finish(

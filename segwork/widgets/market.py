@@ -216,6 +216,14 @@ class MarketExplorer(Explorer):
         tables["What moves SOM (tornado)"] = tornado
         downloads = {"market_segments.csv": size.segments}
         headline = {"tam": size.tam, "sam": size.sam, "som": size.som}
+        icp = None
+        if self.data.has("mrr"):  # before penetration: its segment history serves penetration's
+            icp = self.memo(
+                ("icp", as_of, state["min_customers"]),
+                lambda: ideal_customer_profile(
+                    self.data, as_of, min_customers=state["min_customers"], market=market
+                ),
+            )
         if pen_crit and self.data.has("mrr"):
             pen_kwargs = {k: v for k, v in kwargs.items() if k != "criteria"}
             pen = self.memo(
@@ -243,13 +251,7 @@ class MarketExplorer(Explorer):
                 "Penetration needs customers with MRR and criteria that are customer columns; "
                 f"none of {', '.join(crit) or 'the criteria'} is."
             )
-        if self.data.has("mrr"):
-            icp = self.memo(
-                ("icp", as_of, state["min_customers"]),
-                lambda: ideal_customer_profile(
-                    self.data, as_of, min_customers=state["min_customers"], market=market
-                ),
-            )
+        if icp is not None:
             texts["icp"] = "Ideal customer profile: " + icp.statement
             tables["Ideal customer profile: best segments"] = icp.segments.head(10)
         self._headline = headline

@@ -1,0 +1,279 @@
+"""Date-independent engine tables, so that a page's change of as_of reads sums, not raw rows.
+
+A page (:attr:`segwork.Dataset.reuse_across_dates`) with a given ``mrr`` table asks the same
+questions at many as-of dates.  Two tables are built once and every date reads from them:
+
+- :func:`monthly_mrr_next`: every customer-month with MRR > 0 and the customer's next such
+  month (the churn window's "active in m-1 and not in m", METRICS.md "Churn window");
+- :func:`segment_history`: for segments of plain customer columns (the ideal customer profile's
+  firmographics, penetration's market criteria), per segment and month the active customers,
+  their MRR and how many of them are not active the next month.  The segment table's additive
+  counts at any as_of (:func:`segment_counts_over_time`) are then range sums over it, plus the
+  signups up to the date and the 12-month NRR pairs of that date; the same numbers as the
+  per-customer query of :func:`segwork.metrics.segments.segment_table` (tested on random data).
+
+The population (METRICS.md: customers with ``signup_date <= as_of``) is kept exact: a month row
+of a customer who signed up on or after that month's first day carries the signup date, and a
+date reads such a row only when the signup is on or before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from segwork.data.dataset import Dataset
+from segwork.data.derive import month_index, month_index_of
+from segwork.metrics._common import Where, bin_expr
+
+__all__ = [
+    "ADDITIVE",
+    "SegmentHistory",
+    "history_applies",
+    "monthly_mrr_next",
+    "next_active",
+    "rollup",
+    "segment_counts_over_time",
+    "segment_history",
+]
+
+#: The segment counts that add up over segments (a coarser segmentation is their sum over a
+#: finer one's rows): :func:`segwork.metrics.segments.segment_table`'s counts before the ratios.
+ADDITIVE: tuple[str, ...] = (
+    "customers",
+    "active_customers",
+    "at_risk_customer_months",
+    "churned_customer_months",
+    "mrr",
+    "nrr_base",
+    "nrr_end",
+)
+_INT_COLUMNS = ADDITIVE[:4]
+_FLOAT_COLUMNS = ADDITIVE[4:]
+_NRR_MONTHS = 12
+_KEY = "segment_history"
+
+#: Canonical ``bins`` of a history: ``((column, (edges...)), ...)`` sorted by column.
+BinsKey = tuple[tuple[str, tuple[float, ...]], ...]
+
+
+def next_active(r: ir.Table) -> ir.IntegerColumn:
+    """The customer's next month with MRR after the row's month (null for the last one)."""
+    return r.month_idx.lead().over(ibis.window(group_by=r.customer_id, order_by=r.month_idx))
+
+
+def monthly_mrr_next(data: Dataset) -> ir.Table:
+    """:meth:`Dataset.monthly_mrr_all` with ``next_idx``, the customer's next active month.
+
+    Cached in the engine once per Dataset (for a row of a month before as_of's, "next ==
+    month + 1" reads months up to as_of only, so every date can use it).
+    """
+
+    def build() -> ir.Table:
+        every = data.monthly_mrr_all()
+        return every.mutate(next_idx=next_active(every))
+
+    return data.cached(("monthly_mrr_next",), build)
+
+
+def history_applies(data: Dataset, names: Sequence[str], where: Where | None = None) -> bool:
+    """Whether :func:`segment_counts_over_time` can serve segments of ``names``: a page's
+    Dataset with a given ``mrr`` table, segments of plain customer columns and no ``where``."""
+    if where or not data.reuse_across_dates or data.mrr_derived:
+        return False
+    if not (data.has("mrr") and data.has("customers")):
+        return False
+    plain = set(data.table("customers").columns) - {"customer_id", "signup_date"}
+    return all(n in plain for n in names)
+
+
+@dataclass(frozen=True)
+class SegmentHistory:
+    """The as_of-independent tables of :func:`segment_history` (engine tables, cached).
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The segment columns (a segment is a distinct combination, a null value being one).
+    bins : tuple
+        ``((column, edges), ...)``: numeric columns cut into right-closed bins first.
+    customers : ibis Table
+        ``customer_id, signup_date, seg``: each customer's segment number.
+    months : ibis Table
+        ``seg, month_idx, sd, active, mrr, churned`` per segment, month and ``sd`` (the signup
+        date of customers who signed up on or after that month's first day, else null):
+        customers with MRR > 0 in the month, their MRR, and how many have none the next month.
+    keys : pandas.DataFrame
+        ``seg`` and the ``columns``: what each segment number stands for.
+    """
+
+    columns: tuple[str, ...]
+    bins: BinsKey
+    customers: ir.Table
+    months: ir.Table
+    keys: pd.DataFrame
+
+
+def _bins_key(bins: Mapping[str, Sequence[float]] | None) -> BinsKey:
+    return tuple(sorted((c, tuple(float(e) for e in v)) for c, v in dict(bins or {}).items()))
+
+
+def _serves(key: Hashable, names: Sequence[str], bins: BinsKey) -> bool:
+    """Whether the cached history ``key`` has every column of ``names``, cut the same way."""
+    if not (isinstance(key, tuple) and len(key) == 4 and key[0] == _KEY and key[3] == "months"):
+        return False
+    columns, have = key[1], dict(key[2])
+    want = dict(bins)
+    return all(n in columns and have.get(n) == want.get(n) for n in names)
+
+
+def segment_history(
+    data: Dataset, names: Sequence[str], bins: Mapping[str, Sequence[float]] | None = None
+) -> SegmentHistory:
+    """The :class:`SegmentHistory` of segments of the customer columns ``names``.
+
+    A history already built for more columns (cut the same way) serves fewer of them: the
+    ideal customer profile's history serves penetration's market criteria.
+    """
+    want = _bins_key({c: e for c, e in dict(bins or {}).items() if c in names})
+    columns, have = tuple(names), want
+    for key in reversed(data.cached_keys()):
+        if isinstance(key, tuple) and _serves(key, names, want):
+            columns, have = key[1], key[2]
+            break
+    base = (_KEY, columns, have)
+    edges = dict(have)
+
+    def customers() -> ir.Table:
+        c = data.table("customers")
+        c = c.mutate(**{n: bin_expr(c[n], e) for n, e in edges.items()})
+        if columns:
+            seg = ibis.dense_rank().over(ibis.window(order_by=[c[n] for n in columns]))
+        else:
+            seg = ibis.literal(0, "int64")
+        return c.select("customer_id", "signup_date", *columns, seg=seg.cast("int64"))
+
+    cust = data.cached((*base, "customers"), customers)
+
+    def months() -> ir.Table:
+        every = monthly_mrr_next(data)
+        j = every.join(cust, "customer_id")
+        late = month_index(j.signup_date) >= j.month_idx
+        j = j.mutate(
+            sd=ibis.ifelse(late, j.signup_date, ibis.null("date")),
+            gone=(j.next_idx.isnull() | (j.next_idx != j.month_idx + 1)).cast("int64"),
+        )
+        return j.group_by(["seg", "month_idx", "sd"]).aggregate(
+            active=j.count(), mrr=j.mrr.sum(), churned=j.gone.sum()
+        )
+
+    mon = data.cached((*base, "months"), months)
+
+    def keys() -> pd.DataFrame:
+        k = cust.select("seg", *columns).distinct().to_pandas()
+        return k.sort_values("seg").reset_index(drop=True)
+
+    key_frame = data.cached_frame((*base, "keys"), keys)
+    return SegmentHistory(columns, have, cust, mon, key_frame)
+
+
+def segment_counts_over_time(
+    data: Dataset,
+    names: Sequence[str],
+    as_of: dt.date,
+    window_months: int,
+    *,
+    bins: Mapping[str, Sequence[float]] | None = None,
+) -> pd.DataFrame:
+    """The segment table's additive counts (:data:`ADDITIVE`) per segment of ``names`` at
+    ``as_of``, from the :func:`segment_history` (one engine query over the small tables).
+
+    The same frame as the per-customer query of :func:`segwork.metrics.segments.segment_table`
+    (METRICS.md "Segments", "Churn window", "NRR"), with A = as_of's month and w the window:
+    customers = signups up to as_of; active customers and MRR = rows of month A; customer-months
+    at risk = rows of months A-w .. A-1 (active in m-1 for m = A-w+1 .. A), churned = those
+    without MRR the next month; NRR base = MRR of month A-12, NRR end = month-A MRR of the
+    customers active in A-12.  Rows of customers who signed up after as_of are left out.
+    Only for :func:`history_applies` data and names; bins as in ``segment_table``.
+    """
+    hist = segment_history(data, names, bins)
+    # the counts of the history's own segments at this date, kept: penetration at the same date
+    # rolls them up again instead of querying
+    got = data.cached_frame(
+        (_KEY, hist.columns, hist.bins, "counts", as_of, int(window_months)),
+        lambda: _history_counts(data, hist, as_of, int(window_months)),
+    )
+    if tuple(names) == hist.columns:
+        return got
+    return rollup(got, list(names))
+
+
+def _history_counts(
+    data: Dataset, hist: SegmentHistory, as_of: dt.date, window_months: int
+) -> pd.DataFrame:
+    a = month_index_of(as_of)
+    w = int(window_months)
+    base_idx = a - _NRR_MONTHS
+    m = hist.months
+    m = m.filter(
+        (m.month_idx >= min(a - w, base_idx))
+        & (m.month_idx <= a)
+        & (m.sd.isnull() | (m.sd <= as_of))
+    )
+    at_a = m.month_idx == a
+    window = (m.month_idx >= a - w) & (m.month_idx <= a - 1)
+    zero, zero_f = ibis.literal(0, "int64"), ibis.literal(0.0)
+    sums = m.group_by("seg").aggregate(
+        active_customers=ibis.ifelse(at_a, m.active, zero).sum(),
+        mrr=ibis.ifelse(at_a, m.mrr, zero_f).sum(),
+        at_risk_customer_months=ibis.ifelse(window, m.active, zero).sum(),
+        churned_customer_months=ibis.ifelse(window, m.churned, zero).sum(),
+        nrr_base=ibis.ifelse(m.month_idx == base_idx, m.mrr, zero_f).sum(),
+    )
+    pop = hist.customers.filter(hist.customers.signup_date <= as_of)
+    signups = pop.group_by("seg").aggregate(customers=pop.count())
+    every = monthly_mrr_next(data)
+    then = every.filter(every.month_idx == base_idx).select("customer_id")
+    now = every.filter(every.month_idx == a).select("customer_id", "mrr")
+    kept = now.semi_join(then, "customer_id").join(pop.select("customer_id", "seg"), "customer_id")
+    pairs = kept.group_by("seg").aggregate(nrr_end=kept.mrr.sum())
+    q = signups.left_join(sums, "seg").drop("seg_right")
+    q = q.left_join(pairs, "seg").drop("seg_right")
+    got = q.to_pandas()
+    for col in _INT_COLUMNS:
+        got[col] = pd.to_numeric(got[col]).fillna(0).astype("int64")
+    for col in _FLOAT_COLUMNS:
+        got[col] = pd.to_numeric(got[col]).fillna(0.0).astype("float64")
+    got = hist.keys.merge(got, on="seg", how="inner").drop(columns="seg")
+    return got[[*hist.columns, *ADDITIVE]].reset_index(drop=True)
+
+
+def rollup(
+    counts: pd.DataFrame, by: Sequence[str], values: Sequence[str] = ADDITIVE
+) -> pd.DataFrame:
+    """The additive counts ``values`` (default :data:`ADDITIVE`) of a coarser segmentation
+    ``by`` (a subset of the columns), summed from a finer one's rows (missing values are a
+    segment of their own, as in the engine).
+
+    >>> fine = pd.DataFrame({"plan": ["a", "a", "b"], "region": ["x", "y", None],
+    ...     **{c: [1, 2, 3] for c in ADDITIVE}})
+    >>> rollup(fine, ["plan"])[["plan", "customers", "mrr"]]
+      plan  customers  mrr
+    0    a          3    3
+    1    b          3    3
+    """
+    cols = list(by)
+    additive = list(values)
+    if not cols:
+        return counts[additive].sum().to_frame().T.astype(counts[additive].dtypes)
+    out = counts.groupby(cols, dropna=False, sort=False, observed=True)[additive].sum()
+    out = out.reset_index()
+    for c in cols:  # a missing text value stays None (groupby makes it NaN), as the engine gives
+        if out[c].dtype == object:
+            out[c] = out[c].where(out[c].notna(), None)
+    return out
