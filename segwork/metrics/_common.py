@@ -228,11 +228,9 @@ def engagement_expr(
     a = month_index_of(as_of)
     lo = a - window_months + 1
     mrr = data.monthly_mrr(as_of)
-    active = (
-        mrr.filter(mrr.month_idx >= lo)
-        .group_by("customer_id")
-        .aggregate(active_months=mrr.month_idx.nunique())
-    )
+    recent = mrr.filter(mrr.month_idx >= lo)
+    # one row per customer and month (the mrr table's key): a count, not a distinct count
+    active = recent.group_by("customer_id").aggregate(active_months=recent.count())
     ev = data.table("events", needed_for="engagement")
     ev = ev.filter(ev.timestamp.date() <= as_of)
     ev = ev.filter(month_index(ev.timestamp.date()) >= lo)

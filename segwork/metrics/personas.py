@@ -183,7 +183,8 @@ def _features_expr(
             (months.month_idx <= months.ref_idx)
             & (months.month_idx >= months.ref_idx - (_USAGE_WINDOW - 1))
         )
-        active = months.group_by("customer_id").aggregate(active_months=months.month_idx.nunique())
+        # one row per customer and month (the mrr table's key): a count, not a distinct count
+        active = months.group_by("customer_id").aggregate(active_months=months.count())
         ev = data.table("events")
         # only the months any customer's usage window can reach (a plain range on the raw
         # timestamp first: the engine prunes it before computing month indexes)
