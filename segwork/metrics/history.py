@@ -149,24 +149,35 @@ def segment_history(
     base = (_KEY, columns, have)
     edges = dict(have)
 
-    def customers() -> ir.Table:
+    def segments() -> ir.Table:
         c = data.table("customers")
         c = c.mutate(**{n: bin_expr(c[n], e) for n, e in edges.items()})
-        if columns:
-            seg = ibis.dense_rank().over(ibis.window(order_by=[c[n] for n in columns]))
-        else:
-            seg = ibis.literal(0, "int64")
-        return c.select("customer_id", "signup_date", *columns, seg=seg.cast("int64"))
+        k = c.select(*columns).distinct()
+        return k.mutate(seg=ibis.row_number().over(order_by=[k[n] for n in columns]))
+
+    def customers() -> ir.Table:
+        c = data.table("customers")
+        if not columns:
+            return c.select("customer_id", "signup_date", seg=ibis.literal(0, "int64"))
+        c = c.mutate(**{n: bin_expr(c[n], e) for n, e in edges.items()})
+        k = data.cached((*base, "segments"), segments)
+        # a missing value is a segment of its own: matched with IS NOT DISTINCT FROM
+        j = c.join(k, [c[n].identical_to(k[n]) for n in columns])
+        return j.select("customer_id", "signup_date", seg=j.seg.cast("int64"))
 
     cust = data.cached((*base, "customers"), customers)
 
     def months() -> ir.Table:
-        every = monthly_mrr_next(data)
-        j = every.join(cust, "customer_id")
+        every = data.monthly_mrr_all()
+        # a row is followed by the next month's row of the same customer, or the customer is
+        # gone the next month (a hash join: cheaper than a window over every row)
+        follows = every.select("customer_id", month_idx=every.month_idx - 1, stays=ibis.literal(1))
+        e = every.left_join(follows, ["customer_id", "month_idx"])
+        j = e.join(cust, "customer_id")
         late = month_index(j.signup_date) >= j.month_idx
         j = j.mutate(
             sd=ibis.ifelse(late, j.signup_date, ibis.null("date")),
-            gone=(j.next_idx.isnull() | (j.next_idx != j.month_idx + 1)).cast("int64"),
+            gone=(1 - j.stays.fill_null(0)).cast("int64"),
         )
         return j.group_by(["seg", "month_idx", "sd"]).aggregate(
             active=j.count(), mrr=j.mrr.sum(), churned=j.gone.sum()
@@ -175,7 +186,10 @@ def segment_history(
     mon = data.cached((*base, "months"), months)
 
     def keys() -> pd.DataFrame:
-        k = cust.select("seg", *columns).distinct().to_pandas()
+        if not columns:
+            return pd.DataFrame({"seg": [0]})
+        k = data.cached((*base, "segments"), segments).to_pandas()
+        k["seg"] = k["seg"].astype("int64")
         return k.sort_values("seg").reset_index(drop=True)
 
     key_frame = data.cached_frame((*base, "keys"), keys)
@@ -237,7 +251,7 @@ def _history_counts(
     )
     pop = hist.customers.filter(hist.customers.signup_date <= as_of)
     signups = pop.group_by("seg").aggregate(customers=pop.count())
-    every = monthly_mrr_next(data)
+    every = data.monthly_mrr_all()
     then = every.filter(every.month_idx == base_idx).select("customer_id")
     now = every.filter(every.month_idx == a).select("customer_id", "mrr")
     kept = now.semi_join(then, "customer_id").join(pop.select("customer_id", "seg"), "customer_id")
