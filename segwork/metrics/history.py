@@ -1,10 +1,11 @@
 """Date-independent engine tables, so that a page's change of as_of reads sums, not raw rows.
 
 A page (:attr:`segwork.Dataset.reuse_across_dates`) with a given ``mrr`` table asks the same
-questions at many as-of dates.  Two tables are built once and every date reads from them:
+questions at many as-of dates.  Two kinds of table are built once and every date reads them:
 
 - :func:`monthly_mrr_next`: every customer-month with MRR > 0 and the customer's next such
-  month (the churn window's "active in m-1 and not in m", METRICS.md "Churn window");
+  month (the churn window's "active in m-1 and not in m", METRICS.md "Churn window"), which
+  the segment table's per-customer counts of any date read on a page;
 - :func:`segment_history`: for segments of plain customer columns (the ideal customer profile's
   firmographics, penetration's market criteria), per segment and month the active customers,
   their MRR and how many of them are not active the next month.  The segment table's additive
@@ -33,6 +34,7 @@ from segwork.metrics._common import Where, bin_expr
 
 __all__ = [
     "ADDITIVE",
+    "NRR_MONTHS",
     "SegmentHistory",
     "history_applies",
     "monthly_mrr_next",
@@ -40,6 +42,7 @@ __all__ = [
     "rollup",
     "segment_counts_over_time",
     "segment_history",
+    "typed_counts",
 ]
 
 #: The segment counts that add up over segments (a coarser segmentation is their sum over a
@@ -55,7 +58,8 @@ ADDITIVE: tuple[str, ...] = (
 )
 _INT_COLUMNS = ADDITIVE[:4]
 _FLOAT_COLUMNS = ADDITIVE[4:]
-_NRR_MONTHS = 12
+#: The NRR of the segment table is over 12 months (METRICS.md "NRR", m = A-12, k = 12).
+NRR_MONTHS = 12
 _KEY = "segment_history"
 
 #: Canonical ``bins`` of a history: ``((column, (edges...)), ...)`` sorted by column.
@@ -232,7 +236,7 @@ def _history_counts(
 ) -> pd.DataFrame:
     a = month_index_of(as_of)
     w = int(window_months)
-    base_idx = a - _NRR_MONTHS
+    base_idx = a - NRR_MONTHS
     m = hist.months
     m = m.filter(
         (m.month_idx >= min(a - w, base_idx))
@@ -258,13 +262,20 @@ def _history_counts(
     pairs = kept.group_by("seg").aggregate(nrr_end=kept.mrr.sum())
     q = signups.left_join(sums, "seg").drop("seg_right")
     q = q.left_join(pairs, "seg").drop("seg_right")
-    got = q.to_pandas()
+    got = typed_counts(q.to_pandas())
+    got = hist.keys.merge(got, on="seg", how="inner").drop(columns="seg")
+    return got[[*hist.columns, *ADDITIVE]].reset_index(drop=True)
+
+
+def typed_counts(got: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`ADDITIVE` columns of an engine result as the segment table has them: counts
+    int64, sums float64, a segment without rows 0 (the engine's integer sums may come back as
+    float, its empty sums as null)."""
     for col in _INT_COLUMNS:
         got[col] = pd.to_numeric(got[col]).fillna(0).astype("int64")
     for col in _FLOAT_COLUMNS:
         got[col] = pd.to_numeric(got[col]).fillna(0.0).astype("float64")
-    got = hist.keys.merge(got, on="seg", how="inner").drop(columns="seg")
-    return got[[*hist.columns, *ADDITIVE]].reset_index(drop=True)
+    return got
 
 
 def rollup(

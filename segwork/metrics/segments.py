@@ -32,11 +32,13 @@ from segwork.metrics._common import (
     to_date,
 )
 from segwork.metrics.history import (
+    NRR_MONTHS,
     history_applies,
     monthly_mrr_next,
     next_active,
     rollup,
     segment_counts_over_time,
+    typed_counts,
 )
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
@@ -62,9 +64,6 @@ SEGMENT_COLUMNS: tuple[str, ...] = (
     "small_segment",
 )
 
-_COUNT_COLUMNS = ("customers", "active_customers", "at_risk_customer_months",
-                  "churned_customer_months")
-_NRR_MONTHS = 12
 
 
 def _check_params(
@@ -106,7 +105,7 @@ def _per_customer_expr(
 ) -> ir.Table:
     a = as_of_month
     w = window_months
-    base_idx = a - _NRR_MONTHS
+    base_idx = a - NRR_MONTHS
     # customer-months with MRR > 0, months <= A, with the customer's next active month
     # ("active in m-1 and not in m" <=> next != (m-1) + 1)
     if data.mrr_derived or not data.reuse_across_dates:
@@ -350,12 +349,7 @@ def _segment_counts(
         "nrr_end": t.nrr_end.sum(),
     }
     grouped = t.group_by(by_names).aggregate(**aggs) if by_names else t.aggregate(**aggs)
-    got = grouped.to_pandas()
-    for col in _COUNT_COLUMNS:
-        got[col] = pd.to_numeric(got[col]).fillna(0).astype("int64")
-    for col in ("mrr", "nrr_base", "nrr_end"):
-        got[col] = pd.to_numeric(got[col]).fillna(0.0).astype("float64")
-    return got, by_names
+    return typed_counts(grouped.to_pandas()), by_names
 
 
 def _segment_finish(

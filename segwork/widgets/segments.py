@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from segwork.metrics._common import _check_edges, available_attributes, cache_key
+from segwork.metrics.history import NRR_MONTHS
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.personas import personas
@@ -49,7 +50,6 @@ __all__ = ["SegmentExplorer", "best_customers_sentence", "describe_segment"]
 
 _LOCATION = ("country", "region", "market", "city", "state")
 _SIGNUP = ("signup_month", "signup_quarter", "signup_year")
-_NRR_MONTHS = 12  # the segment table's NRR horizon (METRICS.md "NRR (12 months ...)")
 MEMBERS_FILE = "segment_members.csv"
 
 
@@ -459,7 +459,7 @@ class SegmentExplorer(Explorer):
                 ),
             )
 
-        churn, nrr = mix("churn", w), mix("nrr", _NRR_MONTHS)
+        churn, nrr = mix("churn", w), mix("nrr", NRR_MONTHS)
         return View(
             figures={"mix": mix_shift_chart(churn)},
             tables={
