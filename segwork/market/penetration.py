@@ -412,8 +412,7 @@ def _counts_over_time(
     got = segment_counts_over_time(data, crit, day, 12, bins=bins)
     got = got[[*crit, "customers", "active_customers", "mrr"]]
     if banded:
-        relabel = bands_relabel((banded[0], banded[1]))
-        got = got.assign(company_size=got["company_size"].map(relabel))
+        got = got.assign(company_size=got["company_size"].map(bands_relabel(banded)))
         got = rollup(got, crit, values=["customers", "active_customers", "mrr"])
     return got
 

@@ -127,13 +127,18 @@ def _bins_key(bins: Mapping[str, Sequence[float]] | None) -> BinsKey:
     return tuple(sorted((c, tuple(float(e) for e in v)) for c, v in dict(bins or {}).items()))
 
 
-def _serves(key: Hashable, names: Sequence[str], bins: BinsKey) -> bool:
-    """Whether the cached history ``key`` has every column of ``names``, cut the same way."""
+def _served_by(
+    key: Hashable, names: Sequence[str], bins: BinsKey
+) -> tuple[tuple[str, ...], BinsKey] | None:
+    """The ``(columns, bins)`` of the cached history ``key`` when it has every column of
+    ``names``, cut the same way; None for any other key."""
     if not (isinstance(key, tuple) and len(key) == 4 and key[0] == _KEY and key[3] == "months"):
-        return False
-    columns, have = key[1], dict(key[2])
-    want = dict(bins)
-    return all(n in columns and have.get(n) == want.get(n) for n in names)
+        return None
+    columns, have = key[1], key[2]
+    cuts, want = dict(have), dict(bins)
+    if all(n in columns and cuts.get(n) == want.get(n) for n in names):
+        return columns, have
+    return None
 
 
 def segment_history(
@@ -145,11 +150,8 @@ def segment_history(
     ideal customer profile's history serves penetration's market criteria.
     """
     want = _bins_key({c: e for c, e in dict(bins or {}).items() if c in names})
-    columns, have = tuple(names), want
-    for key in reversed(data.cached_keys()):
-        if isinstance(key, tuple) and _serves(key, names, want):
-            columns, have = key[1], key[2]
-            break
+    served = (_served_by(key, names, want) for key in reversed(data.cached_keys()))
+    columns, have = next((found for found in served if found), (tuple(names), want))
     base = (_KEY, columns, have)
     edges = dict(have)
 
@@ -235,7 +237,7 @@ def _history_counts(
     data: Dataset, hist: SegmentHistory, as_of: dt.date, window_months: int
 ) -> pd.DataFrame:
     a = month_index_of(as_of)
-    w = int(window_months)
+    w = window_months
     base_idx = a - NRR_MONTHS
     m = hist.months
     m = m.filter(

@@ -65,7 +65,6 @@ SEGMENT_COLUMNS: tuple[str, ...] = (
 )
 
 
-
 def _check_params(
     window_months: Any, gross_margin: Any, min_customers: Any, confidence: Any
 ) -> None:
