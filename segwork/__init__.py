@@ -3,7 +3,7 @@
 Importing segwork changes no global state (no plotting defaults, no pandas options, no RNG seeds).
 """
 
-from segwork.data import TABLE_NAMES, DataContractError, Dataset, load, load_sample, open_data
+from segwork.data import TABLE_NAMES, DataContractError, Dataset, load_sample
 from segwork.data.generate import make_saas_data
 from segwork.market import ideal_customer_profile, market_size, penetration, sensitivity
 from segwork.metrics import (
@@ -31,6 +31,7 @@ from segwork.metrics import (
     weighted_average_retention,
     wilson_interval,
 )
+from segwork.sources import load, open_data
 
 __version__ = "0.1.0"
 

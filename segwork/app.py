@@ -18,8 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from segwork.data.load import DATA_ENV
 from segwork.paths import NOTEBOOKS_DIR
+from segwork.sources import DATA_ENV, FORMAT_ENV
 from segwork.widgets.base import AS_OF_ENV
 
 __all__ = ["LANDING_PAGE", "PAGES", "app_command", "run_app"]
@@ -109,6 +109,7 @@ def app_command(
 def run_app(
     *,
     data: str | None = None,
+    data_format: str | None = None,
     as_of: str | None = None,
     port: int = 8866,
     host: str = "127.0.0.1",
@@ -118,17 +119,20 @@ def run_app(
     """Serve the app until Ctrl-C; returns the exit code of Voila.
 
     ``cull_idle_timeout`` (seconds) shuts down the kernel of a page left idle and disconnected
-    (default 30 minutes); see :func:`app_command`.
+    (default 30 minutes); see :func:`app_command`.  ``data_format`` names the export format
+    of ``data`` (default: recognised from its files).
     """
     env = dict(os.environ)
     if data:
         path = Path(data).expanduser().resolve()
         if not path.exists():
             raise FileNotFoundError(f"--data {data}: no such file or directory")
-        from segwork.data.load import load
+        from segwork.sources import load
 
-        load(path)  # validate before serving: a contract error is said here, once
+        load(path, format=data_format)  # validate before serving: an error is said here, once
         env[DATA_ENV] = str(path)
+        if data_format:
+            env[FORMAT_ENV] = data_format
     if as_of:
         try:
             env[AS_OF_ENV] = dt.date.fromisoformat(as_of).isoformat()

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -35,9 +36,27 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(path: Path | str, args: argparse.Namespace) -> Any:
+    """``segwork.load`` of a command's data with its ``--format`` / ``--encoding``."""
+    from segwork.sources import load
+
+    return load(path, format=args.format, encoding=args.encoding)
+
+
+def _print_left_out(data: Any) -> None:
+    if data.format == "segwork":
+        return
+    left = data.left_out
+    if len(left):
+        print(f"rows left out at import ({int(left['rows'].sum()):,}; docs/metrics.md, "
+              '"Imported data"):')
+        print(left.to_string(index=False))
+    else:
+        print("rows left out at import: none")
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from segwork.data.contract import DataContractError
-    from segwork.data.load import load
     from segwork.metrics._common import to_date
 
     try:
@@ -45,21 +64,93 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise CLIError(str(err), "give --as-of as YYYY-MM-DD", code=2) from err
     try:
-        data = load(args.path)
+        data = _load(args.path, args)
         summary = data.summary()
     except DataContractError as err:
-        print(f"{args.path}: the data breaks the segwork contract (METRICS.md, Input tables)")
+        print(f"{args.path}: the data breaks the segwork contract (docs/metrics.md, Input tables)")
         print(str(err))
         return 1
-    print(f"{args.path}: valid segwork data ({data.kind})")
+    kind = data.kind if data.format == "segwork" else f"{data.kind}, read as a {data.format} export"
+    print(f"{args.path}: valid segwork data ({kind})")
     print(summary.to_string(index=False))
+    _print_left_out(data)
     for note in data.notes:
         print(f"note: {note}")
     if as_of is not None:
         aside = data.set_aside(as_of)
-        print(f"rows set aside at as_of {as_of} (left out by the metrics, METRICS.md):")
+        print(f"rows set aside at as_of {as_of} (left out by the metrics, docs/metrics.md):")
         print(aside.to_string(index=False) if len(aside) else "none (no dated table)")
     return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from segwork.data.contract import DataContractError
+    from segwork.data.dataset import TABLE_NAMES
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} is a file", "give a folder to write the tables to", code=2)
+    if out.exists() and any(out.iterdir()):
+        if not args.force:
+            raise CLIError(
+                f"--out {out} is not empty",
+                "give a new folder, or --force to replace the segwork tables in it",
+                code=2,
+            )
+    try:
+        data = _load(args.source, args)
+    except DataContractError as err:
+        print(f"{args.source}: the export cannot be read (docs/metrics.md, Imported data)")
+        print(str(err))
+        return 1
+    if out.exists() and args.force:
+        for p in out.iterdir():
+            table = p.name.lower().split(".")[0]
+            if p.is_file() and (table in TABLE_NAMES or p.name.lower() == "readme.md"):
+                p.unlink()
+    written = data.write(out, format="parquet", derived=False)
+    summary = data.summary()
+    summary = summary[~summary["derived"]].drop(columns="derived")
+    read_as = "segwork tables" if data.format == "segwork" else f"a {data.format} export"
+    print(f"read {args.source} as {read_as}; wrote {len(written)} tables to {out}:")
+    print(summary.to_string(index=False))
+    _print_left_out(data)
+    for note in data.notes:
+        print(f"note: {note}")
+    (out / "README.md").write_text(_import_readme(args.source, data, summary), encoding="utf-8")
+    print(f"segwork.load({str(out)!r}) gives the same numbers; {out / 'README.md'} says what "
+          "was read and left out")
+    return 0
+
+
+def _import_readme(source: Path, data: Any, summary: Any) -> str:
+    """The provenance written beside imported tables (README files are not read as data)."""
+    from segwork import __version__
+
+    lines = [
+        f"# segwork tables imported from {source}",
+        "",
+        f"Read as: {data.format}. Written by segwork {__version__} (`segwork import`).",
+        "Rules: docs/metrics.md of segwork, \"Imported data\".",
+        "",
+        "## Tables",
+        "",
+        "```",
+        summary.to_string(index=False),
+        "```",
+        "",
+        "## Rows left out at import",
+        "",
+        "```",
+        data.left_out.to_string(index=False) if len(data.left_out) else "none",
+        "```",
+        "",
+        "## Notes",
+        "",
+        *[f"- {n}" for n in data.notes],
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
@@ -71,6 +162,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     try:
         return run_app(
             data=args.data,
+            data_format=args.format,
             as_of=args.as_of,
             port=args.port,
             host=args.host,
@@ -90,6 +182,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         out = run_report(
             data=args.data,
+            data_format=args.format,
             as_of=args.as_of,
             out=args.out,
             notebooks=args.notebook,
@@ -129,11 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "validate",
         help="check data against the segwork contract",
-        description="Load PATH (a directory of table files or a DuckDB file), check "
-        "every METRICS.md rule and print a per-table summary, or the breaches "
-        "(exit 1).",
+        description="Load PATH (a directory of table files, a folder of Stripe / Shopify / "
+        "Online Retail exports, or a DuckDB file), check every rule of docs/metrics.md and "
+        "print a per-table summary and the rows left out at import, or the breaches (exit 1).",
     )
-    p.add_argument("path", type=Path, help="directory of CSV/Parquet files or a DuckDB database")
+    p.add_argument(
+        "path", type=Path, help="directory of CSV/Parquet files or exports, or a DuckDB database"
+    )
+    _data_options(p)
     p.add_argument(
         "--as-of",
         help="also count the rows the metrics set aside at this date (YYYY-MM-DD): dated after "
@@ -147,7 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the landing page and the three workbooks with Voila "
         "(no code shown). Binds 127.0.0.1 unless --host says otherwise.",
     )
-    p.add_argument("--data", help="data to open (directory or DuckDB file); default: the sample")
+    p.add_argument(
+        "--data", help="data to open (directory, export folder or DuckDB file); default: the sample"
+    )
+    _data_options(p, encoding=False)
     p.add_argument("--as-of", help="as-of date YYYY-MM-DD; default: the last date in the data")
     p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
     p.add_argument(
@@ -171,7 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
         "executed notebooks, HTML (no code, figures offline) and metrics.json. "
         "Atomic: nothing is written unless every notebook succeeds.",
     )
-    p.add_argument("--data", help="data (directory or DuckDB file); default: the sample")
+    p.add_argument(
+        "--data", help="data (directory, export folder or DuckDB file); default: the sample"
+    )
+    _data_options(p, encoding=False)
     p.add_argument("--as-of", help="as-of date YYYY-MM-DD; default: the last date in the data")
     p.add_argument(
         "--out", type=Path, default=Path("reports"), help="output root (default reports/)"
@@ -198,7 +300,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="parameters from a JSON file (an explorer's .state, or {notebook: state})",
     )
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "import",
+        help="read a vendor export into segwork tables (Parquet)",
+        description="Read SOURCE (a folder of Stripe, Shopify or Online Retail exports, or "
+        "segwork tables) by the rules of docs/metrics.md (Imported data), write the canonical "
+        "tables as Parquet to --out, and print what was read, what was left out and why.",
+    )
+    p.add_argument("source", type=Path, help="the export folder")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the tables to")
+    p.add_argument(
+        "--force", action="store_true", help="replace the segwork tables of a non-empty --out"
+    )
+    _data_options(p)
+    p.set_defaults(func=_cmd_import)
     return parser
+
+
+def _data_options(p: argparse.ArgumentParser, *, encoding: bool = True) -> None:
+    from segwork.sources import FORMATS
+
+    p.add_argument(
+        "--format",
+        choices=["segwork", *FORMATS],
+        help="what the folder holds (default: recognised from its files and headers)",
+    )
+    if encoding:
+        p.add_argument(
+            "--encoding",
+            help="text encoding of the CSV files, e.g. cp1252 (default: detected)",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

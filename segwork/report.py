@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from segwork.data.contract import DataContractError
-from segwork.data.load import open_data
 from segwork.paths import NOTEBOOKS_DIR
+from segwork.sources import DATA_ENV, FORMAT_ENV, open_data
 from segwork.widgets.base import AS_OF_ENV, HEADLINE_MIME
 
 __all__ = ["NOTEBOOKS", "SECRET_NAME", "ReportError", "notebook_parameters", "run_report"]
@@ -122,6 +122,23 @@ def _data_hash(source: str) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _environ(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set environment variables for the block, restored after it."""
+    before = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is not None:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, old in before.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
 
 
 @contextlib.contextmanager
@@ -230,6 +247,7 @@ def _to_html(nb: Any, title: str) -> str:
 def run_report(
     *,
     data: str | Path | None = None,
+    data_format: str | None = None,
     as_of: str | None = None,
     out: str | Path = "reports",
     notebooks: Sequence[str] | None = None,
@@ -243,6 +261,8 @@ def run_report(
     ----------
     data : path, optional
         Data for every notebook (default: ``$SEGWORK_DATA``, else the bundled sample).
+    data_format : str, optional
+        The export format of ``data`` (``"stripe"``, ...; default: recognised from its files).
     as_of : str, optional
         YYYY-MM-DD (default: ``$SEGWORK_AS_OF``, else the last date in the data).
     out : path
@@ -275,7 +295,7 @@ def run_report(
             f"unknown notebook {unknown[0]!r}", "choose from: " + ", ".join(NOTEBOOKS)
         )
     try:
-        dataset = open_data(str(data) if data else None)
+        dataset = open_data(str(data) if data else None, format=data_format)
     except DataContractError as err:
         raise ReportError(
             f"the data breaks the contract: {str(err).splitlines()[0]}",
@@ -325,7 +345,10 @@ def run_report(
         wanted = {"data": source, "as_of": day, **per_book.get(name, {}), **common}
         run_params[name] = _check_params(name, wanted)
 
-    with _lock(root / f".lock-{day}"):
+    # an export format reaches the notebooks' kernels (they inherit the environment) with the
+    # path it applies to: open_data(path) reads it for that path only
+    formats = {DATA_ENV: source, FORMAT_ENV: data_format} if data_format and source else {}
+    with _lock(root / f".lock-{day}"), _environ(formats):
         _tidy(root, day)
         tmp.mkdir()
         try:

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from segwork.data.load import DATA_ENV
+from segwork.sources import DATA_ENV
 from segwork.widgets.base import AS_OF_ENV
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")

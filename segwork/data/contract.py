@@ -34,8 +34,15 @@ __all__ = [
 
 Kind = Literal["id", "date", "timestamp", "number", "integer", "string"]
 
-#: Billing intervals of the ``subscriptions`` table and their length in months (METRICS.md, MRR).
-BILLING_INTERVALS: dict[str, float] = {"week": 12 / 52, "month": 1.0, "quarter": 3.0, "year": 12.0}
+#: Billing intervals of the ``subscriptions`` table and their length in months (METRICS.md, MRR;
+#: ``day`` is segwork's extension for daily plans, 12 / 365 of a month, as Stripe bills them).
+BILLING_INTERVALS: dict[str, float] = {
+    "day": 12 / 365,
+    "week": 12 / 52,
+    "month": 1.0,
+    "quarter": 3.0,
+    "year": 12.0,
+}
 
 N_EXAMPLES = 5
 
@@ -131,6 +138,9 @@ class TableSpec:
     #: a table without a key: exact duplicate rows are refused (rule ``duplicate_row``), since
     #: two identical rows would be summed twice and cannot be told apart from a double export.
     unique_rows: bool = False
+    #: (key, columns): rows sharing the key are parts of one thing (an order's lines) and must
+    #: agree on the columns (rule ``order_lines_disagree``).
+    agree: tuple[str, tuple[str, ...]] | None = None
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -204,7 +214,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
     ),
     "transactions": TableSpec(
         "transactions",
-        "order / invoice",
+        "order line (an order / invoice, or one line of it)",
         (
             _ID,
             ColumnSpec("order_id", "id"),
@@ -212,8 +222,12 @@ TABLE_SPECS: dict[str, TableSpec] = {
             ColumnSpec("amount", "number", minimum=0),
             ColumnSpec("product", "string", required=False, nullable=True),
             ColumnSpec("channel", "string", required=False, nullable=True),
+            ColumnSpec("quantity", "number", required=False, nullable=True),
+            ColumnSpec("price", "number", required=False, nullable=True),
+            ColumnSpec("currency", "string", required=False, nullable=True),
         ),
-        key=("order_id",),
+        #: several rows per order_id are the order's lines; they must agree on these columns
+        agree=("order_id", ("customer_id", "date")),
     ),
     "market": TableSpec(
         "market",
@@ -439,7 +453,51 @@ def _check_table(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach
             )
     if spec.unique_rows:
         breaches.extend(_check_duplicate_rows(name, t, spec))
+    if spec.agree is not None and not breaches:
+        breaches.extend(_check_agreement(name, t, spec))
     return breaches
+
+
+def _check_agreement(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach]:
+    """Rows sharing ``key`` (the lines of one order) must agree on ``columns`` (its customer and
+    date): lines that disagree cannot be summed into one order.  One aggregate query; the
+    offending rows (every line of each disagreeing order) are fetched only when there are some.
+    """
+    assert spec.agree is not None
+    key, columns = spec.agree
+    kinds = {c.name: c.kind for c in spec.columns}
+    keyed = t.mutate(**{f"_v_{c}": parsed(t[c], kinds[c]) for c in columns})
+    groups = keyed.group_by(key).aggregate(
+        _lines=keyed.count(),
+        **{f"_n_{c}": keyed[f"_v_{c}"].nunique() for c in columns},
+    )
+    bad = groups.filter(ibis.or_(*(groups[f"_n_{c}"] > 1 for c in columns)))
+    got = (
+        bad.aggregate(
+            orders=bad.count(),
+            lines=bad._lines.sum(),
+            **{f"_by_{c}": (bad[f"_n_{c}"] > 1).cast("int64").sum() for c in columns},
+        )
+        .to_pandas()
+        .iloc[0]
+    )
+    orders = 0 if pd.isna(got["orders"]) else int(got["orders"])
+    if not orders:
+        return []
+    differ = [c for c in columns if int(got[f"_by_{c}"]) > 0]
+    examples = _fetch(t.semi_join(bad.select(key), key).order_by([key, *columns]))
+    return [
+        ContractBreach(
+            name,
+            ", ".join(differ),
+            "order_lines_disagree",
+            f"the rows of one {key} are the lines of one order and must have the same "
+            f"{' and '.join(columns)}; {orders:,} {key}(s) have lines with different "
+            f"{' and '.join(differ)}. Give each order its own {key}",
+            int(got["lines"]),
+            examples,
+        )
+    ]
 
 
 def _check_duplicate_rows(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach]:

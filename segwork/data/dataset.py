@@ -15,10 +15,13 @@ import pandas as pd
 from segwork.data.contract import TABLE_SPECS
 from segwork.data.derive import derive_mrr, month_index, month_index_of
 
-__all__ = ["TABLE_NAMES", "Dataset"]
+__all__ = ["LEFT_OUT_COLUMNS", "TABLE_NAMES", "Dataset"]
 
 #: The canonical table names, in the order of METRICS.md.
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SPECS)
+
+#: Columns of :attr:`Dataset.left_out`: rows of an export left out at import, per file and reason.
+LEFT_OUT_COLUMNS = ["file", "table", "reason", "rows"]
 
 #: How many engine-cached tables a Dataset keeps (see :meth:`Dataset.cached`).
 ENGINE_CACHE_SIZE = 16
@@ -50,6 +53,13 @@ class Dataset:
         Where the data came from (for reports and provenance).
     notes : tuple of str
         Things done on load that a reader should know (e.g. "mrr derived from subscriptions").
+    format : str
+        What was read: ``"segwork"`` (its own tables) or an export format (``"stripe"``,
+        ``"shopify"``, ``"online_retail"``).
+    left_out : pandas.DataFrame
+        ``file, table, reason, rows``: the rows of an export left out at import on purpose
+        (never paid, refunded, no customer, ...), by file and reason; empty for segwork's own
+        tables, where loading leaves nothing out (a row that breaks the contract is refused).
 
     Examples
     --------
@@ -78,6 +88,8 @@ class Dataset:
         self.source = source
         self.notes = tuple(notes)
         self.mrr_derived = mrr_derived
+        self.format = "segwork"
+        self.left_out = pd.DataFrame(columns=LEFT_OUT_COLUMNS)
         self._engine_cache: OrderedDict[Hashable, ir.Table] = OrderedDict()
         #: Build the metrics' date-independent engine tables (every month's next active month
         #: for the churn window, each period's activity of all time for cohorts) so that a
@@ -274,11 +286,18 @@ class Dataset:
         return pd.DataFrame(rows, columns=["table", "rows", "columns", "first", "last", "derived"])
 
     def write(
-        self, directory: str | Path, *, format: Literal["csv", "parquet"] = "csv"
+        self,
+        directory: str | Path,
+        *,
+        format: Literal["csv", "parquet"] = "csv",
+        derived: bool = True,
     ) -> list[Path]:
         """Write every table to ``directory/<table>.<format>``, rows in a deterministic order.
 
         The engine writes the files; nothing goes through pandas.  Returns the paths written.
+        ``derived=False`` leaves out an ``mrr`` derived from subscriptions, so that loading the
+        files derives it again at each as_of (a written ``mrr`` is taken as given, through the
+        last month of the data).
         """
         if format not in ("csv", "parquet"):
             raise ValueError(f"format must be 'csv' or 'parquet', not {format!r}")
@@ -286,6 +305,8 @@ class Dataset:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for name in self.names:
+            if not derived and name == "mrr" and self.mrr_derived:
+                continue
             t = self.table(name)
             t = t.order_by(list(t.columns))
             path = out / f"{name}.{format}"

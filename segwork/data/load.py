@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import difflib
 import gzip
-import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,13 +25,10 @@ from segwork.data.contract import (
     validate,
 )
 from segwork.data.dataset import TABLE_NAMES, Dataset
+from segwork.data.encoding import detect_encoding, normalize_encoding, utf8_copy
 from segwork.paths import SAMPLE_DIR
 
-__all__ = ["DATA_ENV", "load", "load_sample", "open_data"]
-
-#: Environment variable naming the data a notebook opens when its ``data`` parameter is empty
-#: (set by ``segwork app --data`` so that notebooks are never edited to change data).
-DATA_ENV = "SEGWORK_DATA"
+__all__ = ["load", "load_sample"]
 
 ColumnMap = Mapping[str, Mapping[str, str]] | Mapping[str, str]
 
@@ -65,12 +62,55 @@ class _Opened(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
+class _Reading:
+    """How CSV files of one load are read: the encoding asked for (None: detect), the files
+    that DuckDB found not to be UTF-8 past the first MiB (detected again on the whole file), a
+    scratch folder for UTF-8 copies (removed once the tables are in the engine), and the
+    encodings used."""
+
+    def __init__(self, encoding: str | None, scratch: str) -> None:
+        self.encoding = normalize_encoding(encoding) if encoding else None
+        self.recheck: set[Path] = set()
+        self.scratch = scratch
+        self.used: dict[str, str] = {}
+        self.copies: dict[Path, Path] = {}
+
+    def utf8_path(self, path: Path) -> Path:
+        """``path`` itself when it is UTF-8, else a UTF-8 copy of it (the encoding recorded)."""
+        if self.encoding is not None:
+            enc, how = self.encoding, "given"
+        else:
+            guess = detect_encoding(path, full_check=path.resolve() in self.recheck)
+            enc, how = guess.encoding, guess.how
+        if enc in ("utf_8", "utf_8_sig"):
+            return path
+        folder = Path(self.scratch) / str(len(self.copies))
+        folder.mkdir()
+        copy = utf8_copy(path, enc, folder)
+        self.copies[copy.resolve()] = path.resolve()
+        self.used[path.name] = f"{enc} ({how})"
+        return copy
+
+    def notes(self) -> tuple[str, ...]:
+        return tuple(f"{f} read as {e} text, not UTF-8" for f, e in sorted(self.used.items()))
+
+
+class _NotUtf8(Exception):
+    """DuckDB met a byte that is not UTF-8 in ``path`` (past the part the detector looked at)."""
+
+    def __init__(self, path: Path, breach: DataContractError) -> None:
+        super().__init__(str(path))
+        self.path = path
+        self.breach = breach
+
+
 def load(
     source: Any,
     *,
+    encoding: str | None = None,
     columns: ColumnMap | None = None,
 ) -> Dataset:
-    """Load and validate segwork input tables.
+    """Load and validate segwork input tables (vendor exports: :func:`segwork.load`).
 
     Parameters
     ----------
@@ -84,6 +124,11 @@ def load(
         - an Ibis backend connection (DuckDB, PySpark, a warehouse) holding tables of those names.
         File and pandas inputs go into an in-process DuckDB; an Ibis connection's tables stay in
         that engine.  Nothing large is pulled into pandas.
+    encoding : str, optional
+        The text encoding of the CSV files (``"cp1252"``, ``"utf-16"``, ...).  By default a file
+        that is not UTF-8 is detected (charset-normalizer) and read right; the encoding used is
+        said in ``Dataset.notes``.  A file that cannot be decoded with confidence is refused
+        (``not_utf8``).
     columns : mapping, optional
         Your column names -> the canonical ones, per table:
         ``{"customers": {"id": "customer_id"}}``.
@@ -100,31 +145,42 @@ def load(
     ------
     DataContractError
         A table breaks the contract: the message names table, column, rule, the number of
-        offending rows and the first five of them.  A CSV that is not UTF-8 (``not_utf8``) or has
-        lines with more or fewer fields than its header (``ragged_row``: file, lines, field
-        counts) is refused the same way.
+        offending rows and the first five of them.  A CSV whose encoding cannot be told
+        (``not_utf8``) or that has lines with more or fewer fields than its header
+        (``ragged_row``: file, lines, field counts) is refused the same way.
     ValueError
         The source is not something segwork can read, or holds no segwork table.
 
     Examples
     --------
-    >>> import pandas as pd, segwork
-    >>> customers = pd.DataFrame({"id": [1, 2], "signup_date": ["2024-01-05", "2024-02-10"]})
-    >>> subscriptions = pd.DataFrame({"customer_id": [1, 2],
-    ...     "start_date": ["2024-01-05", "2024-02-10"],
-    ...     "amount": [1200.0, 50.0], "billing_interval": ["year", "month"]})
-    >>> data = segwork.load({"customers": customers, "subscriptions": subscriptions},
-    ...                     columns={"customers": {"id": "customer_id"}})
-    >>> data
-    <segwork.Dataset from pandas: customers, subscriptions, mrr*>
+    Order lines (two rows of order ``a``) and no customers table:
+
+    >>> import pandas as pd
+    >>> lines = pd.DataFrame({"customer_id": [1, 1, 2], "order_id": ["a", "a", "b"],
+    ...     "date": ["2024-01-05", "2024-01-05", "2024-02-10"], "amount": [5.0, 7.5, 20.0]})
+    >>> data = load({"transactions": lines})
+    >>> data.kind, data.notes[0][:48]
+    ('transactions', 'no customers table: customers derived from trans')
     """
     if isinstance(source, Dataset):
-        if columns:
-            raise ValueError("columns= cannot be applied to an already loaded Dataset")
+        if columns or encoding:
+            raise ValueError("columns= or encoding= cannot apply to an already loaded Dataset")
         return source
+    with tempfile.TemporaryDirectory(prefix="segwork-") as scratch:
+        reading = _Reading(encoding, scratch)
+        while True:
+            try:
+                return _load_tables(source, columns, reading)
+            except _NotUtf8 as err:
+                if reading.encoding is not None or err.path in reading.recheck:
+                    raise err.breach from None
+                reading.recheck.add(err.path)  # detect again, on the whole file
+
+
+def _load_tables(source: Any, columns: ColumnMap | None, reading: _Reading) -> Dataset:
     tables: dict[str, ir.Table] = {}
-    with _csv_errors():
-        con, raw, label, materialize, opened_notes = _open(source)
+    with _csv_errors(reading):
+        con, raw, label, materialize, opened_notes = _open(source, reading)
         raw = _rename(raw, columns)
         validate(raw)
         for name, t in raw.items():
@@ -146,6 +202,7 @@ def load(
             "mrr derived from subscriptions (METRICS.md: monthly normalisation, active rule)"
         )
     notes.extend(opened_notes)
+    notes.extend(reading.notes())
     return Dataset(tables, backend=con, source=label, notes=tuple(notes), mrr_derived=derived)
 
 
@@ -170,37 +227,13 @@ def load_sample() -> Dataset:
     return make_saas_data(2000, random_state=0)
 
 
-def open_data(data: Any = None) -> Dataset:
-    """The Dataset a notebook works on: ``data`` if given, else ``$SEGWORK_DATA``, else the sample.
-
-    This is what the notebooks' ``data`` parameter goes through: a path (or anything
-    :func:`load` takes) loads it; ``None``, ``""`` or ``"sample"`` fall back to the
-    ``SEGWORK_DATA`` environment variable (set by ``segwork app --data``) and then to
-    :func:`load_sample`.
-
-    Examples
-    --------
-    >>> import segwork
-    >>> segwork.open_data("sample").source
-    'sample'
-    """
-    if isinstance(data, Dataset):
-        return data
-    if data is None or (isinstance(data, str) and data.strip() in ("", "sample")):
-        env = os.environ.get(DATA_ENV, "").strip()
-        if env and env != "sample" and data != "sample":
-            return load(env)
-        return load_sample()
-    return load(data)
-
-
 # -- sources -------------------------------------------------------------------------------------
-def _open(source: Any) -> _Opened:
+def _open(source: Any, reading: _Reading) -> _Opened:
     """The backend, raw tables by canonical name, a label, names to materialize, notes."""
     if isinstance(source, str | Path):
         path = Path(source).expanduser()
         if path.is_dir():
-            return _open_directory(path)
+            return _open_directory(path, reading)
         if path.is_file() and path.suffix.lower() in _DB_SUFFIXES:
             return _open_duckdb_file(path)
         if not path.exists():
@@ -212,7 +245,7 @@ def _open(source: Any) -> _Opened:
             "connection"
         )
     if isinstance(source, Mapping):
-        return _open_mapping(source)
+        return _open_mapping(source, reading)
     if isinstance(source, ibis.BaseBackend):
         names = [n for n in TABLE_NAMES if n in set(source.list_tables())]
         if not names:
@@ -225,14 +258,14 @@ def _open(source: Any) -> _Opened:
         )
     if type(source).__name__ == "SparkSession":
         con = ibis.pyspark.connect(source)
-        return _open(con)
+        return _open(con, reading)
     raise TypeError(
         f"cannot load a {type(source).__name__}: give a path, a dict of DataFrames or Ibis tables, "
         "or an Ibis connection"
     )
 
 
-def _open_directory(path: Path) -> _Opened:
+def _open_directory(path: Path, reading: _Reading) -> _Opened:
     """Read the table files of a directory; no other file is ignored without a word.
 
     A file is a table file when its name, compared case-insensitively, is a table name with a
@@ -267,7 +300,7 @@ def _open_directory(path: Path) -> _Opened:
                 f"{path} has several files for table '{name}': {', '.join(p.name for p in found)}"
             )
         if found:
-            raw[name], is_csv = _read_file(con, found[0], name)
+            raw[name], is_csv = _read_file(con, found[0], name, reading)
             if is_csv:
                 materialize.add(name)
     listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in others)
@@ -310,11 +343,12 @@ def _table_name(path: Path) -> str | None:
     return None
 
 
-def _read_file(con: Any, path: Path, name: str) -> tuple[ir.Table, bool]:
+def _read_file(con: Any, path: Path, name: str, reading: _Reading) -> tuple[ir.Table, bool]:
     lower = path.name.lower()
     kind = next(k for s, k in _FILE_SUFFIXES.items() if lower.endswith(s))
     if kind == "parquet":
         return con.read_parquet(path, table_name=f"_raw_{name}"), False
+    path = reading.utf8_path(path)
     _check_csv_header(con, path, name)
     try:
         t = con.read_csv(path, table_name=f"_raw_{name}", auto_type_candidates=_CSV_TYPES)
@@ -427,9 +461,11 @@ def _check_csv_header(con: Any, path: Path, name: str) -> None:
 
 
 @contextmanager
-def _csv_errors() -> Iterator[None]:
+def _csv_errors(reading: _Reading) -> Iterator[None]:
     """DuckDB's CSV reader errors -> a clear refusal naming the file (a CSV is read lazily, so a
-    bad byte far down the file surfaces during validation or materialisation)."""
+    bad byte far down the file surfaces during validation or materialisation).  A byte that is
+    not UTF-8 raises :class:`_NotUtf8`, so that :func:`load` detects the file's encoding on the
+    whole file and reads it again."""
     try:
         yield
     except duckdb.Error as err:
@@ -438,25 +474,30 @@ def _csv_errors() -> Iterator[None]:
         if "CSV Error" not in text or not found:
             raise
         file = Path(found.group(1).strip())
+        file = reading.copies.get(file.resolve(), file)  # a UTF-8 copy: name the user's file
         table = _table_name(file) or file.stem
         line = re.search(r"CSV Error on Line: (\d+)", text)
         where = f" (line {line.group(1)})" if line else ""
         if "Expected Number of Columns" in text:  # a ragged line past the sniffer's sample
             _refuse_ragged_rows(file, table)
         if "not utf-8 encoded" in text or "Invalid unicode" in text:
-            raise DataContractError(
+            breach = DataContractError(
                 [
                     ContractBreach(
                         table,
                         None,
                         "not_utf8",
-                        f"{file.name} is not UTF-8 text{where}; re-save it as UTF-8 (e.g. "
-                        "'CSV UTF-8' in Excel, or iconv -f latin1 -t utf-8)",
+                        f"{file.name} is not UTF-8 text{where}"
+                        + (f" (encoding={reading.encoding!r} was given)" if reading.encoding
+                           else "")
+                        + "; re-save it as UTF-8 (e.g. 'CSV UTF-8' in Excel), or name its "
+                        "encoding: load(..., encoding='cp1252')",
                         0,
                         pd.DataFrame(),
                     )
                 ]
-            ) from err
+            )
+            raise _NotUtf8(file.resolve(), breach) from err
         first = text.splitlines()[0] if text else type(err).__name__
         lines = [ln.strip() for ln in text.splitlines()[1:4]]
         detail = next((ln for ln in lines if ln and "Original Line" not in ln), "")
@@ -485,7 +526,7 @@ def _open_duckdb_file(path: Path) -> _Opened:
     return _Opened(con, tables, str(path), set())
 
 
-def _open_mapping(source: Mapping[str, Any]) -> _Opened:
+def _open_mapping(source: Mapping[str, Any], reading: _Reading) -> _Opened:
     unknown = sorted(set(source) - set(TABLE_NAMES))
     if unknown:
         close = {
@@ -520,7 +561,7 @@ def _open_mapping(source: Mapping[str, Any]) -> _Opened:
             raw[name] = value
             kinds.add("ibis")
         elif isinstance(value, str | Path):
-            raw[name], is_csv = _read_file(con, Path(value), name)
+            raw[name], is_csv = _read_file(con, Path(value), name, reading)
             if is_csv:
                 materialize.add(name)
             kinds.add("files")

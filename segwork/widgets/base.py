@@ -35,7 +35,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from segwork.data.dataset import Dataset
-from segwork.data.load import open_data
+from segwork.sources import open_data
 
 __all__ = [
     "AS_OF_ENV",
@@ -857,6 +857,15 @@ class Explorer:
             todo = f"Change the values above to update it; {kept}."
         return f'<div class="segwork-error">{head}{html.escape(text)}<br>{todo}</div>'
 
+    def _left_out_note(self) -> str:
+        """One sentence naming the rows of an export left out at import, by table and reason."""
+        left = self.data.left_out
+        if not len(left):
+            return ""
+        by = left.groupby(["table", "reason"], sort=False)["rows"].sum()
+        parts = [f"{int(n):,} {table} rows ({reason})" for (table, reason), n in by.items()]
+        return f"Left out when the {self.data.format} export was read: {'; '.join(parts)}."
+
     def _set_aside_note(self, as_of: str, tables: Sequence[str] | None = None) -> str:
         """One sentence naming the rows set aside at as_of (METRICS.md: counted and reported)
         in ``tables`` (default every table)."""
@@ -868,12 +877,13 @@ class Explorer:
                 for table, g in counts
                 if int(g["rows"].sum()) > 0
             ]
-            if not parts:
-                return ""
-            return (
-                f"Set aside at as_of {as_of} (dated after it, or of customers who signed up "
-                f"after it; not counted here): {', '.join(parts)} rows."
-            )
+            text = ""
+            if parts:
+                text = (
+                    f"Set aside at as_of {as_of} (dated after it, or of customers who signed up "
+                    f"after it; not counted here): {', '.join(parts)} rows."
+                )
+            return " ".join(t for t in (text, self._left_out_note()) if t)
 
         return self.memo(("set_aside", as_of, None if tables is None else tuple(tables)), sentence)
 

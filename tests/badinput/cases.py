@@ -9,13 +9,16 @@ succeeds and a ``check(data)`` of a metric.  Decisions documented here and in RE
   January signup whatever the engine's time zone);
 - currencies: one currency per table (case/space-insensitive label, any code); several are refused
   (rule ``mixed_currency``); amounts are never converted;
-- non-UTF-8 files are refused (rule ``not_utf8``), never decoded by guess; semicolon CSVs are read
+- non-UTF-8 files (cp1252, latin-1, UTF-16) are detected with charset-normalizer and read right (said
+  in ``Dataset.notes``); one no encoding decodes with confidence is refused (rule ``not_utf8``); semicolon CSVs are read
   (delimiter sniffed); a decimal comma is refused as not numeric;
 - ragged CSV rows are refused (rule ``ragged_row``: file, lines, expected vs found field count);
 - a file named close to a missing table (``customer.csv``) is refused with the likely name; other
   files in a data folder are not read and are listed in ``Dataset.notes``;
 - exact duplicate rows of the key-less subscriptions and market tables are refused (rule
-  ``duplicate_row``); identical events are kept (an event log may repeat).
+  ``duplicate_row``); identical events are kept (an event log may repeat), and so are identical
+  order lines (transactions hold several lines per order; lines of one order must agree on
+  customer and date, rule ``order_lines_disagree``).
 """
 
 from __future__ import annotations
@@ -171,6 +174,8 @@ SIGNUP_TZ_AWARE = customers().assign(
 WIDE = "customer_id,signup_date," + ",".join(f"attr_{i}" for i in range(400)) + "\n" + "".join(
     f"{c},{d}," + ",".join(str(i * c) for i in range(400)) + "\n" for c, d in ((1, "2024-01-05"), (2, "2024-02-10"), (3, "2024-03-01"))
 )
+LATIN1_PAST_MIB_ROWS = 80_000
+LATIN1_PAST_MIB = ("customer_id,signup_date,country\n" + "".join(f"{i},2024-01-05,DE\n" for i in range(1, LATIN1_PAST_MIB_ROWS)) + f"{LATIN1_PAST_MIB_ROWS},2024-01-05,Österreich\n").encode("latin-1")
 LATIN1_LATE = ("customer_id,signup_date,country\n" + "".join(f"{i},2024-01-05,DE\n" for i in range(1, 3000)) + "3000,2024-01-05,Österreich\n").encode("latin-1")
 MARKET = pd.DataFrame({"industry": ["software", "retail"], "accounts": [1000, 500], "acv": [2000.0, 800.0],
                        "acv_low": [1000.0, 900.0], "acv_high": [5000.0, 700.0]})
@@ -246,9 +251,15 @@ CASES: list[Case] = [
     Case("duplicate-mrr-month", "two mrr rows for one customer and month",
          lambda _: {"customers": customers(), "mrr": pd.DataFrame({"customer_id": [1, 1], "month": ["2024-01-01"] * 2, "mrr": [10.0, 20.0]})},
          refused=("mrr", "customer_id, month", "duplicate_key")),
-    Case("duplicate-order-id", "order 10 twice in transactions",
+    Case("order-lines-two-customers", "order 10's lines name two customers",
          frames(transactions=pd.DataFrame({"customer_id": [1, 2], "order_id": [10, 10], "date": ["2024-01-05"] * 2, "amount": [5.0, 6.0]})),
-         refused=("transactions", "order_id", "duplicate_key")),
+         refused=("transactions", "customer_id", "order_lines_disagree")),
+    Case("order-lines-two-dates", "order 10's lines carry two dates",
+         frames(transactions=pd.DataFrame({"customer_id": [1, 1], "order_id": [10, 10], "date": ["2024-01-05", "2024-01-06"], "amount": [5.0, 6.0]})),
+         refused=("transactions", "date", "order_lines_disagree")),
+    Case("order-lines", "an order of three lines is one order: frequency 1, monetary the sum of its lines (16)",
+         frames(transactions=pd.DataFrame({"customer_id": [1, 1, 1], "order_id": [10, 10, 10], "date": ["2024-01-05"] * 3, "amount": [5.0, 6.0, 5.0], "product": ["a", "b", "a"]})),
+         check=expect(lambda d: tuple(segwork.rfm(d, AS_OF).set_index("customer_id").loc[1, ["frequency", "monetary"]]), (1, 16.0))),
     # dates
     Case("impossible-date", "signup 2024-02-30 (no such day)", csv_dir(customers__csv=CSV_CUSTOMERS.replace("2024-03-01", "2024-02-30")),
          refused=("customers", "signup_date", "unparseable_date")),
@@ -356,11 +367,23 @@ CASES: list[Case] = [
                     "subscriptions": subs([(1, "2024-06-01", None, 10.0, "month"), (2, "2024-06-15", None, 20.0, "month")])},
          check=expect(lambda d: segwork.cohort_retention(d, AS_OF)[["age", "retention"]].to_dict("list"), {"age": [0], "retention": [1.0]})),
     # file formats
-    Case("latin1-csv", "a latin-1 customers.csv (Ö as one byte) is refused, never garbled",
+    Case("latin1-csv", "a latin-1 customers.csv (Ö as one byte) is detected and read right, said in the notes",
          csv_dir(customers__csv="customer_id,signup_date,country\n1,2024-01-05,Österreich\n2,2024-02-10,DE\n3,2024-03-01,DE\n".encode("latin-1")),
+         check=expect(lambda d: (d.to_pandas("customers").set_index("customer_id").country[1], any("customers.csv read as cp1252" in n for n in d.notes)), ("Österreich", True))),
+    Case("latin1-byte-late", "a latin-1 byte on line 3001 (past the CSV sniffer's sample) is read right",
+         lambda t: csv_dir(customers__csv=LATIN1_LATE, subscriptions__csv=None)(t),
+         check=expect(lambda d: d.to_pandas("customers").set_index("customer_id").country[3000], "Österreich")),
+    Case("latin1-byte-past-first-mib", "a latin-1 byte past the first MiB (UTF-8 there) is found when DuckDB meets it, the file read again as cp1252",
+         lambda t: csv_dir(customers__csv=LATIN1_PAST_MIB, subscriptions__csv=None)(t),
+         check=expect(lambda d: d.to_pandas("customers").set_index("customer_id").country[LATIN1_PAST_MIB_ROWS], "Österreich")),
+    Case("latin1-given-utf8", "encoding='utf-8' given for a latin-1 file is refused, never garbled",
+         lambda t: segwork.load(csv_dir(customers__csv=LATIN1_LATE, subscriptions__csv=None)(t), encoding="utf-8"),
          refused=("customers", None, "not_utf8")),
-    Case("latin1-byte-late", "a latin-1 byte on line 3001 (past the sniffer's sample) is still refused",
-         lambda t: csv_dir(customers__csv=LATIN1_LATE, subscriptions__csv=None)(t), refused=("customers", None, "not_utf8")),
+    Case("undecodable-csv", "a file no text encoding decodes with confidence (binary) is refused",
+         csv_dir(customers__csv=bytes(range(256)) * 40), refused=("customers", None, "not_utf8")),
+    Case("utf16-csv", "a UTF-16 customers.csv with a BOM (Excel 'Unicode text') is read right",
+         csv_dir(customers__csv="customer_id,signup_date,country\n1,2024-01-05,Österreich\n2,2024-02-10,DE\n3,2024-03-01,DE\n".encode("utf-16")),
+         check=expect(lambda d: d.to_pandas("customers").set_index("customer_id").country[1], "Österreich")),
     Case("semicolon-csv", "semicolon-separated UTF-8 CSVs load correctly (umlauts kept, MRR right)",
          csv_dir(customers__csv="customer_id;signup_date;country\n1;2024-01-05;Österreich\n2;2024-02-10;DE\n3;2024-03-01;DE\n",
                  subscriptions__csv=CSV_SUBS.replace(",", ";")),
@@ -425,9 +448,9 @@ CASES: list[Case] = [
     Case("same-subscription-with-id", "two identical subscriptions told apart by a subscription_id both count: MRR 350",
          lambda t: {**frames()(t), "subscriptions": subs([*BASE_SUBS, BASE_SUBS[0]]).assign(subscription_id=[1, 2, 3, 4])},
          check=expect(lambda d: mrr_at(d, "2024-06-01"), 350.0)),
-    Case("duplicate-transaction-row", "an order row repeated exactly is refused by the order_id key",
+    Case("repeated-order-line", "an order line repeated exactly is two lines of one order (the same product twice): monetary 10",
          frames(transactions=pd.DataFrame({"customer_id": [1, 1], "order_id": [10, 10], "date": ["2024-01-05"] * 2, "amount": [5.0, 5.0]})),
-         refused=("transactions", "order_id", "duplicate_key")),
+         check=expect(lambda d: tuple(segwork.rfm(d, AS_OF).set_index("customer_id").loc[1, ["frequency", "monetary"]]), (1, 10.0))),
     Case("duplicate-event-rows", "the same event twice at the same time is kept: two events (an event log may repeat)",
          frames(events=pd.DataFrame({"customer_id": [1, 1], "timestamp": ["2024-06-10 09:00:00"] * 2, "event": ["login"] * 2})),
          check=expect(lambda d: float(segwork.engagement(d, AS_OF, window_months=1).set_index("customer_id").events_per_active_month[1]), 2.0)),
@@ -445,8 +468,8 @@ CASES: list[Case] = [
 CLI_CASES: list[tuple[str, str, Callable[[Path], Path], str]] = [
     ("cli-duplicate-key", "validate: duplicate customer id -> exit 1, names table and rule",
      csv_dir(customers__csv=CSV_CUSTOMERS + "2,2024-02-11\n"), "rule 'duplicate_key'"),
-    ("cli-latin1", "validate: latin-1 file -> exit 1, says not UTF-8",
-     csv_dir(customers__csv="customer_id,signup_date,c\n1,2024-01-05,Ö\n".encode("latin-1")), "not UTF-8"),
+    ("cli-undecodable", "validate: a file no encoding decodes -> exit 1, says not UTF-8",
+     csv_dir(customers__csv=bytes(range(256)) * 40), "not UTF-8"),
     ("cli-empty-dir", "validate: directory without table files -> exit 1, one error line and a hint",
      empty_dir, "holds no segwork table file"),
     ("cli-ragged-row", "validate: a ragged row -> exit 1, names the rule and the line",

@@ -58,7 +58,7 @@ CASES = [
     ("events bad timestamp", _set("events", "timestamp", 0, "soon"), "events", "timestamp", "unparseable_date", 1),
     ("events negative count", _set("events", "count", 1, -1), "events", "count", "negative_count", 1),
     ("events orphan customer", _set("events", "customer_id", 0, 7), "events", "customer_id", "unknown_customer", 1),
-    ("transactions duplicate order", _dup_row("transactions", 2), "transactions", "order_id", "duplicate_key", 2),
+    ("transactions order of two customers", _set("transactions", "order_id", 1, 10), "transactions", "customer_id, date", "order_lines_disagree", 2),
     ("transactions negative amount", _set("transactions", "amount", 0, -1.0), "transactions", "amount", "negative_amount", 1),
     ("transactions missing date col", _drop("transactions", "date"), "transactions", "date", "missing_column", 0),
     ("market low > mode", _set("market", "acv_low", 0, 2500.0), "market", "acv_low/acv_mode", "range_order", 1),
