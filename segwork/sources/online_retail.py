@@ -20,7 +20,8 @@ The rules (each said in ``Imported.notes``):
   (the exact decimal product, as a float); ``product`` = Description (StockCode when empty),
   ``quantity`` and ``price`` kept, ``currency`` = GBP (the data set's prices are in sterling).
 - **Date**: the invoice's day.  ``InvoiceDate`` is either ISO (``2010-12-01 08:26:00``) or the
-  US layout the UCI files use (``12/1/2010 8:26``, month/day/year).  The layout of a file is
+  US layout the UCI files use (``12/1/2010 8:26``, month/day/year; ``12/1/10 8:26`` with a
+  two-digit year, 20yy, as the most circulated copy writes it).  The layout of a file is
   told from its first value, and every value must be in it: a value in the other layout or not a
   date is refused (rule ``unparseable_date``), never guessed row by row.
 - **Customer**: CustomerID as text (``17850``; the ``.0`` a spreadsheet adds, ``17850.0``, is
@@ -95,9 +96,16 @@ _US = re.compile(
     r"^\s*(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})"
     r"(?: (?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?\s*$"
 )
+#: The copy of the data set that circulates most (an Excel export) writes two-digit years,
+#: ``12/1/10 8:26``: the data set's invoices are of 2009-2011, so ``yy`` is 20yy.
+_US_SHORT = re.compile(
+    r"^\s*(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{2})"
+    r"(?: (?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?\s*$"
+)
 _DATE_LAYOUTS = {
     "ISO (2010-12-01 08:26:00)": _ISO,
     "US month/day/year (12/1/2010 8:26)": _US,
+    "US month/day/two-digit year (12/1/10 8:26)": _US_SHORT,
 }
 
 ALREADY_READ = "invoices already read from an earlier file (the same invoice saved twice; lines)"
@@ -163,6 +171,9 @@ def _numbers(raw: pd.DataFrame, file: str, column: str) -> pd.Series:
     return value
 
 
+_SHORT_YEARS = "US month/day/two-digit year (12/1/10 8:26)"
+
+
 def _invoice_times(raw: pd.DataFrame, file: str, column: str) -> pd.Series:
     """InvoiceDate as timestamps, in the one layout (ISO or US) of the file's first value."""
     text = raw[column]
@@ -188,14 +199,14 @@ def _invoice_times(raw: pd.DataFrame, file: str, column: str) -> pd.Series:
             column,
             "unparseable_date",
             f"{column} must be ISO (2010-12-01 08:26:00) or month/day/year as the UCI files "
-            "write it (12/1/2010 8:26); the first value is neither",
+            "write it (12/1/2010 8:26, or 12/1/10 8:26); the first value is neither",
             raw.head(1),
         )
     parts = values.str.extract(_DATE_LAYOUTS[layout])
     parsed = pd.to_datetime(
         pd.DataFrame(
             {
-                "year": pd.to_numeric(parts["y"]),
+                "year": pd.to_numeric(parts["y"]) + (2000 if layout == _SHORT_YEARS else 0),
                 "month": pd.to_numeric(parts["m"]),
                 "day": pd.to_numeric(parts["d"]),
                 "hour": pd.to_numeric(parts["H"]).fillna(0),

@@ -302,3 +302,26 @@ def test_amount_is_the_decimal_product(items: list[tuple[int, int, int]]) -> Non
     cents = sum(Decimal(q) * Decimal(price) for (q, _, _), price in zip(items, prices,
                                                                         strict=True))
     assert abs(Decimal(repr(float(tx["amount"].sum()))) - cents) < Decimal("0.01")
+
+
+@pytest.mark.parametrize("stamp", ["12/1/2010 8:26", "12/1/10 8:26", "2010-12-01 08:26:00"])
+def test_first_invoice_of_the_data_set_as_its_copies_write_it(tmp_path: Path, stamp: str) -> None:
+    """The data set's first lines (invoice 536365), in the date layouts its copies use: the
+    UCI four-digit year, the two-digit year of the most circulated CSV, and ISO."""
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    rows = "".join(
+        f"536365,{code},{name},{qty},{stamp},{price},17850,United Kingdom\n"
+        for code, name, qty, price in [
+            ("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 6, "2.55"),
+            ("71053", "WHITE METAL LANTERN", 6, "3.39"),
+            ("84406B", "CREAM CUPID HEARTS COAT HANGER", 8, "2.75"),
+        ]
+    )
+    (tmp_path / "OnlineRetail.csv").write_text(header + rows)
+    data = segwork.load(tmp_path)
+    assert data.format == "online_retail"
+    tx = data.to_pandas("transactions")
+    assert set(tx["date"].astype(str)) == {"2010-12-01"} and set(tx["order_id"]) == {"536365"}
+    assert tx["amount"].sum() == pytest.approx(15.30 + 20.34 + 22.00)
+    rfm = segwork.rfm(data, "2010-12-31").iloc[0]
+    assert (rfm["frequency"], rfm["monetary"]) == (1, pytest.approx(57.64))
