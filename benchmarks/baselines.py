@@ -1,9 +1,9 @@
 """Reference implementations of the benchmarked metrics: plain pandas and hand-written DuckDB SQL.
 
-Both follow /work/shared/METRICS.md (the segwork metric contract) and return frames with the same
+Both follow docs/metrics.md (the segwork metric reference) and return frames with the same
 column names as the segwork functions, so :mod:`benchmarks.run` can compare them column by column.
 
-* pandas derives monthly MRR from ``subscriptions`` (METRICS.md "Subscription revenue"), the way
+* pandas derives monthly MRR from ``subscriptions`` (docs/metrics.md "MRR"), the way
   an analyst with only the raw subscriptions would; it does not read ``mrr.parquet``.
 * DuckDB SQL reads ``mrr.parquet`` (the same input segwork uses when an ``mrr`` table is given).
   So a pandas-vs-(segwork, SQL) mismatch on MRR metrics points at ``mrr.parquet`` disagreeing
@@ -24,7 +24,7 @@ import pandas as pd
 WINDOW = 12  # segment_table churn window (months) and NRR horizon
 MONTHS_PER_INTERVAL = {"week": 12 / 52, "month": 1.0, "quarter": 3.0, "year": 12.0}
 
-RFM_TABLE = {  # (R, F) -> name, METRICS.md "RFM"
+RFM_TABLE = {  # (R, F) -> name, docs/metrics.md "RFM"
     5: ["New", "Potential loyalist", "Potential loyalist", "Champions", "Champions"],
     4: ["Promising", "Potential loyalist", "Potential loyalist", "Loyal", "Loyal"],
     3: ["About to sleep", "About to sleep", "Need attention", "Loyal", "Loyal"],

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from segwork.sources.base import LEFT_OUT_NOTE, export_name
+
 __all__ = ["main"]
 
 
@@ -55,6 +57,13 @@ def _print_left_out(data: Any) -> None:
         print("rows left out at import: none")
 
 
+def _print_notes(data: Any) -> None:
+    """The Dataset's notes, but those repeating the table of rows left out just printed."""
+    for note in data.notes:
+        if not note.startswith(LEFT_OUT_NOTE):
+            print(f"note: {note}")
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from segwork.data.contract import DataContractError
     from segwork.metrics._common import to_date
@@ -70,12 +79,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"{args.path}: the data breaks the segwork contract (docs/metrics.md, Input tables)")
         print(str(err))
         return 1
-    kind = data.kind if data.format == "segwork" else f"{data.kind}, read as a {data.format} export"
+    kind = data.kind
+    if data.format != "segwork":
+        kind += f", read as {export_name(data.format)}"
     print(f"{args.path}: valid segwork data ({kind})")
     print(summary.to_string(index=False))
     _print_left_out(data)
-    for note in data.notes:
-        print(f"note: {note}")
+    _print_notes(data)
     if as_of is not None:
         aside = data.set_aside(as_of)
         print(f"rows set aside at as_of {as_of} (left out by the metrics, docs/metrics.md):")
@@ -111,12 +121,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     written = data.write(out, format="parquet", derived=False)
     summary = data.summary()
     summary = summary[~summary["derived"]].drop(columns="derived")
-    read_as = "segwork tables" if data.format == "segwork" else f"a {data.format} export"
+    read_as = "segwork tables" if data.format == "segwork" else export_name(data.format)
     print(f"read {args.source} as {read_as}; wrote {len(written)} tables to {out}:")
     print(summary.to_string(index=False))
     _print_left_out(data)
-    for note in data.notes:
-        print(f"note: {note}")
+    _print_notes(data)
     (out / "README.md").write_text(_import_readme(args.source, data, summary), encoding="utf-8")
     print(f"segwork.load({str(out)!r}) gives the same numbers; {out / 'README.md'} says what "
           "was read and left out")

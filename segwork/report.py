@@ -399,7 +399,11 @@ def run_report(
                     "source": source or dataset.source,
                     "sha256": _data_hash(source) if source else _data_hash(_sample_path()),
                     "notes": list(dataset.notes),
-                    # METRICS.md: rows set aside on purpose (dated after as_of) are reported
+                    "format": dataset.format,
+                    # rows of an export left out at import (never paid, refunded, ...), by reason
+                    "left_out": dataset.left_out.to_dict("records"),
+                    # rows set aside at as_of (dated after it), reported: docs/metrics.md
+                    # "Rows set aside"
                     "set_aside": dataset.set_aside(day).to_dict("records"),
                 },
                 "python": sys.version.split()[0],

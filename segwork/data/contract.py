@@ -1,4 +1,4 @@
-"""The input-table contract of METRICS.md ("Input tables"), checked in the engine.
+"""The input-table contract of docs/metrics.md "Input tables", checked in the engine.
 
 Each table has a :class:`TableSpec`: its required and optional columns, what kind of value each
 holds, its key, and the row rules.  :func:`validate` turns every rule into an Ibis boolean
@@ -34,8 +34,9 @@ __all__ = [
 
 Kind = Literal["id", "date", "timestamp", "number", "integer", "string"]
 
-#: Billing intervals of the ``subscriptions`` table and their length in months (METRICS.md, MRR;
-#: ``day`` is segwork's extension for daily plans, 12 / 365 of a month, as Stripe bills them).
+#: Billing intervals of the ``subscriptions`` table and their length in months (docs/metrics.md
+#: "MRR"; ``day`` is segwork's extension for daily plans, 12 / 365 of a month, as Stripe bills
+#: them: docs/metrics.md "Extensions to the definitions").
 BILLING_INTERVALS: dict[str, float] = {
     "day": 12 / 365,
     "week": 12 / 52,
@@ -72,7 +73,7 @@ class ContractBreach:
 
 
 class DataContractError(ValueError):
-    """A table breaks the input contract of METRICS.md.
+    """A table breaks the input contract of docs/metrics.md "Input tables".
 
     The message names the table, the column, the rule, the number of offending rows and shows the
     first five of them.  The first breach is also available as attributes; every breach found in
@@ -665,7 +666,7 @@ def canonical(name: str, t: ir.Table) -> ir.Table:
         if "end_date" not in t.columns:
             changes["end_date"] = ibis.null("date")
         else:
-            # METRICS.md: an empty discount means no discount (documented, not a coercion).
+            # docs/metrics.md "Input tables": an empty discount means 0 (documented, no coercion).
             changes["discount"] = changes["discount"].fill_null(0.0)
     if name == "events" and "count" not in t.columns:
         changes["count"] = ibis.literal(1)

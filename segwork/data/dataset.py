@@ -17,7 +17,7 @@ from segwork.data.derive import derive_mrr, month_index, month_index_of
 
 __all__ = ["LEFT_OUT_COLUMNS", "TABLE_NAMES", "Dataset"]
 
-#: The canonical table names, in the order of METRICS.md.
+#: The canonical table names, in the order of docs/metrics.md "Input tables".
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SPECS)
 
 #: Columns of :attr:`Dataset.left_out`: rows of an export left out at import, per file and reason.
@@ -160,7 +160,7 @@ class Dataset:
     def monthly_mrr(self, through: dt.date) -> ir.Table:
         """``customer_id, month_idx, month, mrr`` for the months <= ``through`` with MRR > 0.
 
-        Derived from ``subscriptions`` by the METRICS.md rule when no ``mrr`` table was given
+        Derived from ``subscriptions`` (docs/metrics.md "MRR") when no ``mrr`` table was given
         (open subscriptions run through ``through``; none starting after it), cached in the engine
         per date (:meth:`cached`).  A given ``mrr`` table is cached once, every month, and each
         date reads its months from it (a change of as_of does not copy the table again).
@@ -322,12 +322,13 @@ class Dataset:
         src = f" from {self.source}" if self.source else ""
         return f"<segwork.Dataset{src}: {parts}>"
 
-    # -- rows set aside at an as-of date (METRICS.md: counted and reported) ---------------------
+    # -- rows set aside at an as-of date (docs/metrics.md "Rows set aside") --------------------
     def set_aside(self, as_of: Any, tables: Sequence[str] | None = None) -> pd.DataFrame:
         """The rows the metrics leave out at ``as_of``, counted per table and reason.
 
-        METRICS.md: "data dated after as_of is ignored, and the population is the customers with
-        signup_date <= as_of"; "rows set aside on purpose are counted and reported".  The reasons:
+        docs/metrics.md "Rows set aside": later data is ignored by the metrics but counted, and so
+        are the rows of customers outside the population (``signup_date > as_of``; docs/metrics.md
+        "Conventions").  The reasons:
 
         - ``customers``: *signed up after as_of*;
         - ``subscriptions``: *starts after as_of* (``start_date > as_of``);

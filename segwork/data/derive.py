@@ -1,4 +1,4 @@
-"""Monthly MRR derived from subscriptions, by the METRICS.md rule ("Subscription revenue").
+"""Monthly MRR derived from subscriptions, by the rule of docs/metrics.md "MRR".
 
 Months are handled as integer indexes (``year * 12 + month - 1``) so that "the previous month" is
 ``idx - 1`` on every Ibis backend; a small calendar table maps indexes back to first-of-month dates.
@@ -63,8 +63,9 @@ def calendar(first_idx: int, last_idx: int) -> ir.Table:
 def subscription_mrr(subs: ir.Table) -> ir.FloatingValue:
     """MRR of each subscription row: amount x quantity x (1 - discount) normalised to a month.
 
-    METRICS.md: "amount x quantity normalised to one month (year / 12, quarter / 3, week x 52 / 12),
-    after discounts".  ``discount`` is the fraction taken off (0.2 = 20 % off).
+    docs/metrics.md "MRR": amount x quantity x (1 - discount) divided by the billing interval's
+    length in months (:data:`~segwork.data.contract.BILLING_INTERVALS`: a year is 12, a quarter 3, a
+    week 12 / 52, a day 12 / 365).  ``discount`` is the fraction taken off (0.2 = 20 % off).
     """
     months = ibis.cases(
         *((subs.billing_interval == name, n) for name, n in BILLING_INTERVALS.items()),
@@ -80,7 +81,8 @@ def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
     empty or ``end_date > first day of m``): its last active month is the month of
     ``end_date - 1 day``, so a mid-month end still counts that month and an end on the 1st does not.
     Open subscriptions run through the month of ``through``; subscriptions starting after
-    ``through`` are ignored (METRICS.md: data dated after as_of is ignored), even within its month.
+    ``through`` are ignored (docs/metrics.md "Conventions": later data is ignored), even within its
+    month.
     A customer's MRR in a month is the sum over its active subscriptions.
     """
     last_idx = month_index_of(through)

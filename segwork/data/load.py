@@ -137,9 +137,9 @@ def load(
     Returns
     -------
     Dataset
-        With ``mrr`` derived from ``subscriptions`` (METRICS.md rule) when no ``mrr`` is given and,
-        when no ``customers`` table is given, customers derived from the other tables (signup date =
-        first activity); both are said in ``Dataset.notes``.
+        With ``mrr`` derived from ``subscriptions`` (docs/metrics.md "MRR") when no ``mrr`` is
+        given and, when no ``customers`` table is given, customers derived from the other tables
+        (signup date = first activity); both are said in ``Dataset.notes``.
 
     Raises
     ------
@@ -199,7 +199,8 @@ def _load_tables(source: Any, columns: ColumnMap | None, reading: _Reading) -> D
     derived = "mrr" not in tables and "subscriptions" in tables
     if derived:
         notes.append(
-            "mrr derived from subscriptions (METRICS.md: monthly normalisation, active rule)"
+            "mrr derived from subscriptions"
+            ' (docs/metrics.md "MRR": monthly normalisation, active rule)'
         )
     notes.extend(opened_notes)
     notes.extend(reading.notes())

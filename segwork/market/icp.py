@@ -1,9 +1,10 @@
 """The ideal customer profile (ICP) found in the data, with its headroom in the market.
 
-The candidate segments are every combination of one or more ``by`` criteria; each is measured with
-the segment table (METRICS.md "Segments", "LTV", "NRR", "Logo churn rate") and the best one with
-enough customers is turned into a sentence, together with the accounts of the market it has not
-won yet (METRICS.md "Market sizing").
+docs/metrics.md "Ideal customer profile".  The candidate segments are every combination of one or
+more ``by`` criteria; each is measured with the segment table (docs/metrics.md "Segment table",
+"LTV", "NRR and GRR", "Logo churn") and the best one with enough customers is turned into a
+sentence, together with the accounts of the market it has not won yet (docs/metrics.md
+"Penetration").
 """
 
 from __future__ import annotations
@@ -173,19 +174,20 @@ def ideal_customer_profile(
 ) -> ICP:
     """The segment with the best unit economics among those with enough customers, in words.
 
-    Candidates are the segments of every combination of one or more of the ``by`` criteria (up
-    to ``max_criteria`` of them), each measured by :func:`segwork.segment_table` (METRICS.md
-    "Segments": ARPA, logo churn rate with its Wilson interval, 12-month NRR, LTV = ARPA x gross
-    margin / churn with its interval from the churn interval's ends).  Only segments with at
-    least ``min_customers`` customers (METRICS.md "Small segment") and no missing criterion value
-    qualify.  They are ranked by ``ltv_low``, the LTV at the upper end of the 95 % churn interval,
-    descending; ties by NRR (higher first), churn (lower first), fewer criteria.  The lower end of
-    the LTV interval rewards both good unit economics and enough evidence: the point LTV favours
-    small lucky segments and is undefined where no churn was seen.
+    docs/metrics.md "Ideal customer profile".  Candidates are the segments of every combination of
+    one or more of the ``by`` criteria (up to ``max_criteria`` of them), each measured by
+    :func:`segwork.segment_table` (docs/metrics.md "Segment table": ARPA, logo churn rate with its
+    Wilson interval, 12-month NRR, LTV = ARPA x gross margin / churn with its interval from the
+    churn interval's ends).  Only segments with at least ``min_customers`` customers
+    (docs/metrics.md "Small segments") and no missing criterion value qualify.  They are ranked by
+    ``ltv_low``, the LTV at the upper end of the 95 % churn interval, descending; ties by NRR
+    (higher first), churn (lower first), fewer criteria.  The lower end of the LTV interval rewards
+    both good unit economics and enough evidence: the point LTV favours small lucky segments and is
+    undefined where no churn was seen.
 
     With a market table (``market``, else ``data``'s when it has one), each segment gets its
-    headroom (METRICS.md "Market sizing"): over the market segments matching its criteria that are
-    market criteria (criteria such as ``billing_interval`` do not restrict the market),
+    headroom (docs/metrics.md "Penetration"): over the market segments matching its criteria that
+    are market criteria (criteria such as ``billing_interval`` do not restrict the market),
     ``headroom_accounts`` = accounts not yet customers (accounts - customers per market segment,
     at least 0, see :func:`segwork.market.penetration`) and ``headroom`` = those accounts x ACV.
 

@@ -1,4 +1,4 @@
-"""Penetration: the customers mapped onto the market segments (METRICS.md "Market sizing").
+"""Penetration: the customers mapped onto the market segments (docs/metrics.md "Penetration").
 
 Customers are counted per segment by the engine (Ibis); only the per-segment counts come back to
 pandas, where they are matched with the (small) market table.  Customers whose attributes match
@@ -233,22 +233,22 @@ def penetration(
     size_bands: SizeBands | None = None,
     sizing: MarketSize | Mapping[str, Any] | None = None,
 ) -> Penetration:
-    """Customers, ARR and penetration per market segment (METRICS.md "Market sizing").
+    """Customers, ARR and penetration per market segment (docs/metrics.md "Penetration").
 
-    Each customer of the population (METRICS.md: customers with ``signup_date <= as_of``) is
-    mapped onto a market segment by its ``criteria`` attributes (customer columns with the same
-    names as the market's criteria columns).  A numeric ``company_size`` (employees) is mapped to
-    the market's band labels first (bands parsed from labels like "1-10", "11-50", "1001+", or
-    ``size_bands``).  Per segment:
+    Each customer of the population (docs/metrics.md "Conventions": customers with
+    ``signup_date <= as_of``) is mapped onto a market segment by its ``criteria`` attributes
+    (customer columns with the same names as the market's criteria columns).  A numeric
+    ``company_size`` (employees) is mapped to the market's band labels first (bands parsed from
+    labels like "1-10", "11-50", "1001+", or ``size_bands``).  Per segment:
 
     - ``customers``: customers of the population in the segment; ``active_customers``: those with
-      MRR > 0 in as_of's month (METRICS.md "Active customer");
+      MRR > 0 in as_of's month (docs/metrics.md "Active customer");
     - ``arr`` = 12 x their MRR in as_of's month;
     - ``penetration`` = customers / accounts and ``active_penetration`` = active customers /
-      accounts (NaN where accounts is 0, METRICS.md header);
-    - ``acv, tam, serviceable, som`` from :func:`segwork.market.market_size` (METRICS.md TAM /
-      SAM / SOM) and ``arr_to_som`` = arr / som, how far the segment's current ARR is toward its
-      SOM;
+      accounts (NaN where accounts is 0, docs/metrics.md "Conventions");
+    - ``acv, tam, serviceable, som`` from :func:`segwork.market.market_size` (docs/metrics.md
+      "Market sizing") and ``arr_to_som`` = arr / som, how far the segment's current ARR is
+      toward its SOM;
     - ``headroom_accounts`` = max(accounts - customers, 0) (accounts not yet customers) and
       ``headroom`` = headroom_accounts x acv.
 

@@ -1,7 +1,7 @@
-"""Sensitivity of SOM to each assumption: the tornado table (METRICS.md "Market sizing").
+"""Sensitivity of SOM to each assumption: the tornado table (docs/metrics.md "Sensitivity").
 
-METRICS.md "Market sizing": "with ranges, ... a tornado chart ranks the assumptions by how much they
-move SOM."
+With assumptions given as ranges (docs/metrics.md "Market ranges and Monte Carlo"), the tornado
+table ranks them by how far each one moves SOM.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def sensitivity(
 ) -> pd.DataFrame:
     """Tornado table: how far SOM moves when each assumption goes from its low to its high value.
 
-    METRICS.md "Market sizing": "a tornado chart ranks the assumptions by how much they move SOM".
+    docs/metrics.md "Sensitivity": the ranged assumptions ranked by how far they move SOM.
     For every assumption given as a range (``share``, ``accounts``, ``acv``, ``growth`` and, for
     ``method="top_down"``, the ``top_down`` total), SOM (of ``method``, defined as in
     :func:`segwork.market.market_size`) is computed with that assumption at its low and at its

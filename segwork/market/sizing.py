@@ -1,14 +1,15 @@
 """Market size: TAM, SAM and SOM by market segment, with ranges and a seeded Monte Carlo.
 
-METRICS.md "Market sizing":
+docs/metrics.md "Market sizing" and "Market ranges and Monte Carlo":
 
-- "TAM = sum over market segments of accounts x annual contract value (bottom-up), or a stated total
-  market x share (top-down); both can be shown side by side."
-- "SAM = TAM restricted to the segments the product can serve (filters on the segment criteria)."
-- "SOM = SAM x obtainable share within a stated horizon."
-- "Every assumption can be a point or a range (low, mode, high); with ranges, a Monte Carlo run
-  (seeded) gives P10 / P50 / P90 for TAM, SAM and SOM, and a tornado chart ranks the assumptions by
-  how much they move SOM."
+- TAM is the sum over market segments of accounts x annual contract value (bottom-up), or a stated
+  total market (top-down); the two can be shown side by side.
+- SAM is the TAM of the segments the product can serve, chosen by filters on the segment criteria.
+- SOM is the share of the serviceable market obtainable within a stated horizon.
+- Any assumption may be a point or a range (low, mode, high); with ranges, a seeded Monte Carlo
+  gives P10 / P50 / P90 of TAM, SAM and SOM, and the tornado table of
+  :func:`segwork.market.sensitivity` (docs/metrics.md "Sensitivity") ranks the assumptions by how
+  far they move SOM.
 
 The ``market`` table has one row per market segment, so it is small (hundreds of rows, not
 millions): it is read into memory once and the Monte Carlo runs on numpy arrays, vectorised over
@@ -355,7 +356,8 @@ def _serviceable(
     for col, value in serviceable.items():
         if col not in criteria:
             raise ValueError(
-                f"serviceable filters on the segment criteria (METRICS.md SAM); {col!r} is not "
+                f'serviceable filters on the segment criteria (docs/metrics.md "Market sizing"); '
+                f"{col!r} is not "
                 f"one of them: {', '.join(criteria) or 'none'}"
             )
         values = list(value) if isinstance(value, list | tuple | set) else [value]
@@ -745,23 +747,22 @@ def market_size(
     correlation: Correlation = "shared",
     acv_scale: float = 1.0,
 ) -> MarketSize:
-    """TAM, SAM and SOM by market segment (METRICS.md "Market sizing").
+    """TAM, SAM and SOM by market segment (docs/metrics.md "Market sizing").
 
-    Definitions (METRICS.md "Market sizing"), per market row and summed over rows:
+    Definitions (docs/metrics.md "Market sizing"), per market row and summed over rows:
 
-    - **TAM** = accounts x ACV ("sum over market segments of accounts x annual contract value
-      (bottom-up)").  ACV is ``acv``, else ``price`` (both read as the annual contract value of
-      one account), else the range ``acv_low, acv_mode, acv_high``; ``acv_scale`` multiplies it
-      (a what-if on price).
-    - **SAM** = TAM of the segments that pass the ``serviceable`` filter ("TAM restricted to the
-      segments the product can serve (filters on the segment criteria)").
-    - **SOM** = SAM x share within the horizon ("SOM = SAM x obtainable share within a stated
-      horizon").  segwork's convention: TAM and SAM are today's annual market; SOM is the annual
-      revenue obtainable at the end of the horizon, i.e. the ``share`` of the serviceable market
-      as it will be after ``horizon_years`` years of each segment's ``growth``:
-      ``SOM = sum over serviceable rows of accounts x ACV x (1 + growth) ^ horizon_years x
-      share``.  Without a ``growth`` column (or with ``horizon_years=0``) SOM = SAM x share.
-    - **Top-down** ("a stated total market x share", shown side by side): TAM = the stated
+    - **TAM** = accounts x ACV, summed over the market segments (bottom-up).  ACV is ``acv``, else
+      ``price`` (both read as the annual contract value of one account), else the range
+      ``acv_low, acv_mode, acv_high``; ``acv_scale`` multiplies it (a what-if on price).
+    - **SAM** = TAM of the segments that pass the ``serviceable`` filter (the segments the product
+      can serve, chosen on the segment criteria).
+    - **SOM** = SAM x the obtainable share within a stated horizon.  segwork's convention: TAM and
+      SAM are today's annual market; SOM is the annual revenue obtainable at the end of the horizon,
+      i.e. the ``share`` of the serviceable market as it will be after ``horizon_years`` years of
+      each segment's ``growth``:
+      ``SOM = sum over serviceable rows of accounts x ACV x (1 + growth) ^ horizon_years x share``.
+      Without a ``growth`` column (or with ``horizon_years=0``) SOM = SAM x share.
+    - **Top-down** (a stated total market, shown side by side): TAM = the stated
       ``top_down`` total; SAM = that total x the serviceable share of the market (given as
       ``top_down["serviceable_share"]``, else the bottom-up SAM / TAM); SOM = that SAM x share x
       the SAM-weighted growth factor of the bottom-up segments.
@@ -769,11 +770,11 @@ def market_size(
     Parameters
     ----------
     market : pandas.DataFrame, Ibis table or Dataset
-        One row per market segment (METRICS.md input table ``market``): criteria columns,
-        ``accounts`` (with optional ``accounts_low``/``accounts_high``), ACV as ``acv`` or
+        One row per market segment (table ``market``, docs/metrics.md "Input tables"): criteria
+        columns, ``accounts`` (with optional ``accounts_low``/``accounts_high``), ACV as ``acv`` or
         ``price`` or ``acv_low, acv_mode, acv_high``, optional ``growth`` (annual rate; or
-        ``growth_low, growth_mode``/``growth``, ``growth_high``).  A Dataset's ``market`` table
-        is used.  Missing low/high values default to the mode.
+        ``growth_low, growth_mode``/``growth``, ``growth_high``).  A Dataset's ``market`` table is
+        used.  Missing low/high values default to the mode.
     criteria : str or list of str, optional
         Columns that define a segment; default every column that is not an assumption.  Rows
         with the same criteria values are added up into one segment.

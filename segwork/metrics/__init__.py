@@ -1,4 +1,4 @@
-"""The metric core: one Ibis implementation of every METRICS.md metric.
+"""The metric core: one Ibis implementation of every metric of docs/metrics.md.
 
 Each function takes a :class:`segwork.Dataset` and an explicit ``as_of`` and returns a small
 pandas DataFrame; the work runs in the Dataset's engine (DuckDB by default).

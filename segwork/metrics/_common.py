@@ -2,7 +2,7 @@
 
 Every metric resolves its ``by`` and ``where`` through :func:`customer_attributes`, so a derived
 attribute (lifecycle stage, engagement, RFM segment, feature use, numeric bins) works the same
-everywhere a customer attribute does (METRICS.md "Segments").
+everywhere a customer attribute does (docs/metrics.md "Segmentations and derived attributes").
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def to_date(value: Any, name: str = "as_of") -> dt.date:
 
 
 def population(data: Dataset, as_of: dt.date) -> ir.Table:
-    """Customers with ``signup_date <= as_of`` (METRICS.md: the population at an as-of date).
+    """Customers with ``signup_date <= as_of``: the population at as_of (docs/metrics.md
+    "Conventions").
 
     Raises a clear error when as_of is before every signup.
     """
@@ -216,8 +217,8 @@ def engagement_expr(
 ) -> ir.Table:
     """``customer_id, events_per_active_month, engagement`` over the trailing window.
 
-    METRICS.md "Engagement score": events per active customer-month over a trailing window,
-    scored into levels by quantile.
+    docs/metrics.md "Engagement": events per active month over a trailing window, cut into levels
+    by quantile.
 
     The window is the ``window_months`` calendar months ending with as_of's month.  Customers with
     no active month in the window have no level (null).  Levels are quantiles of the rate over the

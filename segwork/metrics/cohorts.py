@@ -1,4 +1,4 @@
-"""Cohort retention tables: logo, net and gross revenue retention (METRICS.md "Cohorts").
+"""Cohort retention tables: logo, net and gross revenue retention (docs/metrics.md "Cohorts").
 
 Everything up to the small (segment x cohort x age) table runs in the engine as Ibis expressions:
 periods are integer indexes (months: ``year * 12 + month - 1``; quarters and years: that index
@@ -266,36 +266,37 @@ def cohort_retention(
 ) -> pd.DataFrame:
     """Cohort retention as a long table: one row per (segment, cohort, age) up to as_of.
 
-    Implements METRICS.md "Cohorts":
+    Implements docs/metrics.md "Cohorts", "Logo retention" and "Revenue retention":
 
-    - "A customer's **cohort** is the period (week / month / quarter / year) of its first activity:
-      for subscription data its first month with MRR > 0 (or signup_date when asked), for
-      transaction data its first order date."  ``cohort="first_active"`` is that first activity
-      (customers with no activity up to as_of belong to no cohort); ``cohort="signup"`` is the
-      period of ``signup_date`` and holds every customer of the population, including those not
-      (yet) active.  Activity in a period before the cohort period (possible with
+    - A customer's **cohort** is a period (week / month / quarter / year).  With
+      ``cohort="first_active"`` it is the period of its first activity: its first month with
+      MRR > 0 (subscription data) or its first order (transaction data); customers with no
+      activity up to as_of belong to no cohort.  With ``cohort="signup"`` it is the period of
+      ``signup_date`` and holds every customer of the population, including those not (yet)
+      active.  Activity in a period before the cohort period (possible with
       ``cohort="signup"``) is ignored: ages are >= 0.
-    - "**Age** k: whole periods since the cohort's period (0 = the cohort period itself)."
-    - "**Logo retention** of cohort c at age k: customers of c active in period c+k / customers
-      of c.  Activity is MRR > 0 (subscriptions) or at least one order in the period
-      (transactions)."  For quarters and years a customer is active in the period when its MRR is
+    - **Age** k: complete periods since the cohort period, which is age 0.
+    - **Logo retention** of cohort c at age k: the customers of c active in period c+k / the
+      customers of c, activity being MRR > 0 (subscriptions) or at least one order in the period
+      (transactions).  For quarters and years a customer is active in the period when its MRR is
       > 0 in at least one month of it.
-    - "**Revenue retention** of cohort c at age k: revenue of c's customers in c+k / their revenue
-      in c" (``metric="nrr"``).  ``metric="grr"`` caps each customer's revenue in c+k at its own
-      revenue in c (the METRICS.md GRR rule "each customer's MRR capped at its month-m value").
+    - **Revenue retention** of cohort c at age k: the revenue of c's customers in c+k / their
+      revenue in c (``metric="nrr"``).  ``metric="grr"`` caps each customer's revenue in c+k at its
+      own revenue in c (the GRR cap of docs/metrics.md "NRR and GRR").
       Revenue of a period: for subscription data the customer's MRR in the period's **last
       month** (month-end MRR; for the current, partial period the month of as_of), so for
       ``period="month"`` it is simply the month's MRR; for transaction data the sum of the
       period's order amounts.  With ``cohort="signup"`` a customer may have no revenue in its
       cohort period: the base counts only the revenue it had then (0), and with GRR its later
       revenue is capped at that 0.
-    - "Cells whose period lies after the as-of date are missing (not 0)": such rows are absent.
+    - Cells whose period starts after as_of do not exist (missing, not 0): such rows are absent.
       A cohort with no active customer at age k, where period c+k starts on or before as_of, has
       a row with 0 active customers (retention 0).  The current, partial period of as_of is
       included.
 
-    Population: customers with ``signup_date <= as_of`` (METRICS.md); data dated after as_of is
-    ignored.  A ratio with a zero denominator (NRR/GRR with no base revenue) is NaN.
+    Population: customers with ``signup_date <= as_of`` (docs/metrics.md "Conventions"); data
+    dated after as_of is ignored.  A ratio with a zero denominator (NRR/GRR with no base revenue)
+    is NaN.
 
     Parameters
     ----------
@@ -493,8 +494,8 @@ def _finish(out: pd.DataFrame, by_names: list[str], period: str, metric: str) ->
 def cohort_matrix(long: pd.DataFrame, value: str = "retention") -> pd.DataFrame:
     """Pivot a :func:`cohort_retention` table to the classic triangle: cohorts x ages.
 
-    METRICS.md "Cohorts": "Cells whose period lies after the as-of date are missing (not 0), and
-    are drawn blank": they are NaN here, as are cells absent from ``long``.
+    docs/metrics.md "Cohorts": cells after as_of do not exist and are drawn blank, never as 0:
+    they are NaN here, as are cells absent from ``long``.
 
     Parameters
     ----------

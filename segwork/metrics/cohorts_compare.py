@@ -1,8 +1,8 @@
 """Pooling a cohort table: the weighted-average curve and "this year's cohorts vs last year's".
 
 Both work on the small long table of :func:`segwork.cohort_retention` (pandas, no engine work):
-sums of counts over cohorts, then a ratio, and for logo retention a Wilson interval (METRICS.md
-"Confidence interval of a rate").
+sums of counts over cohorts, then a ratio, and for logo retention a Wilson interval
+(docs/metrics.md "Cohort comparison", "Confidence intervals").
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ def _kind(long: pd.DataFrame) -> tuple[list[str], tuple[str, str, str]]:
 def weighted_average_retention(long: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """The average retention curve of a cohort table, weighted by cohort size.
 
-    At each age the cohorts observed at that age (METRICS.md "Cells whose period lies after the
-    as-of date are missing") are pooled: for logo retention sum of active customers / sum of cohort
-    customers, which is the mean of the cohorts' retention weighted by cohort size (METRICS.md
-    "Logo retention of cohort c at age k: customers of c active in period c+k / customers of c");
-    for NRR/GRR sum of revenue at age / sum of base revenue (METRICS.md "Revenue retention"),
-    i.e. weighted by the cohorts' base revenue.  The set of cohorts shrinks with age: older ages
+    docs/metrics.md "Cohort comparison": at each age the cohorts observed at that age (cells after
+    as_of do not exist, docs/metrics.md "Cohorts") are pooled: for logo retention sum of active
+    customers / sum of cohort customers, which is the mean of the cohorts' retention
+    (docs/metrics.md "Logo retention") weighted by cohort size; for NRR/GRR sum of revenue at age
+    / sum of base revenue (docs/metrics.md "Revenue retention"), i.e. weighted by the cohorts'
+    base revenue.  The set of cohorts shrinks with age: older ages
     average older cohorts only.
 
     Parameters
@@ -64,7 +64,7 @@ def weighted_average_retention(long: pd.DataFrame, confidence: float = 0.95) -> 
         Logo: ``[*by], age, cohorts, cohort_customers, active_customers, retention, ci_low,
         ci_high``; revenue: ``[*by], age, cohorts, mrr_base, mrr_at_age, nrr`` (or ``grr``).
         ``cohorts`` (the number pooled) and customer counts are int64; a zero denominator gives
-        NaN (METRICS.md).  Sorted by segment and age.
+        NaN (docs/metrics.md "Conventions").  Sorted by segment and age.
 
     Examples
     --------
@@ -124,11 +124,11 @@ def compare_cohort_years(
     """Retention at one age of the cohorts of one year vs another, pooled, with intervals.
 
     For each year the cohorts starting in that calendar year that are observed at ``age`` (their
-    period c + age is on or before as_of; METRICS.md "Cells whose period lies after the as-of date
-    are missing") are pooled: logo retention = sum of active customers / sum of cohort customers
-    at that age (METRICS.md "Logo retention"), with a Wilson score interval on those pooled counts
-    (METRICS.md "Confidence interval of a rate (churn, retention, conversion): Wilson score
-    interval, 95 % unless set").  For an NRR/GRR table: sum of revenue at age / sum of base
+    period c + age is on or before as_of; docs/metrics.md "Cohorts") are pooled (docs/metrics.md
+    "Cohort comparison"): logo retention = sum of active customers / sum of cohort customers at
+    that age (docs/metrics.md "Logo retention"), with a Wilson score interval on those pooled
+    counts (docs/metrics.md "Confidence intervals"; 95 % unless ``confidence`` says otherwise).
+    For an NRR/GRR table: sum of revenue at age / sum of base
     revenue, without an interval (a revenue ratio is not a binomial rate).  Segment columns, if
     any, are pooled too (the comparison is over all customers of the table).
 

@@ -46,7 +46,8 @@ CONVENTION_COLUMNS: tuple[str, ...] = (
 
 #: Which vendor documents which convention (sources in :func:`churn_conventions`' docstring).
 VENDOR_NOTE = (
-    "churn_rate (calendar month, customers active at the start) is the METRICS.md default and "
+    'churn_rate (calendar month, customers active at the start) is the default of docs/metrics.md '
+    '("Logo churn") and '
     "ChartMogul's B2B customer churn formula (which also leaves out customers who joined and "
     "churned within the period); rolling_churn_rate (the last 30 days over the customers active "
     "30 days ago) is Baremetrics' user churn; rolling_churn_rate_start_plus_new (the last 30 "
@@ -146,23 +147,23 @@ def churn_conventions(
 
     For each of the ``months`` calendar months ending with as_of's month:
 
-    - ``churn_rate``: METRICS.md "Logo churn rate for month m: customers active in m-1 and not
-      active in m / customers active in m-1", activity being "MRR > 0 in m" (METRICS.md "Active
+    - ``churn_rate``: customers active in m-1 and not in m / customers active in m-1
+      (docs/metrics.md "Logo churn"), active meaning MRR > 0 in the month (docs/metrics.md "Active
       customer").  ``customers_start`` = active in m-1, ``churned_customers`` = active in m-1 and
       not in m.
-    - ``churn_rate_start_plus_new``: the same churned customers over ``customers_start +
-      new_customers``, ``new_customers`` being those whose first month with MRR > 0 ever is m
-      (METRICS.md "new"; reactivations are not new).  With monthly activity a customer new in m
-      is active in m, so the numerator does not change.
+    - ``churn_rate_start_plus_new``: the same churned customers over
+      ``customers_start + new_customers``, ``new_customers`` being those whose first month with MRR
+      > 0 ever is m (docs/metrics.md "MRR movements"; reactivations are not new).  With monthly
+      activity a customer new in m is active in m, so the numerator does not change.
       ``diff_start_plus_new`` = ``churn_rate_start_plus_new - churn_rate`` (<= 0).
     - ``rolling_churn_rate``: with d the last day of m (or as_of itself in as_of's month,
-      ``rolling_day``): customers active on day d - 30 and not active on day d, over the
-      customers active on day d - 30.  Day-level activity comes from the subscription dates: a
-      customer is active on day x when one of its subscriptions with MRR > 0 (METRICS.md "MRR"
-      of the subscription) has ``start_date <= x`` and (no ``end_date`` or ``end_date > x``) --
-      the day-level form of METRICS.md's "active in month m when start_date <= the last day of m
-      and (end_date is empty or end_date > the first day of m)".  A customer who leaves and
-      comes back within the 30 days is not churned.
+      ``rolling_day``): customers active on day d - 30 and not active on day d, over the customers
+      active on day d - 30.  Day-level activity comes from the subscription dates: a customer is
+      active on day x when one of its subscriptions with MRR > 0 (the subscription's MRR of
+      docs/metrics.md "MRR") has ``start_date <= x`` and (no ``end_date`` or ``end_date > x``) --
+      the day-level form of the monthly rule of docs/metrics.md "MRR" (active in m when
+      ``start_date`` is on or before m's last day and ``end_date`` is empty or after m's first day).
+      A customer who leaves and comes back within the 30 days is not churned.
     - ``rolling_churn_rate_start_plus_new``: (``rolling_churned + rolling_new_churned``) /
       (``rolling_at_risk + rolling_new``), where ``rolling_new`` are the customers whose first
       subscription with MRR > 0 starts in (d - 30, d] and ``rolling_new_churned`` those of them
@@ -209,7 +210,7 @@ def churn_conventions(
     pandas.DataFrame
         One row per month (oldest first), columns :data:`CONVENTION_COLUMNS`: ``month`` and
         ``rolling_day`` as datetime64[ns], counts int64, rates and differences float64 (NaN
-        where the denominator is 0, METRICS.md).
+        where the denominator is 0, docs/metrics.md "Conventions").
 
     Raises
     ------

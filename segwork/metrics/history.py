@@ -3,9 +3,9 @@
 A page (:attr:`segwork.Dataset.reuse_across_dates`) with a given ``mrr`` table asks the same
 questions at many as-of dates.  Two kinds of table are built once and every date reads them:
 
-- :func:`monthly_mrr_next`: every customer-month with MRR > 0 and the customer's next such
-  month (the churn window's "active in m-1 and not in m", METRICS.md "Churn window"), which
-  the segment table's per-customer counts of any date read on a page;
+- :func:`monthly_mrr_next`: every customer-month with MRR > 0 and the customer's next such month (to
+  tell churned months, active in m-1 and not in m: docs/metrics.md "Churn window"), which the
+  segment table's per-customer counts of any date read on a page;
 - :func:`segment_history`: for segments of plain customer columns (the ideal customer profile's
   firmographics, penetration's market criteria), per segment and month the active customers,
   their MRR and how many of them are not active the next month.  The segment table's additive
@@ -13,9 +13,9 @@ questions at many as-of dates.  Two kinds of table are built once and every date
   signups up to the date and the 12-month NRR pairs of that date; the same numbers as the
   per-customer query of :func:`segwork.metrics.segments.segment_table` (tested on random data).
 
-The population (METRICS.md: customers with ``signup_date <= as_of``) is kept exact: a month row
-of a customer who signed up on or after that month's first day carries the signup date, and a
-date reads such a row only when the signup is on or before it.
+The population (docs/metrics.md "Conventions": customers with ``signup_date <= as_of``) is kept
+exact: a month row of a customer who signed up on or after that month's first day carries the signup
+date, and a date reads such a row only when the signup is on or before it.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ ADDITIVE: tuple[str, ...] = (
 )
 _INT_COLUMNS = ADDITIVE[:4]
 _FLOAT_COLUMNS = ADDITIVE[4:]
-#: The NRR of the segment table is over 12 months (METRICS.md "NRR", m = A-12, k = 12).
+#: The NRR of the segment table is over 12 months (docs/metrics.md "NRR and GRR", m = A-12, k = 12).
 NRR_MONTHS = 12
 _KEY = "segment_history"
 
@@ -214,7 +214,8 @@ def segment_counts_over_time(
     ``as_of``, from the :func:`segment_history` (one engine query over the small tables).
 
     The same frame as the per-customer query of :func:`segwork.metrics.segments.segment_table`
-    (METRICS.md "Segments", "Churn window", "NRR"), with A = as_of's month and w the window:
+    (docs/metrics.md "Segment table", "Churn window", "NRR and GRR"), with A = as_of's month and w
+    the window:
     customers = signups up to as_of; active customers and MRR = rows of month A; customer-months
     at risk = rows of months A-w .. A-1 (active in m-1 for m = A-w+1 .. A), churned = those
     without MRR the next month; NRR base = MRR of month A-12, NRR end = month-A MRR of the

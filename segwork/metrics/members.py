@@ -1,4 +1,4 @@
-"""The customers of selected segments, for export (METRICS.md "Segments")."""
+"""The customers of selected segments, for export (docs/metrics.md "Segment members")."""
 
 from __future__ import annotations
 
@@ -69,10 +69,10 @@ def segment_members(
 ) -> pd.DataFrame:
     """The customers of one or several segments at as_of, with their MRR then.
 
-    Segments are those of :func:`segwork.segment_table` with the same ``by``, ``bins`` and
-    ``where`` (METRICS.md "Segments"; population: signup_date <= as_of; a customer's segment is its
-    attribute at as_of).  ``mrr`` is the customer's MRR in as_of's month (0 when none) and
-    ``active`` is ``mrr > 0`` (METRICS.md "Active customer").
+    Segments are those of :func:`segwork.segment_table` with the same ``by``, ``bins`` and ``where``
+    (docs/metrics.md "Segment members"; population: signup_date <= as_of; a customer's segment is
+    its attribute at as_of, docs/metrics.md "Conventions").  ``mrr`` is the customer's MRR in
+    as_of's month (0 when none) and ``active`` is ``mrr > 0`` (docs/metrics.md "Active customer").
 
     Parameters
     ----------

@@ -43,7 +43,8 @@ TOTAL_LABEL = "(total)"
 
 
 def _nrr_per_customer(data: Dataset, a: int, window_months: int, day: dt.date) -> ir.Table:
-    """Engine table ``customer_id, base, end``: MRR in A - window and in A (METRICS.md NRR)."""
+    """Engine table ``customer_id, base, end``: MRR in A - window and in A (docs/metrics.md
+    "NRR and GRR")."""
     mrr = data.monthly_mrr(day)
     base_idx = a - window_months
     r = mrr.filter((mrr.month_idx == a) | (mrr.month_idx == base_idx))
@@ -107,11 +108,11 @@ def mix_shift(
     ``R = sum_i w_i r_i``:
 
     - ``metric="churn"``: r_i = the segment's logo churn rate over the churn window ending at the
-      date (METRICS.md "Churn window"; "Logo churn rate ... churned customer-months /
-      customer-months at risk (pooled)"), w_i = its share of the at-risk customer-months.
+      date (docs/metrics.md "Churn window"; pooled as in "Logo churn": churned customer-months /
+      customer-months at risk), w_i = its share of the at-risk customer-months.
     - ``metric="nrr"``: r_i = the segment's NRR over ``window_months`` months ending at the date
-      (METRICS.md "Net revenue retention (NRR) over k months from month m", with k =
-      ``window_months`` and m = A - k), w_i = its share of the base MRR (MRR in m of the customers
+      (docs/metrics.md "NRR and GRR", over k months from month m, with k = ``window_months`` and
+      m = A - k), w_i = its share of the base MRR (MRR in m of the customers
       active in m).
 
     Each segment's contribution ``w_b r_b - w_a r_a`` is split by the symmetric (Shapley /

@@ -1,4 +1,4 @@
-"""Monthly MRR and MRR movements (METRICS.md "Subscription revenue")."""
+"""Monthly MRR and MRR movements (docs/metrics.md "MRR", "MRR movements")."""
 
 from __future__ import annotations
 
@@ -51,9 +51,9 @@ def _population_mrr(
 def monthly_mrr(data: Dataset, as_of: Any) -> pd.DataFrame:
     """Each customer's MRR per month, for months up to as_of (only months with MRR > 0).
 
-    METRICS.md "Subscription revenue": MRR of a subscription in a month is amount x quantity
-    normalised to one month, after discounts; a customer's MRR is the sum over its active
-    subscriptions; active when start_date <= last day of m and (end_date empty or > first day of m).
+    docs/metrics.md "MRR": MRR of a subscription in a month is amount x quantity x (1 - discount)
+    normalised to one month; a customer's MRR is the sum over its active subscriptions; active
+    when start_date <= last day of m and (end_date empty or > first day of m).
     Population: customers with signup_date <= as_of.
 
     Parameters
@@ -97,14 +97,15 @@ def mrr_movements(
 ) -> pd.DataFrame:
     """The monthly MRR bridge: new, reactivation, expansion, contraction and churn MRR.
 
-    METRICS.md "MRR movements": for month m, per customer, comparing m-1 to m: new (0 -> >0, first
-    time ever), reactivation (0 -> >0, had MRR before), expansion (up), contraction (down, still
-    > 0), churn (>0 -> 0); ``mrr_end = mrr_start + new + reactivation + expansion - contraction -
-    churn`` in every row.  Rates: ``quick_ratio`` = (new + reactivation + expansion) / (churn +
-    contraction) (METRICS.md "Quick ratio"); ``gross_mrr_churn`` = (churn + contraction) /
-    mrr_start (METRICS.md "Gross MRR churn rate"); ``net_mrr_churn`` = (churn + contraction -
-    expansion - reactivation) / mrr_start (ChartMogul's standard formula; METRICS.md names no net
-    rate).  A zero denominator gives NaN.
+    docs/metrics.md "MRR movements": for month m, per customer, from m-1 to m: new (0 -> > 0 in its
+    first month with MRR), reactivation (0 -> > 0 later), expansion (up), contraction (down,
+    still > 0), churn (> 0 -> 0);
+    ``mrr_end = mrr_start + new + reactivation + expansion - contraction - churn`` in every row.
+    Rates: ``quick_ratio`` = (new + reactivation + expansion) / (churn + contraction)
+    (docs/metrics.md "Quick ratio"); ``gross_mrr_churn`` = (churn + contraction) / mrr_start
+    (docs/metrics.md "Gross MRR churn"); ``net_mrr_churn`` = (churn + contraction - expansion -
+    reactivation) / mrr_start (ChartMogul's standard formula, a segwork extension also in
+    docs/metrics.md "Gross MRR churn").  A zero denominator gives NaN.
 
     Parameters
     ----------

@@ -1,10 +1,11 @@
 """Customer personas: k-means clusters of the active customers, profiled and labelled.
 
-METRICS.md "Segments" lists the criteria a segmentation can use (plan tier, billing interval,
-engagement level, tenure); personas combine them.  The per-customer features are computed by the
-engine in one Ibis query (one row per customer comes back); scikit-learn's ``KMeans`` clusters the
-standardised features; each cluster is then profiled with the METRICS.md definitions (ARPA, pooled
-logo churn over the churn window with its Wilson interval, MRR share).
+docs/metrics.md "Personas".  A segmentation can use criteria such as plan, billing interval,
+engagement level and tenure (docs/metrics.md "Segmentations and derived attributes"); personas
+combine them.  The per-customer features are computed by the engine in one Ibis query (one row per
+customer comes back); scikit-learn's ``KMeans`` clusters the standardised features; each cluster is
+then profiled with the definitions of docs/metrics.md (ARPA, pooled logo churn over the churn window
+with its Wilson interval, MRR share).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "annual": ("annual", "monthly"),
 }
 _MIN_Z = 0.3  # a feature distinguishes a cluster when |mean z| >= this
-_USAGE_WINDOW = 3  # months of the usage / engagement window (METRICS.md "Engagement score")
+_USAGE_WINDOW = 3  # months of the usage / engagement window (docs/metrics.md "Engagement")
 _SILHOUETTE_KS = range(2, 9)
 _SILHOUETTE_MAX_N = 2000
 #: Above this many active customers k-means is fitted on a seeded sample of this size.
@@ -120,8 +121,8 @@ class Personas:
 def _subscription_flags(data: Dataset, as_of: dt.date, ref: ir.Table) -> ir.Table | None:
     """Plan and annual flag of each customer's subscriptions active in its reference month.
 
-    Active in month m as in METRICS.md "MRR" (start_date <= last day of m and end_date empty or
-    > first day of m); the plan is the one of the active subscription with the largest MRR.
+    Active in month m as in docs/metrics.md "MRR" (start_date <= last day of m and end_date empty
+    or > first day of m); the plan is the one of the active subscription with the largest MRR.
     """
     if not data.has("subscriptions"):
         return None
@@ -152,11 +153,11 @@ def _features_expr(
 
     ``ref_idx`` is the customer's last active month in that range (A for the customers active at
     as_of, the *members*); the features are measured at ``ref_idx``: ``arpa`` its MRR then,
-    ``tenure_months`` = ref_idx - signup month, ``usage`` = events per active month over the
-    3 months ending at ref_idx, ``features_used`` = distinct event names in those months,
-    ``plan`` / ``annual`` from the subscription(s) active in ref_idx (else the customers columns).
-    ``at_risk`` / ``churned`` count the churn-window customer-months (METRICS.md "Churn window",
-    exactly as in the segment table).
+    ``tenure_months`` = ref_idx - signup month, ``usage`` = events per active month over the 3
+    months ending at ref_idx, ``features_used`` = distinct event names in those months, ``plan`` /
+    ``annual`` from the subscription(s) active in ref_idx (else the customers columns).
+    ``at_risk`` / ``churned`` count the churn-window customer-months (docs/metrics.md "Churn
+    window", exactly as in the segment table).
     """
     a = month_index_of(day)
     w = window_months
@@ -309,19 +310,19 @@ def personas(
 ) -> Personas:
     """Cluster the customers active at as_of into k personas and profile each one.
 
-    **Who is clustered**: the customers active at as_of (MRR > 0 in as_of's month A, METRICS.md
-    "Active customer"; population signup_date <= as_of).
+    docs/metrics.md "Personas".  **Who is clustered**: the customers active at as_of (MRR > 0 in
+    as_of's month A, docs/metrics.md "Active customer"; population signup_date <= as_of).
 
     **Features** (one row per customer, computed by the engine): ``arpa`` the customer's MRR in A
-    (METRICS.md "ARPA" of a group of one); ``tenure_months`` whole months from the signup month to
-    A; ``usage`` events per active month over the 3 months ending with A (METRICS.md "Engagement
-    score": "events per active customer-month over a trailing window"); ``features_used`` the
-    number of distinct event names in those months (breadth of use); ``plan_tier`` the plan as an
-    ordinal, plans ranked by their customers' mean ARPA (cheapest 0); ``annual`` 1 when billed
-    yearly.  Plan and interval come from the subscription(s) active in A (the biggest one's plan)
-    and else from the ``customers`` columns ``plan`` / ``billing_interval``.  ``arpa`` and
-    ``usage`` are heavy-tailed and enter as ``log1p``; every feature is then standardised (z-score
-    over the clustered customers).  Features the data lacks (no events, no plan) are left out.
+    (docs/metrics.md "ARPA" of a group of one); ``tenure_months`` whole months from the signup month
+    to A; ``usage`` events per active month over the 3 months ending with A (the rate of
+    docs/metrics.md "Engagement"); ``features_used`` the number of distinct event names in those
+    months (breadth of use); ``plan_tier`` the plan as an ordinal, plans ranked by their customers'
+    mean ARPA (cheapest 0); ``annual`` 1 when billed yearly.  Plan and interval come from the
+    subscription(s) active in A (the biggest one's plan) and else from the ``customers`` columns
+    ``plan`` / ``billing_interval``.  ``arpa`` and ``usage`` are heavy-tailed and enter as
+    ``log1p``; every feature is then standardised (z-score over the clustered customers).  Features
+    the data lacks (no events, no plan) are left out.
 
     **Clustering**: ``sklearn.cluster.KMeans(n_clusters=k, n_init=10, random_state)`` on the
     standardised features, run on one thread; the same arguments give the same personas.  With
@@ -332,15 +333,15 @@ def personas(
     fit for k = 2..8.
 
     **Profiles**: per persona ``customers`` (add up to the clustered total), ``customers_share``,
-    median ARPA / tenure / usage / features used, ``engagement`` (the most common METRICS.md
-    engagement level, 3 quantile levels over the 3-month window), ``share_annual``,
-    ``dominant_plan``, ``mrr`` in A and ``mrr_share`` (adds up to 1).  ``churn_rate``: pooled
-    logo churn over the churn window A-w+1 .. A (METRICS.md "Churn window", "Logo churn rate ...
-    pooled") with its Wilson interval (METRICS.md "Confidence interval of a rate").  Because the
-    customers active at as_of have by construction not left (their only churned months are ones
-    they came back from), the churn is measured on every customer active in A-w .. A, each
-    assigned to the persona nearest to its features at its last active month in that range (the
-    fitted KMeans's ``predict``): the churn of customers like these, not survivors only.
+    median ARPA / tenure / usage / features used, ``engagement`` (the most common engagement level
+    of docs/metrics.md "Engagement", 3 quantile levels over the 3-month window), ``share_annual``,
+    ``dominant_plan``, ``mrr`` in A and ``mrr_share`` (adds up to 1).  ``churn_rate``: pooled logo
+    churn over the churn window A-w+1 .. A (docs/metrics.md "Churn window", "Logo churn") with its
+    Wilson interval (docs/metrics.md "Confidence intervals").  Because the customers active at as_of
+    have by construction not left (their only churned months are ones they came back from), the
+    churn is measured on every customer active in A-w .. A, each assigned to the persona nearest to
+    its features at its last active month in that range (the fitted KMeans's ``predict``): the churn
+    of customers like these, not survivors only.
 
     **Labels** come from the cluster means of the z-scores: the (up to) two most distinguishing
     features give words ("new", "high-ARPA", "low-usage", "annual", ...) followed by the dominant

@@ -146,7 +146,7 @@ def fit_sbg_censored(events: npt.ArrayLike, censored: npt.ArrayLike) -> SBGFit:
     customer that churned at age t contributes P(T = t), every customer still active when last
     observed, at age t, contributes S(t):
     ``LL = sum_t events[t] log P(T = t) + sum_t censored[t] log S(t)``.  These are exactly the
-    Kaplan-Meier counts of METRICS.md "Survival" (events d(t), censored c(t)).
+    Kaplan-Meier counts of docs/metrics.md "Survival" (events d(t), censored c(t)).
 
     Parameters
     ----------
@@ -299,7 +299,7 @@ def _customer_durations(data: Dataset, day: dt.date, period: str, cohort: str) -
     """Engine table ``customer_id, o, duration, event``: every customer's lifetime at ``day``.
 
     Per customer: the periods with activity (MRR > 0 in one of its months, or an order), the
-    first unbroken run of them from the origin, and its duration as in METRICS.md "Survival"
+    first unbroken run of them from the origin, and its duration as in docs/metrics.md "Survival"
     (monthly first-activity lifetimes are exactly survival's, :func:`customer_durations`).  A
     customer-level fact, cached in the engine; customers outside the population (signed up
     after as_of) drop out at the join with the segments' attributes.
@@ -530,21 +530,22 @@ def project_retention(
 ) -> pd.DataFrame:
     """Project retention to a horizon with a shifted-beta-geometric model fitted per segment.
 
-    **Data fitted**: the Kaplan-Meier counts of METRICS.md "Survival" -- "with A the as-of month,
-    s a customer's first month with MRR > 0 and T the length of its first unbroken run of active
-    months (active in s .. s+T-1): if s + T <= A it churned at tenure T (event); otherwise it is
-    censored at tenure A - s.  Later reactivations do not matter."  generalised to the period
-    (month, quarter, year; week for transaction data, where activity is an order in the period,
-    METRICS.md "Cohorts").  Not the logo cohort retention: a customer that comes back would count
-    again there, and a retention curve that can rise is not a survival curve; the sBG model is a
-    model of the first lifetime.  Per segment the cohorts are pooled with right-censoring: each
-    cohort contributes its churn counts per age and its survivors censored at its own age
-    (:func:`fit_sbg_censored`; Fader & Hardie 2007), so young cohorts inform the early ages only.
+    docs/metrics.md "Retention projection".  **Data fitted**: the Kaplan-Meier counts of
+    docs/metrics.md "Survival" -- with A the as-of month, s a customer's first month with MRR > 0
+    and T the number of consecutive active months from s: an event at tenure T when s + T <= A, else
+    censored at tenure A - s; a comeback after the first run plays no part -- generalised to the
+    period (month, quarter, year; week for transaction data, where activity is an order in the
+    period, docs/metrics.md "Cohorts").  Not the logo cohort retention: a customer that comes back
+    would count again there, and a retention curve that can rise is not a survival curve; the sBG
+    model is a model of the first lifetime.  Per segment the cohorts are pooled with
+    right-censoring: each cohort contributes its churn counts per age and its survivors censored at
+    its own age (:func:`fit_sbg_censored`; Fader & Hardie 2007), so young cohorts inform the early
+    ages only.
 
-    With ``cohort="first_active"`` (default) age 0 is the period of first activity (the METRICS.md
-    cohort); with ``cohort="signup"`` age 0 is the signup period, activity before it is ignored and
-    a customer counts as retained from signup to the end of its first run (a late start is not a
-    churn).  Customers with no activity by as_of are not in the fit (as in
+    With ``cohort="first_active"`` (default) age 0 is the period of first activity (the cohort of
+    docs/metrics.md "Cohorts"); with ``cohort="signup"`` age 0 is the signup period, activity before
+    it is ignored and a customer counts as retained from signup to the end of its first run (a late
+    start is not a churn).  Customers with no activity by as_of are not in the fit (as in
     :func:`segwork.survival`).
 
     **Band**: a parametric bootstrap (seeded with ``random_state``): ``n_boot`` data sets are

@@ -1,4 +1,4 @@
-"""RFM (recency, frequency, monetary) scores and named segments (METRICS.md "Segments" -> "RFM").
+"""RFM (recency, frequency, monetary) scores and named segments (docs/metrics.md "RFM").
 
 Everything is one Ibis expression (:func:`rfm_expr`), so the ``rfm_segment`` attribute can be joined
 into any metric's ``by``/``where`` in the engine; :func:`rfm` executes it.
@@ -17,7 +17,7 @@ from segwork.metrics._common import population, to_date
 
 __all__ = ["RFM_SEGMENTS", "rfm", "rfm_expr"]
 
-#: Named segment for each (R score, F score), exactly the METRICS.md "RFM" table.
+#: Named segment for each (R score, F score), exactly the table of docs/metrics.md "RFM".
 RFM_SEGMENTS: dict[tuple[int, int], str] = {
     (5, 1): "New",
     (5, 2): "Potential loyalist",
@@ -74,11 +74,12 @@ def _segment_expr(r_score: ir.IntegerValue, f_score: ir.IntegerValue) -> ir.Stri
 def rfm_expr(data: Dataset, as_of: Any) -> ir.Table:
     """RFM values, scores and segment of each customer, as an Ibis (engine) expression.
 
-    METRICS.md "RFM": orders dated <= as_of; recency = days from the last order's date to as_of;
-    frequency = distinct orders; monetary = total amount.  Scores 1-5 by quintile over customers:
-    with n customers and r the "min" rank of a value (ties share the smallest rank, 1-based),
-    score = 1 + floor(5 (r - 1) / n); recency is scored on its negative (the most recent gets 5).
-    The named segment comes from (R, F) by the METRICS.md table (:data:`RFM_SEGMENTS`).
+    docs/metrics.md "RFM": orders dated <= as_of; recency = days from the latest order's date to
+    as_of; frequency = distinct orders (``order_id``, not lines); monetary = total amount.  Scores
+    1-5 by quintile over customers: with n customers and r the "min" rank of a value (ties share
+    the smallest rank, 1-based), score = 1 + floor(5 (r - 1) / n); recency is scored on its
+    negative (the most recent gets 5).  The named segment comes from (R, F) by the table of
+    docs/metrics.md "RFM" (:data:`RFM_SEGMENTS`).
 
     The customers scored are the population at as_of (signup_date <= as_of) with at least one
     order dated <= as_of; n is their number.
@@ -137,7 +138,7 @@ def rfm_expr(data: Dataset, as_of: Any) -> ir.Table:
         monetary=per.monetary,
     )
     n = per.customer_id.count().over(ibis.window())
-    # ibis.rank() is the SQL "min" rank minus 1 (0-based): exactly r - 1 of METRICS.md.
+    # ibis.rank() is the SQL "min" rank minus 1 (0-based): exactly r - 1 of docs/metrics.md "RFM".
     scored = per.mutate(
         r_score=_quintile_score(ibis.rank().over(order_by=ibis.desc(per.recency_days)), n),
         f_score=_quintile_score(ibis.rank().over(order_by=per.frequency), n),
@@ -148,13 +149,13 @@ def rfm_expr(data: Dataset, as_of: Any) -> ir.Table:
 
 
 def rfm(data: Dataset, as_of: Any) -> pd.DataFrame:
-    """RFM values, 1-5 scores and named segment per customer (METRICS.md "RFM").
+    """RFM values, 1-5 scores and named segment per customer (docs/metrics.md "RFM").
 
     The executed result of :func:`rfm_expr` (see there for the exact definition): recency in days
     since the last order dated <= as_of, frequency = distinct orders, monetary = total amount;
     scores ``1 + floor(5 (r - 1) / n)`` with r the min rank over the n customers that have an
-    order (recency ranked on its negative, so recent = 5); segment from (R, F) by the METRICS.md
-    table.
+    order (recency ranked on its negative, so recent = 5); segment from (R, F) by the table of
+    docs/metrics.md "RFM".
 
     Parameters
     ----------

@@ -1,4 +1,5 @@
-"""The segment table and lifecycle stages (METRICS.md "Segments", "Churn window", "LTV", "NRR").
+"""The segment table and lifecycle stages (docs/metrics.md "Segment table", "Segmentations and
+derived attributes", "Churn window", "LTV", "NRR and GRR").
 
 Everything per customer and per segment is computed by the engine in one Ibis query; only the
 small per-segment aggregate comes back to pandas, where the ratios, the Wilson intervals and the
@@ -133,7 +134,8 @@ def _per_customer_expr(
         churned=churned.cast("int64").sum(),
         nrr_base=ibis.ifelse(at_base, r.mrr, zero).sum(),
     )
-    # NRR numerator: MRR in A of the customers active in A-12 (METRICS.md NRR, m = A-12, k = 12).
+    # NRR numerator: MRR in A of the customers active in A-12 (docs/metrics.md "NRR and GRR",
+    # m = A-12, k = 12).
     return per.mutate(nrr_end=ibis.ifelse(per.nrr_base > 0, per.mrr_a, zero))
 
 
@@ -151,32 +153,32 @@ def segment_table(
 ) -> pd.DataFrame:
     """One row per segment: size, MRR, ARPA, logo churn with CI, 12-month NRR and LTV with CI.
 
-    METRICS.md "Segments": "The segment table has one row per segment: customers, active
-    customers, share of customers, MRR, share of MRR, ARPA, logo churn rate (with CI), ... NRR
-    (12 months where the data allows), LTV (with CI), small-segment flag. Its default order is by
-    LTV, not by size."  With A the as-of month:
+    docs/metrics.md "Segment table": one row per segment with its customers, active customers,
+    their shares, MRR, ARPA, logo churn rate with its interval, 12-month NRR, LTV with its interval
+    and the small-segment flag, ordered by LTV rather than by size.  With A the as-of month:
 
-    - population: customers with ``signup_date <= as_of`` (METRICS.md header); a segment is a
-      distinct combination of the ``by`` values, a null value being a segment of its own.  A
+    - population: customers with ``signup_date <= as_of`` (docs/metrics.md "Conventions"); a segment
+      is a distinct combination of the ``by`` values, a null value being a segment of its own.  A
       customer's segment is its attribute **at as_of** (customer columns as given, derived
       attributes such as ``lifecycle_stage`` computed at as_of) and is used for every month of the
       window: customers are not moved between segments month by month.
     - ``customers`` / ``customers_share``: population count and its share of all rows' customers;
-      ``active_customers``: MRR > 0 in A (METRICS.md "Active customer"); ``mrr`` their MRR in A,
-      ``mrr_share`` its share of the total; ``arpa`` = mrr / active_customers (METRICS.md "ARPA").
-    - churn window (METRICS.md "Churn window"): months m = A-w+1 .. A; a customer is at risk in m
-      when active in m-1 and churned in m when active in m-1 and not in m.  ``churn_rate`` =
-      churned / at-risk customer-months, pooled (METRICS.md "Logo churn rate ... pooled, not the
-      mean of monthly rates"), with the Wilson score interval ``churn_rate_low/high``
-      (METRICS.md "Confidence interval of a rate").
-    - ``nrr_12m``: MRR in A of the customers active in A-12 / their MRR in A-12 (METRICS.md "NRR"
-      with m = A-12, k = 12); NaN when no customer of the segment was active in A-12.
-    - ``ltv`` = arpa x gross_margin / churn_rate (METRICS.md "LTV"); NaN, never inf, where the
-      churn rate is 0 or undefined.  Its interval follows from the churn interval's ends
-      (METRICS.md "LTV's interval follows from the churn interval's ends"): ``ltv_low`` = arpa x
-      gm / churn_rate_high, ``ltv_high`` = arpa x gm / churn_rate_low.  When no churn was observed
-      the lower churn bound is 0 and the upper LTV bound is unbounded: ``ltv_high`` is NaN.
-    - ``small_segment``: customers < ``min_customers`` (METRICS.md "Small segment").
+      ``active_customers``: MRR > 0 in A (docs/metrics.md "Active customer"); ``mrr`` their MRR
+      in A, ``mrr_share`` its share of the total; ``arpa`` = mrr / active_customers
+      (docs/metrics.md "ARPA").
+    - churn window (docs/metrics.md "Churn window"): months m = A-w+1 .. A; a customer is at risk in
+      m when active in m-1 and churned in m when active in m-1 and not in m.  ``churn_rate`` =
+      churned / at-risk customer-months, pooled, not the mean of the monthly rates (docs/metrics.md
+      "Logo churn"), with the Wilson score interval ``churn_rate_low/high`` (docs/metrics.md
+      "Confidence intervals").
+    - ``nrr_12m``: MRR in A of the customers active in A-12 / their MRR in A-12 (docs/metrics.md
+      "NRR and GRR" with m = A-12, k = 12); NaN when no customer of the segment was active in A-12.
+    - ``ltv`` = arpa x gross_margin / churn_rate (docs/metrics.md "LTV"); NaN, never inf, where the
+      churn rate is 0 or undefined.  Its interval follows from the churn interval's ends:
+      ``ltv_low`` = arpa x gm / churn_rate_high, ``ltv_high`` = arpa x gm / churn_rate_low.  When no
+      churn was observed the lower churn bound is 0 and the upper LTV bound is unbounded:
+      ``ltv_high`` is NaN.
+    - ``small_segment``: customers < ``min_customers`` (docs/metrics.md "Small segments").
 
     Parameters
     ----------
@@ -379,7 +381,7 @@ def _segment_finish(
     base = got["nrr_base"].to_numpy()
     got["nrr_12m"] = np.where(base > 0, safe_ratio(got["nrr_end"].to_numpy(), base), np.nan)
     value = arpa * float(gross_margin)
-    # LTV is undefined where churn is 0 (METRICS.md: "shown as such, never infinite"); the upper
+    # LTV is undefined where churn is 0 (docs/metrics.md "LTV": missing, never infinite); the upper
     # bound likewise wherever no churn was seen (the Wilson lower end is then 0, possibly up to
     # rounding), so it is tied to the count rather than to a float comparison.
     got["ltv"] = np.where(churn > 0, safe_ratio(value, churn), np.nan)
@@ -408,10 +410,10 @@ def _segment_finish(
 def lifecycle_stage(data: Dataset, as_of: Any, edges: Sequence[int] = (30, 180)) -> pd.DataFrame:
     """Each customer's tenure in days at as_of and its lifecycle stage.
 
-    METRICS.md "Segments": "lifecycle stage by tenure (onboarding 0-30 days, growth 31-180,
-    mature 181+, edges adjustable)".  Tenure = days from ``signup_date`` to ``as_of``; a stage
-    includes its upper edge (tenure 30 is onboarding, 31 growth, 180 growth, 181 mature).
-    Population: customers with ``signup_date <= as_of``.
+    docs/metrics.md "Segmentations and derived attributes": lifecycle stage by tenure, onboarding up
+    to 30 days, growth 31 to 180, mature from 181, the edges a parameter.  Tenure = days from
+    ``signup_date`` to ``as_of``; a stage includes its upper edge (tenure 30 is onboarding, 31
+    growth, 180 growth, 181 mature).  Population: customers with ``signup_date <= as_of``.
 
     Parameters
     ----------
@@ -458,8 +460,8 @@ def engagement(
 ) -> pd.DataFrame:
     """Each active customer's usage intensity and engagement level at as_of.
 
-    METRICS.md "Engagement score": events per active customer-month over a trailing window, scored
-    into levels by quantile; the window and levels are parameters.  The window is the
+    docs/metrics.md "Engagement": events per active month over a trailing window, cut into levels
+    by quantile; the window and the number of levels are parameters.  The window is the
     ``window_months`` calendar months ending with as_of's month; events are summed (``count``) over
     it and divided by the customer's active months in it.  Levels are quantiles of that rate over
     the customers active in the window (percent rank; ties share a level): ``low < medium < high``

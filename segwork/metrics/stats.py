@@ -1,4 +1,4 @@
-"""Small statistics shared by the metrics (METRICS.md "Confidence interval of a rate")."""
+"""Small statistics shared by the metrics (docs/metrics.md "Confidence intervals")."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ def wilson_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of a binomial rate, vectorised.
 
-    METRICS.md: "Confidence interval of a rate (churn, retention, conversion): Wilson score
-    interval, 95 % unless set."  Where ``trials`` is 0 both ends are NaN.
+    docs/metrics.md "Confidence intervals": a rate (churn, retention, conversion) gets the Wilson
+    score interval, 95 % unless ``confidence`` says otherwise.  Where ``trials`` is 0 both ends
+    are NaN.
 
     Parameters
     ----------
@@ -55,7 +56,7 @@ def wilson_interval(
 
 
 def safe_ratio(num: ArrayLike, den: ArrayLike) -> np.ndarray:
-    """``num / den`` with NaN where the denominator is 0 (METRICS.md: never 0 or inf)."""
+    """``num / den`` with NaN where the denominator is 0 (docs/metrics.md "Conventions")."""
     a = np.asarray(num, dtype="float64")
     b = np.asarray(den, dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):

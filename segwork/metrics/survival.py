@@ -1,4 +1,4 @@
-"""Kaplan-Meier survival of customers: months to first churn (METRICS.md "Cohorts" -> "Survival").
+"""Kaplan-Meier survival of customers: months to first churn (docs/metrics.md "Survival").
 
 The durations are computed in the engine (gaps-and-islands over the monthly MRR table); only the
 small table of counts per (segment, duration) comes to pandas, where the product over tenures and
@@ -45,22 +45,23 @@ def survival(
 ) -> pd.DataFrame:
     """Kaplan-Meier survival curve: months from first activity to first churn.
 
-    Implements METRICS.md "Survival (Kaplan-Meier)": with A the as-of month, s a customer's first
-    month with MRR > 0 and T the length of its first unbroken run of active months (active in
-    s .. s+T-1): if s + T <= A it churned at tenure T (event); otherwise it is censored at tenure
-    A - s.  Later reactivations do not matter.  At risk n(t) = customers with duration >= t,
-    events d(t) = events with duration t, censored c(t) = censored customers with duration t,
-    S(t) = prod over j <= t of (1 - d(j)/n(j)); S(0) = 1.
+    Implements docs/metrics.md "Survival": with A the as-of month, s a customer's first month with
+    MRR > 0 and T the number of consecutive active months from s (active in s .. s+T-1): an event at
+    tenure T when s + T <= A, else censored at tenure A - s.  A comeback after the first run plays
+    no part.  At risk n(t) = customers with duration >= t, events d(t) = events with duration t,
+    censored c(t) = censored customers with duration t, S(t) = prod over j <= t of (1 - d(j)/n(j));
+    S(0) = 1.
 
-    Population: customers with ``signup_date <= as_of`` (METRICS.md) that have at least one month
-    with MRR > 0 up to as_of's month; customers never active by then have no first activity and
-    are not in the survival population.
+    Population: customers with ``signup_date <= as_of`` (docs/metrics.md "Conventions") that have at
+    least one month with MRR > 0 up to as_of's month; customers never active by then have no first
+    activity and are not in the survival population.
 
-    Interval: METRICS.md leaves "Greenwood variance (or log-log, stated)" open; segwork uses the
-    **log-log (exponential Greenwood) interval**, the default of lifelines' ``KaplanMeierFitter``:
-    with V(t) = sum over j <= t of d(j) / (n(j) (n(j) - d(j))) (a term with n = d counts 0) and
-    z the normal quantile, the bounds are ``exp(-exp(log(-log S) -/+ z sqrt(V) / log S))``.
-    Where S(t) = 1 the interval is 1..1, where S(t) = 0 it is 0..0 (as in lifelines).
+    Interval: the shared definitions leave the choice open (docs/metrics.md "Extensions to the
+    definitions"); segwork uses the **log-log (exponential Greenwood) interval**, the default of
+    lifelines' ``KaplanMeierFitter``: with V(t) = sum over j <= t of d(j) / (n(j) (n(j) - d(j))) (a
+    term with n = d counts 0) and z the normal quantile, the bounds are
+    ``exp(-exp(log(-log S) -/+ z sqrt(V) / log S))``.  Where S(t) = 1 the interval is 1..1, where
+    S(t) = 0 it is 0..0 (as in lifelines).
 
     Parameters
     ----------
@@ -138,7 +139,8 @@ def survival(
 def _duration_counts(data: Dataset, day: dt.date, attrs: ir.Table, by_names: list[str]) -> ir.Table:
     """Engine expression: ``[*by], _duration, _d (events), _n (customers)`` per duration.
 
-    Durations by the METRICS.md rule, from the first unbroken run of active months (MRR > 0).
+    Durations by the rule of docs/metrics.md "Survival", from the first unbroken run of active
+    months (MRR > 0).
     """
     durations = customer_durations(data, day)
     per_customer = durations.join(attrs.drop("signup_date"), "customer_id")
@@ -150,7 +152,7 @@ def _duration_counts(data: Dataset, day: dt.date, attrs: ir.Table, by_names: lis
 def customer_durations(data: Dataset, day: dt.date) -> ir.Table:
     """Engine table ``customer_id, _s, _duration, _event``: each customer's lifetime at ``day``.
 
-    METRICS.md "Survival": ``_s`` its first month with MRR > 0 (month index), ``_duration`` and
+    docs/metrics.md "Survival": ``_s`` its first month with MRR > 0 (month index), ``_duration`` and
     ``_event`` from its first unbroken run of active months.  A customer-level fact (whatever
     the split or filter), cached in the engine per as_of; the retention projection's monthly
     first-activity lifetimes are these too.
@@ -255,7 +257,7 @@ def median_lifetime(surv_df: pd.DataFrame) -> pd.DataFrame:
     """Median tenure of each survival curve: the smallest t with S(t) <= 0.5.
 
     The usual Kaplan-Meier median (the same rule as lifelines' ``median_survival_time_``),
-    applied to the output of :func:`survival` (METRICS.md "Survival").  Where a curve never
+    applied to the output of :func:`survival` (docs/metrics.md "Survival").  Where a curve never
     falls to 0.5 the median is not reached and is NaN.
 
     Parameters

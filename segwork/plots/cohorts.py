@@ -116,8 +116,9 @@ def cohort_heatmap(
         Colour and print the ratio (retention / NRR / GRR) or the count at age (active customers
         or revenue).
     min_cohort_size : int, default 30
-        Cohorts with fewer customers are marked (METRICS.md "Small segment": fewer than 30
-        customers; a parameter) with ``⚑`` after the row label and a note under the chart.
+        Cohorts with fewer customers are marked (as small segments are, docs/metrics.md "Small
+        segments": fewer than 30 customers by default) with ``⚑`` after the row label and a note
+        under the chart.
     average : pandas.DataFrame, optional
         The :func:`segwork.metrics.cohorts_compare.weighted_average_retention` of ``long``: drawn
         as a second heat-map trace, one "Weighted average" row (per segment) under the matrix.

@@ -1,8 +1,8 @@
 """Figures of the segmentation page: a DataFrame in, a plotly ``go.Figure`` out, no metric work.
 
 Inputs are the outputs of :func:`segwork.segment_table`, :func:`segwork.personas` (its
-``centers``) and :func:`segwork.mix_shift`.  Segments flagged ``small_segment`` (METRICS.md
-"Small segment ... Its rates are flagged wherever shown") are drawn grey and hatched and their
+``centers``) and :func:`segwork.mix_shift`.  Segments flagged ``small_segment`` (their rates are
+flagged wherever shown, docs/metrics.md "Small segments") are drawn grey and hatched and their
 label ends with "(n<30)" (the table's ``min_customers``).
 """
 
@@ -140,8 +140,8 @@ def share_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
 
 
 def churn_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """Monthly logo churn per segment with its Wilson interval as error bars (METRICS.md
-    "Confidence interval of a rate"); small segments grey, hatched and labelled."""
+    """Monthly logo churn per segment with its Wilson interval as error bars (docs/metrics.md
+    "Confidence intervals"); small segments grey, hatched and labelled."""
     labels = segment_labels(table)
     rate = table["churn_rate"].to_numpy(dtype=float)
     low = table["churn_rate_low"].to_numpy(dtype=float)
@@ -183,10 +183,10 @@ def _money(v: float) -> str:
 
 
 def ltv_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """LTV per segment with the interval that follows from the churn interval (METRICS.md "LTV").
+    """LTV per segment with the interval that follows from the churn interval.
 
-    The gross margin (``table.attrs["gross_margin"]``) is stated in the title (METRICS.md: "stated
-    on every chart that shows LTV").  An undefined LTV (no churn seen) has no bar and reads
+    docs/metrics.md "LTV": the gross margin (``table.attrs["gross_margin"]``) is stated wherever
+    LTV is shown, here in the title.  An undefined LTV (no churn seen) has no bar and reads
     "undefined (no churn)"; an unbounded upper end has no upper whisker and says so on hover.
     """
     labels = segment_labels(table)

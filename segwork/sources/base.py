@@ -27,11 +27,21 @@ __all__ = [
     "Imported",
     "LeftOut",
     "export_breach",
+    "export_name",
     "header_of",
     "read_export_csv",
     "require_columns",
 ]
 
+
+
+#: How a note about rows left out at import starts (``Imported.summary_notes``).
+LEFT_OUT_NOTE = "left out at import: "
+
+
+def export_name(format: str) -> str:
+    """``"a stripe export"``, ``"an online_retail export"``: the format in a sentence."""
+    return f"{'an' if format[:1] in 'aeiou' else 'a'} {format} export"
 
 
 @dataclass(frozen=True)
@@ -84,11 +94,11 @@ class Imported:
     def summary_notes(self) -> list[str]:
         """Notes for ``Dataset.notes``: the format, the encodings that were not UTF-8, every
         left-out count, then the reader's own notes."""
-        out = [f"read as a {self.format} export ({', '.join(sorted(self.encodings))})"]
+        out = [f"read as {export_name(self.format)} ({', '.join(sorted(self.encodings))})"]
         odd = {f: e for f, e in self.encodings.items() if e not in ("utf_8", "utf_8_sig")}
         out += [f"{f} read as {e} text (not UTF-8)" for f, e in sorted(odd.items())]
-        out += [f"left out of {x.table}: {x.rows:,} rows of {x.file} ({x.reason})" for x in
-                self.left_out]
+        out += [f"{LEFT_OUT_NOTE}{x.file}: {x.rows:,} for {x.table} ({x.reason})"
+                for x in self.left_out]
         return out + list(self.notes)
 
 

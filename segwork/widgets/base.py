@@ -867,8 +867,8 @@ class Explorer:
         return f"Left out when the {self.data.format} export was read: {'; '.join(parts)}."
 
     def _set_aside_note(self, as_of: str, tables: Sequence[str] | None = None) -> str:
-        """One sentence naming the rows set aside at as_of (METRICS.md: counted and reported)
-        in ``tables`` (default every table)."""
+        """One sentence naming the rows set aside at as_of (docs/metrics.md "Rows set aside") in
+        ``tables`` (default every table)."""
 
         def sentence() -> str:
             counts = self.data.set_aside(as_of, tables).groupby("table", sort=False)

@@ -143,7 +143,7 @@ class CohortExplorer(Explorer):
     (``first_active`` or ``signup``); ``by`` (one attribute of :func:`segwork.available_attributes`
     or None); ``where`` (filter, e.g. ``{"plan": ["pro"]}``); ``value`` (``pct`` or ``count``);
     ``cohort_from`` / ``cohort_to`` (optional ``YYYY-MM-DD``: which cohorts to show);
-    ``min_cohort_size`` (cohorts under it are marked, METRICS.md "Small segment"); ``horizon``
+    ``min_cohort_size`` (cohorts under it are marked, docs/metrics.md "Small segments"); ``horizon``
     (periods of the sBG projection).
 
     ``.result`` is exactly ``cohort_retention(data, as_of, period=, metric=, cohort=, by=, where=)``

@@ -3,9 +3,9 @@ member export.
 
 "How should we treat the customers we have?"  The analyst picks segmentation criteria (any
 customer attribute or derived one, numeric columns with bin edges, filters); the page shows the
-segment table ordered by LTV (METRICS.md "Segments"), the best customers as a sentence, k-means
-personas, the mix-shift decomposition of the change in churn and NRR, and a CSV export of the
-members of the selected segments.
+segment table ordered by LTV (docs/metrics.md "Segment table"), the best customers as a sentence,
+k-means personas, the mix-shift decomposition of the change in churn and NRR, and a CSV export of
+the members of the selected segments.
 """
 
 from __future__ import annotations
@@ -113,10 +113,10 @@ def best_customers_sentence(table: pd.DataFrame, n: int = 3) -> str:
     """The "best customers" statement: the top segments by LTV among those that are not small.
 
     Reads a :func:`segwork.segment_table` result (pure; no computation).  Segments flagged
-    ``small_segment`` (METRICS.md "Small segment") and those without a defined LTV (no churn seen)
-    are skipped.  Each segment reads like "Annual enterprise customers in DE: LTV $41k (CI
-    33k-52k), churn 0.6 %/month, n = 212", the CI being the LTV interval that follows from the
-    churn interval (METRICS.md "LTV's interval follows from the churn interval's ends").
+    ``small_segment`` (docs/metrics.md "Small segments") and those without a defined LTV (no churn
+    seen) are skipped.  Each segment reads like "Annual enterprise customers in DE: LTV $41k (CI
+    33k-52k), churn 0.6 %/month, n = 212", the CI being the LTV interval that follows from the churn
+    interval (docs/metrics.md "LTV").
 
     Examples
     --------

@@ -436,7 +436,7 @@ CASES: list[Case] = [
          error=(ValueError, r"customers\.xlsx is not a file segwork reads")),
     Case("upper-case-file-name", "Customers.CSV is the customers table (file names compared case-insensitively)",
          csv_dir(customers__csv=None, files={"Customers.CSV": CSV_CUSTOMERS.replace("2024-03-01", "2024-09-01")}),
-         check=all_of(expect(lambda d: int(seg(d).customers), 2), expect(lambda d: d.notes, ("mrr derived from subscriptions (METRICS.md: monthly normalisation, active rule)",)))),
+         check=all_of(expect(lambda d: int(seg(d).customers), 2), expect(lambda d: d.notes, ('mrr derived from subscriptions (docs/metrics.md "MRR": monthly normalisation, active rule)',)))),
     Case("other-files-noted", "orders.csv, a folder and customers_old.csv beside the tables are not read, and the notes list them",
          with_files(orders__csv="order,amount\n1,5\n", archive="/", customers_old__csv=CSV_CUSTOMERS, README__md="# data"),
          check=expect(lambda d: d.notes[-1], "not segwork table files, not read: archive/, customers_old.csv, orders.csv")),

@@ -1,4 +1,5 @@
-"""One test per contract rule (METRICS.md "Input tables"): a bad table in, the named error out."""
+"""One test per contract rule (docs/metrics.md "Input tables"): a bad table in, the named error
+out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Subscriptions -> MRR (METRICS.md "Subscription revenue"), on hand-worked cases."""
+"""Subscriptions -> MRR (docs/metrics.md "MRR"), on hand-worked cases."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def _mrr(subs: dict, as_of: str = "2024-12-31") -> pd.DataFrame:
 
 
 def test_yearly_plan_is_normalised_to_a_month():
-    # METRICS.md: "amount x quantity normalised to one month (year / 12 ...)": 1200 / 12 = 100
+    # docs/metrics.md "MRR": amount x quantity / the interval's length in months (a year is 12):
+    # 1200 / 12 = 100
     out = _mrr({"customer_id": [1], "start_date": ["2024-01-01"], "end_date": ["2024-03-01"],
                 "amount": [1200.0], "billing_interval": ["year"]})
     assert out.mrr.tolist() == [100.0, 100.0]  # Jan, Feb; an end on 1 Mar does not count March
@@ -33,7 +34,7 @@ def test_quantity_multiplies():
 
 
 def test_mid_month_end_still_counts_that_month():
-    # METRICS.md: "a subscription that ends mid-month still counts for that month"
+    # docs/metrics.md "MRR": a subscription that stops partway through a month counts in that month
     out = _mrr({"customer_id": [1], "start_date": ["2024-01-20"], "end_date": ["2024-03-15"],
                 "amount": [10.0], "billing_interval": ["month"]})
     assert out.month.tolist() == ["2024-01", "2024-02", "2024-03"]
@@ -71,7 +72,7 @@ def test_nothing_after_as_of_and_zero_amounts_are_not_active():
 
 
 def test_subscription_starting_after_as_of_in_the_same_month_is_ignored():
-    # METRICS.md: "Data dated after as_of is ignored" - a start on 20 Jan is unknown on 10 Jan
+    # docs/metrics.md "Conventions": later data is ignored - a start on 20 Jan is unknown on 10 Jan
     subs = {"customer_id": [1, 2], "start_date": ["2024-01-02", "2024-01-20"], "end_date": [None, None],
             "amount": [10.0, 10.0], "billing_interval": ["month"] * 2}
     assert _mrr(subs, as_of="2024-01-10").customer_id.tolist() == [1]

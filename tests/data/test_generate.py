@@ -1,8 +1,8 @@
 """Tests of the synthetic SaaS sample generator (segwork/data/generate.py).
 
 The planted effects are recovered with a deliberately plain pandas computation of monthly logo churn
-(METRICS.md "Subscription revenue": active rule and "Logo churn rate" over a window: churned
-customer-months / customer-months at risk, pooled).
+(the active months of docs/metrics.md "MRR" and "Logo churn" over a window: churned customer-months
+/ customer-months at risk, pooled).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def big() -> dict[str, pd.DataFrame]:
 
 
 # ------------------------------------------------------------------------------------------------
-# helpers: a plain implementation of the METRICS.md active rule and pooled logo churn
+# helpers: a plain implementation of the active rule (docs/metrics.md "MRR") and pooled logo churn
 # ------------------------------------------------------------------------------------------------
 def _month_number(dates: pd.Series) -> np.ndarray:
     return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy()
@@ -521,7 +521,8 @@ def test_make_saas_data_loads() -> None:
     frames = generate_frames(200, random_state=1)
     customers = data.to_pandas("customers")
     assert sorted(customers["customer_id"]) == list(range(1, 201))
-    # the loader's derived MRR equals the METRICS.md rule applied to the generated subscriptions
+    # the loader's derived MRR equals the rule of docs/metrics.md "MRR" applied to the generated
+    # subscriptions
     mrr = data.to_pandas("mrr")
     mrr["month"] = pd.to_datetime(mrr["month"])
     s = frames["subscriptions"]

@@ -1,8 +1,9 @@
 """Dataset.set_aside(as_of): the rows the metrics leave out, counted per table and reason.
 
-METRICS.md: "Data dated after as_of is ignored, and the population is the customers with
-signup_date <= as_of"; "Nothing is silently dropped; rows set aside on purpose are counted and
-reported".  The numbers below are worked out by hand from the tables in ``_frames``.
+docs/metrics.md "Rows set aside": the rows dated after as_of and those of customers who signed up
+after as_of (outside the population, docs/metrics.md "Conventions") are left out of the metrics but
+counted, per table and reason.  The numbers below are worked out by hand from the tables in
+``_frames``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Tests of the ideal customer profile (segment table of METRICS.md "Segments": LTV with its interval,
-NRR, churn; headroom from METRICS.md "Market sizing").  Hand-worked numbers are in the comments."""
+"""Tests of the ideal customer profile (docs/metrics.md "Ideal customer profile": the segment
+table's LTV with its interval, NRR, churn; headroom as in "Penetration").  Hand-worked numbers are
+in the comments."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests of penetration (METRICS.md "Market sizing" with the customers of the Dataset).
+"""Tests of penetration (docs/metrics.md "Penetration": the market segments with the customers of
+the Dataset).
 
 Expected values are worked out by hand; the arithmetic is in the comments.
 """
@@ -63,7 +64,7 @@ def test_penetration_by_hand() -> None:
     assert list(seg.columns) == ["industry", "company_size", "region", *PENETRATION_COLUMNS]
     # penetration = customers / accounts, sorted descending (NaN last):
     #   software/11-50: 1 / 20 = 0.05; retail/1-10: 1 / 50 = 0.02; software/1-10: 1 / 100 = 0.01;
-    #   retail/11-50: 0 / 0 -> NaN (METRICS.md: a ratio with denominator 0 is NaN)
+    #   retail/11-50: 0 / 0 -> NaN (denominator 0: NaN, docs/metrics.md "Conventions")
     assert seg[["industry", "company_size"]].values.tolist() == [
         ["software", "11-50"], ["retail", "1-10"], ["software", "1-10"], ["retail", "11-50"],
     ]  # fmt: skip

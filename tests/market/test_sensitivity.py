@@ -1,5 +1,5 @@
-"""Tests of the tornado table (METRICS.md "Market sizing": "a tornado chart ranks the assumptions by
-how much they move SOM").  Expected values are worked out by hand in the comments."""
+"""Tests of the tornado table (docs/metrics.md "Sensitivity": the ranged assumptions ranked by how
+far they move SOM).  Expected values are worked out by hand in the comments."""
 
 from __future__ import annotations
 

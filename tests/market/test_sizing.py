@@ -1,4 +1,4 @@
-"""Tests of market_size (METRICS.md "Market sizing": TAM, SAM, SOM, ranges and the Monte Carlo).
+"""Tests of market_size (docs/metrics.md "Market sizing", "Market ranges and Monte Carlo").
 
 Expected values are worked out by hand; the arithmetic is in the comments.
 """
@@ -44,11 +44,11 @@ def totals(m: segwork.market.MarketSize, col: str = "point") -> dict[str, float]
 
 # -- hand-worked TAM / SAM / SOM --------------------------------------------------------------------
 def test_tam_sam_som_by_hand() -> None:
-    # METRICS.md "TAM = sum over market segments of accounts x annual contract value (bottom-up)"
+    # docs/metrics.md "Market sizing": TAM = sum over market segments of accounts x ACV (bottom-up)
     # TAM = 100,000 + 100,000 + 100,000 = 300,000
-    # METRICS.md "SAM = TAM restricted to the segments the product can serve"
+    # SAM = the TAM of the serviceable segments
     # serviceable = Europe -> SAM = 100,000 + 100,000 = 200,000
-    # METRICS.md "SOM = SAM x obtainable share within a stated horizon"; horizon 0 -> no growth:
+    # SOM = SAM x share (the share obtainable within the horizon); horizon 0 -> no growth:
     # SOM = 200,000 x 0.1 = 20,000
     m = market_size(three_segments(), serviceable={"region": "Europe"}, share=0.1, horizon_years=0)
     assert totals(m) == pytest.approx({"TAM": 300_000.0, "SAM": 200_000.0, "SOM": 20_000.0})
@@ -136,7 +136,7 @@ def test_acv_scale() -> None:
 
 # -- top-down ---------------------------------------------------------------------------------------
 def test_top_down_side_by_side() -> None:
-    # METRICS.md "or a stated total market x share (top-down); both can be shown side by side"
+    # docs/metrics.md "Market sizing": top-down from a stated total market, beside bottom-up
     # stated 400,000; serviceable share from bottom-up = 200,000 / 300,000 = 2/3
     # td SAM = 266,666.67; td SOM = 266,666.67 x 0.1 = 26,666.67 (horizon 0)
     m = market_size(
@@ -184,7 +184,7 @@ def ranged_market(n: int = 1) -> pd.DataFrame:
 
 
 def test_monte_carlo_reproducible() -> None:
-    # METRICS.md "a Monte Carlo run (seeded)": identical seeds -> identical results
+    # docs/metrics.md "Market ranges and Monte Carlo": seeded, identical seeds -> identical results
     market = three_segments().rename(columns={"acv": "acv_mode"})
     market["acv_low"] = market["acv_mode"] * 0.6
     market["acv_high"] = market["acv_mode"] * 1.8
@@ -355,8 +355,8 @@ def test_money() -> None:
     st.floats(0, 1),
 )
 def test_point_identities(rows: list, share: float) -> None:
-    # METRICS.md: TAM = sum accounts x ACV; SAM <= TAM; SOM = SAM x share (no growth column);
-    # the totals do not depend on how segments are defined.
+    # docs/metrics.md "Market sizing": TAM = sum accounts x ACV; SAM <= TAM; SOM = SAM x share
+    # (no growth column); the totals do not depend on how segments are defined.
     market = pd.DataFrame(rows, columns=["k1", "k2", "accounts", "acv"])
     tam = float((market["accounts"] * market["acv"]).sum())
     full = market_size(market, share=share, serviceable={"k2": "x"} if "x" in set(market["k2"])

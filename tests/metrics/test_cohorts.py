@@ -1,21 +1,20 @@
-"""Tests of cohort retention (segwork/metrics/cohorts.py) against METRICS.md "Cohorts".
+"""Tests of cohort retention (segwork/metrics/cohorts.py) against docs/metrics.md "Cohorts".
 
 Every expected value below is worked out by hand from the tiny tables, with the arithmetic in a
-comment.  METRICS.md lines cited:
+comment.  Rules cited (sections of docs/metrics.md, summarised):
 
-- (C1) "A customer's cohort is the period (week / month / quarter / year) of its first activity:
-  for subscription data its first month with MRR > 0 (or signup_date when asked), for transaction
-  data its first order date."
-- (C2) "Age k: whole periods since the cohort's period (0 = the cohort period itself)."
-- (C3) "Logo retention of cohort c at age k: customers of c active in period c+k / customers of c.
-  Activity is MRR > 0 (subscriptions) or at least one order in the period (transactions)."
-- (C4) "Revenue retention of cohort c at age k: revenue of c's customers in c+k / their revenue
-  in c."
-- (C5) "Cells whose period lies after the as-of date are missing (not 0), and are drawn blank."
-- (G) "GRR: the same with each customer's MRR capped at its month-m value."
-- (P) "Data dated after as_of is ignored, and the population is the customers with
-  signup_date <= as_of."
-- (R) "A ratio whose denominator is 0 is missing (NaN), never 0 or inf."
+- (C1) "Cohorts": a customer's cohort is a period (week / month / quarter / year): by default that
+  of its first activity (first month with MRR > 0 for subscription data, first order for
+  transaction data), with cohort="signup" that of its signup_date.
+- (C2) "Cohorts": age k counts complete periods from the cohort period, which is age 0.
+- (C3) "Logo retention": customers of c active in period c+k / customers of c; active means
+  MRR > 0 (subscriptions) or at least one order in the period (transactions).
+- (C4) "Revenue retention": revenue of c's customers in c+k / their revenue in c.
+- (C5) "Cohorts": cells after the as-of date do not exist: missing and drawn blank, never 0.
+- (G) "Revenue retention", "NRR and GRR": GRR caps each customer's revenue at its base value.
+- (P) "Conventions": data dated after as_of is ignored; the population is the customers with
+  signup_date <= as_of.
+- (R) "Conventions": a ratio whose denominator is 0 is missing (NaN), never 0 or infinite.
 """
 
 from __future__ import annotations
@@ -218,7 +217,7 @@ def test_cohort_signup_vs_first_active(signup_data):
     # C1 first activity: y -> Jan cohort: Jan..Apr = 1, 1, 1, 0; x -> Mar cohort: 1, 1.
     first = cohort_retention(signup_data, "2024-04-30", cohort="first_active")
     assert _matrix(first) == {"2024-01-01": [1.0, 1.0, 1.0, 0.0], "2024-03-01": [1.0, 1.0]}
-    # C1 "or signup_date when asked": both in the Jan cohort.
+    # C1 with cohort="signup" (the signup period): both in the Jan cohort.
     # Jan {y} 1/2, Feb {y} 1/2, Mar {x, y} 2/2, Apr {x} 1/2.
     signup = cohort_retention(signup_data, "2024-04-30", cohort="signup")
     assert _matrix(signup) == {"2024-01-01": [0.5, 0.5, 1.0, 0.5]}
@@ -270,7 +269,7 @@ def test_vendor_grr_capped(vendor):
 
 
 def test_vendor_from_subscriptions():
-    # The same cohort from subscriptions (mrr derived by the METRICS.md rule): A's plan grows in
+    # The same cohort from subscriptions (mrr derived by docs/metrics.md "MRR"): A's plan grows in
     # March (old subscription ends 2024-03-01, so it does not count in March), C ends 2024-02-01.
     data = segwork.load(
         {
@@ -465,7 +464,7 @@ def mrr_tables(draw):
 
 
 def _reference_monthly(frames: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFrame:
-    """A plain-Python reading of METRICS.md C1-C5, G, P for monthly cohorts (loops are fine here)."""
+    """A plain-Python reading of C1-C5, G, P (above) for monthly cohorts (loops are fine here)."""
     cust = frames["customers"]
     pop = set(cust.loc[cust["signup_date"].dt.date <= as_of, "customer_id"])
     a = as_of.year * 12 + as_of.month - 1
@@ -535,7 +534,7 @@ def test_property_reference_bounds_and_parquet(tmp_path_factory, table):
 
 
 def _reference_period(frames: dict[str, pd.DataFrame], as_of: dt.date, k: int) -> pd.DataFrame:
-    """Plain Python, periods of k months (METRICS.md C1-C5): a customer is active in a period
+    """Plain Python, periods of k months (C1-C5 above): a customer is active in a period
     with MRR > 0 in one of its months up to as_of; its revenue there is the MRR in the period's
     last month, or in as_of's month for as_of's own (partial) period."""
     cust = frames["customers"]

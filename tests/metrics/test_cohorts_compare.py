@@ -1,13 +1,12 @@
 """Tests of segwork.metrics.cohorts_compare (pooling a cohort_retention table).
 
-METRICS.md lines checked:
-- (L) "Logo retention of cohort c at age k: customers of c active in period c+k / customers of c."
-- (V) "Revenue retention of cohort c at age k: revenue of c's customers in c+k / their revenue
-  in c."
-- (F) "Cells whose period lies after the as-of date are missing (not 0), and are drawn blank."
-- (W) "Confidence interval of a rate (churn, retention, conversion): Wilson score interval, 95 %
-  unless set."
-- (R) "A ratio whose denominator is 0 is missing (NaN), never 0 or inf."
+Rules checked (sections of docs/metrics.md, summarised; the pooling itself is "Cohort comparison"):
+- (L) "Logo retention": customers of c active in period c+k / customers of c.
+- (V) "Revenue retention": revenue of c's customers in c+k / their revenue in c.
+- (F) "Cohorts": cells after the as-of date do not exist: missing and drawn blank, never 0.
+- (W) "Confidence intervals": a rate (churn, retention, conversion) gets the Wilson score
+  interval, 95 % unless set otherwise.
+- (R) "Conventions": a ratio whose denominator is 0 is missing (NaN), never 0 or infinite.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ Z = 1.959963984540054  # the 97.5 % normal quantile
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
-    """The Wilson score interval written out (METRICS.md W)."""
+    """The Wilson score interval written out (W, docs/metrics.md "Confidence intervals")."""
     p = k / n
     denom = 1 + Z**2 / n
     centre = (p + Z**2 / (2 * n)) / denom

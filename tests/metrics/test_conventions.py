@@ -1,16 +1,16 @@
-"""Tests of segwork.metrics.conventions.churn_conventions (hand-worked).
+"""Tests of segwork.metrics.conventions.churn_conventions (hand-worked; docs/metrics.md "Churn
+conventions").
 
-METRICS.md lines checked:
-- (L) "Logo churn rate for month m: customers active in m-1 and not active in m / customers active
-  in m-1."
-- (A) "Active customer in month m: MRR > 0 in m."
-- (M) "A subscription is active in month m when start_date <= the last day of m and (end_date is
-  empty or end_date > the first day of m)."  (the day-level form: active on day x when
-  start_date <= x and (no end_date or end_date > x))
-- (N) "new (0 -> >0, first time ever)".
-- (P) "Data dated after as_of is ignored, and the population is the customers with
-  signup_date <= as_of."
-- (R) "A ratio whose denominator is 0 is missing (NaN), never 0 or inf."
+Rules checked (sections of docs/metrics.md, summarised):
+- (L) "Logo churn": customers active in m-1 and not in m / customers active in m-1.
+- (A) "Active customer": active in month m when MRR > 0 in m.
+- (M) "MRR": a subscription is active in month m when start_date is on or before m's last day and
+  end_date is empty or after m's first day (the day-level form, "Churn conventions": active on
+  day x when start_date <= x and (no end_date or end_date > x)).
+- (N) "MRR movements": new in m when m is the customer's first month with MRR > 0 ever.
+- (P) "Conventions": data dated after as_of is ignored; the population is the customers with
+  signup_date <= as_of.
+- (R) "Conventions": a ratio whose denominator is 0 is missing (NaN), never 0 or infinite.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 import segwork
 from segwork.metrics.conventions import CONVENTION_COLUMNS, VENDOR_NOTE, churn_conventions
 
-# Subscriptions (all monthly, 10 a month unless said; end_date exclusive, METRICS.md M):
+# Subscriptions (all monthly, 10 a month unless said; end_date exclusive, (M)):
 #   c1: 2024-01-01 .. end 2024-02-15  months Jan, Feb       days Jan 1 .. Feb 14
 #   c2: 2024-01-01 .. open            every month           every day
 #   c3: 2024-01-01 .. end 2024-03-05  months Jan, Feb, Mar  days Jan 1 .. Mar 4

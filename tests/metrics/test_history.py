@@ -1,6 +1,6 @@
 """Tests of the segment history (segwork.metrics.history): the segment table's counts at any
-as_of read from date-independent tables equal the per-customer query's (METRICS.md "Segments",
-"Churn window", "NRR", population = customers signed up by as_of).
+as_of read from date-independent tables equal the per-customer query's (docs/metrics.md "Segment
+table", "Churn window", "NRR and GRR", population = customers signed up by as_of).
 
 Hand-worked counts are in the comments; a property test compares the two implementations on
 random data with the awkward cases (MRR before the signup, signups later in as_of's month,

@@ -1,4 +1,5 @@
-"""Tests of segment_members (METRICS.md "Segments", "Active customer"; population signup <= as_of).
+"""Tests of segment_members (docs/metrics.md "Segment members", "Active customer"; population
+signup <= as_of).
 
 Expected members are listed by hand.
 """

@@ -1,5 +1,5 @@
-"""Tests of the mix-shift decomposition (METRICS.md "Logo churn rate ... pooled", "Churn window",
-"Net revenue retention (NRR)").
+"""Tests of the mix-shift decomposition (docs/metrics.md "Mix shift", with "Logo churn" pooled over
+the "Churn window", and "NRR and GRR").
 
 Expected values are worked out by hand with fractions; the arithmetic is in the comments.
 """
@@ -114,8 +114,8 @@ def test_churn_hand_worked(hand: segwork.Dataset) -> None:
 def test_nrr_hand_worked(hand: segwork.Dataset) -> None:
     m = mix_shift(hand, ["plan"], A, B, metric="nrr", window_months=1)
     r = m.set_index("plan")
-    # NRR over 1 month (METRICS.md NRR, k = 1): base = MRR in the previous month of the customers
-    # active then, end = their MRR in the as-of month.
+    # NRR over 1 month (docs/metrics.md "NRR and GRR", k = 1): base = MRR in the previous month of
+    # the customers active then, end = their MRR in the as-of month.
     # A (Jan -> Feb): a 30/40, b 40/40, d 0/50, c no base -> overall 70/130 = 7/13
     # B (Feb -> Mar): a 10/30, b (30+20+20)/80 = 7/8, c 0/40, d no base -> overall 80/150 = 8/15
     # weights = shares of the base MRR: A a 4/13, b 4/13, d 5/13; B a 1/5, b 8/15, c 4/15
@@ -171,7 +171,8 @@ def test_sample_matches_segment_table() -> None:
     t = segment_table(data, "plan", b).set_index("plan")
     got = nrr.set_index("plan")["rate_b"]
     for plan in ("starter", "pro", "enterprise"):
-        assert got[plan] == pytest.approx(t.loc[plan, "nrr_12m"])  # METRICS.md NRR, k = 12
+        # docs/metrics.md "NRR and GRR", k = 12
+        assert got[plan] == pytest.approx(t.loc[plan, "nrr_12m"])
 
 
 # -- property: the parts always add up to the change ----------------------------------------------

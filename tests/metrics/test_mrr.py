@@ -1,4 +1,4 @@
-"""MRR movements (METRICS.md "Subscription revenue": MRR movements, quick ratio, gross MRR churn)."""
+"""MRR movements (docs/metrics.md "MRR movements", "Quick ratio", "Gross MRR churn")."""
 
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ def mrr_tables(draw):
 @settings(max_examples=40, deadline=None)
 @given(mrr_tables())
 def test_bridge_is_exact_in_every_row(rows):
-    # METRICS.md: MRR(m) = MRR(m-1) + new + reactivation + expansion - contraction - churn
+    # docs/metrics.md "MRR movements": mrr_end = mrr_start + new + reactivation + expansion
+    # - contraction - churn, in every row
     if not any(v > 0 for _, _, v in rows):
         return
     m = segwork.mrr_movements(_data(rows), "2023-08-31")

@@ -1,5 +1,5 @@
-"""Tests of the personas (k-means on per-customer features; METRICS.md "Segments", "ARPA",
-"Churn window", "Logo churn rate", "Confidence interval of a rate", "Engagement score").
+"""Tests of the personas (k-means on per-customer features; docs/metrics.md "Personas", "ARPA",
+"Churn window", "Logo churn", "Confidence intervals", "Engagement").
 
 Expected values are worked out by hand; the arithmetic is in the comments.
 """
@@ -87,7 +87,7 @@ def test_hand_worked_profiles(hand: segwork.Dataset) -> None:
     assert p.features == ("arpa", "tenure_months", "usage", "features_used", "plan_tier")
     assert prof["dominant_plan"].tolist() == ["pro", "starter"]  # ordered by MRR: 950 > 45
     pro, st_ = prof.iloc[0], prof.iloc[1]
-    # clustered = active in June (METRICS.md "Active customer"): c1..c4, two per persona
+    # clustered = active in June (docs/metrics.md "Active customer"): c1..c4, two per persona
     assert prof["customers"].tolist() == [2, 2]
     assert prof["customers"].dtype == "int64"
     assert prof["customers_share"].tolist() == [0.5, 0.5]
@@ -95,7 +95,7 @@ def test_hand_worked_profiles(hand: segwork.Dataset) -> None:
     assert pro.median_arpa == 475.0 and st_.median_arpa == 22.5
     # tenure: months from the signup month to June 2024: c1 17, c2 16 -> 16.5; c3 1, c4 0 -> 0.5
     assert pro.median_tenure_months == 16.5 and st_.median_tenure_months == 0.5
-    # usage = events per active month over Apr..Jun (METRICS.md "Engagement score"):
+    # usage = events per active month over Apr..Jun (docs/metrics.md "Engagement"):
     # c1 (30+30+30+6)/3 = 32, c2 (10+20)/3 = 10 -> median 21; c3 2/2 = 1, c4 0/1 = 0 -> 0.5
     assert pro.median_usage == pytest.approx(21.0) and st_.median_usage == pytest.approx(0.5)
     # features used: c1 {api, reports} 2, c2 1 -> 1.5; c3 1, c4 0 -> 0.5
@@ -107,7 +107,7 @@ def test_hand_worked_profiles(hand: segwork.Dataset) -> None:
     # MRR share: 950 / 995 and 45 / 995
     assert pro.mrr == 950.0 and st_.mrr == 45.0
     assert pro.mrr_share == pytest.approx(950 / 995) and st_.mrr_share == pytest.approx(45 / 995)
-    # churn window Apr..Jun (METRICS.md "Churn window"): at risk = active the month before.
+    # churn window Apr..Jun (docs/metrics.md "Churn window"): at risk = active the month before.
     # pro: c1 Apr, May, Jun (3) + c2 May, Jun (2) = 5, no churn -> 0
     # starter: c3 Jun (1) + c4 none + c5 (not clustered, nearest persona = starters by its April
     # features) Apr, May (2) = 3; c5 churned in May -> 1 / 3
@@ -136,7 +136,7 @@ def test_hand_worked_profiles(hand: segwork.Dataset) -> None:
 def test_plan_and_interval_come_from_the_active_subscription() -> None:
     """c1 signed up on starter (customers.plan) and upgraded to pro on 2024-03-01; c2 pays yearly.
 
-    MRR in June 2024 (METRICS.md "MRR"): c1 100 (pro), c2 1200 / 12 = 100, c3 10, c4 12.
+    MRR in June 2024 (docs/metrics.md "MRR"): c1 100 (pro), c2 1200 / 12 = 100, c3 10, c4 12.
     """
     customers = pd.DataFrame(
         {
@@ -244,7 +244,7 @@ def test_sample_profiles_add_up(sample: segwork.Dataset, sample_p4: Personas) ->
     assert prof["mrr_share"].sum() == pytest.approx(1.0)
     assert prof["mrr"].sum() == pytest.approx(overall["mrr"].iloc[0])
     # churn: every at-risk customer-month of the window is assigned to one persona, so the sums
-    # are the segment table's pooled counts (METRICS.md "Logo churn rate ... pooled")
+    # are the segment table's pooled counts (docs/metrics.md "Logo churn", pooled)
     assert prof["at_risk_customer_months"].sum() == overall["at_risk_customer_months"].iloc[0]
     assert prof["churned_customer_months"].sum() == overall["churned_customer_months"].iloc[0]
     assert prof["persona"].is_unique and prof["cluster"].tolist() == [1, 2, 3, 4]
@@ -272,7 +272,8 @@ def test_sample_recovers_planted_structure(sample_p4: Personas) -> None:
 
 
 def test_usage_matches_engagement_metric(sample: segwork.Dataset) -> None:
-    # the usage feature of the members is the METRICS.md engagement rate of segwork.engagement
+    # the usage feature of the members is the engagement rate of segwork.engagement (docs/metrics.md
+    # "Engagement")
     from segwork.data.derive import month_index_of
     from segwork.metrics.personas import _features_expr
 

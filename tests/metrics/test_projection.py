@@ -5,16 +5,16 @@ Journal of Interactive Marketing 21(1), 76-90 (Table 1 data; the fitted paramete
 "High End" alpha = 0.668, beta = 3.806 (LL = -1611.2); "Regular" alpha = 0.704, beta = 1.182
 (LL = -1680.3).
 
-METRICS.md lines checked (quoted where used):
-- (S) "Survival (Kaplan-Meier): ... with A the as-of month, s a customer's first month with MRR > 0
-  and T the length of its first unbroken run of active months (active in s .. s+T-1): if s + T <= A
-  it churned at tenure T (event); otherwise it is censored at tenure A - s.  Later reactivations do
-  not matter. ... S(t) = prod over j <= t of (1 - d(j)/n(j)); S(0) = 1."  -- the data the sBG model
-  is fitted to, and the ``observed`` column.
-- (C1) "A customer's cohort is the period (week / month / quarter / year) of its first activity
-  ... (or signup_date when asked), for transaction data its first order date."
-- (P) "Data dated after as_of is ignored, and the population is the customers with
-  signup_date <= as_of."
+Rules checked (docs/metrics.md "Retention projection" and the sections it builds on, summarised):
+- (S) "Survival": with A the as-of month, s a customer's first month with MRR > 0 and T the number
+  of consecutive active months from s (active in s .. s+T-1), an event at tenure T when
+  s + T <= A, else censored at tenure A - s; a comeback after the first run plays no part;
+  S(t) = product over j <= t of (1 - d(j)/n(j)), S(0) = 1 -- the data the sBG model is fitted to,
+  and the ``observed`` column.
+- (C1) "Cohorts": a customer's cohort is the period (week / month / quarter / year) of its first
+  activity (first order for transaction data), or of its signup_date with cohort="signup".
+- (P) "Conventions": data dated after as_of is ignored; the population is the customers with
+  signup_date <= as_of.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def test_fit_is_a_maximum(n0: int, drops: list[float]) -> None:
 #   c2 (pro):     Jan, Feb                      -> s=0, run of 2, 0+2 <= 5: event at 2
 #   c3 (starter): Jan                           -> s=0, event at 1
 #   c4 (starter): Mar, Apr, (gap), Jun          -> s=2, first run Mar-Apr: event at 2
-#                 (the June reactivation does not matter, METRICS.md (S))
+#                 (the June reactivation does not matter, (S))
 #   c5 (starter): signs up in July              -> not in the population (P)
 # Pooled durations: 1 (event), 2 (event), 2 (event), 5 (censored).
 #   KM: n(1)=4, d=1: S(1) = 3/4;  n(2)=3, d=2: S(2) = 3/4 * 1/3 = 1/4;  n(3)=n(4)=n(5)=1, no events:
@@ -277,7 +277,7 @@ def test_errors() -> None:
 
 # -- the sample ------------------------------------------------------------------------------------
 def test_observed_equals_survival_on_the_sample(sample: segwork.Dataset) -> None:
-    # period month + first_active: the fitted data are exactly survival()'s counts (METRICS.md S)
+    # period month + first_active: the fitted data are exactly survival()'s counts (S)
     out = project_retention(sample, "2024-12-31", by="plan", horizon=36, n_boot=0)
     km = survival(sample, "2024-12-31", by="plan")
     merged = km.merge(out, left_on=["plan", "tenure"], right_on=["plan", "age"])

@@ -1,10 +1,10 @@
-"""Tests of segwork.metrics.rfm (METRICS.md "Segments" -> "RFM").
+"""Tests of segwork.metrics.rfm (docs/metrics.md "RFM").
 
-METRICS.md line under test: "RFM at an as-of date: orders dated <= as_of; recency = days from the
-last order's date to as_of; frequency = distinct orders; monetary = total amount. Scores 1-5 by
-quintile over customers: with n customers and r the "min" rank of a value (ties share the smallest
-rank), score = 1 + floor(5(r-1)/n); recency is scored on its negative (recent = 5). Named segments
-from (R, F): [the 5 x 5 table]".
+The rule under test, summarised: at as_of, from the orders dated <= as_of, recency = days from the
+latest order's date to as_of, frequency = distinct orders, monetary = total amount.  Each is scored
+1-5 by quintile over the n customers with an order: with r the "min" rank of a value (ties share
+the smallest rank), score = 1 + floor(5 (r - 1) / n); recency is ranked on its negative (recent =
+5).  The named segment comes from (R, F) by the 5 x 5 table of docs/metrics.md "RFM".
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ COLUMNS = [
     "rfm_segment",
 ]
 
-# The METRICS.md "RFM" table, transcribed row by row (R = 5 .. 1; F = 1 .. 5).
+# The table of docs/metrics.md "RFM", transcribed row by row (R = 5 .. 1; F = 1 .. 5).
 METRICS_TABLE = {
     5: ["New", "Potential loyalist", "Potential loyalist", "Champions", "Champions"],
     4: ["Promising", "Potential loyalist", "Potential loyalist", "Loyal", "Loyal"],
@@ -61,7 +61,7 @@ METRICS_TABLE = {
 #   5 (c1) r=9 -> 5; 6 (c9) r=10 -> 5
 # M: 50 (c5,c8) r=1 -> 1; 80 (c10) r=3 -> 2; 100 (c2) r=4 -> 2; 300 (c3,c4,c6) r=5 -> 3;
 #   400 (c7) r=8 -> 4; 500 (c1) r=9 -> 5; 1000 (c9) r=10 -> 5
-# Segments from (R, F) by the METRICS.md table:
+# Segments from (R, F) by the table of docs/metrics.md "RFM":
 #   c1 (5,5) Champions; c2 (5,1) New; c3, c4 (3,3) Need attention; c5 (3,1) About to sleep;
 #   c6 (3,2) About to sleep; c7 (2,4) At risk; c8 (2,1) Hibernating; c9 (1,5) Cannot lose;
 #   c10 (1,2) Hibernating
@@ -136,7 +136,7 @@ def test_expr_matches_rfm(hand_data: Dataset) -> None:
 
 
 def test_mapping_is_the_metrics_table() -> None:
-    # METRICS.md "Named segments from (R, F)": all 25 cells, 11 names.
+    # docs/metrics.md "RFM", the named segments from (R, F): all 25 cells, 11 names.
     expected = {(r, f + 1): name for r, row in METRICS_TABLE.items() for f, name in enumerate(row)}
     assert expected == RFM_SEGMENTS
     assert len(set(RFM_SEGMENTS.values())) == 11
@@ -148,11 +148,11 @@ def test_mapping_is_the_metrics_table() -> None:
 
 
 def test_mapping_against_metrics_md_file() -> None:
-    # Parse the table straight from METRICS.md when the shared file is available.
-    path = REPO_ROOT.parent / "shared" / "METRICS.md"  # ../shared beside the repo, as in CI
-    if not path.exists():
-        pytest.skip("METRICS.md not available here")
-    lines = [ln for ln in path.read_text().splitlines() if re.match(r"\s*\| [1-5] \|", ln)]
+    # Parse the table straight from docs/metrics.md "RFM" (in the repository: never skipped).
+    text = (REPO_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    section = text.split("\n## RFM\n", 1)[1].split("\n## ", 1)[0]
+    lines = [ln for ln in section.splitlines() if re.match(r"\s*\| [1-5] \|", ln)]
+    assert len(lines) == 5
     parsed = {}
     for ln in lines:
         cells = [c.strip() for c in ln.strip().strip("|").split("|")]
@@ -161,8 +161,8 @@ def test_mapping_against_metrics_md_file() -> None:
 
 
 def test_recency_reversed(hand_data: Dataset) -> None:
-    # "recency is scored on its negative (recent = 5)": the most recent customers get R = 5,
-    # the oldest R = 1, and R never increases with recency_days.
+    # recency is ranked on its negative (docs/metrics.md "RFM"): the most recent customers get
+    # R = 5, the oldest R = 1, and R never increases with recency_days.
     out = rfm(hand_data, AS_OF).sort_values("recency_days")
     assert out["r_score"].iloc[0] == 5 and out["r_score"].iloc[-1] == 1
     assert (np.diff(out["r_score"].to_numpy()) <= 0).all()
@@ -182,17 +182,15 @@ def test_orders_after_as_of_ignored() -> None:
     pd.testing.assert_frame_equal(rfm(segwork.load(frames), AS_OF), EXPECTED)
 
 
-def test_duplicate_order_lines_count_once(hand_data: Dataset) -> None:
-    # "frequency = distinct orders": an order split over two lines (same order_id) counts once,
-    # its amounts add up.  The loader's contract refuses a duplicate order_id, so this Dataset is
-    # assembled directly from loaded (typed) tables.
-    tx = hand_data.table("transactions")
-    extra = tx.filter(tx.order_id == "o9-0").mutate(amount=ibis.literal(5.0))
-    data = Dataset(
-        {"customers": hand_data.table("customers"), "transactions": tx.union(extra)},
-        backend=hand_data.backend,
-    )
-    out = rfm(data, AS_OF).set_index("customer_id")
+def test_duplicate_order_lines_count_once() -> None:
+    # frequency = distinct orders, not lines (docs/metrics.md "RFM", "Extensions to the
+    # definitions"): an order split over two lines (same order_id, customer and date) counts
+    # once, its amounts add up.  Loaded as order lines, through the contract.
+    frames = hand_frames()
+    tx = frames["transactions"]
+    line = tx[tx["order_id"] == "o9-0"].assign(amount=5.0)
+    frames["transactions"] = pd.concat([tx, line], ignore_index=True)
+    out = rfm(segwork.load(frames), AS_OF).set_index("customer_id")
     assert out.loc[9, "frequency"] == 6  # unchanged
     assert out.loc[9, "monetary"] == 1005.0  # 1000 + the second line's 5
     assert out.loc[9, "f_score"] == 5

@@ -1,4 +1,5 @@
-"""Tests of the segment table and lifecycle stages (METRICS.md "Segments", "Churn window", "LTV").
+"""Tests of the segment table and lifecycle stages (docs/metrics.md "Segment table", "Segmentations
+and derived attributes", "Churn window", "LTV").
 
 Expected values are worked out by hand; the arithmetic is in the comments.
 """
@@ -79,21 +80,23 @@ def data() -> segwork.Dataset:
 def test_hand_worked_table(data: segwork.Dataset) -> None:
     t = segment_table(data, "plan", AS_OF, window_months=3)
     assert list(t.columns) == ["plan", *SEGMENT_COLUMNS]
-    # Order by LTV descending (METRICS.md "Its default order is by LTV, not by size"):
+    # Order by LTV descending, not by size (docs/metrics.md "Segment table"):
     # b 1000 > a 402.5
     assert list(t["plan"]) == ["b", "a"]
     b, a = t.iloc[0], t.iloc[1]
-    # Population: signup_date <= as_of (METRICS.md header) -> c7 (2024-05-10) is out: a 3, b 3.
+    # Population: signup_date <= as_of (docs/metrics.md "Conventions") -> c7 (2024-05-10) is
+    # out: a 3, b 3.
     assert (a["customers"], b["customers"]) == (3, 3)
     assert a["customers_share"] == pytest.approx(0.5) and b["customers_share"] == pytest.approx(0.5)
-    # Active in A = April (METRICS.md "Active customer: MRR > 0 in m"): a = c1 150 + c3 80,
+    # Active in A = April (docs/metrics.md "Active customer": MRR > 0 in A): a = c1 150 + c3 80,
     # b = c4 200; May rows are after as_of and ignored.
     assert (a["active_customers"], b["active_customers"]) == (2, 1)
     assert a["mrr"] == pytest.approx(230.0) and b["mrr"] == pytest.approx(200.0)
     assert a["mrr_share"] == pytest.approx(230 / 430) and b["mrr_share"] == pytest.approx(200 / 430)
-    # ARPA = MRR / active customers (METRICS.md "ARPA"): a 230 / 2 = 115, b 200 / 1 = 200.
+    # ARPA = MRR / active customers (docs/metrics.md "ARPA"): a 230 / 2 = 115, b 200 / 1 = 200.
     assert a["arpa"] == pytest.approx(115.0) and b["arpa"] == pytest.approx(200.0)
-    # Churn window w=3 (METRICS.md "Churn window"): m = Feb, Mar, Apr; at risk when active in m-1.
+    # Churn window w=3 (docs/metrics.md "Churn window"): m = Feb, Mar, Apr; at risk when active
+    # in m-1.
     # a: c1 active Jan, Feb, Mar -> at risk Feb, Mar, Apr (3), churned 0
     #    c2 active Jan, Feb      -> at risk Feb, Mar (2), churned Mar (1)
     #    c3 active Jan, Mar      -> at risk Feb, Apr (2), churned Feb (1)   => 7 at risk, 2 churned
@@ -104,25 +107,25 @@ def test_hand_worked_table(data: segwork.Dataset) -> None:
     assert t["at_risk_customer_months"].dtype == "int64"
     assert t["churned_customer_months"].dtype == "int64"
     assert t["customers"].dtype == "int64" and t["active_customers"].dtype == "int64"
-    # Pooled churn (METRICS.md "churned customer-months / customer-months at risk (pooled)").
+    # Pooled churn (docs/metrics.md "Logo churn"): churned / at-risk customer-months.
     assert a["churn_rate"] == pytest.approx(2 / 7) and b["churn_rate"] == pytest.approx(0.2)
-    # NRR 12 m (METRICS.md "NRR", m = A-12 = 2023-04, k = 12):
+    # NRR 12 m (docs/metrics.md "NRR and GRR", m = A-12 = 2023-04, k = 12):
     # a: active 2023-04 c1 120 + c2 50 = 170; their April MRR 150 + 0 = 150 -> 150 / 170
     # b: active 2023-04 c4 200 + c5 100 = 300; their April MRR 200 + 0 = 200 -> 2 / 3
     assert a["nrr_12m"] == pytest.approx(150 / 170) and b["nrr_12m"] == pytest.approx(2 / 3)
-    # LTV = ARPA x gross margin / churn (METRICS.md "LTV"):
+    # LTV = ARPA x gross margin / churn (docs/metrics.md "LTV"):
     # a 115 / (2/7) = 402.5, b 200 / 0.2 = 1000
     assert a["ltv"] == pytest.approx(402.5) and b["ltv"] == pytest.approx(1000.0)
-    # LTV interval from the churn interval's ends (METRICS.md "LTV's interval follows ...").
+    # LTV interval from the churn interval's ends (docs/metrics.md "LTV").
     assert a["ltv_low"] == pytest.approx(115 / a["churn_rate_high"])
     assert a["ltv_high"] == pytest.approx(115 / a["churn_rate_low"])
     assert a["ltv_low"] < a["ltv"] < a["ltv_high"]
-    # METRICS.md "Small segment: fewer than 30 customers": 3 < 30 -> both flagged.
+    # docs/metrics.md "Small segments": fewer than 30 customers by default: 3 < 30 -> both flagged.
     assert t["small_segment"].tolist() == [True, True]
 
 
 def test_small_segment_flag(data: segwork.Dataset) -> None:
-    # METRICS.md "Small segment: fewer than 30 customers (a parameter)": 3 < 30 -> both flagged.
+    # docs/metrics.md "Small segments": fewer than min_customers (default 30): 3 < 30, flagged.
     t = segment_table(data, "plan", AS_OF, window_months=3)
     assert t["small_segment"].tolist() == [True, True]
     assert t["small_segment"].dtype == bool
@@ -135,7 +138,7 @@ def test_small_segment_flag(data: segwork.Dataset) -> None:
 
 
 def test_wilson_columns_match_counts(data: segwork.Dataset) -> None:
-    # METRICS.md "Confidence interval of a rate ... Wilson score interval, 95 % unless set."
+    # docs/metrics.md "Confidence intervals": Wilson score interval, 95 % unless set otherwise.
     for conf in (0.95, 0.8):
         t = segment_table(data, "plan", AS_OF, window_months=3, confidence=conf)
         low, high = wilson_interval(
@@ -149,14 +152,14 @@ def test_wilson_columns_match_counts(data: segwork.Dataset) -> None:
 
 
 def test_gross_margin_scales_ltv(data: segwork.Dataset) -> None:
-    # METRICS.md "LTV ... ARPA x gross margin / monthly logo churn rate": b 200 x 0.8 / 0.2 = 800,
+    # docs/metrics.md "LTV": ARPA x gross margin / monthly logo churn rate: b 200 x 0.8 / 0.2 = 800,
     # a 115 x 0.8 / (2/7) = 322.
     t1 = segment_table(data, "plan", AS_OF, window_months=3)
     t8 = segment_table(data, "plan", AS_OF, window_months=3, gross_margin=0.8)
     assert t8["ltv"].tolist() == pytest.approx([800.0, 322.0])
     for col in ("ltv", "ltv_low", "ltv_high"):
         np.testing.assert_allclose(t8[col], 0.8 * t1[col])
-    # "gross margin is a parameter ... stated on every chart that shows LTV"
+    # the gross margin is a parameter, recorded so that it can be stated wherever LTV is shown
     assert t8.attrs["gross_margin"] == 0.8
     assert t8.attrs == {
         "as_of": dt.date(2024, 4, 30),
@@ -187,7 +190,7 @@ def test_by_none_gives_one_overall_row(data: segwork.Dataset) -> None:
 
 def test_vendor_example_ltv_2000() -> None:
     # The common vendor example: ARPA $100 at 5 % monthly churn -> LTV 100 / 0.05 = $2,000
-    # (METRICS.md "LTV"). 5 customers active Jan..Apr at 100; c1..c4 stay in May, c5 leaves.
+    # (docs/metrics.md "LTV"). 5 customers active Jan..Apr at 100; c1..c4 stay in May, c5 leaves.
     # Window w=4 (m = Feb..May): every customer is at risk in each of the 4 months -> 5 x 4 = 20
     # at-risk customer-months, 1 churned (c5 in May) -> 1 / 20 = 0.05; ARPA in May 400 / 4 = 100.
     ids = [1, 2, 3, 4, 5]
@@ -205,7 +208,7 @@ def test_vendor_example_ltv_2000() -> None:
 
 
 def test_no_churn_gives_undefined_ltv() -> None:
-    # METRICS.md "Where churn is 0 the LTV is undefined and shown as such, never infinite."
+    # docs/metrics.md "LTV": where the churn rate is 0 the LTV is missing, never infinite.
     customers = pd.DataFrame(
         {"customer_id": [1, 2], "signup_date": pd.to_datetime(["2024-01-01"] * 2)}
     )
@@ -222,12 +225,12 @@ def test_no_churn_gives_undefined_ltv() -> None:
     # ltv_low = ARPA / churn_rate_high is finite: ARPA (50 + 150) / 2 = 100
     assert math.isfinite(row["ltv_low"])
     assert row["ltv_low"] == pytest.approx(100.0 / row["churn_rate_high"])
-    # NRR: no data a year before -> NaN ("12 months where the data allows")
+    # NRR: no data a year before -> NaN (docs/metrics.md "NRR and GRR": nobody active in A - 12)
     assert math.isnan(row["nrr_12m"])
 
 
 def test_window_without_at_risk_months_is_nan() -> None:
-    # Nobody active before A: at risk 0 -> churn NaN (METRICS.md: ratio with denominator 0 is NaN).
+    # Nobody active before A: at risk 0 -> churn NaN (docs/metrics.md "Conventions").
     customers = pd.DataFrame({"customer_id": [1], "signup_date": pd.to_datetime(["2024-03-05"])})
     mrr = _mrr_rows({1: {"2024-03-01": 10.0}})
     data = segwork.load({"customers": customers, "mrr": mrr})
@@ -349,7 +352,8 @@ def test_as_of_before_data_and_empty_where(data: segwork.Dataset) -> None:
 
 # -- lifecycle stage ------------------------------------------------------------------------------
 def test_lifecycle_stage_edges() -> None:
-    # METRICS.md "lifecycle stage by tenure (onboarding 0-30 days, growth 31-180, mature 181+)".
+    # docs/metrics.md "Segmentations and derived attributes": lifecycle stage by tenure,
+    # onboarding up to 30 days, growth 31 to 180, mature from 181.
     as_of = dt.date(2024, 12, 31)
     tenures = [0, 30, 31, 180, 181, 400]
     customers = pd.DataFrame(
@@ -417,7 +421,7 @@ def mrr_tables(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestam
 
 
 def _reference(customers: pd.DataFrame, mrr: pd.DataFrame, as_of: pd.Timestamp, w: int) -> dict:
-    """Plain pandas: the overall numbers by the METRICS.md definitions."""
+    """Plain pandas: the overall numbers by the definitions of docs/metrics.md."""
     pop = customers[customers["signup_date"] <= as_of]
     m = mrr[(mrr["mrr"] > 0) & mrr["customer_id"].isin(pop["customer_id"])].copy()
     m["idx"] = m["month"].dt.year * 12 + m["month"].dt.month - 1

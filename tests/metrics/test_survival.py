@@ -1,11 +1,11 @@
-"""Tests of segwork.metrics.survival (METRICS.md "Cohorts" -> "Survival (Kaplan-Meier)").
+"""Tests of segwork.metrics.survival (docs/metrics.md "Survival").
 
-METRICS.md line under test (quoted where a test checks it):
-"Exactly: with A the as-of month, s a customer's first month with MRR > 0 and T the length of its
-first unbroken run of active months (active in s .. s+T-1): if s + T <= A it churned at tenure T
-(event); otherwise it is censored at tenure A - s. Later reactivations do not matter. For t = 1, 2,
-...: at risk n(t) = customers with duration >= t, events d(t) = events with duration t, S(t) = prod
-over j <= t of (1 - d(j)/n(j)); S(0) = 1. Interval: Greenwood variance (or log-log, stated)."
+The rule under test, summarised: with A the as-of month, s a customer's first month with MRR > 0
+and T the number of consecutive active months from s (active in s .. s+T-1), an event at
+duration T when s + T <= A, else censored at duration A - s; a comeback after the first run plays
+no part.  For t = 1, 2, ...: at risk n(t) = customers with duration >= t, events d(t) = events at
+duration t, S(t) = product over j <= t of (1 - d(j)/n(j)); S(0) = 1.  The interval is the log-log
+(exponential Greenwood) one, as lifelines'.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def mrr_rows(active: dict[int, list[int]], value: float = 10.0) -> pd.DataFrame:
 # -- the hand-worked case ------------------------------------------------------------------------
 # as_of = 2024-06-30, so A = June = offset 5 (months are offsets from January 2024 = 0).
 #   c1: Jan, Feb, (Mar explicit mrr 0), Apr, May -> s=0, T=2, s+T=2 <= 5: event at 2
-#       (the reactivation in April does not matter: METRICS.md "Later reactivations do not matter")
+#       (the reactivation in April does not matter: a comeback after the first run plays no part)
 #   c2: Mar..Jun (still active)           -> s=2, T=4, s+T=6 > 5: censored at A-s = 3
 #   c3: Feb only                          -> s=1, T=1, s+T=2 <= 5: event at 1 (churns in 1st month)
 #   c4: Jan..Apr                          -> s=0, T=4, s+T=4 <= 5: event at 4
@@ -93,7 +93,7 @@ def hand_data() -> segwork.Dataset:
 
 
 def test_hand_case(hand_data: segwork.Dataset) -> None:
-    # METRICS.md "Survival": the worked durations and n(t), d(t), S(t) above.
+    # docs/metrics.md "Survival": the worked durations and n(t), d(t), S(t) above.
     out = survival(hand_data, "2024-06-30")
     assert list(out.columns) == COLUMNS
     pd.testing.assert_frame_equal(out[HAND_EXPECTED.columns], HAND_EXPECTED, check_exact=False)
@@ -151,7 +151,7 @@ def test_median_not_reached() -> None:
 
 
 def test_derived_from_subscriptions() -> None:
-    # A subscription ending 2024-03-15 is active Jan..Mar (METRICS.md "Subscription revenue"):
+    # A subscription ending 2024-03-15 is active Jan..Mar (docs/metrics.md "MRR"):
     # s = Jan, T = 3, as_of June: s+T = Mar+1 = Apr <= Jun -> event at 3.
     customers = pd.DataFrame({"customer_id": [1, 2], "signup_date": ["2024-01-10", "2024-01-10"]})
     subs = pd.DataFrame(
@@ -221,7 +221,7 @@ def _lifelines_curve(durations: pd.Series, events: pd.Series) -> tuple[np.ndarra
 
 
 def test_matches_lifelines(random_case: tuple[segwork.Dataset, pd.DataFrame, str]) -> None:
-    # METRICS.md "Survival": S(t) = prod (1 - d/n); interval log-log = lifelines' default.
+    # docs/metrics.md "Survival": S(t) = prod (1 - d/n); interval log-log = lifelines' default.
     data, oracle, as_of = random_case
     out = survival(data, as_of)
     assert out["tenure"].tolist() == list(range(int(oracle.duration.max()) + 1))

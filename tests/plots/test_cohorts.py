@@ -1,10 +1,11 @@
 """Tests of the cohort page's figures (segwork/plots/cohorts.py): values come from the frames.
 
-METRICS.md lines checked:
-- (F) "Cells whose period lies after the as-of date are missing (not 0), and are drawn blank."
-- (S) "Small segment: fewer than 30 customers (a parameter). Its rates are flagged wherever shown."
-- (B) "MRR(m) = MRR(m-1) + new + reactivation + expansion - contraction - churn" (the bridge).
-- (K) "the number at risk is shown beside the curve" (hover of the survival curve).
+Rules checked (sections of docs/metrics.md, summarised):
+- (F) "Cohorts": cells after the as-of date do not exist: missing and drawn blank, never 0.
+- (S) "Small segments": fewer than 30 customers by default (a parameter); flagged wherever shown.
+- (B) "MRR movements": mrr_end = mrr_start + new + reactivation + expansion - contraction - churn
+  (the bridge).
+- (K) "Survival": the number at risk (``n_at_risk``) is shown with the curve (on hover).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Tests of the segmentation figures: traces present, values taken from the input frames,
-small segments flagged (METRICS.md "Small segment ... Its rates are flagged wherever shown"), the
-gross margin stated on the LTV chart (METRICS.md "LTV ... stated on every chart that shows LTV").
+small segments flagged wherever shown (docs/metrics.md "Small segments"), the gross margin stated
+on the LTV chart (docs/metrics.md "LTV": stated wherever LTV is shown).
 """
 
 from __future__ import annotations

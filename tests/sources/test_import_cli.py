@@ -124,3 +124,17 @@ def test_page_note_counts_rows_left_out_at_import(export: Path):
     note = explorer.view.texts.get("set_aside", "")
     assert "Left out when the stripe export was read:" in note
     assert "subscriptions rows (never paid (incomplete))" in note
+
+
+def test_report_on_an_export_folder_records_what_was_left_out(export: Path, tmp_path: Path):
+    import json
+
+    from segwork.report import run_report
+
+    out = run_report(data=export, data_format="stripe", as_of="2024-06-30", out=tmp_path,
+                     notebooks=["cohort_retention"])
+    meta = json.loads((out / "metrics.json").read_text())
+    assert meta["data"]["format"] == "stripe"
+    reasons = {row["reason"]: row["rows"] for row in meta["data"]["left_out"]}
+    assert reasons["never paid (incomplete)"] > 0
+    assert (out / "cohort_retention.html").exists()

@@ -183,7 +183,7 @@ def test_every_page_table_reads_as_people_write_numbers():
 
 
 def test_set_aside_note_counts_the_tables_the_page_reads() -> None:
-    """The note of rows set aside at as_of (METRICS.md: counted and reported) names the tables
+    """The note of rows set aside at as_of (docs/metrics.md "Rows set aside") names the tables
     the page's numbers read: the cohort and market pages read the customers and their MRR (a
     given mrr table, not the subscriptions), the segmentation page any table; a split by feature
     use adds the events.  Its counts are Dataset.set_aside's."""

@@ -1,9 +1,10 @@
 """Tests of segwork.widgets.cohorts.CohortExplorer (the cohort retention page).
 
-METRICS.md lines checked (through the metric functions the page must reproduce exactly):
-- (C) "Logo retention of cohort c at age k: customers of c active in period c+k / customers of c."
-- (F) "Cells whose period lies after the as-of date are missing (not 0), and are drawn blank."
-- (W) "Confidence interval of a rate ...: Wilson score interval, 95 % unless set."
+Rules checked (sections of docs/metrics.md, summarised; through the metric functions the page must
+reproduce exactly):
+- (C) "Logo retention": customers of c active in period c+k / customers of c.
+- (F) "Cohorts": cells after the as-of date do not exist: missing and drawn blank, never 0.
+- (W) "Confidence intervals": Wilson score interval, 95 % unless set otherwise.
 """
 
 from __future__ import annotations

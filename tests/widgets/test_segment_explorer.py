@@ -1,5 +1,5 @@
-"""Tests of the segmentation explorer and its best-customers sentence (issue 5; METRICS.md
-"Segments", "LTV", "Small segment").
+"""Tests of the segmentation explorer and its best-customers sentence (issue 5; docs/metrics.md
+"Segment table", "LTV", "Small segments").
 
 The explorer is driven without a browser: by ``.set(...)`` and by changing widget values; what it
 shows must equal the direct calls of the metric functions.
