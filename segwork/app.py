@@ -3,7 +3,10 @@
 Voila serves only ``notebooks/`` (the landing page ``index.ipynb`` and the three pages).  The data
 and the as-of date reach the notebooks through environment variables (``SEGWORK_DATA``,
 ``SEGWORK_AS_OF``) so notebooks are never edited to change them.  Kernels are preheated so a page
-is interactive quickly, and idle kernels are culled.
+is interactive quickly.  The server is Voila behind :mod:`segwork.server`'s guard: a foreign
+``Host`` is refused, page kernels are bounded by ``max_sessions`` (a "busy" page past it), the
+kernel of a closed page is shut down when the page goes (its unload beacon) or, at the latest, by
+the idle cull ``cull_idle_timeout`` seconds after its last activity.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,10 +39,17 @@ PAGES: dict[str, tuple[str, str]] = {
     ),
 }
 LANDING_PAGE = "index.ipynb"
-#: Idle kernels are shut down after this many seconds (a stakeholder who left the page).
-CULL_IDLE_SECONDS = 1800
+#: A kernel no page is connected to is shut down after this many idle seconds (a page closed
+#: without its unload beacon, a plain GET that never connected).  Pages open in a browser stay
+#: connected and are never culled (``cull_connected=False``).
+CULL_IDLE_SECONDS = 90
 #: How often (seconds) idle kernels are looked for, at most.
-CULL_INTERVAL_SECONDS = 300
+CULL_INTERVAL_SECONDS = 15
+#: Memory one page session's kernel holds, MiB (RSS on the sample measured by
+#: tests/test_app_load.py: 340-430 MiB; rounded up).
+SESSION_MIB = 450
+#: Share of the machine's memory the app's kernels may take (the rest: the server, the system).
+MEMORY_SHARE = 0.75
 
 
 def _is_loopback(host: str) -> bool:
@@ -52,6 +61,31 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def machine_memory_mib() -> int | None:
+    """The machine's physical memory in MiB (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def default_max_sessions(memory_mib: int | None = None, pool: int = len(PAGES) + 1) -> int:
+    """Page sessions the machine holds: ``MEMORY_SHARE`` of its memory over ``SESSION_MIB``, less
+    the ``pool`` preheated kernels; at least 2 (8 where the memory is unknown).
+
+    Examples
+    --------
+    >>> default_max_sessions(memory_mib=24 * 1024)  # a 24 GiB machine
+    36
+    >>> default_max_sessions(memory_mib=4 * 1024)
+    2
+    """
+    memory = machine_memory_mib() if memory_mib is None else memory_mib
+    if memory is None:
+        return 8
+    return max(2, int(memory * MEMORY_SHARE // SESSION_MIB) - pool)
+
+
 def app_command(
     *,
     port: int = 8866,
@@ -60,8 +94,10 @@ def app_command(
     notebooks: Path = NOTEBOOKS_DIR,
     pool_size: int = 1,
     cull_idle_timeout: int = CULL_IDLE_SECONDS,
+    max_sessions: int | None = None,
+    allow_hosts: Sequence[str] = (),
 ) -> list[str]:
-    """The ``voila`` command line that serves the segwork notebooks.
+    """The command line of the server (Voila behind :mod:`segwork.server`'s guard).
 
     Parameters
     ----------
@@ -75,7 +111,12 @@ def app_command(
         Preheated kernels per notebook.
     cull_idle_timeout : int
         Seconds after which a kernel without a connected page and without activity is shut down
-        (looked for every ``cull_idle_timeout / 6`` seconds, between 1 and 300).
+        (looked for every ``cull_idle_timeout / 6`` seconds, between 1 and 15).
+    max_sessions : int, optional
+        Page kernels in use at most; past it a page view gets a "busy" page.  Default:
+        :func:`default_max_sessions` of this machine.
+    allow_hosts : sequence of str
+        Host names the app answers to besides the loopback address and port served.
 
     Returns
     -------
@@ -84,10 +125,14 @@ def app_command(
     """
     if cull_idle_timeout < 1:
         raise ValueError(f"cull_idle_timeout must be at least 1 second, got {cull_idle_timeout}")
+    sessions = default_max_sessions() if max_sessions is None else max_sessions
+    if sessions < 1:
+        raise ValueError(f"max_sessions must be at least 1, got {sessions}")
     cull_interval = min(CULL_INTERVAL_SECONDS, max(1, cull_idle_timeout // 6))
-    voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
     cmd = [
-        voila,
+        sys.executable,
+        "-m",
+        "segwork.server",
         str(notebooks),
         f"--Voila.ip={host}",
         f"--port={port}",
@@ -100,7 +145,10 @@ def app_command(
         "--VoilaConfiguration.file_allowlist=[]",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout}",
         f"--MappingKernelManager.cull_interval={cull_interval}",
+        "--MappingKernelManager.cull_connected=False",
+        f"--SegworkVoila.max_sessions={sessions}",
     ]
+    cmd += [f"--SegworkVoila.allow_hosts={name}" for name in allow_hosts]
     if not open_browser:
         cmd.append("--no-browser")
     return cmd
@@ -115,12 +163,16 @@ def run_app(
     host: str = "127.0.0.1",
     open_browser: bool = True,
     cull_idle_timeout: int = CULL_IDLE_SECONDS,
+    max_sessions: int | None = None,
+    allow_hosts: Sequence[str] = (),
 ) -> int:
     """Serve the app until Ctrl-C; returns the exit code of Voila.
 
-    ``cull_idle_timeout`` (seconds) shuts down the kernel of a page left idle and disconnected
-    (default 30 minutes); see :func:`app_command`.  ``data_format`` names the export format
-    of ``data`` (default: recognised from its files).
+    ``cull_idle_timeout`` (seconds) shuts down the kernel no page is connected to after that
+    long idle; ``max_sessions`` bounds the page kernels (default from the machine's memory);
+    ``allow_hosts`` names the host names answered besides the loopback address; see
+    :func:`app_command`.  ``data_format`` names the export format of ``data`` (default:
+    recognised from its files).
     """
     env = dict(os.environ)
     if data:
@@ -144,11 +196,27 @@ def run_app(
             f"{port} can see the data. Use --host 127.0.0.1 unless you mean it.",
             file=sys.stderr,
         )
+        if host in ("0.0.0.0", "::") and not allow_hosts:
+            print(
+                f"segwork: requests are answered only when addressed to 127.0.0.1:{port} or "
+                f"localhost:{port}; name the others with --allow-host NAME",
+                file=sys.stderr,
+            )
+    sessions = default_max_sessions() if max_sessions is None else max_sessions
     cmd = app_command(
-        port=port, host=host, open_browser=open_browser, cull_idle_timeout=cull_idle_timeout
+        port=port,
+        host=host,
+        open_browser=open_browser,
+        cull_idle_timeout=cull_idle_timeout,
+        max_sessions=sessions,
+        allow_hosts=allow_hosts,
     )
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    print(f"segwork app: {url}/voila/render/{LANDING_PAGE}  (Ctrl-C to stop)", flush=True)
+    print(
+        f"segwork app: {url}/voila/render/{LANDING_PAGE}  (at most {sessions} sessions of about "
+        f"{SESSION_MIB} MiB each; Ctrl-C to stop)",
+        flush=True,
+    )
     proc = subprocess.Popen(cmd, env=env)
 
     def on_term(signum: int, frame: object) -> None:  # a service manager's stop: like Ctrl-C

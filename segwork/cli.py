@@ -168,6 +168,8 @@ def _cmd_app(args: argparse.Namespace) -> int:
     cull = CULL_IDLE_SECONDS if args.cull_idle_timeout is None else args.cull_idle_timeout
     if cull < 1:
         raise CLIError(f"--cull-idle-timeout must be at least 1 second, got {cull}", code=2)
+    if args.max_sessions is not None and args.max_sessions < 1:
+        raise CLIError(f"--max-sessions must be at least 1, got {args.max_sessions}", code=2)
     try:
         return run_app(
             data=args.data,
@@ -177,6 +179,8 @@ def _cmd_app(args: argparse.Namespace) -> int:
             host=args.host,
             open_browser=not args.no_browser,
             cull_idle_timeout=cull,
+            max_sessions=args.max_sessions,
+            allow_hosts=args.allow_host or (),
         )
     except FileNotFoundError as err:
         raise CLIError(str(err), "give a directory of table files or a DuckDB file") from err
@@ -268,7 +272,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--cull-idle-timeout",
         type=int,
         metavar="SECONDS",
-        help="shut down the kernel of a page closed or left idle this long (default 30 minutes)",
+        help="shut down a kernel no page is connected to after this many idle seconds "
+        "(default 90)",
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        metavar="N",
+        help="page sessions (kernels) at most; past it a page view gets 'busy, try again' "
+        "(default: from the machine's memory, about 450 MiB each)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="a host name the app answers to besides 127.0.0.1/localhost (repeatable; "
+        "with --host another interface or behind a proxy)",
     )
     p.set_defaults(func=_cmd_app)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from segwork.app import PAGES, app_command
+from segwork.app import PAGES, app_command, default_max_sessions
 from segwork.cli import main
 
 
@@ -31,32 +31,14 @@ def get(url: str) -> tuple[int, str]:
         return err.code, ""
 
 
-def test_command_defaults_are_safe():
-    cmd = " ".join(app_command(port=9999, open_browser=False))
-    assert "--Voila.ip=127.0.0.1" in cmd and "--port=9999" in cmd
-    assert "--VoilaConfiguration.strip_sources=True" in cmd  # no code shown
-    assert "--VoilaConfiguration.show_tracebacks=False" in cmd
-    assert "--VoilaConfiguration.file_allowlist=[]" in cmd  # no file downloads
-    assert "--preheat_kernel=True" in cmd and "--no-browser" in cmd
-    # kernels of pages left idle are shut down after 30 minutes, looked for every 5 minutes
-    assert "--MappingKernelManager.cull_idle_timeout=1800" in cmd
-    assert "--MappingKernelManager.cull_interval=300" in cmd
+@pytest.fixture
+def started(monkeypatch) -> list[list[str]]:
+    """The command lines `segwork app` starts (a stand-in process that exits at once)."""
+    lines: list[list[str]] = []
 
-
-def test_cull_idle_timeout_option(capsys, monkeypatch):
-    cmd = app_command(port=9999, open_browser=False, cull_idle_timeout=3)
-    assert "--MappingKernelManager.cull_idle_timeout=3" in cmd
-    assert "--MappingKernelManager.cull_interval=1" in cmd  # looked for often enough to matter
-    with pytest.raises(ValueError, match="at least 1 second"):
-        app_command(cull_idle_timeout=0)
-    assert main(["app", "--no-browser", "--cull-idle-timeout", "0"]) == 2  # refused, not started
-    assert "--cull-idle-timeout must be at least 1 second" in capsys.readouterr().err
-
-    started: list[list[str]] = []
-
-    class Voila:  # stands in for the Voila process: records its command line, exits at once
+    class Voila:
         def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
-            started.append(cmd)
+            lines.append(cmd)
 
         def wait(self, timeout: float | None = None) -> int:
             return 0
@@ -65,9 +47,62 @@ def test_cull_idle_timeout_option(capsys, monkeypatch):
             return 0
 
     monkeypatch.setattr("segwork.app.subprocess.Popen", Voila)
+    return lines
+
+
+def test_command_defaults_are_safe():
+    cmd = " ".join(app_command(port=9999, open_browser=False))
+    assert "--Voila.ip=127.0.0.1" in cmd and "--port=9999" in cmd
+    assert "--VoilaConfiguration.strip_sources=True" in cmd  # no code shown
+    assert "--VoilaConfiguration.show_tracebacks=False" in cmd
+    assert "--VoilaConfiguration.file_allowlist=[]" in cmd  # no file downloads
+    assert "--preheat_kernel=True" in cmd and "--no-browser" in cmd
+    assert "-m segwork.server" in cmd  # Voila behind the guard (Host, sessions, 404s)
+    # a kernel no page is connected to is shut down after 90 idle seconds, looked for every 15;
+    # pages open in a browser are kept
+    assert "--MappingKernelManager.cull_idle_timeout=90" in cmd
+    assert "--MappingKernelManager.cull_interval=15" in cmd
+    assert "--MappingKernelManager.cull_connected=False" in cmd
+    assert f"--SegworkVoila.max_sessions={default_max_sessions()}" in cmd
+
+
+def test_cull_idle_timeout_option(capsys, started):
+    cmd = app_command(port=9999, open_browser=False, cull_idle_timeout=3)
+    assert "--MappingKernelManager.cull_idle_timeout=3" in cmd
+    assert "--MappingKernelManager.cull_interval=1" in cmd  # looked for often enough to matter
+    with pytest.raises(ValueError, match="at least 1 second"):
+        app_command(cull_idle_timeout=0)
+    assert main(["app", "--no-browser", "--cull-idle-timeout", "0"]) == 2  # refused, not started
+    assert "--cull-idle-timeout must be at least 1 second" in capsys.readouterr().err
+
     assert main(["app", "--no-browser", "--port", "9999", "--cull-idle-timeout", "5"]) == 0
     assert "--MappingKernelManager.cull_idle_timeout=5" in started[0]
     assert "--MappingKernelManager.cull_interval=1" in started[0]
+
+
+def test_max_sessions_and_allow_host_options(capsys, started):
+    assert main(["app", "--no-browser", "--max-sessions", "0"]) == 2  # refused, not started
+    assert "--max-sessions must be at least 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="at least 1"):
+        app_command(max_sessions=0)
+    argv = ["app", "--no-browser", "--max-sessions", "7", "--host", "0.0.0.0",
+            "--allow-host", "reports.example.com", "--allow-host", "10.0.0.5"]
+    assert main(argv) == 0
+    assert "--SegworkVoila.max_sessions=7" in started[0]
+    assert "--SegworkVoila.allow_hosts=reports.example.com" in started[0]
+    assert "--SegworkVoila.allow_hosts=10.0.0.5" in started[0]
+    out, err = capsys.readouterr()
+    assert "at most 7 sessions of about 450 MiB each" in out
+    assert "WARNING: serving on 0.0.0.0" in err
+    assert main(["app", "--no-browser", "--host", "0.0.0.0"]) == 0
+    assert "name the others with --allow-host NAME" in capsys.readouterr().err
+
+
+def test_default_sessions_follow_the_machine_memory():
+    assert default_max_sessions(memory_mib=24 * 1024) == 36  # 75% of 24 GiB / 450 MiB, less 4
+    assert default_max_sessions(memory_mib=8 * 1024) == 9
+    assert default_max_sessions(memory_mib=1024) == 2  # a floor: the app still serves
+    assert default_max_sessions() >= 2
 
 
 def start_app(
@@ -79,7 +114,9 @@ def start_app(
     (proc, base URL)."""
     port = free_port()
     cmd = (
-        [sys.executable, "-m", "segwork.cli", "app", "--no-browser", "--port", str(port)]
+        # an explicit bound: the default follows the machine's memory, the load test needs ten
+        [sys.executable, "-m", "segwork.cli", "app", "--no-browser", "--port", str(port),
+         "--max-sessions", "24"]
         if command is None
         else list(command(port))
     )
