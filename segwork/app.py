@@ -42,9 +42,9 @@ LANDING_PAGE = "index.ipynb"
 #: A kernel no page is connected to is shut down after this many idle seconds (a page closed
 #: without its unload beacon, a plain GET that never connected).  Pages open in a browser stay
 #: connected and are never culled (``cull_connected=False``).
-CULL_IDLE_SECONDS = 90
+CULL_IDLE_SECONDS = 60
 #: How often (seconds) idle kernels are looked for, at most.
-CULL_INTERVAL_SECONDS = 15
+CULL_INTERVAL_SECONDS = 10
 #: Memory one page session's kernel holds, MiB (RSS on the sample measured by
 #: tests/test_app_load.py: 340-430 MiB; rounded up).
 SESSION_MIB = 450
@@ -111,7 +111,7 @@ def app_command(
         Preheated kernels per notebook.
     cull_idle_timeout : int
         Seconds after which a kernel without a connected page and without activity is shut down
-        (looked for every ``cull_idle_timeout / 6`` seconds, between 1 and 15).
+        (looked for every ``cull_idle_timeout / 6`` seconds, between 1 and 10).
     max_sessions : int, optional
         Page kernels in use at most; past it a page view gets a "busy" page.  Default:
         :func:`default_max_sessions` of this machine.

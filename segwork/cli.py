@@ -273,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="SECONDS",
         help="shut down a kernel no page is connected to after this many idle seconds "
-        "(default 90)",
+        "(default 60)",
     )
     p.add_argument(
         "--max-sessions",

@@ -41,6 +41,8 @@ BUSY_RETRY_SECONDS = 60
 #: Host names that always mean this machine (answered with the port served).
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
 RENDER_PATH = re.compile(r"^/voila/render/")
+#: Marks a page request counted by :meth:`Guard.admit`.
+ADMITTED = "segwork_admitted"
 NOT_SERVED = re.compile(r"^/(login|logout|voila/tree)(/|$)")
 
 _PAGE = """<!DOCTYPE html>
@@ -121,6 +123,19 @@ class Guard:
             return True
         return name in LOOPBACK_NAMES and port == self.port
 
+    def admit(self, request: HTTPServerRequest) -> None:
+        """Count a page request served from now until :meth:`release` (its kernel may not be
+        started yet; counting at admission keeps a burst of requests within the bound)."""
+        if RENDER_PATH.match(request.path) and not getattr(request, ADMITTED, False):
+            setattr(request, ADMITTED, True)
+            self.rendering += 1
+
+    def release(self, request: HTTPServerRequest) -> None:
+        """The page request is answered (or its connection closed): no longer rendering."""
+        if getattr(request, ADMITTED, False):
+            setattr(request, ADMITTED, False)
+            self.rendering -= 1
+
     @staticmethod
     def cross_site_subresource(request: HTTPServerRequest) -> bool:
         """A request another site's page made without navigating (``<img>``, script, fetch)."""
@@ -180,40 +195,31 @@ class GuardedApplication(tornado.web.Application):
                 refusal["status"],
             )
             return self.get_handler_delegate(request, RefusedHandler, refusal)
+        self.guard.admit(request)
         return super().find_handler(request, **kwargs)
 
 
 class PageHandler(TornadoVoilaHandler):
-    """Voila's page handler that sets the ``_xsrf`` cookie and counts the pages rendering.
+    """Voila's page handler that sets the ``_xsrf`` cookie and releases its admission.
 
     The page's ``beforeunload`` beacon (``POST /voila/api/shutdown/<kernel>``) sends the
     ``_xsrf`` cookie's value; Voila never set that cookie, so the shutdown was refused and the
     kernel of a closed page lived until the idle cull.
     """
 
-    _counted = False
-
     async def prepare(self, *args: Any, **kwargs: Any) -> None:
         result = super().prepare(*args, **kwargs)
         if inspect.isawaitable(result):
             await result
         self.xsrf_token  # noqa: B018 (reading it sets the cookie)
-        guard = self.application.guard
-        guard.rendering += 1
-        self._counted = True
 
     def on_finish(self) -> None:
-        self._release()
+        self.application.guard.release(self.request)
         super().on_finish()
 
     def on_connection_close(self) -> None:
-        self._release()
+        self.application.guard.release(self.request)
         super().on_connection_close()
-
-    def _release(self) -> None:
-        if self._counted:
-            self._counted = False
-            self.application.guard.rendering -= 1
 
 
 class ReadOnlyContents(LargeFileManager):

@@ -31,7 +31,7 @@ from tests.test_app_load import KERNEL_ID, drain, kernel_processes, stop, wait_u
 
 CHROMIUM = shutil.which("chromium")
 MAX_SESSIONS = 3
-CULL_SECONDS = 6  # the idle window of the live tests (the app's default is 90 s)
+CULL_SECONDS = 6  # the idle window of the live tests (the app's default is 60 s)
 WAIT = 120  # s: bounds a failing run only
 
 
