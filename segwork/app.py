@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from segwork.paths import NOTEBOOKS_DIR
-from segwork.sources import DATA_ENV, FORMAT_ENV
+from segwork.sources import CURRENCY_ENV, DATA_ENV, FORMAT_ENV
 from segwork.widgets.base import AS_OF_ENV
 
 __all__ = ["LANDING_PAGE", "PAGES", "app_command", "run_app"]
@@ -158,6 +158,7 @@ def run_app(
     *,
     data: str | None = None,
     data_format: str | None = None,
+    base_currency: str | None = None,
     as_of: str | None = None,
     port: int = 8866,
     host: str = "127.0.0.1",
@@ -172,7 +173,8 @@ def run_app(
     long idle; ``max_sessions`` bounds the page kernels (default from the machine's memory);
     ``allow_hosts`` names the host names answered besides the loopback address; see
     :func:`app_command`.  ``data_format`` names the export format of ``data`` (default:
-    recognised from its files).
+    recognised from its files); ``base_currency`` the currency of the metrics when ``data``
+    holds several (with an fx table, docs/metrics.md "Currencies").
     """
     env = dict(os.environ)
     if data:
@@ -181,10 +183,13 @@ def run_app(
             raise FileNotFoundError(f"--data {data}: no such file or directory")
         from segwork.sources import load
 
-        load(path, format=data_format)  # validate before serving: an error is said here, once
+        # validate before serving: an error is said here, once
+        load(path, format=data_format, base_currency=base_currency)
         env[DATA_ENV] = str(path)
         if data_format:
             env[FORMAT_ENV] = data_format
+        if base_currency:
+            env[CURRENCY_ENV] = base_currency
     if as_of:
         try:
             env[AS_OF_ENV] = dt.date.fromisoformat(as_of).isoformat()

@@ -42,7 +42,9 @@ def _load(path: Path | str, args: argparse.Namespace) -> Any:
     """``segwork.load`` of a command's data with its ``--format`` / ``--encoding``."""
     from segwork.sources import load
 
-    return load(path, format=args.format, encoding=args.encoding)
+    return load(
+        path, format=args.format, encoding=args.encoding, base_currency=args.base_currency
+    )
 
 
 def _print_left_out(data: Any) -> None:
@@ -174,6 +176,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
         return run_app(
             data=args.data,
             data_format=args.format,
+            base_currency=args.base_currency,
             as_of=args.as_of,
             port=args.port,
             host=args.host,
@@ -353,6 +356,12 @@ def _data_options(p: argparse.ArgumentParser, *, encoding: bool = True) -> None:
         "--format",
         choices=["segwork", *FORMATS],
         help="what the folder holds (default: recognised from its files and headers)",
+    )
+    p.add_argument(
+        "--base-currency",
+        metavar="CODE",
+        help="currency of the metrics when amounts are in several (needs an fx table: fx.csv "
+        "with currency, month, rate)",
     )
     if encoding:
         p.add_argument(

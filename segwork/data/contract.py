@@ -200,6 +200,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
             ColumnSpec("month", "date"),
             ColumnSpec("mrr", "number", minimum=0),
             ColumnSpec("plan", "string", required=False, nullable=True),
+            ColumnSpec("currency", "string", required=False, nullable=True),
         ),
         key=("customer_id", "month"),
     ),
@@ -246,10 +247,27 @@ TABLE_SPECS: dict[str, TableSpec] = {
             ColumnSpec(
                 "accounts_high", "number", required=False, minimum=0, min_rule="negative_count"
             ),
+            ColumnSpec("currency", "string", required=False, nullable=True),
         ),
         ranges=(("acv_low", "acv_mode", "acv_high"), ("accounts_low", "accounts", "accounts_high")),
         one_of=(("acv", "price", "acv_mode"),),
         unique_rows=True,
+    ),
+    "fx": TableSpec(
+        "fx",
+        "currency x month",
+        (
+            ColumnSpec("currency", "string"),
+            ColumnSpec("month", "date"),
+            ColumnSpec(
+                "rate",
+                "number",
+                minimum=0,
+                exclusive_minimum=True,
+                min_rule="non_positive_rate",
+            ),
+        ),
+        key=("currency", "month"),
     ),
 }
 
@@ -384,7 +402,9 @@ def _fetch(expr: ir.Table, limit: int = N_EXAMPLES) -> pd.DataFrame:
     return expr.limit(limit).to_pandas()
 
 
-def _check_table(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach]:
+def _check_table(
+    name: str, t: ir.Table, spec: TableSpec, convertible: bool = False
+) -> list[ContractBreach]:
     breaches: list[ContractBreach] = []
     cols = list(t.columns)
     dups = sorted({c for c in cols if cols.count(c) > 1})
@@ -434,7 +454,7 @@ def _check_table(name: str, t: ir.Table, spec: TableSpec) -> list[ContractBreach
             n = 0 if pd.isna(n) else int(n)
             if n:
                 breaches.append(ContractBreach(name, col, rule, what, n, _fetch(t.filter(pred))))
-    if "currency" in cols:
+    if "currency" in cols and not convertible and name != "fx":
         breaches.extend(_check_currency(name, t))
     if spec.key and all(k in cols for k in spec.key):
         key = list(spec.key)
@@ -534,7 +554,7 @@ def _check_duplicate_rows(name: str, t: ir.Table, spec: TableSpec) -> list[Contr
 
 
 def _check_currency(name: str, t: ir.Table) -> list[ContractBreach]:
-    """One currency per table: amounts are summed as they are, never converted.
+    """One currency per table when there is no ``fx`` table: amounts are summed as they are.
 
     Codes are compared trimmed and upper-cased ("usd" = "USD"); empty values are the table's one
     currency.  When several are present, the rows not in the most frequent one are offending.
@@ -557,8 +577,9 @@ def _check_currency(name: str, t: ir.Table) -> list[ContractBreach]:
             name,
             "currency",
             "mixed_currency",
-            f"one currency per table (amounts are not converted): found {main} and {others}; "
-            "convert to one currency or load each currency separately",
+            f"one currency per table without rates (amounts are not converted): found {main} "
+            f"and {others}; add an fx table (currency, month, rate: units of the base currency "
+            "per unit) and load(..., base_currency=...) to convert them",
             int(counts["n"].iloc[1:].sum()),
             _fetch(t.filter(given & (code != main))),
         )
@@ -638,7 +659,8 @@ def validate(tables: Mapping[str, ir.Table]) -> None:
         )
     breaches: list[ContractBreach] = []
     for name, t in tables.items():
-        breaches.extend(_check_table(name, t, TABLE_SPECS[name]))
+        # with an fx table, several currencies are converted (docs/metrics.md "Currencies")
+        breaches.extend(_check_table(name, t, TABLE_SPECS[name], convertible="fx" in tables))
     if not breaches:
         breaches.extend(_check_references(tables))
     if breaches:

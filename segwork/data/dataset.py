@@ -14,6 +14,7 @@ import pandas as pd
 
 from segwork.data.contract import TABLE_SPECS
 from segwork.data.derive import derive_mrr, month_index, month_index_of
+from segwork.data.fx import DEFAULT_CURRENCY, Currencies, require_rates, to_base
 
 __all__ = ["LEFT_OUT_COLUMNS", "TABLE_NAMES", "Dataset"]
 
@@ -56,6 +57,11 @@ class Dataset:
     format : str
         What was read: ``"segwork"`` (its own tables) or an export format (``"stripe"``,
         ``"shopify"``, ``"online_retail"``).
+    currency : str
+        The currency every amount and metric is in (docs/metrics.md "Currencies"): the
+        ``base_currency`` given to :func:`segwork.load`, else the data's one currency, else USD.
+    currencies : Currencies
+        The base currency, the codes found and whether amounts are converted with ``fx``.
     left_out : pandas.DataFrame
         ``file, table, reason, rows``: the rows of an export left out at import on purpose
         (never paid, refunded, no customer, ...), by file and reason; empty for segwork's own
@@ -90,6 +96,8 @@ class Dataset:
         self.mrr_derived = mrr_derived
         self.format = "segwork"
         self.left_out = pd.DataFrame(columns=LEFT_OUT_COLUMNS)
+        #: the base currency and whether amounts are converted (docs/metrics.md "Currencies")
+        self.currencies = Currencies(DEFAULT_CURRENCY)
         self._engine_cache: OrderedDict[Hashable, ir.Table] = OrderedDict()
         #: Build the metrics' date-independent engine tables (every month's next active month
         #: for the churn window, each period's activity of all time for cohorts) so that a
@@ -156,6 +164,11 @@ class Dataset:
             return "market"
         return "empty"
 
+    @property
+    def currency(self) -> str:
+        """The currency of every amount and metric (docs/metrics.md "Currencies")."""
+        return self.currencies.base
+
     # -- monthly MRR ----------------------------------------------------------------------------
     def monthly_mrr(self, through: dt.date) -> ir.Table:
         """``customer_id, month_idx, month, mrr`` for the months <= ``through`` with MRR > 0.
@@ -165,6 +178,8 @@ class Dataset:
         per date (:meth:`cached`).  A given ``mrr`` table is cached once, every month, and each
         date reads its months from it (a change of as_of does not copy the table again).
         """
+        if self.currencies.converts:
+            return self.cached(("monthly_mrr", through), lambda: self._converted_mrr(through))
         if self.mrr_derived:
             return self.cached(
                 ("monthly_mrr", through),
@@ -172,6 +187,44 @@ class Dataset:
             )
         every = self.monthly_mrr_all()
         return every.filter(every.month_idx <= month_index_of(through))
+
+    def monthly_mrr_native(self, through: dt.date) -> ir.Table:
+        """``customer_id, currency, month_idx, month, mrr``: MRR > 0 in each currency's own
+        units, months <= ``through`` (data converted with an ``fx`` table only).
+
+        Checks once per date that the fx table has a rate for every currency and month with
+        MRR and for the month after each (a churn or a change is valued at the new month's
+        rate, docs/metrics.md "MRR movements"), through ``through``'s month.
+        """
+        if not self.currencies.converts:
+            raise ValueError("monthly_mrr_native is for data converted with an fx table")
+        last = month_index_of(through)
+
+        def build() -> ir.Table:
+            if self.mrr_derived:
+                native = derive_mrr(self._tables["subscriptions"], through, by_currency=True)
+            else:
+                m = self.table("mrr")
+                native = m.select(
+                    "customer_id", "currency", month_idx=month_index(m.month), month=m.month,
+                    mrr=m.mrr,
+                )
+                native = native.filter((native.mrr > 0) & (native.month_idx <= last))
+            after = native.select("currency", month_idx=native.month_idx + 1)
+            needed = native.select("currency", "month_idx").union(
+                after.filter(after.month_idx <= last)
+            )
+            require_rates(needed, self._tables["fx"], self.currency, "MRR")
+            return native
+
+        return self.cached(("monthly_mrr_native", through), build)
+
+    def _converted_mrr(self, through: dt.date) -> ir.Table:
+        conv = to_base(self.monthly_mrr_native(through), "mrr", self._tables["fx"], self.currency)
+        monthly = conv.group_by(["customer_id", "month_idx", "month"]).aggregate(
+            mrr=conv.mrr.sum()
+        )
+        return monthly.filter(monthly.mrr > 0)
 
     def monthly_mrr_all(self) -> ir.Table:
         """``customer_id, month_idx, month, mrr`` of every month with MRR > 0 of a given ``mrr``.
@@ -188,6 +241,8 @@ class Dataset:
 
         def build() -> ir.Table:
             m = self.table("mrr", needed_for="MRR metrics")
+            if self.currencies.converts:
+                return self._converted_mrr(self.data_end)
             expr = m.select("customer_id", month_idx=month_index(m.month), month=m.month, mrr=m.mrr)
             return expr.filter(expr.mrr > 0)
 

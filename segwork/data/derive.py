@@ -20,6 +20,7 @@ __all__ = [
     "derive_mrr",
     "month_index",
     "month_index_of",
+    "month_start_of",
     "positions_in_runs",
     "subscription_mrr",
 ]
@@ -74,8 +75,12 @@ def subscription_mrr(subs: ir.Table) -> ir.FloatingValue:
     return subs.amount * subs.quantity * (1 - subs.discount) / months
 
 
-def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
+def derive_mrr(subs: ir.Table, through: dt.date, *, by_currency: bool = False) -> ir.Table:
     """``customer_id, month_idx, month, mrr``: every customer-month with MRR > 0 up to ``through``.
+
+    ``by_currency=True`` keeps the subscriptions' ``currency`` (as written) as a key:
+    ``customer_id, currency, month_idx, month, mrr``, the MRR in each currency's own units
+    (docs/metrics.md "Currencies" converts it month by month).
 
     A subscription is active in month m when ``start_date <= last day of m`` and (``end_date`` is
     empty or ``end_date > first day of m``): its last active month is the month of
@@ -87,8 +92,9 @@ def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
     """
     last_idx = month_index_of(through)
     subs = subs.filter(subs.start_date <= through)  # data dated after as_of is ignored
+    keys = ["customer_id", "currency"] if by_currency else ["customer_id"]
     spans = subs.select(
-        customer_id=subs.customer_id,
+        *keys,
         start_idx=month_index(subs.start_date),
         end_idx=ibis.coalesce(
             month_index(subs.end_date - ibis.interval(days=1)), ibis.literal(last_idx)
@@ -99,9 +105,9 @@ def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
     lo = bounds.iloc[0]["lo"]
     if pd.isna(lo) or int(lo) > last_idx:
         return ibis.memtable(
-            pd.DataFrame({"customer_id": [], "month_idx": [], "month": [], "mrr": []}),
+            pd.DataFrame({k: [] for k in [*keys, "month_idx", "month", "mrr"]}),
             schema={
-                "customer_id": subs.customer_id.type(),
+                **{k: subs[k].type() for k in keys},
                 "month_idx": "int64",
                 "month": "date",
                 "mrr": "float64",
@@ -109,7 +115,7 @@ def derive_mrr(subs: ir.Table, through: dt.date) -> ir.Table:
         )
     cal = calendar(int(lo), last_idx)
     joined = spans.join(cal, [cal.month_idx >= spans.start_idx, cal.month_idx <= spans.end_idx])
-    monthly = joined.group_by(["customer_id", "month_idx", "month"]).aggregate(
+    monthly = joined.group_by([*keys, "month_idx", "month"]).aggregate(
         mrr=joined.value.sum()
     )
     return monthly.filter(monthly.mrr > 0)

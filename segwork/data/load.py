@@ -26,6 +26,7 @@ from segwork.data.contract import (
 )
 from segwork.data.dataset import TABLE_NAMES, Dataset
 from segwork.data.encoding import detect_encoding, normalize_encoding, utf8_copy
+from segwork.data.fx import convert_dated_amounts, settle_currencies
 from segwork.paths import SAMPLE_DIR
 
 __all__ = ["load", "load_sample"]
@@ -109,6 +110,7 @@ def load(
     *,
     encoding: str | None = None,
     columns: ColumnMap | None = None,
+    base_currency: str | None = None,
 ) -> Dataset:
     """Load and validate segwork input tables (vendor exports: :func:`segwork.load`).
 
@@ -133,6 +135,11 @@ def load(
         Your column names -> the canonical ones, per table:
         ``{"customers": {"id": "customer_id"}}``.
         A flat mapping ``{"id": "customer_id"}`` applies to every table that has the column.
+    base_currency : str, optional
+        The currency of the metrics when the data holds several: an ``fx`` table (``currency,
+        month, rate``) converts every amount at its month's rate (docs/metrics.md
+        "Currencies").  Without an ``fx`` table the data must hold one currency, which is the
+        base (``base_currency``, if given, must name it).
 
     Returns
     -------
@@ -163,21 +170,25 @@ def load(
     ('transactions', 'no customers table: customers derived from trans')
     """
     if isinstance(source, Dataset):
-        if columns or encoding:
-            raise ValueError("columns= or encoding= cannot apply to an already loaded Dataset")
+        if columns or encoding or base_currency:
+            raise ValueError(
+                "columns=, encoding= or base_currency= cannot apply to an already loaded Dataset"
+            )
         return source
     with tempfile.TemporaryDirectory(prefix="segwork-") as scratch:
         reading = _Reading(encoding, scratch)
         while True:
             try:
-                return _load_tables(source, columns, reading)
+                return _load_tables(source, columns, reading, base_currency)
             except _NotUtf8 as err:
                 if reading.encoding is not None or err.path in reading.recheck:
                     raise err.breach from None
                 reading.recheck.add(err.path)  # detect again, on the whole file
 
 
-def _load_tables(source: Any, columns: ColumnMap | None, reading: _Reading) -> Dataset:
+def _load_tables(
+    source: Any, columns: ColumnMap | None, reading: _Reading, base_currency: str | None
+) -> Dataset:
     tables: dict[str, ir.Table] = {}
     with _csv_errors(reading):
         con, raw, label, materialize, opened_notes = _open(source, reading)
@@ -188,12 +199,21 @@ def _load_tables(source: Any, columns: ColumnMap | None, reading: _Reading) -> D
             tables[name] = (
                 con.create_table(name, expr, overwrite=True) if name in materialize else expr
             )
+    currencies = settle_currencies(tables, base_currency)
     notes: list[str] = []
-    if "customers" not in tables and set(tables) - {"market"}:
+    if currencies.converts:
+        converted = convert_dated_amounts(tables, currencies.base)
+        tables.update(converted)
+        others = ", ".join(c for c in currencies.found if c != currencies.base)
+        notes.append(
+            f"amounts in {others} converted to {currencies.base} at each month's rate (fx table; "
+            'docs/metrics.md "Currencies")'
+        )
+    if "customers" not in tables and set(tables) - {"market", "fx"}:
         tables["customers"] = _derive_customers(tables)
         notes.append(
             "no customers table: customers derived from "
-            + ", ".join(n for n in tables if n != "customers")
+            + ", ".join(n for n in tables if n not in ("customers", "market", "fx"))
             + " (signup_date = first activity)"
         )
     derived = "mrr" not in tables and "subscriptions" in tables
@@ -204,7 +224,11 @@ def _load_tables(source: Any, columns: ColumnMap | None, reading: _Reading) -> D
         )
     notes.extend(opened_notes)
     notes.extend(reading.notes())
-    return Dataset(tables, backend=con, source=label, notes=tuple(notes), mrr_derived=derived)
+    data = Dataset(tables, backend=con, source=label, notes=tuple(notes), mrr_derived=derived)
+    data.currencies = currencies
+    if currencies.converts and data.has("mrr"):
+        data.monthly_mrr_native(data.data_end)  # a missing rate is named now, not on a page
+    return data
 
 
 def load_sample() -> Dataset:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from segwork.data.dataset import Dataset
 from segwork.data.derive import calendar, month_index_of
+from segwork.data.fx import to_base
 from segwork.metrics._common import Bins, Where, customer_attributes, to_date
 from segwork.metrics.stats import safe_ratio
 
@@ -24,6 +25,7 @@ _COLUMNS = [
     "month",
     "mrr_start",
     *MOVEMENTS,
+    "fx_adjustment",
     "mrr_end",
     "customers_start",
     "customers_end",
@@ -100,7 +102,12 @@ def mrr_movements(
     docs/metrics.md "MRR movements": for month m, per customer, from m-1 to m: new (0 -> > 0 in its
     first month with MRR), reactivation (0 -> > 0 later), expansion (up), contraction (down,
     still > 0), churn (> 0 -> 0);
-    ``mrr_end = mrr_start + new + reactivation + expansion - contraction - churn`` in every row.
+    ``mrr_end = mrr_start + new + reactivation + expansion - contraction - churn +
+    fx_adjustment`` in every row.  With amounts in several currencies (docs/metrics.md
+    "Currencies") each movement of month m is valued at m's rates (a churn is last month's MRR at
+    this month's rate) and ``fx_adjustment`` is the change of the start MRR's value from last
+    month's rates to this month's, so a price that did not change is no expansion or
+    contraction; in one currency it is 0.
     Rates: ``quick_ratio`` = (new + reactivation + expansion) / (churn + contraction)
     (docs/metrics.md "Quick ratio"); ``gross_mrr_churn`` = (churn + contraction) / mrr_start
     (docs/metrics.md "Gross MRR churn"); ``net_mrr_churn`` = (churn + contraction - expansion -
@@ -124,7 +131,8 @@ def mrr_movements(
     -------
     pandas.DataFrame
         One row per month (and segment), from the first month with MRR to as_of's month:
-        ``[*by], month, mrr_start, new, reactivation, expansion, contraction, churn, mrr_end,
+        ``[*by], month, mrr_start, new, reactivation, expansion, contraction, churn,
+        fx_adjustment, mrr_end,
         customers_start, customers_end, quick_ratio, gross_mrr_churn, net_mrr_churn``.
 
     Examples
@@ -157,7 +165,14 @@ def mrr_movements(
     both = both.filter(both.month_idx <= last_idx)
     first = t.group_by("customer_id").aggregate(first_idx=t.month_idx.min())
     both = both.join(first, "customer_id")
-    up, down = both.cur - both.prev, both.prev - both.cur
+    if data.currencies.converts:
+        # last month's MRR at this month's rates: a change of rate is not a customer's movement
+        at_new = _previous_at_new_rates(data, to_date(as_of), last_idx)
+        both = both.left_join(at_new, keys).drop("customer_id_right", "month_idx_right")
+        both = both.mutate(prev_at=both.prev_at.fill_null(0.0))
+    else:
+        both = both.mutate(prev_at=both.prev)
+    up, down = both.cur - both.prev_at, both.prev_at - both.cur
     starts = (both.prev == 0) & (both.cur > 0)
     zero = ibis.literal(0.0)
     flows = both.mutate(
@@ -165,11 +180,12 @@ def mrr_movements(
         reactivation=ibis.ifelse(starts & (both.month_idx > both.first_idx), both.cur, zero),
         expansion=ibis.ifelse((both.prev > 0) & (up > 0), up, zero),
         contraction=ibis.ifelse((both.cur > 0) & (down > 0), down, zero),
-        churn=ibis.ifelse((both.prev > 0) & (both.cur == 0), both.prev, zero),
+        churn=ibis.ifelse((both.prev > 0) & (both.cur == 0), both.prev_at, zero),
+        fx_adjustment=both.prev_at - both.prev,
     )
     agg = flows.group_by(["month_idx", *by_names]).aggregate(
         mrr_start=flows.prev.sum(),
-        **{m: flows[m].sum() for m in MOVEMENTS},
+        **{m: flows[m].sum() for m in (*MOVEMENTS, "fx_adjustment")},
         mrr_end=flows.cur.sum(),
         customers_start=(flows.prev > 0).cast("int64").sum(),
         customers_end=(flows.cur > 0).cast("int64").sum(),
@@ -186,15 +202,29 @@ def mrr_movements(
     preds = [grid.month_idx == agg.month_idx] + [grid[b].identical_to(agg[b]) for b in by_names]
     full = grid.left_join(agg, preds)
     out = (
-        full.select(grid.month, *[grid[b] for b in by_names], *[full[c] for c in _COLUMNS[1:10]])
+        full.select(grid.month, *[grid[b] for b in by_names], *[full[c] for c in _COLUMNS[1:11]])
         .order_by([*by_names, "month"])
         .to_pandas()
     )
     return _finish(out, by_names)
 
 
+def _previous_at_new_rates(data: Dataset, day: Any, last_idx: int) -> ir.Table:
+    """``customer_id, month_idx, prev_at``: each customer's MRR of month m - 1 valued at month
+    m's rates (docs/metrics.md "MRR movements", currencies): sum over its currencies of
+    x_{m-1} r_m."""
+    native = data.monthly_mrr_native(day)
+    shifted = native.select(
+        "customer_id", "currency", month_idx=native.month_idx + 1, mrr=native.mrr
+    )
+    valued = to_base(
+        shifted.filter(shifted.month_idx <= last_idx), "mrr", data.table("fx"), data.currency
+    )
+    return valued.group_by(["customer_id", "month_idx"]).aggregate(prev_at=valued.mrr.sum())
+
+
 def _finish(out: pd.DataFrame, by_names: list[str]) -> pd.DataFrame:
-    money = ["mrr_start", *MOVEMENTS, "mrr_end"]
+    money = ["mrr_start", *MOVEMENTS, "fx_adjustment", "mrr_end"]
     out[money] = out[money].astype("float64").fillna(0.0)
     for c in ("customers_start", "customers_end"):
         out[c] = out[c].fillna(0).astype("int64")

@@ -23,6 +23,7 @@ from segwork.sources import online_retail, shopify, stripe
 from segwork.sources.base import Imported, LeftOut
 
 __all__ = [
+    "CURRENCY_ENV",
     "DATA_ENV",
     "FORMATS",
     "FORMAT_ENV",
@@ -40,6 +41,10 @@ __all__ = [
 DATA_ENV = "SEGWORK_DATA"
 #: Environment variable naming the format of ``SEGWORK_DATA`` (``segwork app --format``).
 FORMAT_ENV = "SEGWORK_FORMAT"
+#: Environment variable naming the base currency of ``SEGWORK_DATA`` (``--base-currency``).
+CURRENCY_ENV = "SEGWORK_BASE_CURRENCY"
+#: The file of an export folder that holds the exchange rates (docs/metrics.md "Currencies").
+FX_FILE = "fx.csv"
 
 #: The export formats segwork reads, by name.
 FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (stripe, shopify, online_retail)}
@@ -93,6 +98,7 @@ def load(
     format: str | None = None,
     encoding: str | None = None,
     columns: ColumnMap | None = None,
+    base_currency: str | None = None,
 ) -> Dataset:
     """Load and validate data: segwork's own tables, or a vendor export as it comes.
 
@@ -118,6 +124,13 @@ def load(
         Your column names -> the canonical ones, per table (segwork's own tables only; an
         export's headers are known): ``{"customers": {"id": "customer_id"}}``.  A flat mapping
         ``{"id": "customer_id"}`` applies to every table that has the column.
+    base_currency : str, optional
+        The currency of every metric when the amounts are in several: an ``fx`` table
+        (``currency, month, rate``: units of the base currency per unit of ``currency``, one
+        rate a month; a file ``fx.csv`` in the folder, an export folder included, or an ``"fx"``
+        entry of the dict) converts each amount at its month's rate (docs/metrics.md
+        "Currencies").  Data in one currency needs neither; that currency is then the one
+        shown (``Dataset.currency``).
 
     Returns
     -------
@@ -160,13 +173,19 @@ def load(
     if format is None and folder is not None:
         format = detect_format(folder)
     if format in (None, "segwork"):
-        return load_tables(source, encoding=encoding, columns=columns)
+        return load_tables(
+            source, encoding=encoding, columns=columns, base_currency=base_currency
+        )
     if folder is None or not folder.is_dir():
         raise ValueError(f"format={format!r} reads a folder of export files, not {source!r}")
     if columns:
         raise ValueError(f"columns= does not apply to a {format} export: its headers are known")
     imported = read_export(folder, format, encoding=encoding)
-    data = load_tables(imported.tables)
+    tables: dict[str, Any] = dict(imported.tables)
+    fx = next((f for f in folder.iterdir() if f.name.lower() == FX_FILE), None)
+    if fx is not None:
+        tables["fx"] = str(fx)
+    data = load_tables(tables, base_currency=base_currency)
     data.source = str(folder)
     data.format = format
     data.notes = (*imported.summary_notes(), *data.notes)
@@ -174,13 +193,16 @@ def load(
     return data
 
 
-def open_data(data: Any = None, *, format: str | None = None) -> Dataset:
+def open_data(
+    data: Any = None, *, format: str | None = None, base_currency: str | None = None
+) -> Dataset:
     """The Dataset a notebook works on: ``data`` if given, else ``$SEGWORK_DATA``, else the sample.
 
     This is what the notebooks' ``data`` parameter goes through: a path (or anything
     :func:`load` takes) loads it; ``None``, ``""`` or ``"sample"`` fall back to the
     ``SEGWORK_DATA`` environment variable (set by ``segwork app --data``, with its format in
-    ``SEGWORK_FORMAT``) and then to the bundled sample.
+    ``SEGWORK_FORMAT`` and its base currency in ``SEGWORK_BASE_CURRENCY``) and then to the
+    bundled sample.
 
     Examples
     --------
@@ -192,13 +214,18 @@ def open_data(data: Any = None, *, format: str | None = None) -> Dataset:
         return data
     env = os.environ.get(DATA_ENV, "").strip()
     env_format = os.environ.get(FORMAT_ENV, "").strip() or None
+    env_currency = os.environ.get(CURRENCY_ENV, "").strip() or None
     if data is None or (isinstance(data, str) and data.strip() in ("", "sample")):
         if env and env != "sample" and data != "sample":
-            return load(env, format=format or env_format)
+            return load(
+                env, format=format or env_format, base_currency=base_currency or env_currency
+            )
         return load_sample()
-    if format is None and env and isinstance(data, str | Path) and _same_path(data, env):
-        format = env_format  # the app's or report's data, opened by its path
-    return load(data, format=format)
+    if env and isinstance(data, str | Path) and _same_path(data, env):
+        # the app's or report's data, opened by its path
+        format = format or env_format
+        base_currency = base_currency or env_currency
+    return load(data, format=format, base_currency=base_currency)
 
 
 def _same_path(a: str | Path, b: str | Path) -> bool:

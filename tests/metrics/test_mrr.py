@@ -43,7 +43,7 @@ def test_new_vs_reactivation_and_gap_months():
     assert np.isnan(m.loc["mar"].gross_mrr_churn)  # 0 denominator -> NaN, never 0 or inf
     assert (m.loc["apr", "new"], m.loc["apr", "reactivation"]) == (7, 15)
     assert list(m.columns) == ["month", "mrr_start", "new", "reactivation", "expansion", "contraction",
-                               "churn", "mrr_end", "customers_start", "customers_end", "quick_ratio",
+                               "churn", "fx_adjustment", "mrr_end", "customers_start", "customers_end", "quick_ratio",
                                "gross_mrr_churn", "net_mrr_churn"]
 
 

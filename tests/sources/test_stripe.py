@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -624,3 +625,77 @@ def test_encoding_detected_or_given(tmp_path: Path) -> None:
     for imported in (stripe.read(tmp_path), stripe.read(tmp_path, encoding="cp1252")):
         assert imported.encodings == {"subscriptions.csv": "cp1252"}
         assert imported.tables["customers"]["owner"].tolist() == ["Åsa Ågren"] * 3
+
+
+# ----------------------------------------------------------------------------------------------
+# several currencies (docs/metrics.md "Currencies"): planted truth
+# ----------------------------------------------------------------------------------------------
+def fx_rates(first: str = "2019-01-01", last: str = "2025-12-01") -> pd.DataFrame:
+    """Monthly USD rates of EUR and GBP that move every month."""
+    months = pd.date_range(first, last, freq="MS")
+    i = np.arange(len(months))
+    return pd.DataFrame({
+        "currency": ["EUR"] * len(months) + ["GBP"] * len(months),
+        "month": [m.date().isoformat() for m in months] * 2,
+        "rate": np.concatenate([1.08 + 0.05 * np.sin(i / 5), 1.27 + 0.04 * np.cos(i / 7)]),
+    })
+
+
+def test_export_in_three_currencies_with_fx(tmp_path: Path) -> None:
+    """A third of the customers pay in EUR or GBP (the same numbers, now in their currency): the
+    metrics equal those of the MRR converted by hand at each month's rate, and the bridge is
+    exact with its FX adjustment equal to sum x(m-1) (r(m) - r(m-1))."""
+    truth = write_stripe_export(tmp_path, n_customers=240, random_state=5)
+    subs = pd.read_csv(tmp_path / "subscriptions.csv", dtype=str, keep_default_na=False)
+    ids = sorted(subs["Customer ID"].unique())
+    foreign = {c: ("eur" if k % 2 else "gbp") for k, c in enumerate(ids[::3])}
+    subs["Currency"] = [foreign.get(c, cur) for c, cur in zip(subs["Customer ID"], subs["Currency"],
+                                                              strict=True)]
+    subs.to_csv(tmp_path / "subscriptions.csv", index=False)
+    rates = fx_rates()
+    rates.to_csv(tmp_path / "fx.csv", index=False)
+
+    data = segwork.load(tmp_path, base_currency="USD")
+    assert data.format == "stripe" and data.currency == "USD" and data.currencies.converts
+    assert set(data.currencies.found) == {"USD", "EUR", "GBP"}
+
+    as_of = "2024-12-31"
+    # the truth: native MRR from the canonical tables, converted by hand month by month
+    native = segwork.monthly_mrr(segwork.load(truth), as_of)
+    code = native["customer_id"].map(lambda c: foreign.get(c, "usd").upper())
+    rate = rates.assign(month=pd.to_datetime(rates["month"])).set_index(["currency", "month"])[
+        "rate"]
+    r = [1.0 if k == "USD" else rate[(k, m)] for k, m in zip(code, native["month"], strict=True)]
+    expected = native.assign(mrr=native["mrr"] * np.array(r))
+    got = segwork.monthly_mrr(data, as_of)
+    assert_same(got, expected)
+
+    # segment tables and cohorts equal those of the converted MRR given as a table
+    given_mrr = segwork.load({"customers": truth["customers"], "mrr": expected.assign(
+        month=expected["month"].dt.date)})
+    for metric in (lambda d: segwork.segment_table(d, ["country"], as_of),
+                   lambda d: segwork.cohort_retention(d, as_of, metric="nrr")):
+        assert_same(metric(data), metric(given_mrr))
+
+    # the bridge: exact, FX adjustment as defined, no expansion from rates alone
+    bridge = segwork.mrr_movements(data, as_of)
+    moves = (bridge.new + bridge.reactivation + bridge.expansion - bridge.contraction
+             - bridge.churn + bridge.fx_adjustment)
+    assert (bridge.mrr_start + moves - bridge.mrr_end).abs().max() < 1e-6
+    x = native.assign(code=code).set_index(["customer_id", "month"])["mrr"]
+    fx_by_month = {}
+    for (cust, month), value in x.items():
+        k = foreign.get(cust, "usd").upper()
+        nxt = month + pd.offsets.MonthBegin(1)
+        if k == "USD" or nxt > pd.Timestamp(as_of):
+            continue
+        fx_by_month[nxt] = fx_by_month.get(nxt, 0.0) + value * (rate[(k, nxt)] - rate[(k, month)])
+    got_fx = bridge.set_index("month")["fx_adjustment"]
+    want_fx = pd.Series(fx_by_month).reindex(got_fx.index, fill_value=0.0)
+    np.testing.assert_allclose(got_fx.to_numpy(), want_fx.to_numpy(), rtol=1e-9, atol=1e-6)
+    assert (got_fx != 0).sum() > 12
+    # without the rates the export is refused, naming the way out
+    (tmp_path / "fx.csv").unlink()
+    with pytest.raises(DataContractError, match="fx table") as err:
+        segwork.load(tmp_path)
+    assert err.value.rule == "mixed_currency"
