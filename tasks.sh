@@ -11,12 +11,13 @@ BIN="$VENV/bin"
 ensure_venv() {
   local stamp="$VENV/.segwork-installed"
   local want
-  want="$(cat pyproject.toml | sha256sum | cut -c1-16)"
+  want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   echo "tasks.sh: installing segwork and its dependencies into $VENV (first run: a few minutes)"
   [ -x "$BIN/python" ] || "$PYTHON" -m venv "$VENV"
   "$BIN/python" -m pip install --quiet --upgrade pip
-  "$BIN/python" -m pip install --quiet -e ".[test,spark]"
+  # the exact set the tests are verified with (pyproject.toml holds the ranges)
+  "$BIN/python" -m pip install --quiet -c constraints.txt -e ".[test,spark]"
   echo "$want" > "$stamp"
 }
 
