@@ -199,6 +199,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         out = run_report(
             data=args.data,
             data_format=args.format,
+            base_currency=args.base_currency,
             as_of=args.as_of,
             out=args.out,
             notebooks=args.notebook,

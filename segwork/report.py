@@ -28,7 +28,7 @@ from typing import Any
 
 from segwork.data.contract import DataContractError
 from segwork.paths import NOTEBOOKS_DIR
-from segwork.sources import DATA_ENV, FORMAT_ENV, open_data
+from segwork.sources import CURRENCY_ENV, DATA_ENV, FORMAT_ENV, open_data
 from segwork.widgets.base import AS_OF_ENV, HEADLINE_MIME
 
 __all__ = ["NOTEBOOKS", "SECRET_NAME", "ReportError", "notebook_parameters", "run_report"]
@@ -248,6 +248,7 @@ def run_report(
     *,
     data: str | Path | None = None,
     data_format: str | None = None,
+    base_currency: str | None = None,
     as_of: str | None = None,
     out: str | Path = "reports",
     notebooks: Sequence[str] | None = None,
@@ -263,6 +264,10 @@ def run_report(
         Data for every notebook (default: ``$SEGWORK_DATA``, else the bundled sample).
     data_format : str, optional
         The export format of ``data`` (``"stripe"``, ...; default: recognised from its files).
+    base_currency : str, optional
+        The currency of the metrics when ``data``'s amounts are in several (with its ``fx``
+        table; docs/metrics.md "Currencies").  metrics.json records the currency the figures are
+        in as ``data.currency``.
     as_of : str, optional
         YYYY-MM-DD (default: ``$SEGWORK_AS_OF``, else the last date in the data).
     out : path
@@ -295,7 +300,9 @@ def run_report(
             f"unknown notebook {unknown[0]!r}", "choose from: " + ", ".join(NOTEBOOKS)
         )
     try:
-        dataset = open_data(str(data) if data else None, format=data_format)
+        dataset = open_data(
+            str(data) if data else None, format=data_format, base_currency=base_currency
+        )
     except DataContractError as err:
         raise ReportError(
             f"the data breaks the contract: {str(err).splitlines()[0]}",
@@ -345,9 +352,13 @@ def run_report(
         wanted = {"data": source, "as_of": day, **per_book.get(name, {}), **common}
         run_params[name] = _check_params(name, wanted)
 
-    # an export format reaches the notebooks' kernels (they inherit the environment) with the
-    # path it applies to: open_data(path) reads it for that path only
-    formats = {DATA_ENV: source, FORMAT_ENV: data_format} if data_format and source else {}
+    # an export format and a base currency reach the notebooks' kernels (they inherit the
+    # environment) with the path they apply to: open_data(path) reads them for that path only
+    formats = (
+        {DATA_ENV: source, FORMAT_ENV: data_format, CURRENCY_ENV: base_currency}
+        if (data_format or base_currency) and source
+        else {}
+    )
     with _lock(root / f".lock-{day}"), _environ(formats):
         _tidy(root, day)
         tmp.mkdir()
@@ -400,6 +411,9 @@ def run_report(
                     "sha256": _data_hash(source) if source else _data_hash(_sample_path()),
                     "notes": list(dataset.notes),
                     "format": dataset.format,
+                    # the currency of every amount in the headlines (docs/metrics.md
+                    # "Currencies")
+                    "currency": dataset.currency,
                     # rows of an export left out at import (never paid, refunded, ...), by reason
                     "left_out": dataset.left_out.to_dict("records"),
                     # rows set aside at as_of (dated after it), reported: docs/metrics.md

@@ -53,6 +53,7 @@ def test_report_writes_notebook_html_and_metrics(books):
     assert sorted(p.name for p in out.iterdir()) == ["fixture.html", "fixture.ipynb", "metrics.json"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["as_of"] == "2024-06-30" and len(metrics["data"]["sha256"]) == 64
+    assert metrics["data"]["currency"] == "USD"  # the sample names no currency
     assert metrics["notebooks"]["fixture"]["parameters"]["by"] == ["region"]
     # rows dated after as_of are set aside and reported (sample at 2024-06-30; see
     # tests/data/test_set_aside.py for the hand-worked counts)
@@ -126,3 +127,19 @@ def test_state_file_per_notebook(books):
     out = run_report(out=books / "reports", as_of="2024-06-30", state_file=state)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["notebooks"]["fixture"]["parameters"]["by"] == ["country"]
+
+
+def test_metrics_record_the_base_currency_and_the_kernels_get_it(books):
+    """docs/metrics.md "Currencies": amounts in EUR and USD with an fx table, base EUR.  The
+    notebook's kernel opens the data with that base currency (without it the fx table is refused)
+    and metrics.json records the currency of every amount as data.currency."""
+    from tests.widgets.test_currency import fx_frames
+
+    folder = books / "fx-data"
+    folder.mkdir()
+    for name, frame in fx_frames().items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    out = run_report(data=folder, base_currency="eur", out=books / "reports", as_of="2024-04-30",
+                     params={"by": "null"})
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"]["currency"] == "EUR"

@@ -25,8 +25,12 @@ def test_report_on_the_product_notebooks(tmp_path):
     assert market["tam"] > market["som"] > 0 and market["icp"].startswith("Ideal customer profile")
     cohort = books["cohort_retention"]["headline"][0]["figures"]
     assert 0 < cohort["weighted_retention"]["12"] < 1
+    assert metrics["data"]["currency"] == "USD"
     for name in NOTEBOOKS:
+        # the headline figures and the page say what currency their amounts are in
+        assert books[name]["headline"][0]["currency"] == "USD"
         page = (out / f"{name}.html").read_text()
+        assert "Amounts in USD." in page
         assert "segwork.open_data" not in page  # no code cells
         assert "js-plotly-plot" in page or "Plotly.newPlot" in page
         assert page.count("plotly.js v") <= 2  # plotly.js embedded once (its banner)

@@ -687,9 +687,8 @@ def canonical(name: str, t: ir.Table) -> ir.Table:
             changes["discount"] = ibis.literal(0.0)
         if "end_date" not in t.columns:
             changes["end_date"] = ibis.null("date")
-        else:
-            # docs/metrics.md "Input tables": an empty discount means 0 (documented, no coercion).
-            changes["discount"] = changes["discount"].fill_null(0.0)
+        # docs/metrics.md "Input tables": an empty discount means 0 (documented, no coercion).
+        changes["discount"] = changes["discount"].fill_null(0.0)
     if name == "events" and "count" not in t.columns:
         changes["count"] = ibis.literal(1)
     return t.mutate(**changes) if changes else t

@@ -12,6 +12,7 @@ from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.mrr import monthly_mrr, mrr_movements
 from segwork.metrics.personas import personas
+from segwork.metrics.plans import customer_plans, plan_moves
 from segwork.metrics.projection import fit_sbg, project_retention
 from segwork.metrics.rfm import RFM_SEGMENTS, rfm
 from segwork.metrics.segments import engagement, lifecycle_stage, segment_table, segment_tables
@@ -26,6 +27,7 @@ __all__ = [
     "cohort_matrix",
     "cohort_retention",
     "compare_cohort_years",
+    "customer_plans",
     "engagement",
     "fit_sbg",
     "lifecycle_stage",
@@ -34,6 +36,7 @@ __all__ = [
     "monthly_mrr",
     "mrr_movements",
     "personas",
+    "plan_moves",
     "project_retention",
     "rfm",
     "segment_members",

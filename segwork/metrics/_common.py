@@ -1,8 +1,9 @@
 """Shared pieces of the metric core: as_of handling, the population, segment attributes.
 
 Every metric resolves its ``by`` and ``where`` through :func:`customer_attributes`, so a derived
-attribute (lifecycle stage, engagement, RFM segment, feature use, numeric bins) works the same
-everywhere a customer attribute does (docs/metrics.md "Segmentations and derived attributes").
+attribute (lifecycle stage, engagement, RFM segment, current / first plan, feature use, numeric
+bins) works the same everywhere a customer attribute does (docs/metrics.md "Segmentations and
+derived attributes").
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from segwork.data.derive import month_index, month_index_of
 
 __all__ = [
     "DERIVED_ATTRIBUTES",
+    "PLAN_ATTRIBUTES",
     "Bins",
     "Where",
     "attribute_tables",
@@ -31,6 +33,7 @@ __all__ = [
     "customer_attributes",
     "lifecycle_expr",
     "mrr_tables",
+    "plan_source",
     "population",
     "to_date",
 ]
@@ -49,10 +52,14 @@ DERIVED_ATTRIBUTES: tuple[str, ...] = (
     "lifecycle_stage",
     "engagement",
     "rfm_segment",
+    "current_plan",
+    "first_plan",
     "signup_month",
     "signup_quarter",
     "signup_year",
 )
+#: The plan criteria (docs/metrics.md "Current and first plan"), from segwork.metrics.plans.
+PLAN_ATTRIBUTES: tuple[str, ...] = ("current_plan", "first_plan")
 LIFECYCLE_LABELS = ("onboarding", "growth", "mature")
 ENGAGEMENT_LABELS = {
     2: ("low", "high"),
@@ -115,8 +122,32 @@ def available_attributes(data: Dataset) -> list[str]:
         derived.remove("engagement")
     if not data.has("transactions"):
         derived.remove("rfm_segment")
+    if plan_source(data) is None:
+        derived = [a for a in derived if a not in PLAN_ATTRIBUTES]
     uses = [f"uses_{e}" for e in _event_names(data)]
     return base + derived + uses
+
+
+def plan_source(data: Dataset) -> str | None:
+    """The table ``current_plan`` / ``first_plan`` and plan moves read the plan from.
+
+    ``"mrr"`` when an ``mrr`` table is given with a ``plan`` column, else ``"subscriptions"``
+    when they have a ``plan`` column, else None (docs/metrics.md "Current and first plan").
+
+    >>> import pandas as pd, segwork
+    >>> customers = pd.DataFrame({"customer_id": [1], "signup_date": ["2024-01-01"]})
+    >>> mrr = pd.DataFrame({"customer_id": [1], "month": ["2024-01-01"], "mrr": [10.0],
+    ...     "plan": ["pro"]})
+    >>> plan_source(segwork.load({"customers": customers, "mrr": mrr}))
+    'mrr'
+    >>> print(plan_source(segwork.load({"customers": customers, "mrr": mrr.drop(columns="plan")})))
+    None
+    """
+    if data.has("mrr") and not data.mrr_derived and "plan" in data.table("mrr").columns:
+        return "mrr"
+    if data.has("subscriptions") and "plan" in data.table("subscriptions").columns:
+        return "subscriptions"
+    return None
 
 
 def mrr_tables(data: Dataset) -> list[str]:
@@ -132,7 +163,8 @@ def attribute_tables(data: Dataset, names: Iterable[str]) -> list[str]:
 
     A customer column reads only ``customers``; ``engagement`` reads ``events`` and the MRR
     (:func:`mrr_tables`), ``uses_<feature>`` reads ``events``, ``rfm_segment`` reads
-    ``transactions``.  Sorted names; for a page that reports the rows it sets aside
+    ``transactions``, ``current_plan`` / ``first_plan`` the table of :func:`plan_source`.
+    Sorted names; for a page that reports the rows it sets aside
     (:meth:`segwork.Dataset.set_aside`) only for the tables it reads.
 
     >>> import pandas as pd, segwork
@@ -152,6 +184,8 @@ def attribute_tables(data: Dataset, names: Iterable[str]) -> list[str]:
             out.add("events")
         elif name == "rfm_segment":
             out.add("transactions")
+        elif name in PLAN_ATTRIBUTES:
+            out.update(filter(None, [plan_source(data)]))
     return sorted(out)
 
 
@@ -305,6 +339,12 @@ def customer_attributes(
 
         r = rfm_expr(data, as_of).select("customer_id", "rfm_segment")
         t = t.left_join(r, "customer_id").drop("customer_id_right")
+    plan_names = [n for n in PLAN_ATTRIBUTES if n in needed and n not in pop.columns]
+    if plan_names:
+        from segwork.metrics.plans import plans_expr
+
+        p = plans_expr(data, as_of).select("customer_id", *plan_names)
+        t = t.left_join(p, "customer_id").drop("customer_id_right")
     uses = [n for n in needed if n.startswith("uses_") and n not in pop.columns]
     if uses:
         features = set(_event_names(data))

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from segwork.plots._style import PALETTE, SEQUENTIAL, styled
+from segwork.plots.money import currency_prefix, money_axis, money_hover, money_text
 
 __all__ = [
     "cohort_heatmap",
@@ -34,6 +35,10 @@ _BRIDGE = (
     ("contraction", -1, "#E69F00"),
     ("churn", -1, "#D55E00"),
 )
+#: The bridge's currency term (docs/metrics.md "Currencies"), its bar's name and colour.
+FX_COLUMN = "fx_adjustment"
+FX_LABEL = "FX adjustment"
+FX_COLOUR = "#999999"
 _AVERAGE = "Weighted average"
 
 
@@ -104,6 +109,7 @@ def cohort_heatmap(
     sizes: pd.DataFrame | None = None,
     period: str = "month",
     title: str | None = None,
+    currency: str = "USD",
 ) -> go.Figure:
     """The cohort triangle: cohorts down, age across, future cells blank.
 
@@ -129,6 +135,9 @@ def cohort_heatmap(
     period : str, default "month"
         Names the cohorts (2024-01, 2024-Q1, 2024, or the week's Monday).
     title : str, optional
+    currency : str, default "USD"
+        The currency of an NRR/GRR table's revenue (``Dataset.currency``): its amounts (base
+        MRR, MRR at age) are written in it and the colour bar of ``value="count"`` names it.
 
     Returns
     -------
@@ -160,6 +169,11 @@ def cohort_heatmap(
             [first["cohort_customers"].get(k if by else k[0], np.nan) for k in keys],
             dtype="float64",
         )
+    is_logo = size_col == "cohort_customers"
+
+    def amount(v: float) -> str:  # customers, or revenue in the currency
+        return f"{v:,.0f}" if is_logo else money_text(v, currency)
+
     labels = []
     small = []
     for i, key in enumerate(keys):
@@ -169,25 +183,25 @@ def cohort_heatmap(
             size_text = f"n={int(customers[i]):,}"
             is_small = customers[i] < min_cohort_size
         else:
-            size_text = f"MRR {base_row[i]:,.0f}"
+            size_text = f"MRR {money_text(base_row[i], currency)}"
             is_small = False
         label = f"{seg} · {cohort}" if seg else cohort
         label = f"{label} ({size_text})" + (f" {SMALL_MARK}" if is_small else "")
         labels.append(label)
         small.append(is_small)
-    size_for_hover = customers if customers is not None else np.asarray(base_row)
-    is_logo = size_col == "cohort_customers"
     what = "Retention" if is_logo else ratio_col.upper()
     count_name = "Active" if is_logo else "MRR at age"
-    size_name = "cohort size" if is_logo or customers is not None else "base MRR"
+    size_name = "Cohort size" if is_logo or customers is not None else "Base MRR"
     z_fmt = ".1%" if pct else ",.0f"
     # One heat-map trace holds the cohort rows and the weighted-average rows: plotly.js fails to
     # draw two heat maps sharing a category axis.  Per-cell hover details go in customdata.
     rows: dict[str, tuple[list[float | None], list[str], list[str]]] = {}
     for i, label in enumerate(labels):
         details = [
-            f"{count_name}: {counts[i][j]:,.0f}<br>{size_name.capitalize()}: "
-            f"{size_for_hover[i]:,.0f}" if not np.isnan(counts[i][j]) else ""
+            f"{count_name}: {amount(counts[i][j])}<br>{size_name}: "
+            + (f"{customers[i]:,.0f}" if customers is not None else amount(base_row[i]))
+            if not np.isnan(counts[i][j])
+            else ""
             for j in range(len(ages))
         ]
         rows[label] = (
@@ -220,11 +234,13 @@ def cohort_heatmap(
         order += list(avg_of.values())
     finite = z[~np.isnan(z)] if z.size else np.array([])
     zmax = max(1.0, float(finite.max())) if pct and finite.size else None
+    count_hover = f"%{{z:{z_fmt}}}" if is_logo else money_hover("z", currency, z_fmt)
     hover = (
         "%{y}<br>Age %{x}<br>"
-        + (f"{what} %{{z:{z_fmt}}}" if pct else f"{count_name} %{{z:{z_fmt}}}")
+        + (f"{what} %{{z:{z_fmt}}}" if pct else f"{count_name} {count_hover}")
         + "<br>%{customdata}<extra></extra>"
     )
+    count_title = count_name if is_logo else money_axis(count_name, currency)
     fig = go.Figure(
         go.Heatmap(
             name="cohorts",
@@ -239,7 +255,11 @@ def cohort_heatmap(
             zmin=0,
             zmax=zmax,
             hoverongaps=False,
-            colorbar={"title": what if pct else count_name, "tickformat": ".0%" if pct else ","},
+            colorbar={
+                "title": what if pct else count_title,
+                "tickformat": ".0%" if pct else ",",
+                "tickprefix": None if pct or is_logo else currency_prefix(currency),
+            },
         )
     )
     styled(fig, title, height=max(420, 140 + 22 * len(order)))
@@ -407,32 +427,47 @@ def _check_unsegmented(movements: pd.DataFrame) -> None:
         )
 
 
-def mrr_bridge(movements: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+def mrr_bridge(
+    movements: pd.DataFrame, *, title: str | None = None, currency: str = "USD"
+) -> go.Figure:
     """Monthly MRR bridge: gains up (new, reactivation, expansion), losses down, MRR as a line.
+
+    With amounts in several currencies (docs/metrics.md "Currencies") the table's
+    ``fx_adjustment`` (the change of the start MRR's value from last month's rates to this
+    month's) is drawn as an "FX adjustment" bar, up or down as its sign, after the movements: the
+    bars of a month then add up to ``mrr_end - mrr_start``.  A table without that column, or where
+    it is 0 in every month (one currency), has no such bar.
 
     Parameters
     ----------
     movements : pandas.DataFrame
         An unsegmented :func:`segwork.mrr_movements` table.
     title : str, optional
+    currency : str, default "USD"
+        The currency of the amounts (``Dataset.currency``): tick prefix, hover and axis titles
+        ("MRR movement (EUR)", "MRR (EUR)").
 
     Returns
     -------
     plotly.graph_objects.Figure
-        Five bar traces (``barmode="relative"``; contraction and churn drawn negative) and an
-        ``MRR`` line (``mrr_end``) on a secondary y axis.
+        Five bar traces (``barmode="relative"``; contraction and churn drawn negative), the
+        ``FX adjustment`` bar trace when there is one, and an ``MRR`` line (``mrr_end``) on a
+        secondary y axis.
     """
     _check_unsegmented(movements)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     months = pd.to_datetime(movements["month"]).tolist()
-    for name, sign, colour in _BRIDGE:
+    bars = [(name, name, sign, colour) for name, sign, colour in _BRIDGE]
+    if FX_COLUMN in movements.columns and movements[FX_COLUMN].fillna(0).ne(0).any():
+        bars.append((FX_COLUMN, FX_LABEL, 1, FX_COLOUR))
+    for column, name, sign, colour in bars:
         fig.add_trace(
             go.Bar(
                 name=name,
                 x=months,
-                y=(sign * movements[name].astype("float64")).tolist(),
+                y=(sign * movements[column].astype("float64")).tolist(),
                 marker_color=colour,
-                hovertemplate=f"{name} %{{y:,.0f}}<extra>%{{x|%Y-%m}}</extra>",
+                hovertemplate=f"{name} {money_hover('y', currency)}<extra>%{{x|%Y-%m}}</extra>",
             ),
             secondary_y=False,
         )
@@ -443,14 +478,26 @@ def mrr_bridge(movements: pd.DataFrame, *, title: str | None = None) -> go.Figur
             y=movements["mrr_end"].astype("float64").tolist(),
             mode="lines",
             line={"color": "#000000", "width": 2},
-            hovertemplate="MRR %{y:,.0f}<extra>%{x|%Y-%m}</extra>",
+            hovertemplate=f"MRR {money_hover('y', currency)}<extra>%{{x|%Y-%m}}</extra>",
         ),
         secondary_y=True,
     )
     styled(fig, title)
     fig.update_layout(barmode="relative")
-    fig.update_yaxes(title_text="MRR movement", tickformat=",", secondary_y=False)
-    fig.update_yaxes(title_text="MRR", tickformat=",", rangemode="tozero", secondary_y=True)
+    prefix = currency_prefix(currency)
+    fig.update_yaxes(
+        title_text=money_axis("MRR movement", currency),
+        tickformat=",",
+        tickprefix=prefix,
+        secondary_y=False,
+    )
+    fig.update_yaxes(
+        title_text=money_axis("MRR", currency),
+        tickformat=",",
+        tickprefix=prefix,
+        rangemode="tozero",
+        secondary_y=True,
+    )
     return fig
 
 

@@ -13,10 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from segwork.plots._style import PALETTE, styled
+from segwork.plots.money import currency_code, currency_prefix, money_axis, money_hover
 
 __all__ = ["funnel_figure", "penetration_figure", "segments_figure", "tornado_figure"]
-
-_MONEY_HOVER = "$%{y:,.0f}"
 
 
 def _labels(df: pd.DataFrame, criteria: Sequence[str]) -> list[str]:
@@ -33,7 +32,9 @@ def _empty(title: str, message: str) -> go.Figure:
     return styled(fig, title)
 
 
-def funnel_figure(totals: pd.DataFrame, *, title: str = "TAM, SAM and SOM") -> go.Figure:
+def funnel_figure(
+    totals: pd.DataFrame, *, title: str = "TAM, SAM and SOM", currency: str = "USD"
+) -> go.Figure:
     """Bars for TAM, SAM and SOM at their P50 with P10-P90 error bars.
 
     Parameters
@@ -41,12 +42,20 @@ def funnel_figure(totals: pd.DataFrame, *, title: str = "TAM, SAM and SOM") -> g
     totals : pandas.DataFrame
         ``MarketSize.totals``: ``measure, point, mean, p10, p50, p90``.  Without ranges
         ``p10 == p50 == p90`` (= the point) and the error bars have length 0.
+    title : str, default "TAM, SAM and SOM"
+    currency : str, default "USD"
+        The currency of the amounts (``Dataset.currency``): the tick prefix, the hover and the
+        axis title ("annual value (EUR)").
 
     Returns
     -------
     plotly.graph_objects.Figure
         One bar trace named "P50" (y = ``p50``; ``customdata`` = point, mean, p10, p90).
     """
+
+    def money(ref: str) -> str:
+        return money_hover(ref, currency)
+
     p50 = totals["p50"].to_numpy(dtype="float64")
     p10 = totals["p10"].to_numpy(dtype="float64")
     p90 = totals["p90"].to_numpy(dtype="float64")
@@ -67,13 +76,15 @@ def funnel_figure(totals: pd.DataFrame, *, title: str = "TAM, SAM and SOM") -> g
                 [totals["point"].to_numpy(), totals["mean"].to_numpy(), p10, p90]
             ),
             hovertemplate=(
-                "%{x}: P50 " + _MONEY_HOVER + "<br>P10-P90 $%{customdata[2]:,.0f} - "
-                "$%{customdata[3]:,.0f}<br>at the modes $%{customdata[0]:,.0f}"
-                "<br>mean $%{customdata[1]:,.0f}<extra></extra>"
+                f"%{{x}}: P50 {money('y')}<br>P10-P90 {money('customdata[2]')} - "
+                f"{money('customdata[3]')}<br>at the modes {money('customdata[0]')}"
+                f"<br>mean {money('customdata[1]')}<extra></extra>"
             ),
         )
     )
-    fig.update_yaxes(title_text="annual value (USD)", tickprefix="$")
+    fig.update_yaxes(
+        title_text=money_axis("annual value", currency), tickprefix=currency_prefix(currency)
+    )
     return styled(fig, title)
 
 
@@ -84,6 +95,7 @@ def segments_figure(
     measure: str = "tam",
     top: int = 25,
     title: str | None = None,
+    currency: str = "USD",
 ) -> go.Figure:
     """Horizontal bars of the ``top`` segments by ``measure`` (tam, sam or som), by serviceability.
 
@@ -94,6 +106,11 @@ def segments_figure(
         ``<measure>_p10/_p90`` used as error bars).
     criteria : sequence of str
         The criteria columns (joined with " / " as the bar labels).
+    measure : {"tam", "sam", "som"}, default "tam"
+    top : int, default 25
+    title : str, optional
+    currency : str, default "USD"
+        The currency of the amounts: tick prefix, hover and axis title ("TAM (EUR a year)").
 
     Returns
     -------
@@ -122,7 +139,7 @@ def segments_figure(
             x=part[measure].to_numpy(dtype="float64"),
             y=[lab for lab, m in zip(labels, mask, strict=True) if m],
             marker_color=colour,
-            hovertemplate="%{y}: $%{x:,.0f}<extra>" + name + "</extra>",
+            hovertemplate=f"%{{y}}: {money_hover('x', currency)}<extra>{name}</extra>",
         )
         if f"{measure}_p10" in part.columns:
             p50 = part[measure].to_numpy(dtype="float64")
@@ -136,11 +153,16 @@ def segments_figure(
         fig.add_trace(trace)
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
-    fig.update_xaxes(title_text=f"{measure.upper()} (USD a year)", tickprefix="$")
+    fig.update_xaxes(
+        title_text=f"{measure.upper()} ({currency_code(currency)} a year)",
+        tickprefix=currency_prefix(currency),
+    )
     return styled(fig, title, height=max(360, 22 * len(df) + 120))
 
 
-def tornado_figure(tornado: pd.DataFrame, *, title: str = "What moves SOM") -> go.Figure:
+def tornado_figure(
+    tornado: pd.DataFrame, *, title: str = "What moves SOM", currency: str = "USD"
+) -> go.Figure:
     """Tornado chart: for each assumption a bar from SOM at its low to SOM at its high value.
 
     Parameters
@@ -148,6 +170,9 @@ def tornado_figure(tornado: pd.DataFrame, *, title: str = "What moves SOM") -> g
     tornado : pandas.DataFrame
         :func:`segwork.market.sensitivity`: ``assumption, low, mode, high, som_low, som_base,
         som_high, swing`` sorted by swing (largest first, drawn on top).
+    title : str, default "What moves SOM"
+    currency : str, default "USD"
+        The currency of SOM: tick prefix, hover and axis title ("SOM (EUR a year)").
 
     Returns
     -------
@@ -173,14 +198,17 @@ def tornado_figure(tornado: pd.DataFrame, *, title: str = "What moves SOM") -> g
                 marker_color=colour,
                 customdata=np.column_stack([df[end].to_numpy(dtype="float64"), som]),
                 hovertemplate=(
-                    "%{y} at its " + end + " (%{customdata[0]:,.4g}): SOM "
-                    "$%{customdata[1]:,.0f}<extra></extra>"
+                    f"%{{y}} at its {end} (%{{customdata[0]:,.4g}}): SOM "
+                    f"{money_hover('customdata[1]', currency)}<extra></extra>"
                 ),
             )
         )
     fig.add_vline(x=float(base[0]), line_dash="dot", line_color="#333")
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(title_text="SOM (USD a year)", tickprefix="$")
+    fig.update_xaxes(
+        title_text=f"SOM ({currency_code(currency)} a year)",
+        tickprefix=currency_prefix(currency),
+    )
     return styled(fig, title, height=max(300, 50 * len(df) + 150))
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from segwork.plots._style import PALETTE, styled
+from segwork.plots.money import currency_prefix, money_axis, money_text
 
 __all__ = [
     "churn_chart",
@@ -173,22 +174,18 @@ def churn_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     return styled(fig, title or f"Monthly logo churn by segment{over} ({conf} Wilson interval)")
 
 
-def _money(v: float) -> str:
-    if not np.isfinite(v):
-        return "—"
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"${v / div:.3g}{suffix}"
-    return f"${v:,.0f}"
-
-
-def ltv_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = "USD") -> go.Figure:
     """LTV per segment with the interval that follows from the churn interval.
 
     docs/metrics.md "LTV": the gross margin (``table.attrs["gross_margin"]``) is stated wherever
     LTV is shown, here in the title.  An undefined LTV (no churn seen) has no bar and reads
     "undefined (no churn)"; an unbounded upper end has no upper whisker and says so on hover.
+    ``currency`` (``Dataset.currency``) writes the amounts and names the axis ("LTV (EUR)").
     """
+
+    def _money(v: float) -> str:
+        return money_text(v, currency, short=True)
+
     labels = segment_labels(table)
     ltv = table["ltv"].to_numpy(dtype=float)
     low = table["ltv_low"].to_numpy(dtype=float)
@@ -229,7 +226,10 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
         else ("gross margin not stated")
     )
     conf = _pct(table.attrs.get("confidence", 0.95))
-    fig.update_layout(yaxis={"title": "LTV ($)", "tickprefix": "$"}, showlegend=False)
+    fig.update_layout(
+        yaxis={"title": money_axis("LTV", currency), "tickprefix": currency_prefix(currency)},
+        showlegend=False,
+    )
     return styled(fig, title or f"Customer lifetime value by segment ({gm_text}; {conf} interval)")
 
 

@@ -362,7 +362,9 @@ _MONEY = (
 
 
 #: Amounts whose names read like rates (the MRR movements of a month).
-_MONEY_NAMES = frozenset({"new", "reactivation", "expansion", "contraction", "churn"})
+_MONEY_NAMES = frozenset(
+    {"new", "reactivation", "expansion", "contraction", "churn", "fx_adjustment"}
+)
 #: Fractions whose names carry no rate word.
 _PCT_NAMES = frozenset({"weight_a", "weight_b", "growth", "arr_to_som"})
 
@@ -470,8 +472,6 @@ def download_html(name: str, df: pd.DataFrame) -> str:
         f'<a download="{html.escape(name)}" href="data:text/csv;base64,{payload}" '
         f'style="font-weight:600">Download {html.escape(name)}</a> ({len(df):,} rows)'
     )
-
-
 
 
 def download_widget(name: str, df: Download) -> widgets.Widget:
@@ -814,10 +814,10 @@ class Explorer:
             for title in view.sections:  # the open ones are part of the change
                 if title in self._open:
                     view.section(title)
-            if self._state.get("as_of"):
-                note = self._set_aside_note(self._state["as_of"], self.tables_read(self._state))
-                if note:
-                    view.texts.setdefault("set_aside", note)
+            as_of = self._state.get("as_of")
+            aside = self._set_aside_note(as_of, self.tables_read(self._state)) if as_of else ""
+            # the page's data note: the currency of its amounts, then what was set aside
+            view.texts.setdefault("set_aside", f"Amounts in {self.data.currency}. {aside}".strip())
             self.view = view
             self._render()
         except Exception as err:  # shown in the page, never swallowed
@@ -856,6 +856,23 @@ class Explorer:
             head = "<b>Could not update the page.</b> "
             todo = f"Change the values above to update it; {kept}."
         return f'<div class="segwork-error">{head}{html.escape(text)}<br>{todo}</div>'
+
+    def shows_money(self, title: str, table: pd.DataFrame) -> bool:
+        """Whether the table ``title`` holds amounts (its heading then names their currency):
+        by default, a number column named like money (``mrr``, ``ltv``, ``tam``, the MRR
+        movements...: :func:`format_frame`'s rule)."""
+        return any(
+            _kind(str(c).lower()) == "money"
+            and pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
+            for c, dtype in table.dtypes.items()
+        )
+
+    def _heading(self, title: str, table: pd.DataFrame) -> str:
+        """A table's ``<h3>``; a table of amounts names their currency ("· amounts in EUR")."""
+        money = self.shows_money(title, table)
+        cur = f" <small>· amounts in {html.escape(self.data.currency)}</small>" if money else ""
+        return f"<h3>{html.escape(title)}{cur}</h3>"
 
     def _left_out_note(self) -> str:
         """One sentence naming the rows of an export left out at import, by table and reason."""
@@ -1044,12 +1061,12 @@ class Explorer:
             children.append(widgets.HTML(_text_html(text)))
         if len(v.result.columns):
             children.append(
-                widgets.HTML(f"<h3>{html.escape(self.result_title)}</h3>" + _table_html(v.result))
+                widgets.HTML(self._heading(self.result_title, v.result) + _table_html(v.result))
             )
         for fig in v.figures.values():
             children.append(figure_output(fig))
         for name, table in v.tables.items():
-            children.append(widgets.HTML(f"<h3>{html.escape(name)}</h3>" + _table_html(table)))
+            children.append(widgets.HTML(self._heading(name, table) + _table_html(table)))
         children += [download_widget(n, d) for n, d in v.downloads.items()]
         return children
 
@@ -1143,9 +1160,8 @@ class Explorer:
                 continue
             parts.extend(_text_html(t) for t in part.texts.values())
             if len(part.result.columns):
-                parts.append(
-                    f"<h3>{html.escape(self.result_title)}</h3>" + _table_html(part.result)
-                )
+                heading = self._heading(self.result_title, part.result)
+                parts.append(heading + _table_html(part.result))
             for name, fig in part.figures.items():
                 parts.append(
                     fig.to_html(
@@ -1156,7 +1172,7 @@ class Explorer:
                 )
                 js = False
             for name, table in part.tables.items():
-                parts.append(f"<h3>{html.escape(name)}</h3>" + _table_html(table))
+                parts.append(self._heading(name, table) + _table_html(table))
             for name, df in part.downloads.items():
                 parts.append(f"<p>{download_html(name, download_frame(df))}</p>")
         return "\n".join(parts)
@@ -1179,6 +1195,7 @@ class Explorer:
                 "page": type(self).__name__,
                 "state": self.state,
                 "error": self.error,
+                "currency": self.data.currency,  # of every amount in the figures
                 "figures": self.headline(),
             }
         except Exception as err:  # the headline must never hide the page

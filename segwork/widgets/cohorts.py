@@ -22,6 +22,7 @@ from segwork.metrics._common import (
     available_attributes,
     cache_key,
     mrr_tables,
+    plan_source,
 )
 from segwork.metrics.cohorts import (
     COHORT_BASES,
@@ -33,6 +34,7 @@ from segwork.metrics.cohorts import (
 from segwork.metrics.cohorts_compare import compare_cohort_years, weighted_average_retention
 from segwork.metrics.conventions import VENDOR_NOTE, churn_conventions
 from segwork.metrics.mrr import mrr_movements
+from segwork.metrics.plans import plan_moves
 from segwork.metrics.projection import project_retention, retention_fits
 from segwork.metrics.survival import median_lifetime, survival
 from segwork.plots.cohorts import (
@@ -44,13 +46,27 @@ from segwork.plots.cohorts import (
 )
 from segwork.widgets.base import Explorer, Param, View, check_filter
 
-__all__ = ["MRR_NOTE", "CohortExplorer", "cohort_range", "curve_cohorts"]
+__all__ = [
+    "MOVEMENTS_TABLE",
+    "MRR_NOTE",
+    "NO_PLAN_NOTE",
+    "PLAN_MOVES_TABLE",
+    "CohortExplorer",
+    "cohort_range",
+    "curve_cohorts",
+]
 
 #: Shown instead of the MRR sections on transactions-only data.
 MRR_NOTE = (
     "MRR sections do not apply to transactions-only data: MRR movements, survival and the churn "
     "conventions need subscription data (an 'mrr' or 'subscriptions' table)."
 )
+#: Title of the MRR movements table (its heading names the currency).
+MOVEMENTS_TABLE = "MRR movements (monthly bridge)"
+#: The table of plan changes on the MRR section (docs/metrics.md "Plan moves").
+PLAN_MOVES_TABLE = "Plan moves: upgrades and downgrades (last 12 months)"
+#: Said instead when the data records no plan.
+NO_PLAN_NOTE = "Plan moves need a plan column in subscriptions (or in a given mrr table)."
 #: Periods per 12 months (the comparison is "12-month retention").
 _PER_YEAR = {"week": 52, "month": 12, "quarter": 4, "year": 1}
 #: At most this many single-cohort curves (evenly spaced over the selected cohorts).
@@ -152,9 +168,12 @@ class CohortExplorer(Explorer):
     12-month comparison and the weighted average by age; its sections, computed when opened
     (:class:`~segwork.widgets.base.View`), are "Projection" (figure ``projection``: the curves with
     the sBG projection dashed, logo view only; the sBG parameters), "MRR movements" (figures
-    ``mrr_movements`` and ``mrr_rates``: whole population after ``where``, not split by ``by``),
-    "Survival" (``survival``, the number at risk, median lifetime) and "Churn conventions".  On
-    transactions-only data the last three are replaced by :data:`MRR_NOTE`.
+    ``mrr_movements`` and ``mrr_rates`` and the table :data:`MOVEMENTS_TABLE`, the
+    :func:`segwork.mrr_movements` table with its ``fx_adjustment``: whole population after
+    ``where``, not split by ``by``), "Survival" (``survival``, the number at risk, median
+    lifetime) and "Churn conventions".  On transactions-only data the last three are replaced by
+    :data:`MRR_NOTE`.  Amounts are in ``data.currency``, named by the figures' axes, the tables'
+    headings and the page's note.
 
     Examples
     --------
@@ -308,6 +327,12 @@ class CohortExplorer(Explorer):
             key, lambda: mrr_movements(self.data, s["as_of"], where=s["where"] or None)
         )
 
+    def _plan_moves(self, s: dict[str, Any]) -> pd.DataFrame:
+        key = ("plan_moves", s["as_of"], cache_key(s["where"]))
+        return self.memo(
+            key, lambda: plan_moves(self.data, s["as_of"], where=s["where"] or None)
+        )
+
     def _survival(self, s: dict[str, Any]) -> pd.DataFrame:
         key = ("survival", s["as_of"], s["by"], cache_key(s["where"]))
         return self.memo(
@@ -416,6 +441,7 @@ class CohortExplorer(Explorer):
             sizes=None if metric == "logo" else logo,
             period=period,
             title=f"{what} by cohort ({period}s)",
+            currency=self.data.currency,
         )
         age = _PER_YEAR[period]
         years = _compare_years(logo, age)
@@ -498,12 +524,28 @@ class CohortExplorer(Explorer):
 
     def _mrr_view(self, s: dict[str, Any]) -> View:
         mov = self._mrr(s)
+        cur = self.data.currency
+        tables: dict[str, pd.DataFrame] = {MOVEMENTS_TABLE: mov}
+        downloads = {"mrr_movements.csv": mov}
+        texts: dict[str, str] = {}
+        if plan_source(self.data) is not None:  # from-plan x to-plan (docs/metrics.md)
+            moves = self._plan_moves(s)
+            tables[PLAN_MOVES_TABLE] = moves
+            downloads["plan_moves.csv"] = moves
+        else:
+            texts["plan_moves"] = NO_PLAN_NOTE
         return View(
             figures={
-                "mrr_movements": mrr_bridge(mov, title="MRR movements (monthly bridge)"),
+                "mrr_movements": mrr_bridge(
+                    mov, title=f"MRR movements (monthly bridge, {cur})", currency=cur
+                ),
                 "mrr_rates": mrr_rates(mov, title="Quick ratio and gross / net MRR churn"),
             },
-            downloads={"mrr_movements.csv": mov},
+            # every column of mrr_movements(), fx_adjustment included (docs/metrics.md
+            # "Currencies"): the bridge adds up row by row
+            tables=tables,
+            texts=texts,
+            downloads=downloads,
         )
 
     def _survival_view(self, s: dict[str, Any]) -> View:

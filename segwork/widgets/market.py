@@ -31,6 +31,8 @@ from segwork.widgets.base import Explorer, Param, View, check_filter
 __all__ = ["MarketExplorer"]
 
 _OPTIONAL_FLOATS = ("share_low", "share_high", "top_down")
+#: Tables of amounts whose column names do not say so (their headings name the currency).
+_MONEY_TABLES = frozenset({"TAM / SAM / SOM", "Top-down vs bottom-up"})
 
 
 def _market_criteria(data: Dataset) -> list[str]:
@@ -98,7 +100,7 @@ class MarketExplorer(Explorer):
             kind="float",
             low=0.0,
             high=1e15,
-            label="Top-down total (USD)",
+            label="Top-down total",
             help="Optional stated total market (annual spend) to compare with the bottom-up TAM",
         ),
         Param("distribution", "triangular", kind="choice", choices=("triangular", "pert")),
@@ -110,8 +112,11 @@ class MarketExplorer(Explorer):
     # -- optional floats are typed as text ("" = not set) -----------------------------------------
     def make_control(self, param: Param) -> widgets.Widget | None:
         if param.name in _OPTIONAL_FLOATS:
+            label = param.label or param.name
+            if param.name == "top_down":  # an amount a year, in the data's currency
+                label = f"{label} ({self.data.currency} a year)"
             return widgets.Text(
-                description=param.label or param.name,
+                description=label,
                 placeholder="not set",
                 continuous_update=False,
                 style={"description_width": "initial"},
@@ -166,6 +171,10 @@ class MarketExplorer(Explorer):
             "acv_scale": s["acv_scale"],
         }
 
+    def shows_money(self, title: str, table: pd.DataFrame) -> bool:
+        # the totals' point / mean / P10-P90 and the top-down comparison are amounts a year
+        return title in _MONEY_TABLES or super().shows_money(title, table)
+
     def tables_read(self, state: dict[str, Any]) -> list[str]:
         # penetration and the ideal customer profile (firmographic customer columns) read the
         # customers and their MRR; the market table has no dates
@@ -205,10 +214,11 @@ class MarketExplorer(Explorer):
         if self.data.has("mrr"):  # as_of dates penetration and the ICP
             self.check_date("as_of", as_of)
         texts = {"sizing": size.sentence, "gap": size.gap_sentence}
+        cur = self.data.currency  # of the market's ACVs too (docs/metrics.md "Currencies")
         figures = {
-            "funnel": funnel_figure(size.totals),
-            "segments": segments_figure(size.segments, crit),
-            "tornado": tornado_figure(tornado),
+            "funnel": funnel_figure(size.totals, currency=cur),
+            "segments": segments_figure(size.segments, crit, currency=cur),
+            "tornado": tornado_figure(tornado, currency=cur),
         }
         tables: dict[str, pd.DataFrame] = {"TAM / SAM / SOM": size.totals}
         if len(size.top_down):

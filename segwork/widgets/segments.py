@@ -26,6 +26,7 @@ from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.personas import personas
 from segwork.metrics.segments import segment_table
+from segwork.plots.money import currency_prefix
 from segwork.plots.segments import (
     churn_chart,
     ltv_chart,
@@ -70,8 +71,12 @@ def describe_segment(row: pd.Series | dict[str, Any], by: Sequence[str]) -> str:
     after: list[str] = []
     for col in by:
         v = row[col]
-        if _missing(v):
+        if _missing(v) and col in ("current_plan", "first_plan"):
+            after.append("with no paid plan")
+        elif _missing(v):
             after.append(f"with unknown {col.replace('_', ' ')}")
+        elif col == "first_plan":  # a current_plan reads as a plan: "Pro customers"
+            after.append(f"who started on {v}")
         elif isinstance(v, bool | np.bool_):
             feature = col.removeprefix("uses_").replace("_", " ")
             after.append(f"using {feature}" if v else f"not using {feature}")
@@ -109,7 +114,7 @@ def _churn_text(rate: float) -> str:
     return f"{pct:.1f} %/month" if pct >= 1 else f"{pct:.2f} %/month"
 
 
-def best_customers_sentence(table: pd.DataFrame, n: int = 3) -> str:
+def best_customers_sentence(table: pd.DataFrame, n: int = 3, *, currency: str = "USD") -> str:
     """The "best customers" statement: the top segments by LTV among those that are not small.
 
     Reads a :func:`segwork.segment_table` result (pure; no computation).  Segments flagged
@@ -117,6 +122,19 @@ def best_customers_sentence(table: pd.DataFrame, n: int = 3) -> str:
     seen) are skipped.  Each segment reads like "Annual enterprise customers in DE: LTV $41k (CI
     33k-52k), churn 0.6 %/month, n = 212", the CI being the LTV interval that follows from the churn
     interval (docs/metrics.md "LTV").
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`segwork.segment_table` result.
+    n : int, default 3
+        How many segments at most.
+    currency : str, default "USD"
+        The currency of the LTV (``Dataset.currency``): ``$41k``, ``€41k``, ``CHF 41k``.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -143,6 +161,7 @@ Enterprise customers: LTV $41k (CI 33k-52k), churn 0.60 %/month, n = 212.'
             "criteria."
         )
     parts = []
+    prefix = currency_prefix(currency)
     for _, row in ok.iterrows():
         hi = row["ltv_high"]
         ci = (
@@ -151,7 +170,7 @@ Enterprise customers: LTV $41k (CI 33k-52k), churn 0.60 %/month, n = 212.'
             else f"CI from {_short_money(row['ltv_low'])}, no upper bound"
         )
         parts.append(
-            f"{describe_segment(row, by)}: LTV ${_short_money(row['ltv'])} ({ci}), "
+            f"{describe_segment(row, by)}: LTV {prefix}{_short_money(row['ltv'])} ({ci}), "
             f"churn {_churn_text(row['churn_rate'])}, n = {int(row['customers'])}"
         )
     gm_text = f", gross margin {float(gm):.0%}".replace("%", " %") if gm is not None else ""
@@ -233,7 +252,7 @@ class SegmentExplorer(Explorer):
         Param("as_of", "2024-12-31", kind="date", label="As of"),
         Param(
             "by",
-            ["plan", "billing_interval"],
+            ["current_plan", "billing_interval"],
             kind="multi",
             choices=available_attributes,
             label="Criteria",
@@ -399,9 +418,9 @@ class SegmentExplorer(Explorer):
             figures={
                 "share": share_chart(table),
                 "churn": churn_chart(table),
-                "ltv": ltv_chart(table),
+                "ltv": ltv_chart(table, currency=self.data.currency),
             },
-            texts={"best": best_customers_sentence(table, n=3)},
+            texts={"best": best_customers_sentence(table, n=3, currency=self.data.currency)},
             downloads={MEMBERS_FILE: members},
             sections={
                 "Personas": lambda: self._personas_view(state),

@@ -48,6 +48,14 @@ def test_quarter_week_and_discount():
     assert out.mrr.tolist() == pytest.approx([10.0, 52.0, 30.0])
 
 
+def test_empty_discount_means_zero_with_or_without_an_end_date_column():
+    # docs/metrics.md "Input tables": an empty discount is 0 (it used to be left null, and the
+    # subscription never active, when the table had no end_date column)
+    out = _mrr({"customer_id": [1], "start_date": ["2024-11-01"], "amount": [10.0],
+                "billing_interval": ["month"], "discount": [None]})
+    assert out.mrr.tolist() == [10.0, 10.0]
+
+
 def test_overlapping_subscriptions_add_up_and_boundary_changes_do_not_double_count():
     # customer 1: two products at once (10 + 5); customer 2 upgrades on 1 March from 10 to 20
     out = _mrr({"customer_id": [1, 1, 2, 2],

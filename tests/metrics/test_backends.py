@@ -30,6 +30,9 @@ CALLS = {
     "rfm_segment_as_criterion": lambda d: segwork.segment_table(d, "rfm_segment", AS_OF),
     "engagement": lambda d: segwork.engagement(d, AS_OF),
     "lifecycle": lambda d: segwork.lifecycle_stage(d, AS_OF),
+    "plan_moves": lambda d: segwork.plan_moves(d, AS_OF),
+    "current_plan_as_criterion": lambda d: segwork.segment_table(
+        d, ["current_plan", "first_plan"], AS_OF),
 }
 
 

@@ -96,7 +96,7 @@ def test_heatmap_segments_and_revenue() -> None:
                         "mrr_base": [1000.0, 1000.0], "mrr_at_age": [1000.0, 1100.0],
                         "nrr": [1.0, 1.1]})
     fig = cohort_heatmap(nrr)
-    assert list(fig.data[0].y) == ["2024-01 (MRR 1,000)"]
+    assert list(fig.data[0].y) == ["2024-01 (MRR $1,000)"]
     assert list(fig.data[0].z[0]) == [1.0, 1.1] and fig.data[0].zmax == pytest.approx(1.1)
     fig = cohort_heatmap(nrr, sizes=LONG, period="month")
     assert list(fig.data[0].y) == ["2024-01 (n=40)"]

@@ -16,7 +16,14 @@ import segwork
 import segwork.widgets.cohorts as page
 from segwork.metrics.cohorts import cohort_matrix, cohort_retention
 from segwork.metrics.cohorts_compare import compare_cohort_years
-from segwork.widgets.cohorts import MRR_NOTE, CohortExplorer, cohort_range, curve_cohorts
+from segwork.widgets.cohorts import (
+    MRR_NOTE,
+    NO_PLAN_NOTE,
+    PLAN_MOVES_TABLE,
+    CohortExplorer,
+    cohort_range,
+    curve_cohorts,
+)
 
 DEFAULTS: dict[str, object] = {
     "as_of": "2024-12-31", "period": "month", "metric": "logo", "cohort": "first_active",
@@ -136,6 +143,8 @@ def test_page_sections_and_static_html(sample: segwork.Dataset, ex: CohortExplor
     assert list(ex.tables) == [
         "Weighted average by age (pooled over cohorts)",
         "Projection model (shifted-beta-geometric fit per segment)",
+        "MRR movements (monthly bridge)",
+        PLAN_MOVES_TABLE,
         "Survival: number at risk",
         "Median lifetime (months; — where not reached)",
         "Churn conventions (last 12 months)",
@@ -205,3 +214,17 @@ def test_page_prepares_quarters_and_years_with_its_first_render() -> None:
     derived = segwork.load({n: data.to_pandas(n) for n in ("customers", "subscriptions")})
     CohortExplorer(derived, as_of="2024-12-31")  # MRR per as_of: nothing to prepare
     assert not any(k[0] == "activity_all" for k in derived._engine_cache)
+
+
+def test_plan_moves_on_the_mrr_section(sample: segwork.Dataset, ex: CohortExplorer) -> None:
+    """docs/metrics.md "Plan moves": the upgrade and downgrade table of the MRR section is the
+    direct call's, filtered like the page; without a plan column the section says so."""
+    as_of = ex.state["as_of"]
+    pd.testing.assert_frame_equal(ex.tables[PLAN_MOVES_TABLE], segwork.plan_moves(sample, as_of))
+    assert {"upgrade", "downgrade"} <= set(ex.tables[PLAN_MOVES_TABLE]["direction"])
+    assert "plan_moves.csv" in ex.downloads
+    subs = sample.to_pandas("subscriptions").drop(columns="plan")
+    bare = segwork.load({"customers": sample.to_pandas("customers"), "subscriptions": subs})
+    page_bare = CohortExplorer(bare)
+    assert PLAN_MOVES_TABLE not in page_bare.tables
+    assert page_bare.texts["plan_moves"] == NO_PLAN_NOTE

@@ -98,7 +98,8 @@ def test_closed_sections_cost_nothing_until_opened(data: segwork.Dataset,
     assert calls["personas"] == 1 and ex.open_sections == ("Personas",)
     want = personas(data, AS_OF, k=3)
     shown = section_html(ex, "Personas")
-    assert "<h3>Personas</h3>" in shown and want.profiles["persona"].iloc[0] in shown
+    assert "<h3>Personas <small>· amounts in USD</small></h3>" in shown
+    assert want.profiles["persona"].iloc[0] in shown
     pdt.assert_frame_equal(ex.view.section("Personas").tables["Personas"], want.profiles)
     assert calls["mix_shift"] == 0
 

@@ -107,7 +107,7 @@ def test_defaults_and_state_round_trip(data: segwork.Dataset, ex: SegmentExplore
 
 
 def test_view_equals_direct_calls(data: segwork.Dataset, ex: SegmentExplorer) -> None:
-    pdt.assert_frame_equal(ex.result, segment_table(data, ["plan", "billing_interval"], AS_OF))
+    pdt.assert_frame_equal(ex.result, segment_table(data, ["current_plan", "billing_interval"], AS_OF))
     assert set(ex.figures) == {"share", "churn", "ltv", "personas", "mix"}
     p = personas(data, AS_OF, k=4, random_state=0)
     pdt.assert_frame_equal(ex.tables["Personas"], p.profiles)
@@ -115,34 +115,36 @@ def test_view_equals_direct_calls(data: segwork.Dataset, ex: SegmentExplorer) ->
     # compare_as_of None = one year before as_of
     churn_key = "Mix shift: churn (2023-12-31 → 2024-12-31)"
     pdt.assert_frame_equal(
-        ex.tables[churn_key], mix_shift(data, ["plan", "billing_interval"], "2023-12-31", AS_OF)
+        ex.tables[churn_key], mix_shift(data, ["current_plan", "billing_interval"], "2023-12-31", AS_OF)
     )
     nrr = ex.tables["Mix shift: NRR (2023-12-31 → 2024-12-31)"]
     pdt.assert_frame_equal(
-        nrr, mix_shift(data, ["plan", "billing_interval"], "2023-12-31", AS_OF, metric="nrr")
+        nrr, mix_shift(data, ["current_plan", "billing_interval"], "2023-12-31", AS_OF, metric="nrr")
     )
     assert ex.texts["best"] == best_customers_sentence(ex.result)
     assert ex.texts["best"].startswith(
         "Best customers (highest LTV among segments of at least 30 customers, gross margin 100 %): "
-        "Enterprise annual customers: LTV $1.7M"
+        "Enterprise annual customers: LTV $1.3M"
     )
     assert "gross margin 100 %" in ex.figures["ltv"].layout.title.text
     assert ex.error is None
 
 
 def test_downloads_and_export_control(data: segwork.Dataset, ex: SegmentExplorer) -> None:
-    by = ["plan", "billing_interval"]
-    # the top segment by LTV among non-small ones: enterprise annual (99 customers)
-    top = segment_members(data, by, AS_OF, {"plan": "enterprise", "billing_interval": "annual"})
+    by = ["current_plan", "billing_interval"]
+    # the top segment by LTV among non-small ones: enterprise annual
+    top = segment_members(
+        data, by, AS_OF, {"current_plan": "enterprise", "billing_interval": "annual"}
+    )
     pdt.assert_frame_equal(ex.downloads["segment_members.csv"], top)
-    assert len(top) == 99
+    assert len(top) == 133
     assert ex.export_select.value == (0,)
     pdt.assert_frame_equal(ex.export_frame, top)
     # select two segments in the control: the CSV offered is segment_members of both
     ex.export_select.value = (1, 3)
     want = segment_members(data, by, AS_OF, [
-        {"plan": ex.result.loc[1, "plan"], "billing_interval": ex.result.loc[1, "billing_interval"]},
-        {"plan": ex.result.loc[3, "plan"], "billing_interval": ex.result.loc[3, "billing_interval"]},
+        {c: ex.result.loc[1, c] for c in by},
+        {c: ex.result.loc[3, c] for c in by},
     ])
     pdt.assert_frame_equal(ex.export_frame, want)
     payload = re.search(r'href="data:text/csv;base64,([^"]+)"', ex.export_link.value)

@@ -1,0 +1,92 @@
+"""How an amount in a currency is written: symbol, axis titles, plotly hover formats, short text.
+
+One place for the currency of every figure, table caption and sentence (docs/metrics.md
+"Currencies": every amount is in the Dataset's base currency, ``Dataset.currency``).  Common codes
+have a symbol (USD ``$``, EUR ``€``, GBP ``£``, JPY ``¥``); any other code is written in front of
+the number followed by a space (``CHF 1,200``).
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "SYMBOLS",
+    "currency_code",
+    "currency_prefix",
+    "money_axis",
+    "money_hover",
+    "money_text",
+]
+
+#: The currency of figures drawn without one (and of data that names none).
+DEFAULT_CURRENCY = "USD"
+#: Symbols of the common codes; other codes are written as the code and a space.
+SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def currency_code(currency: str | None) -> str:
+    """The code as shown: trimmed and upper-cased; empty or None is :data:`DEFAULT_CURRENCY`.
+
+    >>> currency_code(" eur "), currency_code(None)
+    ('EUR', 'USD')
+    """
+    text = (currency or "").strip().upper()
+    return text or DEFAULT_CURRENCY
+
+
+def currency_prefix(currency: str | None) -> str:
+    """What is written before an amount: the symbol of a common code, else the code and a space.
+
+    >>> [currency_prefix(c) for c in ("USD", "eur", "GBP", "JPY", "CHF")]
+    ['$', '€', '£', '¥', 'CHF ']
+    """
+    code = currency_code(currency)
+    return SYMBOLS.get(code, f"{code} ")
+
+
+def money_axis(title: str, currency: str | None) -> str:
+    """A money axis (or colour bar, caption) title naming the currency code.
+
+    >>> money_axis("MRR", "eur"), money_axis("annual value", None)
+    ('MRR (EUR)', 'annual value (USD)')
+    """
+    return f"{title} ({currency_code(currency)})"
+
+
+def money_hover(ref: str, currency: str | None, fmt: str = ",.0f") -> str:
+    """A plotly hover-template piece writing the value ``ref`` as an amount.
+
+    ``ref`` is what goes between ``%{`` and ``}`` (``"y"``, ``"customdata[2]"``).
+
+    >>> money_hover("y", "EUR"), money_hover("x", "CHF")
+    ('€%{y:,.0f}', 'CHF %{x:,.0f}')
+    """
+    return f"{currency_prefix(currency)}%{{{ref}:{fmt}}}"
+
+
+def money_text(value: float, currency: str | None, *, short: bool = False) -> str:
+    """An amount as text: ``€1,234`` or, ``short``, ``€41k`` / ``£1.7M`` / ``$2.5B``.
+
+    The sign goes before the symbol (``-€1,234``); NaN and infinities read ``—``.
+
+    >>> money_text(1234.4, "EUR"), money_text(-41_000, "GBP", short=True)
+    ('€1,234', '-£41k')
+    >>> money_text(1_700_000, "CHF", short=True), money_text(999_999, "USD", short=True)
+    ('CHF 1.7M', '$1M')
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "—"
+    v = float(value)
+    sign = "-" if v < 0 else ""
+    a = abs(v)
+    prefix = currency_prefix(currency)
+    if short:
+        rounded = float(f"{a:.3g}")  # 999,999 reads 1M, not 1e+03k
+        for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if rounded >= div:
+                n = rounded / div
+                num = f"{n:,.0f}" if n >= 1000 else f"{n:.3g}"
+                return f"{sign}{prefix}{num}{suffix}"
+    return f"{sign}{prefix}{a:,.0f}"
