@@ -26,7 +26,8 @@ from segwork.market.penetration import (
     penetration,
     resolve_size_bands,
 )
-from segwork.market.sizing import MarketLike, criteria_columns, market_frame, money, pct
+from segwork.market.sizing import MarketLike, criteria_columns, market_frame, pct
+from segwork.market.sizing import money as sizing_money
 from segwork.metrics._common import as_list, to_date
 from segwork.metrics.segments import segment_tables
 from segwork.metrics.stats import safe_ratio
@@ -305,7 +306,7 @@ def ideal_customer_profile(
         best = segments.iloc[0]
         profile = {c: _plain(best[c]) for c in by_names if best[c] is not None}
     statement = _statement(segments, profile, by_names, int(min_customers), gross_margin, day,
-                           frame is not None, notes)  # fmt: skip
+                           frame is not None, notes, data.currency)  # fmt: skip
     head = float(segments["headroom"].iloc[0]) if len(segments) else math.nan
     head_acc = float(segments["headroom_accounts"].iloc[0]) if len(segments) else math.nan
     return ICP(
@@ -408,7 +409,11 @@ def _statement(
     day: Any,
     has_market: bool,
     notes: list[str],
+    currency: str = "USD",
 ) -> str:
+    def money(value: float) -> str:  # in the data's currency (docs/metrics.md "Currencies")
+        return sizing_money(value, currency)
+
     if not len(segments):
         return (
             f"No segment by {', '.join(by_names)} has at least {min_customers} customers signed "

@@ -386,7 +386,7 @@ def penetration(
     segments = _segments(seg, matched, crit)
     unmatched = _unmatched(unmatched, crit)
     totals = _totals(segments, unmatched, n_customers, n_matched, n_unmatched, sizing_result)
-    sentence = _sentence(totals, segments, unmatched, day, crit)
+    sentence = _sentence(totals, segments, unmatched, day, crit, data.currency)
     return Penetration(
         segments=segments,
         unmatched=unmatched,
@@ -504,6 +504,7 @@ def _sentence(
     unmatched: pd.DataFrame,
     day: Any,
     crit: list[str],
+    currency: str,
 ) -> str:
     t = totals.iloc[0]
     n, k, u = int(t["customers"]), int(t["matched_customers"]), int(t["unmatched_customers"])
@@ -521,7 +522,7 @@ def _sentence(
         text += " Every customer matches a segment."
     month = month_start_of(month_index_of(day)).strftime("%Y-%m")
     text += (
-        f" Current ARR {money(t['arr'])} (12 x MRR of {month}) is {pct(t['arr_to_som'])} of "
-        f"the SOM {money(t['som'])}."
+        f" Current ARR {money(t['arr'], currency)} (12 x MRR of {month}) is "
+        f"{pct(t['arr_to_som'])} of the SOM {money(t['som'], currency)}."
     )
     return text

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import special
 
 from segwork.data.dataset import Dataset
+from segwork.formatting import currency_code, currency_prefix
 from segwork.metrics.stats import safe_ratio
 
 __all__ = [
@@ -93,17 +94,38 @@ Triple = float | Sequence[float]
 # --------------------------------------------------------------------------------------------------
 # Small helpers shared by the market modules
 # --------------------------------------------------------------------------------------------------
-def money(value: float) -> str:
-    """Compact money text: ``$18.9B``, ``$350.2M``, ``$12.3k``, ``$950``; NaN is ``n/a``."""
+def money(value: float, currency: str | None = None) -> str:
+    """Compact money text: ``$18.9B``, ``$350.2M``, ``$12.3k``, ``$950``; NaN is ``n/a``.
+
+    ``currency`` (default USD) gives the symbol or code written in front
+    (:func:`segwork.formatting.currency_prefix`): ``money(2.5e6, "EUR")`` is ``€2.5M``.
+
+    >>> money(18.9e9), money(-2.5e6, "EUR"), money(950, "CHF")
+    ('$18.9B', '-€2.5M', 'CHF 950')
+    """
     if value is None or not math.isfinite(float(value)):
         return "n/a"
     v = float(value)
     sign = "-" if v < 0 else ""
     a = abs(v)
+    unit = currency_prefix(currency)
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if a >= size:
-            return f"{sign}${a / size:,.1f}{suffix}"
-    return f"{sign}${a:,.0f}"
+            return f"{sign}{unit}{a / size:,.1f}{suffix}"
+    return f"{sign}{unit}{a:,.0f}"
+
+
+def market_currency(market: Any) -> str:
+    """The currency of a market's ACVs: the Dataset's (docs/metrics.md "Currencies"), else the
+    one code of a frame's ``currency`` column, else USD."""
+    if isinstance(market, Dataset):
+        return market.currency
+    if isinstance(market, pd.DataFrame) and "currency" in market.columns:
+        codes = market["currency"].dropna().astype(str).str.strip().str.upper()
+        codes = codes[codes != ""].unique()
+        if len(codes) == 1:
+            return str(codes[0])
+    return currency_code(None)
 
 
 def pct(value: float, digits: int = 1) -> str:
@@ -315,6 +337,7 @@ class _Prepared:
     horizon: float
     serviceable_share: float | None = None
     top_down_label: str = "stated total market"
+    currency: str = "USD"
 
     @property
     def n_segments(self) -> int:
@@ -410,6 +433,7 @@ def _prepare(
     horizon_years: Any,
     top_down: Any,
     acv_scale: Any,
+    currency: str | None = None,
 ) -> _Prepared:
     if not _is_real(horizon_years) or horizon_years < 0:
         raise ValueError(f"horizon_years must be a number >= 0, got {horizon_years!r}")
@@ -453,6 +477,7 @@ def _prepare(
         horizon=float(horizon_years),
         serviceable_share=td_share,
         top_down_label=td_label,
+        currency=currency_code(currency) if currency else market_currency(market),
     )
 
 
@@ -746,6 +771,7 @@ def market_size(
     distribution: Distribution = "triangular",
     correlation: Correlation = "shared",
     acv_scale: float = 1.0,
+    currency: str | None = None,
 ) -> MarketSize:
     """TAM, SAM and SOM by market segment (docs/metrics.md "Market sizing").
 
@@ -800,6 +826,9 @@ def market_size(
         How a per-segment assumption varies across segments within one draw (see Notes).
     acv_scale : float, default 1.0
         Multiplier on every ACV (what-if).
+    currency : str, optional
+        The currency the sentences write amounts in; default the Dataset's
+        (docs/metrics.md "Currencies"), else the frame's one ``currency`` code, else USD.
 
     Returns
     -------
@@ -851,7 +880,9 @@ def market_size(
     2    Asia  software  100000.0        False       0.0      0.0
     """
     _check_options(method, top_down, n_draws, random_state, distribution, correlation)
-    prep = _prepare(market, criteria, serviceable, share, horizon_years, top_down, acv_scale)
+    prep = _prepare(
+        market, criteria, serviceable, share, horizon_years, top_down, acv_scale, currency
+    )
     point = _evaluate(prep)
     has_ranges = any(r.is_range for r in prep.ranges.values())
     mc = (
@@ -974,8 +1005,11 @@ def _top_down_table(point: dict[str, Any]) -> pd.DataFrame:
 
 
 def _gap_sentence(prep: _Prepared, point: dict[str, Any]) -> str:
+    def cash(value: float) -> str:
+        return money(value, prep.currency)
+
     n = prep.n_segments
-    bu = f"{money(point['tam'])} ({n} segment{'s' if n != 1 else ''} x accounts x ACV)"
+    bu = f"{cash(point['tam'])} ({n} segment{'s' if n != 1 else ''} x accounts x ACV)"
     if "td_tam" not in point:
         return f"No top-down figure given: bottom-up TAM is {bu}."
     td_tam, tam = point["td_tam"], point["tam"]
@@ -983,22 +1017,25 @@ def _gap_sentence(prep: _Prepared, point: dict[str, Any]) -> str:
     if tam > 0 and abs(gap) < 0.005 * tam:
         rel = "matches"
     elif tam > 0:
-        rel = f"is {money(abs(gap))} ({abs(gap) / tam:.0%}) {'above' if gap > 0 else 'below'}"
+        rel = f"is {cash(abs(gap))} ({abs(gap) / tam:.0%}) {'above' if gap > 0 else 'below'}"
     else:
-        rel = f"is {money(abs(gap))} {'above' if gap > 0 else 'below'}"
+        rel = f"is {cash(abs(gap))} {'above' if gap > 0 else 'below'}"
     s_note = (
         "the stated serviceable share"
         if prep.serviceable_share is not None
         else "the bottom-up serviceable share"
     )
     return (
-        f"Top-down TAM {money(td_tam)} ({prep.top_down_label}) {rel} the bottom-up TAM {bu}; "
-        f"with {s_note} and the same obtainable share, SOM is {money(point['td_som'])} top-down "
-        f"vs {money(point['som'])} bottom-up."
+        f"Top-down TAM {cash(td_tam)} ({prep.top_down_label}) {rel} the bottom-up TAM {bu}; "
+        f"with {s_note} and the same obtainable share, SOM is {cash(point['td_som'])} top-down "
+        f"vs {cash(point['som'])} bottom-up."
     )
 
 
 def _sentence(prep: _Prepared, totals: pd.DataFrame, method: str, has_ranges: bool) -> str:
+    def cash(value: float) -> str:
+        return money(value, prep.currency)
+
     t = totals.set_index("measure")
     share = prep.ranges["share"]
     share_txt = (
@@ -1010,10 +1047,10 @@ def _sentence(prep: _Prepared, totals: pd.DataFrame, method: str, has_ranges: bo
     def fig(m: str) -> str:
         if has_ranges:
             return (
-                f"{m} {money(t.loc[m, 'p50'])} (P10-P90 {money(t.loc[m, 'p10'])}-"
-                f"{money(t.loc[m, 'p90'])})"
+                f"{m} {cash(t.loc[m, 'p50'])} (P10-P90 {cash(t.loc[m, 'p10'])}-"
+                f"{cash(t.loc[m, 'p90'])})"
             )
-        return f"{m} {money(t.loc[m, 'point'])}"
+        return f"{m} {cash(t.loc[m, 'point'])}"
 
     years = f"{prep.horizon:g} year{'s' if prep.horizon != 1 else ''}"
     how = "top-down" if method == "top_down" else "bottom-up"

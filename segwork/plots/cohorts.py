@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from segwork.formatting import currency_prefix, money_axis, money_hover, money_text
 from segwork.plots._style import PALETTE, SEQUENTIAL, styled
-from segwork.plots.money import currency_prefix, money_axis, money_hover, money_text
 
 __all__ = [
     "cohort_heatmap",

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from segwork.formatting import currency_code, currency_prefix, money_axis, money_hover
 from segwork.plots._style import PALETTE, styled
-from segwork.plots.money import currency_code, currency_prefix, money_axis, money_hover
 
 __all__ = ["funnel_figure", "penetration_figure", "segments_figure", "tornado_figure"]
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from segwork.formatting import currency_prefix, money_axis, money_text
 from segwork.plots._style import PALETTE, styled
-from segwork.plots.money import currency_prefix, money_axis, money_text
 
 __all__ = [
     "churn_chart",

@@ -203,7 +203,10 @@ class MarketExplorer(Explorer):
         kwargs = self.sizing_kwargs(state)
         key = json.dumps(kwargs, sort_keys=True, default=str)
         market = self._market()
-        size = self.memo(("size", key), lambda: market_size(market, **kwargs))
+        size = self.memo(
+            ("size", key),
+            lambda: market_size(market, currency=self.data.currency, **kwargs),
+        )
         tornado = self.memo(("tornado", key), lambda: sensitivity(market, **kwargs))
         crit = list(size.criteria)
         cust_cols = (

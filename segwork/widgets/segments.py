@@ -20,13 +20,13 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from segwork.formatting import currency_prefix
 from segwork.metrics._common import _check_edges, available_attributes, cache_key
 from segwork.metrics.history import NRR_MONTHS
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.personas import personas
 from segwork.metrics.segments import segment_table
-from segwork.plots.money import currency_prefix
 from segwork.plots.segments import (
     churn_chart,
     ltv_chart,

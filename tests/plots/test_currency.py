@@ -16,15 +16,15 @@ import plotly.graph_objects as go
 import pytest
 
 import segwork
-from segwork.plots.cohorts import FX_LABEL, cohort_heatmap, mrr_bridge
-from segwork.plots.market import funnel_figure, segments_figure, tornado_figure
-from segwork.plots.money import (
+from segwork.formatting import (
     currency_code,
     currency_prefix,
     money_axis,
     money_hover,
     money_text,
 )
+from segwork.plots.cohorts import FX_LABEL, cohort_heatmap, mrr_bridge
+from segwork.plots.market import funnel_figure, segments_figure, tornado_figure
 from segwork.plots.segments import ltv_chart
 from tests.plots.test_cohorts import MOVEMENTS
 from tests.plots.test_market import segments, totals

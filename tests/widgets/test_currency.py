@@ -117,6 +117,10 @@ def test_market_page_in_gbp(gbp: segwork.Dataset) -> None:
                   "What moves SOM (tornado)", "Penetration by segment"):
         assert f"{title} <small>· amounts in GBP</small>" in html, title
     assert "Amounts in GBP." in html
+    # the sentences of market sizing, penetration and the ICP are in pounds too, never dollars
+    for key, text in ex.texts.items():
+        assert "$" not in text, (key, text)
+    assert "TAM £" in html and "Current ARR £" in html
 
 
 def test_data_without_currency_is_in_usd() -> None:
