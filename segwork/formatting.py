@@ -17,6 +17,7 @@ __all__ = [
     "currency_prefix",
     "money_axis",
     "money_hover",
+    "money_one_decimal",
     "money_text",
 ]
 
@@ -89,4 +90,25 @@ def money_text(value: float, currency: str | None, *, short: bool = False) -> st
                 n = rounded / div
                 num = f"{n:,.0f}" if n >= 1000 else f"{n:.3g}"
                 return f"{sign}{prefix}{num}{suffix}"
+    return f"{sign}{prefix}{a:,.0f}"
+
+
+def money_one_decimal(value: float, currency: str | None, *, missing: str = "n/a") -> str:
+    """A large amount with one decimal and its scale: ``$18.9B``, ``€350.2M``, ``£12.3k``,
+    ``$950`` (the market sentences' style); NaN and infinities read ``missing``.
+
+    >>> money_one_decimal(18.9e9, "USD"), money_one_decimal(-2.5e6, "EUR")
+    ('$18.9B', '-€2.5M')
+    >>> money_one_decimal(950, "CHF"), money_one_decimal(float("nan"), "USD")
+    ('CHF 950', 'n/a')
+    """
+    if value is None or not math.isfinite(float(value)):
+        return missing
+    v = float(value)
+    sign = "-" if v < 0 else ""
+    a = abs(v)
+    prefix = currency_prefix(currency)
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if a >= size:
+            return f"{sign}{prefix}{a / size:,.1f}{suffix}"
     return f"{sign}{prefix}{a:,.0f}"

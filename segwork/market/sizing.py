@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import special
 
 from segwork.data.dataset import Dataset
-from segwork.formatting import currency_code, currency_prefix
+from segwork.formatting import currency_code, money_one_decimal
 from segwork.metrics.stats import safe_ratio
 
 __all__ = [
@@ -98,21 +98,12 @@ def money(value: float, currency: str | None = None) -> str:
     """Compact money text: ``$18.9B``, ``$350.2M``, ``$12.3k``, ``$950``; NaN is ``n/a``.
 
     ``currency`` (default USD) gives the symbol or code written in front
-    (:func:`segwork.formatting.currency_prefix`): ``money(2.5e6, "EUR")`` is ``€2.5M``.
+    (:func:`segwork.formatting.money_one_decimal`): ``money(2.5e6, "EUR")`` is ``€2.5M``.
 
     >>> money(18.9e9), money(-2.5e6, "EUR"), money(950, "CHF")
     ('$18.9B', '-€2.5M', 'CHF 950')
     """
-    if value is None or not math.isfinite(float(value)):
-        return "n/a"
-    v = float(value)
-    sign = "-" if v < 0 else ""
-    a = abs(v)
-    unit = currency_prefix(currency)
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if a >= size:
-            return f"{sign}{unit}{a / size:,.1f}{suffix}"
-    return f"{sign}{unit}{a:,.0f}"
+    return money_one_decimal(value, currency)
 
 
 def market_currency(market: Any) -> str:
