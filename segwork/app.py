@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from segwork.paths import NOTEBOOKS_DIR
-from segwork.sources import CURRENCY_ENV, DATA_ENV, FORMAT_ENV
-from segwork.widgets.base import AS_OF_ENV
+from segwork.settings import AS_OF_ENV, CURRENCY_ENV, DATA_ENV, FORMAT_ENV
 
 __all__ = ["LANDING_PAGE", "PAGES", "app_command", "run_app"]
 

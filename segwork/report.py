@@ -28,8 +28,9 @@ from typing import Any
 
 from segwork.data.contract import DataContractError
 from segwork.paths import NOTEBOOKS_DIR
-from segwork.sources import CURRENCY_ENV, DATA_ENV, FORMAT_ENV, open_data
-from segwork.widgets.base import AS_OF_ENV, HEADLINE_MIME
+from segwork.settings import AS_OF_ENV, CURRENCY_ENV, DATA_ENV, FORMAT_ENV
+from segwork.sources import open_data
+from segwork.widgets.base import HEADLINE_MIME
 
 __all__ = ["NOTEBOOKS", "SECRET_NAME", "ReportError", "notebook_parameters", "run_report"]
 

@@ -22,8 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from segwork.sources import DATA_ENV
-from segwork.widgets.base import AS_OF_ENV
+from segwork.settings import AS_OF_ENV, DATA_ENV
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 

@@ -10,7 +10,6 @@ row it leaves out on purpose.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -19,14 +18,12 @@ from typing import Any
 from segwork.data.dataset import LEFT_OUT_COLUMNS, Dataset
 from segwork.data.load import load as load_tables
 from segwork.data.load import load_sample
+from segwork.settings import CURRENCY_ENV, DATA_ENV, FORMAT_ENV, env
 from segwork.sources import online_retail, shopify, stripe
 from segwork.sources.base import Imported, LeftOut
 
 __all__ = [
-    "CURRENCY_ENV",
-    "DATA_ENV",
     "FORMATS",
-    "FORMAT_ENV",
     "LEFT_OUT_COLUMNS",
     "Imported",
     "LeftOut",
@@ -36,13 +33,6 @@ __all__ = [
     "read_export",
 ]
 
-#: Environment variable naming the data a notebook opens when its ``data`` parameter is empty
-#: (set by ``segwork app --data`` so that notebooks are never edited to change data).
-DATA_ENV = "SEGWORK_DATA"
-#: Environment variable naming the format of ``SEGWORK_DATA`` (``segwork app --format``).
-FORMAT_ENV = "SEGWORK_FORMAT"
-#: Environment variable naming the base currency of ``SEGWORK_DATA`` (``--base-currency``).
-CURRENCY_ENV = "SEGWORK_BASE_CURRENCY"
 #: The file of an export folder that holds the exchange rates (docs/metrics.md "Currencies").
 FX_FILE = "fx.csv"
 
@@ -212,16 +202,16 @@ def open_data(
     """
     if isinstance(data, Dataset):
         return data
-    env = os.environ.get(DATA_ENV, "").strip()
-    env_format = os.environ.get(FORMAT_ENV, "").strip() or None
-    env_currency = os.environ.get(CURRENCY_ENV, "").strip() or None
+    env_data = env(DATA_ENV)
+    env_format = env(FORMAT_ENV)
+    env_currency = env(CURRENCY_ENV)
     if data is None or (isinstance(data, str) and data.strip() in ("", "sample")):
-        if env and env != "sample" and data != "sample":
+        if env_data and env_data != "sample" and data != "sample":
             return load(
-                env, format=format or env_format, base_currency=base_currency or env_currency
+                env_data, format=format or env_format, base_currency=base_currency or env_currency
             )
         return load_sample()
-    if env and isinstance(data, str | Path) and _same_path(data, env):
+    if env_data and isinstance(data, str | Path) and _same_path(data, env_data):
         # the app's or report's data, opened by its path
         format = format or env_format
         base_currency = base_currency or env_currency

@@ -35,10 +35,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from segwork.data.dataset import Dataset
+from segwork.settings import AS_OF_ENV, env
 from segwork.sources import open_data
 
 __all__ = [
-    "AS_OF_ENV",
     "BASE_READY",
     "Deferred",
     "Explorer",
@@ -59,8 +59,6 @@ __all__ = [
 T = TypeVar("T")
 E = TypeVar("E", bound="Explorer")
 
-#: Environment variable giving the as-of date when a notebook's ``as_of`` parameter is None.
-AS_OF_ENV = "SEGWORK_AS_OF"
 #: MIME type under which an explorer's headline figures are attached to its display output.
 HEADLINE_MIME = "application/vnd.segwork.headline+json"
 Kind = Literal["date", "multi", "choice", "int", "float", "bool", "json", "text"]
@@ -625,7 +623,7 @@ class Explorer:
         """
         dataset = open_data(data)
         if state.get("as_of", "") is None:
-            state["as_of"] = os.environ.get(AS_OF_ENV) or dataset.data_end.isoformat()
+            state["as_of"] = env(AS_OF_ENV) or dataset.data_end.isoformat()
         query = _page_query()
         problem = ""
         if query:

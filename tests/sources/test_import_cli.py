@@ -10,7 +10,8 @@ import pytest
 
 import segwork
 from segwork.cli import main
-from segwork.sources import DATA_ENV, FORMAT_ENV, detect_format, open_data
+from segwork.settings import DATA_ENV, FORMAT_ENV
+from segwork.sources import detect_format, open_data
 from tests.sources.stripe_export import write_stripe_export
 
 AS_OF = ("2023-06-30", "2024-12-31")
