@@ -5,6 +5,7 @@ Importing segwork changes no global state (no plotting defaults, no pandas optio
 
 from segwork.data import TABLE_NAMES, DataContractError, Dataset, load_sample
 from segwork.data.generate import make_saas_data
+from segwork.errors import SegworkError
 from segwork.market import ideal_customer_profile, market_size, penetration, sensitivity
 from segwork.metrics import (
     DERIVED_ATTRIBUTES,
@@ -34,8 +35,7 @@ from segwork.metrics import (
     wilson_interval,
 )
 from segwork.sources import load, open_data
-
-__version__ = "0.1.0"
+from segwork.version import __version__
 
 __all__ = [
     "DERIVED_ATTRIBUTES",
@@ -43,6 +43,7 @@ __all__ = [
     "TABLE_NAMES",
     "DataContractError",
     "Dataset",
+    "SegworkError",
     "__version__",
     "available_attributes",
     "churn_conventions",

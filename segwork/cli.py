@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from segwork.errors import SegworkError
 from segwork.sources.base import LEFT_OUT_NOTE, export_name
 
 __all__ = ["main"]
 
 
-class CLIError(Exception):
+class CLIError(SegworkError):
     """A failure with a cause and a hint, printed without a traceback."""
 
     def __init__(self, cause: str, hint: str = "", code: int = 1) -> None:
@@ -68,7 +69,7 @@ def _print_notes(data: Any) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from segwork.data.contract import DataContractError
-    from segwork.metrics._common import to_date
+    from segwork.data.dates import to_date
 
     try:
         as_of = to_date(args.as_of, "--as-of") if args.as_of else None
@@ -136,7 +137,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _import_readme(source: Path, data: Any, summary: Any) -> str:
     """The provenance written beside imported tables (README files are not read as data)."""
-    from segwork import __version__
+    from segwork.version import __version__
 
     lines = [
         f"# segwork tables imported from {source}",
@@ -215,7 +216,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
-    from segwork import __version__
+    from segwork.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="segwork",

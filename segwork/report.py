@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from segwork.data.contract import DataContractError
+from segwork.errors import SegworkError
+from segwork.headline import HEADLINE_MIME
 from segwork.paths import NOTEBOOKS_DIR
 from segwork.settings import AS_OF_ENV, CURRENCY_ENV, DATA_ENV, FORMAT_ENV
 from segwork.sources import open_data
-from segwork.widgets.base import HEADLINE_MIME
 
 __all__ = ["NOTEBOOKS", "SECRET_NAME", "ReportError", "notebook_parameters", "run_report"]
 
@@ -47,7 +48,7 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 REDACTED = "[redacted]"
 
 
-class ReportError(Exception):
+class ReportError(SegworkError):
     """A report could not be made: ``cause`` (one line) and a ``hint``."""
 
     def __init__(self, cause: str, hint: str = "") -> None:
@@ -400,7 +401,7 @@ def run_report(
                     },
                     "headline": headlines,
                 }
-            from segwork import __version__
+            from segwork.version import __version__
 
             metrics = {
                 "as_of": day,

@@ -30,7 +30,7 @@ import pytest
 
 import segwork
 from segwork.app import app_command
-from segwork.widgets.base import format_frame
+from segwork.widgets.tables import format_frame
 from tests.test_app import get, start_app
 
 CHROMIUM = shutil.which("chromium")
@@ -50,7 +50,7 @@ SESSIONS: list[tuple[str, dict[str, Any]]] = [
     (COHORTS, {"metric": "nrr", "cohort": "signup"}),
     (COHORTS, {"period": "year", "metric": "grr", "by": "billing_interval"}),
 ]
-MAX_ROWS = 200  # rows of a table the page shows (segwork.widgets.base._table_html)
+MAX_ROWS = 200  # rows of a table the page shows (segwork.widgets.tables.table_html)
 KERNEL_ID = re.compile(r'"kernelId":\s*"([0-9a-f-]{36})"')
 MIB = 2**20
 

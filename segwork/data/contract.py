@@ -22,6 +22,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from segwork.errors import SegworkError
+
 __all__ = [
     "BILLING_INTERVALS",
     "TABLE_SPECS",
@@ -72,7 +74,7 @@ class ContractBreach:
         return text
 
 
-class DataContractError(ValueError):
+class DataContractError(SegworkError, ValueError):
     """A table breaks the input contract of docs/metrics.md "Input tables".
 
     The message names the table, the column, the rule, the number of offending rows and shows the

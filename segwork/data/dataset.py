@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.contract import TABLE_SPECS
+from segwork.data.dates import to_date
 from segwork.data.derive import derive_mrr, month_index, month_index_of
 from segwork.data.fx import DEFAULT_CURRENCY, Currencies, require_rates, to_base
 
@@ -431,8 +432,6 @@ class Dataset:
         >>> data.set_aside("2024-06-30", tables=["customers"])["rows"].tolist()
         [1]
         """
-        from segwork.metrics._common import to_date
-
         day = to_date(as_of)
         dated = dict(_SET_ASIDE_REASONS)
         if tables is not None:

@@ -27,6 +27,7 @@ from segwork.data.contract import (
 from segwork.data.dataset import TABLE_NAMES, Dataset
 from segwork.data.encoding import detect_encoding, normalize_encoding, utf8_copy
 from segwork.data.fx import convert_dated_amounts, settle_currencies
+from segwork.data.gen_frames import generate_frames
 from segwork.paths import SAMPLE_DIR
 
 __all__ = ["load", "load_sample"]
@@ -247,9 +248,7 @@ def load_sample() -> Dataset:
         data = load(SAMPLE_DIR)
         data.source = "sample"
         return data
-    from segwork.data.generate import make_saas_data
-
-    return make_saas_data(2000, random_state=0)
+    return load(generate_frames(2000, random_state=0))
 
 
 # -- sources -------------------------------------------------------------------------------------

@@ -20,15 +20,17 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.market.penetration import (
     SizeBands,
     bands_relabel,
     penetration,
     resolve_size_bands,
 )
-from segwork.market.sizing import MarketLike, criteria_columns, market_frame, pct
-from segwork.market.sizing import money as sizing_money
-from segwork.metrics._common import as_list, to_date
+from segwork.market.table import MarketLike, criteria_columns, market_frame
+from segwork.market.text import money as sizing_money
+from segwork.market.text import pct
+from segwork.metrics._common import as_list
 from segwork.metrics.segments import segment_tables
 from segwork.metrics.stats import safe_ratio
 

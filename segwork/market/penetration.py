@@ -20,19 +20,15 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from segwork.data.bands import COMPANY_SIZE_BAND_LABELS, COMPANY_SIZE_BANDS
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
-from segwork.data.generate import COMPANY_SIZE_BAND_LABELS, COMPANY_SIZE_BANDS
-from segwork.market.sizing import (
-    MarketLike,
-    MarketSize,
-    criteria_columns,
-    market_frame,
-    market_size,
-    money,
-    pct,
-)
-from segwork.metrics._common import bin_labels, customer_attributes, population, to_date
+from segwork.market.sizing import MarketSize, market_size
+from segwork.market.table import MarketLike, criteria_columns, market_frame
+from segwork.market.text import money, pct
+from segwork.metrics._common import bin_labels, population
+from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.history import history_applies, rollup, segment_counts_over_time
 from segwork.metrics.stats import safe_ratio
 
@@ -46,10 +42,10 @@ __all__ = [
 ]
 
 #: ``(lower edges, labels)``: band i holds ``edges[i] < employees <= edges[i + 1]``, the last band
-#: is open.  The same convention as :func:`segwork.data.generate.company_size_band`.
+#: is open.  The same convention as :func:`segwork.data.bands.company_size_band`.
 SizeBands = tuple[Sequence[float], Sequence[str]]
 
-#: The sample's company-size bands (:data:`segwork.data.generate.COMPANY_SIZE_BANDS`).
+#: The sample's company-size bands (:data:`segwork.data.bands.COMPANY_SIZE_BANDS`).
 DEFAULT_SIZE_BANDS: SizeBands = (COMPANY_SIZE_BANDS, COMPANY_SIZE_BAND_LABELS)
 
 #: Columns of ``Penetration.segments`` after the criteria columns, in order.

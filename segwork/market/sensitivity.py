@@ -11,18 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from segwork.market.sizing import (
-    ASSUMPTIONS,
-    Correlation,
-    Distribution,
-    MarketLike,
-    Method,
-    Triple,
-    _assumption_table,
-    _check_options,
-    _evaluate,
-    _prepare,
-)
+from segwork.market.assumptions import ASSUMPTIONS, Triple, assumption_table
+from segwork.market.evaluation import evaluate
+from segwork.market.options import Correlation, Distribution, Method, check_options
+from segwork.market.prepare import prepare
+from segwork.market.table import MarketLike
 
 __all__ = ["TORNADO_COLUMNS", "sensitivity"]
 
@@ -96,17 +89,17 @@ def sensitivity(
     0      share   4000.0   10000.0   20000.0  16000.0
     1        acv   5000.0   10000.0   15000.0  10000.0
     """
-    _check_options(method, top_down, n_draws, random_state, distribution, correlation)
-    prep = _prepare(market, criteria, serviceable, share, horizon_years, top_down, acv_scale)
+    check_options(method, top_down, n_draws, random_state, distribution, correlation)
+    prep = prepare(market, criteria, serviceable, share, horizon_years, top_down, acv_scale)
     key = "td_som" if method == "top_down" else "som"
-    base = float(_evaluate(prep)[key])
-    summary = _assumption_table(prep).set_index("assumption")
+    base = float(evaluate(prep)[key])
+    summary = assumption_table(prep.ranges, prep.acv_scale).set_index("assumption")
     rows = []
     for name in ASSUMPTIONS:
         if name not in prep.ranges or not prep.ranges[name].is_range:
             continue
-        low = float(_evaluate(prep, {name: "low"})[key])
-        high = float(_evaluate(prep, {name: "high"})[key])
+        low = float(evaluate(prep, {name: "low"})[key])
+        high = float(evaluate(prep, {name: "high"})[key])
         s = summary.loc[name]
         rows.append(
             (name, float(s["low"]), float(s["mode"]), float(s["high"]), low, base, high,

@@ -10,9 +10,10 @@ from segwork.metrics.cohorts_compare import compare_cohort_years, weighted_avera
 from segwork.metrics.conventions import churn_conventions
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
+from segwork.metrics.moves import plan_moves
 from segwork.metrics.mrr import monthly_mrr, mrr_movements
 from segwork.metrics.personas import personas
-from segwork.metrics.plans import customer_plans, plan_moves
+from segwork.metrics.plans import customer_plans
 from segwork.metrics.projection import fit_sbg, project_retention
 from segwork.metrics.rfm import RFM_SEGMENTS, rfm
 from segwork.metrics.segments import engagement, lifecycle_stage, segment_table, segment_tables

@@ -17,7 +17,6 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from segwork.data.dataset import Dataset
 from segwork.data.derive import month_index, month_index_of
@@ -27,15 +26,20 @@ __all__ = [
     "PLAN_ATTRIBUTES",
     "Bins",
     "Where",
+    "as_list",
     "attribute_tables",
     "available_attributes",
+    "bin_expr",
+    "bin_labels",
     "cache_key",
-    "customer_attributes",
+    "check_edges",
+    "days_between",
+    "engagement_expr",
+    "event_names",
     "lifecycle_expr",
     "mrr_tables",
     "plan_source",
     "population",
-    "to_date",
 ]
 
 def cache_key(value: Any) -> str:
@@ -71,26 +75,6 @@ Bins = Mapping[str, Sequence[float]]
 Where = Mapping[str, Any]
 
 
-def to_date(value: Any, name: str = "as_of") -> dt.date:
-    """A date from a date-like value ("2024-06-30", date, Timestamp), or a clear error."""
-    if value is None:
-        raise ValueError(
-            f"{name} is required (an explicit date, e.g. '2024-12-31'); segwork never "
-            "reads today's date"
-        )
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"{name}={value!r} is not a date (use YYYY-MM-DD)") from err
-    if pd.isna(ts):
-        raise ValueError(f"{name}={value!r} is not a date (use YYYY-MM-DD)")
-    return ts.date()
-
-
 def population(data: Dataset, as_of: dt.date) -> ir.Table:
     """Customers with ``signup_date <= as_of``: the population at as_of (docs/metrics.md
     "Conventions").
@@ -107,7 +91,7 @@ def population(data: Dataset, as_of: dt.date) -> ir.Table:
     return pop
 
 
-def _event_names(data: Dataset) -> list[str]:
+def event_names(data: Dataset) -> list[str]:
     if not data.has("events"):
         return []
     ev = data.table("events")
@@ -124,7 +108,7 @@ def available_attributes(data: Dataset) -> list[str]:
         derived.remove("rfm_segment")
     if plan_source(data) is None:
         derived = [a for a in derived if a not in PLAN_ATTRIBUTES]
-    uses = [f"uses_{e}" for e in _event_names(data)]
+    uses = [f"uses_{e}" for e in event_names(data)]
     return base + derived + uses
 
 
@@ -205,8 +189,8 @@ def lifecycle_expr(
     signup: ir.DateValue, as_of: dt.date, edges: Sequence[int] = (30, 180)
 ) -> ir.StringValue:
     """Lifecycle stage by tenure in days at as_of: onboarding 0-30, growth 31-180, mature 181+."""
-    lo, hi = _check_edges(edges, "lifecycle edges", n=2)
-    tenure = _days_between(signup, as_of)
+    lo, hi = check_edges(edges, "lifecycle edges", n=2)
+    tenure = days_between(signup, as_of)
     return ibis.cases(
         (tenure <= lo, LIFECYCLE_LABELS[0]),
         (tenure <= hi, LIFECYCLE_LABELS[1]),
@@ -214,11 +198,11 @@ def lifecycle_expr(
     )
 
 
-def _days_between(d: ir.DateValue, as_of: dt.date) -> ir.IntegerValue:
+def days_between(d: ir.DateValue, as_of: dt.date) -> ir.IntegerValue:
     return ibis.literal(as_of).delta(d, unit="day")
 
 
-def _check_edges(edges: Sequence[float], what: str, n: int | None = None) -> list[float]:
+def check_edges(edges: Sequence[float], what: str, n: int | None = None) -> list[float]:
     vals = list(edges)
     if n is not None and len(vals) != n:
         raise ValueError(f"{what} must have {n} values, got {vals}")
@@ -240,7 +224,7 @@ def bin_labels(edges: Sequence[float]) -> list[str]:
 
 def bin_expr(col: ir.NumericValue, edges: Sequence[float]) -> ir.StringValue:
     """Right-closed bins of a numeric column, labelled by :func:`bin_labels` (null stays null)."""
-    vals = _check_edges(edges, "bin edges")
+    vals = check_edges(edges, "bin edges")
     labels = bin_labels(vals)
     cases = [(col <= e, lab) for e, lab in zip(vals, labels, strict=False)]
     return ibis.ifelse(col.isnull(), ibis.null("string"), ibis.cases(*cases, else_=labels[-1]))
@@ -281,93 +265,3 @@ def engagement_expr(
         events_per_active_month=j.rate,
         engagement=ibis.cases(*((level == i, lab) for i, lab in enumerate(labels))),
     )
-
-
-def customer_attributes(
-    data: Dataset,
-    as_of: dt.date,
-    by: str | Sequence[str] | None = None,
-    *,
-    where: Where | None = None,
-    bins: Bins | None = None,
-    lifecycle_edges: Sequence[int] = (30, 180),
-    engagement_window: int = 3,
-    engagement_levels: int = 3,
-) -> tuple[ir.Table, list[str]]:
-    """The population at as_of with the ``by`` columns, filtered by ``where``.
-
-    Returns ``(table, by_names)``: ``table`` has ``customer_id, signup_date`` and one column per
-    name in ``by`` (derived attributes computed, numeric columns in ``bins`` replaced by their bin
-    labels).  ``where`` maps a column (any ``by``-able name) to a value or a list of values.
-    Unknown names raise an error listing the available ones; a ``where`` matching nobody raises.
-    """
-    by_names = as_list(by)
-    where = dict(where or {})
-    bins = dict(bins or {})
-    needed = list(dict.fromkeys([*by_names, *where]))
-    pop = population(data, as_of)
-    available = None
-    for name in needed:
-        if (
-            name not in pop.columns
-            and name not in DERIVED_ATTRIBUTES
-            and not name.startswith("uses_")
-        ):
-            available = available or available_attributes(data)
-            raise ValueError(f"unknown segment column {name!r}; available: {', '.join(available)}")
-    for name in bins:
-        if name not in pop.columns:
-            raise ValueError(f"bins given for {name!r}, which is not a customers column")
-        if not pop[name].type().is_numeric():
-            raise ValueError(f"bins need a numeric column; {name!r} is {pop[name].type()}")
-    t = pop
-    if "lifecycle_stage" in needed and "lifecycle_stage" not in pop.columns:
-        t = t.mutate(lifecycle_stage=lifecycle_expr(t.signup_date, as_of, lifecycle_edges))
-    for name, fmt in (("signup_month", "%Y-%m"), ("signup_year", "%Y")):
-        if name in needed and name not in pop.columns:
-            t = t.mutate(**{name: t.signup_date.strftime(fmt)})
-    if "signup_quarter" in needed and "signup_quarter" not in pop.columns:
-        q = t.signup_date.year().cast("string") + "-Q" + t.signup_date.quarter().cast("string")
-        t = t.mutate(signup_quarter=q)
-    if "engagement" in needed and "engagement" not in pop.columns:
-        eng = engagement_expr(
-            data, as_of, window_months=engagement_window, levels=engagement_levels
-        ).select("customer_id", "engagement")
-        t = t.left_join(eng, "customer_id").drop("customer_id_right")
-    if "rfm_segment" in needed and "rfm_segment" not in pop.columns:
-        from segwork.metrics.rfm import rfm_expr
-
-        r = rfm_expr(data, as_of).select("customer_id", "rfm_segment")
-        t = t.left_join(r, "customer_id").drop("customer_id_right")
-    plan_names = [n for n in PLAN_ATTRIBUTES if n in needed and n not in pop.columns]
-    if plan_names:
-        from segwork.metrics.plans import plans_expr
-
-        p = plans_expr(data, as_of).select("customer_id", *plan_names)
-        t = t.left_join(p, "customer_id").drop("customer_id_right")
-    uses = [n for n in needed if n.startswith("uses_") and n not in pop.columns]
-    if uses:
-        features = set(_event_names(data))
-        for name in uses:
-            feature = name.removeprefix("uses_")
-            if feature not in features:
-                raise ValueError(
-                    f"unknown segment column {name!r}: no event named {feature!r}; events are: "
-                    f"{', '.join(sorted(features)) or 'none (no events table)'}"
-                )
-        ev = data.table("events")
-        ev = ev.filter(ev.timestamp.date() <= as_of)
-        flags = ev.group_by("customer_id").aggregate(
-            **{n: (ev.event == n.removeprefix("uses_")).any() for n in uses}
-        )
-        t = t.left_join(flags, "customer_id").drop("customer_id_right")
-        t = t.mutate(**{n: t[n].fill_null(False) for n in uses})
-    for name, edges in bins.items():
-        t = t.mutate(**{name: bin_expr(t[name], edges)})
-    for name, value in where.items():
-        values = list(value) if isinstance(value, list | tuple | set) else [value]
-        t = t.filter(t[name].isin(values))
-    if where and int(t.count().to_pandas()) == 0:
-        raise ValueError(f"where={where} matches no customer signed up by {as_of}")
-    keep = ["customer_id", "signup_date", *[n for n in by_names if n not in ("customer_id",)]]
-    return t.select(*dict.fromkeys(keep)), by_names

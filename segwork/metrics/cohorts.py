@@ -18,8 +18,19 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from segwork.data.dataset import Dataset
-from segwork.data.derive import month_index, month_index_of, positions_in_runs
-from segwork.metrics._common import Bins, Where, cache_key, customer_attributes, to_date
+from segwork.data.dates import to_date
+from segwork.data.derive import month_index_of, positions_in_runs
+from segwork.metrics._common import Bins, Where, cache_key
+from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.periods import (
+    MONTHS_PER_PERIOD,
+    PERIODS,
+    check_choice,
+    month_to_period,
+    period_expr,
+    period_of,
+    period_starts,
+)
 from segwork.metrics.stats import safe_ratio
 
 __all__ = [
@@ -31,17 +42,11 @@ __all__ = [
     "prepare_period_tables",
 ]
 
-#: Allowed ``period`` values.
-PERIODS: tuple[str, ...] = ("week", "month", "quarter", "year")
 #: Allowed ``metric`` values.
 METRICS: tuple[str, ...] = ("logo", "nrr", "grr")
 #: Allowed ``cohort`` values.
 COHORT_BASES: tuple[str, ...] = ("first_active", "signup")
 
-#: Months per period for the month-based periods.
-_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
-#: Week 0 starts on this Monday; week w starts ``7 * w`` days later (ISO weeks start on Monday).
-_WEEK_ORIGIN = dt.date(1970, 1, 5)
 
 _LOGO_COLUMNS = ["cohort", "age", "cohort_customers", "active_customers", "retention"]
 #: Names used inside the computation; a ``by`` column may not take them.
@@ -55,52 +60,17 @@ def _revenue_columns(metric: str) -> list[str]:
     return ["cohort", "age", "mrr_base", "mrr_at_age", metric]
 
 
-# -- period arithmetic -----------------------------------------------------------------------------
-def _period_expr(d: ir.DateValue, period: str) -> ir.IntegerValue:
-    """Engine expression: the period index of a date column."""
-    if period == "week":
-        days = d.delta(ibis.literal(_WEEK_ORIGIN), unit="day")
-        return (days.cast("float64") / 7).floor().cast("int64")
-    return _month_to_period(month_index(d), period)
-
-
-def _month_to_period(month_idx: ir.IntegerValue, period: str) -> ir.IntegerValue:
-    k = _MONTHS[period]
-    if k == 1:
-        return month_idx.cast("int64")
-    # month indexes are >= 0 for every date after year 0, so // is a plain floor division
-    return (month_idx // k).cast("int64")
-
-
-def _period_of(day: dt.date, period: str) -> int:
-    """Python: the period index of a date (same arithmetic as :func:`_period_expr`)."""
-    if period == "week":
-        return (day - _WEEK_ORIGIN).days // 7
-    return month_index_of(day) // _MONTHS[period]
-
-
-def _period_starts(idx: pd.Series, period: str) -> pd.Series:
-    """pandas: the first day of each period index, as datetime64[ns] (vectorised)."""
-    idx = idx.astype("int64")
-    if period == "week":
-        starts = pd.Timestamp(_WEEK_ORIGIN) + pd.to_timedelta(idx * 7, unit="D")
-        return pd.Series(starts, index=idx.index).astype("datetime64[ns]")
-    m = idx * _MONTHS[period]
-    parts = pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}, index=idx.index)
-    return pd.to_datetime(parts).astype("datetime64[ns]")
-
-
 # -- activity per customer and period --------------------------------------------------------------
 def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
     """``customer_id, p, revenue``: periods with MRR > 0 in some month, and month-end MRR."""
     a_month = month_index_of(day)
-    k = _MONTHS[period]
+    k = MONTHS_PER_PERIOD[period]
     if k > 1 and not data.mrr_derived and data.reuse_across_dates:
         return _given_activity(data, a_month, period)
     mm = data.monthly_mrr(day)
     if k == 1:  # one row per customer and month already: the month's MRR is the revenue
         return mm.select("customer_id", p=mm.month_idx.cast("int64"), revenue=mm.mrr)
-    p = _month_to_period(mm.month_idx, period)
+    p = month_to_period(mm.month_idx, period)
     # the period's last month, or as_of's month for the current (partial) period
     end_month = ibis.least(p * k + (k - 1), ibis.literal(a_month))
     per = mm.select(
@@ -119,11 +89,11 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
 def _activity_all(data: Dataset, period: str) -> ir.Table:
     """``customer_id, p, first_m, end_mrr``: every customer's activity per period of all time
     (a given ``mrr``), cached in the engine once per period; see :func:`_given_activity`."""
-    k = _MONTHS[period]
+    k = MONTHS_PER_PERIOD[period]
 
     def build() -> ir.Table:
         every = data.monthly_mrr_all()
-        p = _month_to_period(every.month_idx, period)
+        p = month_to_period(every.month_idx, period)
         rows = every.select(
             "customer_id",
             "month_idx",
@@ -148,7 +118,7 @@ def _given_activity(data: Dataset, a_month: int, period: str) -> ir.Table:
     expression (filters, one join with as_of's month), not a table per as_of: a new as_of reads
     the periods table again instead of copying its millions of rows.
     """
-    k = _MONTHS[period]
+    k = MONTHS_PER_PERIOD[period]
     p_a = a_month // k
     allp = _activity_all(data, period)
     past = allp.filter(allp.p < p_a).select("customer_id", "p", revenue=allp.end_mrr)
@@ -189,8 +159,8 @@ def prepare_period_tables(data: Dataset, periods: Sequence[str] = ("quarter", "y
         return []
     done = []
     for period in periods:
-        _check_choice("period", period, PERIODS)
-        if _MONTHS.get(period, 1) > 1:
+        check_choice("period", period, PERIODS)
+        if MONTHS_PER_PERIOD.get(period, 1) > 1:
             _activity_all(data, period)
             done.append(period)
     return done
@@ -211,7 +181,7 @@ def _first_active(data: Dataset, day: dt.date, period: str, act: ir.Table) -> ir
             ("first_active_month",),
             lambda: every.group_by("customer_id").aggregate(first_idx=every.month_idx.min()),
         )
-        return months.select("customer_id", cohort_p=_month_to_period(months.first_idx, period))
+        return months.select("customer_id", cohort_p=month_to_period(months.first_idx, period))
     return data.cached(
         ("cohort_of", day, period),
         lambda: act.group_by("customer_id").aggregate(cohort_p=act.p.min()),
@@ -222,17 +192,10 @@ def _transaction_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
     """``customer_id, p, revenue``: periods with >= 1 order dated <= as_of, and the order total."""
     tx = data.table("transactions", needed_for="cohort retention")
     tx = tx.filter(tx.date <= day)
-    per = tx.select("customer_id", p=_period_expr(tx.date, period), amount=tx.amount)
+    per = tx.select("customer_id", p=period_expr(tx.date, period), amount=tx.amount)
     return per.group_by(["customer_id", "p"]).aggregate(
         revenue=per.amount.sum().cast("float64")
     )
-
-
-def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(
-            f"{name}={value!r} is not supported; allowed: {', '.join(repr(a) for a in allowed)}"
-        )
 
 
 def check_activity_source(data: Dataset, period: str, what: str) -> str:
@@ -362,9 +325,9 @@ def cohort_retention(
     2    2       150.0  1.0
     3    3         0.0  0.0
     """
-    _check_choice("period", period, PERIODS)
-    _check_choice("metric", metric, METRICS)
-    _check_choice("cohort", cohort, COHORT_BASES)
+    check_choice("period", period, PERIODS)
+    check_choice("metric", metric, METRICS)
+    check_choice("cohort", cohort, COHORT_BASES)
     day = to_date(as_of)
     activity_of = (
         _subscription_activity
@@ -376,7 +339,7 @@ def cohort_retention(
     if clash:
         raise ValueError(f"by={by_names} uses reserved column names {clash}; rename them first")
 
-    a_idx = _period_of(day, period)
+    a_idx = period_of(day, period)
     act = activity_of(data, day, period)
     first = None
     if cohort == "first_active":
@@ -419,7 +382,7 @@ def _cells(
         j = act.join(first, "customer_id").join(attrs, "customer_id")
     else:
         j = act.join(attrs, "customer_id")
-        j = j.mutate(cohort_p=_period_expr(j.signup_date, period))
+        j = j.mutate(cohort_p=period_expr(j.signup_date, period))
     j = j.mutate(age=(j.p - j.cohort_p).cast("int64"))
     j = j.filter(j.age >= 0)  # activity before a signup cohort is ignored
     if capped:
@@ -434,7 +397,7 @@ def _cells(
         c_capped=j.capped.sum().cast("float64"),
     )
     if first is None:  # signup cohorts
-        sizes = attrs.select(*by_names, cohort_p=_period_expr(attrs.signup_date, period))
+        sizes = attrs.select(*by_names, cohort_p=period_expr(attrs.signup_date, period))
         sizes = sizes.group_by([*by_names, "cohort_p"]).aggregate(c_active=sizes.count())
         sizes = sizes.mutate(
             age=ibis.literal(-1, "int64"),
@@ -476,7 +439,7 @@ def _finish(out: pd.DataFrame, by_names: list[str], period: str, metric: str) ->
     out = out.sort_values([*by_names, "cohort_p", "age"], na_position="last", kind="stable")
     out = out.reset_index(drop=True)
     res = out[by_names].copy()
-    res["cohort"] = _period_starts(out["cohort_p"], period)
+    res["cohort"] = period_starts(out["cohort_p"], period)
     res["age"] = out["age"].astype("int64")
     if metric == "logo":
         counts = {"cohort_customers": "cohort_customers", "active_customers": "c_active"}

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of, subscription_mrr
-from segwork.metrics._common import Where, customer_attributes, to_date
+from segwork.metrics._common import Where
+from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.stats import safe_ratio
 
 __all__ = ["CONVENTION_COLUMNS", "VENDOR_NOTE", "churn_conventions"]

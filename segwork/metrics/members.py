@@ -12,8 +12,10 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of
-from segwork.metrics._common import Bins, Where, customer_attributes, to_date
+from segwork.metrics._common import Bins, Where
+from segwork.metrics.attributes import customer_attributes
 
 __all__ = ["MEMBER_COLUMNS", "segment_members"]
 

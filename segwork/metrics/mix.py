@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of
-from segwork.metrics._common import Bins, Where, as_list, customer_attributes, to_date
-from segwork.metrics.segments import _per_customer
+from segwork.metrics._common import Bins, Where, as_list
+from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.segments import per_customer
 from segwork.metrics.stats import safe_ratio
 
 __all__ = ["MIX_COLUMNS", "MIX_METRICS", "TOTAL_LABEL", "mix_shift"]
@@ -72,7 +74,7 @@ def _parts(
     a = month_index_of(day)
     attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
     if metric == "churn":
-        per = _per_customer(data, a, window_months, day)
+        per = per_customer(data, a, window_months, day)
         t = attrs.left_join(per, "customer_id")
         num = t.churned.sum().cast("float64")
         den = t.at_risk.sum().cast("float64")

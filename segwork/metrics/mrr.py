@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import calendar, month_index_of
 from segwork.data.fx import to_base
-from segwork.metrics._common import Bins, Where, customer_attributes, to_date
+from segwork.metrics._common import Bins, Where
+from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.stats import safe_ratio
 
 __all__ = ["MOVEMENTS", "monthly_mrr", "mrr_movements"]

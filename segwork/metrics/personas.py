@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import month_index, month_index_of, month_start_of, subscription_mrr
-from segwork.metrics._common import engagement_expr, population, to_date
-from segwork.metrics.segments import _per_customer
+from segwork.metrics._common import engagement_expr, population
+from segwork.metrics.segments import per_customer
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
 __all__ = ["FEATURES", "PROFILE_COLUMNS", "Personas", "personas"]
@@ -172,7 +173,7 @@ def _features_expr(
     )
     t = ref.join(at_ref, "customer_id")
     t = t.mutate(tenure=(t.ref_idx - month_index(t.signup_date)).cast("int64"))
-    churn = _per_customer(data, a, w, day).select("customer_id", "at_risk", "churned")
+    churn = per_customer(data, a, w, day).select("customer_id", "at_risk", "churned")
     t = t.left_join(churn, "customer_id").drop("customer_id_right")
     t = data.cached(("persona_ref", day, w), lambda: t)
 

@@ -9,7 +9,7 @@ as_of are ignored.
 
 Everything up to the last step is one Ibis expression run in the Dataset's engine:
 :func:`plans_expr` is joined into any metric's ``by`` / ``where``
-(:func:`segwork.metrics._common.customer_attributes`), :func:`plan_by_month_expr` feeds
+(:func:`segwork.metrics.attributes.customer_attributes`), :func:`plan_by_month_expr` feeds
 :func:`plan_moves`, whose small result comes out as pandas.
 """
 
@@ -20,55 +20,31 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import (
     calendar,
     month_index,
     month_index_of,
-    month_start_of,
     subscription_mrr,
 )
 from segwork.data.fx import to_base
-from segwork.metrics._common import (
-    PLAN_ATTRIBUTES,
-    Where,
-    customer_attributes,
-    plan_source,
-    population,
-    to_date,
-)
+from segwork.metrics._common import PLAN_ATTRIBUTES, plan_source, population
 
 __all__ = [
-    "DIRECTIONS",
-    "PLAN_MOVE_COLUMNS",
     "customer_plans",
     "plan_by_month_expr",
-    "plan_moves",
     "plans_expr",
+    "require_plans",
 ]
 
-#: The ``direction`` of a plan move, by the sign of its ``mrr_change``.
-DIRECTIONS: tuple[str, ...] = ("upgrade", "downgrade", "lateral")
-
-#: The columns of :func:`plan_moves`.
-PLAN_MOVE_COLUMNS: tuple[str, ...] = (
-    "from_plan",
-    "to_plan",
-    "customers",
-    "mrr_from",
-    "mrr_to",
-    "mrr_change",
-    "direction",
-)
-
-#: A change of MRR within this relative tolerance of the larger side is "lateral" (float sums).
-_LATERAL_TOLERANCE = 1e-9
 
 
-def _require_plans(data: Dataset, what: str) -> str:
+
+
+def require_plans(data: Dataset, what: str) -> str:
     source = plan_source(data)
     if source is None:
         raise ValueError(
@@ -145,7 +121,7 @@ def plans_expr(data: Dataset, as_of: Any) -> ir.Table:
 
     docs/metrics.md "Current and first plan".  Customers without any paid row naming a plan are
     absent (a left join gives them null, a segment of its own).  Not restricted to the
-    population: :func:`segwork.metrics._common.customer_attributes` joins it to it.  Materialised
+    population: :func:`segwork.metrics.attributes.customer_attributes` joins it to it.  Materialised
     once per as_of in the engine (:meth:`segwork.Dataset.cached`).
 
     From ``subscriptions`` (paid: MRR > 0; naming a plan; start_date <= as_of):
@@ -175,7 +151,7 @@ def plans_expr(data: Dataset, as_of: Any) -> ir.Table:
     0            1          pro    starter
     """
     day = to_date(as_of)
-    source = _require_plans(data, "current_plan / first_plan")
+    source = require_plans(data, "current_plan / first_plan")
     return data.cached(("customer_plans", day), lambda: _plans(data, day, source))
 
 
@@ -275,7 +251,7 @@ def plan_by_month_expr(data: Dataset, as_of: Any, first_idx: int) -> ir.Table:
     """
     day = to_date(as_of)
     a = month_index_of(day)
-    source = _require_plans(data, "plan moves")
+    source = require_plans(data, "plan moves")
     if source == "mrr":
         m = data.table("mrr")
         rows = _paid_mrr_rows(m)
@@ -289,113 +265,3 @@ def plan_by_month_expr(data: Dataset, as_of: Any, first_idx: int) -> ir.Table:
         j, ["customer_id", "month_idx"], [_desc(j.value), _desc(j.start_date), j.plan]
     )
     return best.select("customer_id", "month_idx", "plan")
-
-
-def _direction(change: pd.Series, scale: pd.Series) -> pd.Series:
-    tol = _LATERAL_TOLERANCE * scale.clip(lower=1.0)
-    out = np.where(change > tol, "upgrade", np.where(change < -tol, "downgrade", "lateral"))
-    return pd.Series(out, index=change.index, dtype=object)
-
-
-def plan_moves(
-    data: Dataset, as_of: Any, *, months: int = 12, where: Where | None = None
-) -> pd.DataFrame:
-    """Plan moves over the last ``months`` months: from-plan x to-plan counts and their MRR.
-
-    docs/metrics.md "Plan moves".  With A the as-of month, for every month m = A - months + 1 ..
-    A and every customer of the population (signed up on or before as_of, restricted by
-    ``where``) with MRR > 0 in both m - 1 and m: its plan in a month is the plan of its
-    highest-MRR paid subscription active then (ties: latest start_date, then plan name) or, for
-    a given ``mrr`` table with ``plan``, that month's row's plan (:func:`plan_by_month_expr`).
-    When both months have a plan and they differ, the customer made one move from the plan of
-    m - 1 to the plan of m.  Moves are counted per customer and month (a customer moving twice
-    counts twice).
-
-    Parameters
-    ----------
-    data : Dataset
-        Needs a ``plan`` column in ``subscriptions`` or in a given ``mrr`` table.
-    as_of : date-like
-        The as-of date: the last month is its month; data dated after it is ignored.
-    months : int, default 12
-        The number of months m looked at (each compared with the month before it).
-    where : dict, optional
-        Filter on customers, e.g. ``{"region": "Europe"}`` (any ``by``-able name).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (from_plan, to_plan) pair with at least one move: ``from_plan, to_plan,
-        customers`` (customer-month moves, int64), ``mrr_from`` / ``mrr_to`` (the sum of those
-        customers' MRR in m - 1 and in m, all their subscriptions), ``mrr_change`` (``mrr_to -
-        mrr_from``) and ``direction``: "upgrade" when the pair's MRR rose, "downgrade" when it
-        fell, "lateral" otherwise.  Sorted by from_plan, to_plan; empty (same columns) without
-        any move.  ``attrs`` holds ``as_of``, ``months``, ``first_month`` and ``last_month``
-        (the first and last month m).
-
-    Raises
-    ------
-    ValueError
-        No plan column, ``months`` not an integer >= 1, an unknown ``where`` name or a ``where``
-        matching nobody, or as_of before every signup.
-
-    Examples
-    --------
-    Customer 1 upgrades from starter to pro in March; customer 2 moves down from pro to starter
-    in April (one subscription replacing another on the 1st of the month).
-
-    >>> import pandas as pd, segwork
-    >>> customers = pd.DataFrame({"customer_id": [1, 2], "signup_date": ["2024-01-01"] * 2})
-    >>> subs = pd.DataFrame({"customer_id": [1, 1, 2, 2],
-    ...     "plan": ["starter", "pro", "pro", "starter"],
-    ...     "start_date": ["2024-01-01", "2024-03-01", "2024-01-01", "2024-04-01"],
-    ...     "end_date": ["2024-03-01", None, "2024-04-01", None],
-    ...     "amount": [20.0, 50.0, 50.0, 20.0], "billing_interval": ["month"] * 4})
-    >>> data = segwork.load({"customers": customers, "subscriptions": subs})
-    >>> plan_moves(data, "2024-06-30")
-      from_plan  to_plan  customers  mrr_from  mrr_to  mrr_change  direction
-    0       pro  starter          1      50.0    20.0       -30.0  downgrade
-    1   starter      pro          1      20.0    50.0        30.0    upgrade
-    """
-    day = to_date(as_of)
-    if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
-        raise ValueError(f"months must be an integer >= 1, got {months!r}")
-    months = int(months)
-    _require_plans(data, "plan moves")
-    a = month_index_of(day)
-    lo = a - months  # month m - 1 of the first month m
-    attrs, _ = customer_attributes(data, day, None, where=where)
-    mrr = data.monthly_mrr(day)
-    mrr = mrr.filter(mrr.month_idx >= lo).select("customer_id", "month_idx", "mrr")
-    mrr = mrr.semi_join(attrs.select("customer_id"), "customer_id")
-    plans = plan_by_month_expr(data, day, lo)
-    monthly = mrr.join(plans, ["customer_id", "month_idx"]).select(
-        "customer_id", "month_idx", "mrr", "plan"
-    )
-    before = monthly.select(
-        "customer_id", month_idx=monthly.month_idx + 1, mrr_from=monthly.mrr,
-        from_plan=monthly.plan,
-    )  # fmt: skip
-    pairs = monthly.join(before, ["customer_id", "month_idx"])
-    moved = pairs.filter((pairs.from_plan != pairs.plan) & (pairs.month_idx > lo))
-    agg = moved.group_by(["from_plan", moved.plan.name("to_plan")]).aggregate(
-        customers=moved.count(),
-        mrr_from=moved.mrr_from.sum(),
-        mrr_to=moved.mrr.sum(),
-    )
-    out = agg.order_by(["from_plan", "to_plan"]).to_pandas()
-    out["customers"] = out["customers"].astype("int64")
-    for col in ("mrr_from", "mrr_to"):
-        out[col] = out[col].astype("float64")
-    out["mrr_change"] = out["mrr_to"] - out["mrr_from"]
-    out["direction"] = _direction(out["mrr_change"], out[["mrr_from", "mrr_to"]].max(axis=1))
-    for col in ("from_plan", "to_plan"):
-        out[col] = out[col].astype(object)
-    out = out[list(PLAN_MOVE_COLUMNS)].reset_index(drop=True)
-    out.attrs.update(
-        as_of=day,
-        months=months,
-        first_month=month_start_of(lo + 1),
-        last_month=month_start_of(a),
-    )
-    return out

@@ -34,15 +34,17 @@ from scipy import optimize
 from scipy import special as sp
 
 from segwork.data.dataset import Dataset
-from segwork.metrics._common import Bins, Where, customer_attributes, population, to_date
+from segwork.data.dates import to_date
+from segwork.metrics._common import Bins, Where, population
+from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.cohorts import (
     COHORT_BASES,
     PERIODS,
-    _check_choice,
-    _month_to_period,
-    _period_expr,
-    _period_of,
     check_activity_source,
+    check_choice,
+    month_to_period,
+    period_expr,
+    period_of,
 )
 from segwork.metrics.survival import customer_durations
 
@@ -314,17 +316,17 @@ def _customer_durations(data: Dataset, day: dt.date, period: str, cohort: str) -
 
 
 def _durations_expr(data: Dataset, day: dt.date, period: str, cohort: str) -> ir.Table:
-    a = _period_of(day, period)
+    a = period_of(day, period)
     if data.has("mrr"):
         mm = data.monthly_mrr(day)
-        act = mm.select("customer_id", p=_month_to_period(mm.month_idx, period))
+        act = mm.select("customer_id", p=month_to_period(mm.month_idx, period))
     else:
         tx = data.table("transactions", needed_for="retention projection")
         tx = tx.filter(tx.date <= day)
-        act = tx.select("customer_id", p=_period_expr(tx.date, period))
+        act = tx.select("customer_id", p=period_expr(tx.date, period))
     act = act.distinct()
     pop = population(data, day)
-    people = pop.select("customer_id", _o_signup=_period_expr(pop.signup_date, period))
+    people = pop.select("customer_id", _o_signup=period_expr(pop.signup_date, period))
     j = act.join(people, "customer_id")
     if cohort == "signup":
         j = j.filter(j.p >= j._o_signup)
@@ -353,8 +355,8 @@ def _counts(
     period: str,
     cohort: str,
 ) -> tuple[pd.DataFrame, list[str], int]:
-    _check_choice("period", period, PERIODS)
-    _check_choice("cohort", cohort, COHORT_BASES)
+    check_choice("period", period, PERIODS)
+    check_choice("cohort", cohort, COHORT_BASES)
     day = to_date(as_of)
     check_activity_source(data, period, "the retention projection")
     attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
@@ -366,7 +368,7 @@ def _counts(
         )
     for col in ("o", "duration", "event", "n"):
         counts[col] = counts[col].astype("int64")
-    return counts, by_names, _period_of(day, period)
+    return counts, by_names, period_of(day, period)
 
 
 def _segments(

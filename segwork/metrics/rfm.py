@@ -13,7 +13,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from segwork.data.dataset import Dataset
-from segwork.metrics._common import population, to_date
+from segwork.data.dates import to_date
+from segwork.metrics._common import population
 
 __all__ = ["RFM_SEGMENTS", "rfm", "rfm_expr"]
 

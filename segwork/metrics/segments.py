@@ -20,18 +20,18 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of
 from segwork.metrics._common import (
     Bins,
     Where,
-    _days_between,
     as_list,
-    customer_attributes,
+    days_between,
     engagement_expr,
     lifecycle_expr,
     population,
-    to_date,
 )
+from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.history import (
     NRR_MONTHS,
     history_applies,
@@ -43,7 +43,14 @@ from segwork.metrics.history import (
 )
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
-__all__ = ["SEGMENT_COLUMNS", "engagement", "lifecycle_stage", "segment_table", "segment_tables"]
+__all__ = [
+    "SEGMENT_COLUMNS",
+    "engagement",
+    "lifecycle_stage",
+    "per_customer",
+    "segment_table",
+    "segment_tables",
+]
 
 #: The columns of :func:`segment_table` after the ``by`` columns, in order.
 SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -87,7 +94,7 @@ def _check_params(
         raise ValueError(f"confidence must be in (0, 1) (e.g. 0.95), got {confidence!r}")
 
 
-def _per_customer(data: Dataset, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
+def per_customer(data: Dataset, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
     """Engine table: per customer, its MRR in A, churn-window counts and NRR base/end MRR.
 
     Columns ``customer_id, active_a, mrr_a, at_risk, churned, nrr_base, nrr_end``; cached in
@@ -186,7 +193,8 @@ def segment_table(
         Needs ``customers`` and ``mrr`` (given or derived from ``subscriptions``).
     by : str, list of str or None
         Segment columns: customer columns or derived attributes (see
-        :func:`segwork.metrics._common.customer_attributes`); None or ``[]`` gives one overall row.
+        :func:`segwork.metrics.attributes.customer_attributes`); None or ``[]`` gives one
+        overall row.
     as_of : date-like
         Explicit as-of date; data dated after it is ignored.
     window_months : int, default 12
@@ -338,7 +346,7 @@ def _segment_counts(
     attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
     if over_time and history_applies(data, by_names, where):
         return segment_counts_over_time(data, by_names, day, window_months, bins=bins), by_names
-    per = _per_customer(data, a, int(window_months), day)
+    per = per_customer(data, a, int(window_months), day)
     t = attrs.left_join(per, "customer_id")
     aggs = {
         "customers": t.customer_id.count(),
@@ -447,7 +455,7 @@ def lifecycle_stage(data: Dataset, as_of: Any, edges: Sequence[int] = (30, 180))
     t = pop.select(
         customer_id=pop.customer_id,
         signup_date=pop.signup_date,
-        tenure_days=_days_between(pop.signup_date, day).cast("int64"),
+        tenure_days=days_between(pop.signup_date, day).cast("int64"),
         lifecycle_stage=lifecycle_expr(pop.signup_date, day, edges),
     )
     out = t.order_by("customer_id").to_pandas().reset_index(drop=True)

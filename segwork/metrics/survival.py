@@ -18,8 +18,10 @@ import pandas as pd
 from scipy import stats as _st
 
 from segwork.data.dataset import Dataset
+from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, positions_in_runs
-from segwork.metrics._common import Bins, Where, customer_attributes, to_date
+from segwork.metrics._common import Bins, Where
+from segwork.metrics.attributes import customer_attributes
 
 __all__ = ["median_lifetime", "survival"]
 

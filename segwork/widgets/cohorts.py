@@ -33,8 +33,8 @@ from segwork.metrics.cohorts import (
 )
 from segwork.metrics.cohorts_compare import compare_cohort_years, weighted_average_retention
 from segwork.metrics.conventions import VENDOR_NOTE, churn_conventions
+from segwork.metrics.moves import plan_moves
 from segwork.metrics.mrr import mrr_movements
-from segwork.metrics.plans import plan_moves
 from segwork.metrics.projection import project_retention, retention_fits
 from segwork.metrics.survival import median_lifetime, survival
 from segwork.plots.cohorts import (
@@ -44,7 +44,9 @@ from segwork.plots.cohorts import (
     retention_curves,
     survival_curves,
 )
-from segwork.widgets.base import Explorer, Param, View, check_filter
+from segwork.widgets.explorer import Explorer
+from segwork.widgets.params import Param, check_filter
+from segwork.widgets.view import View
 
 __all__ = [
     "MOVEMENTS_TABLE",
@@ -166,7 +168,7 @@ class CohortExplorer(Explorer):
     restricted to the cohorts in [cohort_from, cohort_to] (:func:`cohort_range`).  The page shows
     at once the ``heatmap``, the ``curves`` (single cohorts, or one line per segment), the
     12-month comparison and the weighted average by age; its sections, computed when opened
-    (:class:`~segwork.widgets.base.View`), are "Projection" (figure ``projection``: the curves with
+    (:class:`~segwork.widgets.view.View`), are "Projection" (figure ``projection``: the curves with
     the sBG projection dashed, logo view only; the sBG parameters), "MRR movements" (figures
     ``mrr_movements`` and ``mrr_rates`` and the table :data:`MOVEMENTS_TABLE`, the
     :func:`segwork.mrr_movements` table with its ``fx_adjustment``: whole population after

@@ -26,7 +26,9 @@ from segwork.plots.market import (
     segments_figure,
     tornado_figure,
 )
-from segwork.widgets.base import Explorer, Param, View, check_filter
+from segwork.widgets.explorer import Explorer
+from segwork.widgets.params import Param, check_filter
+from segwork.widgets.view import View
 
 __all__ = ["MarketExplorer"]
 

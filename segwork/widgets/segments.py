@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from segwork.formatting import currency_prefix
-from segwork.metrics._common import _check_edges, available_attributes, cache_key
+from segwork.metrics._common import available_attributes, cache_key, check_edges
 from segwork.metrics.history import NRR_MONTHS
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
@@ -36,16 +36,9 @@ from segwork.plots.segments import (
     segment_labels,
     share_chart,
 )
-from segwork.widgets.base import (
-    INLINE_QUERY_CUSTOMERS,
-    Deferred,
-    Explorer,
-    Param,
-    View,
-    check_filter,
-    on_click,
-    show_download,
-)
+from segwork.widgets.explorer import Explorer
+from segwork.widgets.params import Param, check_filter
+from segwork.widgets.view import INLINE_QUERY_CUSTOMERS, Deferred, View, on_click, show_download
 
 __all__ = ["SegmentExplorer", "best_customers_sentence", "describe_segment"]
 
@@ -308,7 +301,7 @@ class SegmentExplorer(Explorer):
                     f"bins[{col!r}] must be a list of numbers (bin edges), got {edges!r}"
                 )
             try:
-                _check_edges(edges, f"bins[{col!r}]")
+                check_edges(edges, f"bins[{col!r}]")
             except ValueError as err:
                 fixed = sorted({e for e in edges if math.isfinite(e)}) or [10, 50, 250]
                 raise ValueError(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import segwork
 from segwork.market import market_size
-from segwork.market import sizing as sizing_module
+from segwork.market import montecarlo as sizing_module
 from segwork.market.sizing import MEASURES, TOTALS_COLUMNS, money
 
 

@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 
 import segwork
-from segwork.metrics._common import attribute_tables, customer_attributes, plan_source
-from segwork.metrics.plans import PLAN_MOVE_COLUMNS, customer_plans, plan_moves
+from segwork.metrics._common import attribute_tables, plan_source
+from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.moves import PLAN_MOVE_COLUMNS, plan_moves
+from segwork.metrics.plans import customer_plans
 
 AS_OF = "2024-06-30"
 SUB_COLUMNS = ["customer_id", "plan", "start_date", "end_date", "amount", "billing_interval"]

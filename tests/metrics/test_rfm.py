@@ -20,7 +20,7 @@ import pytest
 
 import segwork
 from segwork.data.dataset import Dataset
-from segwork.metrics._common import customer_attributes
+from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.rfm import RFM_SEGMENTS, _segment_expr, rfm, rfm_expr
 from segwork.paths import REPO_ROOT
 

@@ -11,7 +11,9 @@ import plotly.graph_objects as go
 import pytest
 
 import segwork
-from segwork.widgets.base import Explorer, Param, View
+from segwork.widgets.explorer import Explorer
+from segwork.widgets.params import Param
+from segwork.widgets.view import View
 from tests.conftest import tiny_frames
 
 
@@ -160,7 +162,7 @@ def test_every_page_table_reads_as_people_write_numbers():
     import re
 
     import segwork.widgets as w
-    from segwork.widgets.base import format_frame
+    from segwork.widgets.tables import format_frame
 
     sample = segwork.load_sample()
     frames = {"mrr_movements": segwork.mrr_movements(sample, "2024-12-31")}

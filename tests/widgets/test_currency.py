@@ -18,11 +18,12 @@ import plotly.graph_objects as go
 import pytest
 
 import segwork
+from segwork.headline import HEADLINE_MIME
 from segwork.paths import SAMPLE_DIR
 from segwork.plots.cohorts import FX_LABEL
 from segwork.widgets import CohortExplorer, MarketExplorer, SegmentExplorer
-from segwork.widgets.base import HEADLINE_MIME, format_frame
 from segwork.widgets.cohorts import MOVEMENTS_TABLE
+from segwork.widgets.tables import format_frame
 
 AS_OF = "2024-12-31"
 

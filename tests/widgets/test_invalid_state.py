@@ -29,7 +29,7 @@ from segwork.market import market_size
 from segwork.metrics.cohorts import cohort_retention
 from segwork.metrics.segments import segment_table
 from segwork.widgets import CohortExplorer, MarketExplorer, SegmentExplorer
-from segwork.widgets.base import Explorer
+from segwork.widgets.explorer import Explorer
 
 AS_OF = "2024-12-31"
 DATA_RANGE = "choose a date from 2022-01-12 to 2024-12-31"

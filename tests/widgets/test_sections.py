@@ -17,13 +17,15 @@ import pytest
 
 import segwork
 import segwork.widgets.cohorts as wc
+import segwork.widgets.explorer
 import segwork.widgets.segments as ws
+import segwork.widgets.view
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.personas import personas
 from segwork.metrics.survival import survival
-from segwork.widgets.base import View
 from segwork.widgets.cohorts import CohortExplorer
 from segwork.widgets.segments import SegmentExplorer
+from segwork.widgets.view import View
 
 AS_OF = "2024-12-31"
 
@@ -72,7 +74,7 @@ def test_view_sections_are_computed_once() -> None:
 
     def build() -> View:
         made.append(1)
-        return View(texts={"b": "later"}, tables={"T": segwork.widgets.base.pd.DataFrame()})
+        return View(texts={"b": "later"}, tables={"T": segwork.widgets.view.pd.DataFrame()})
 
     v = View(texts={"a": "main"}, sections={"More": build})
     assert v.resolved == {} and not made
@@ -132,7 +134,7 @@ def test_a_sections_own_parameter_opens_it(data: segwork.Dataset,
     assert ex.open_sections == ("Personas",) and calls["personas"] == 1
     assert accordion(ex, "Personas").selected_index == 0
     assert len(ex.view.resolved["Personas"].tables["Personas"]) == 2
-    ex.controls["compare_as_of"].value = segwork.widgets.base.dt.date(2024, 6, 30)
+    ex.controls["compare_as_of"].value = segwork.widgets.explorer.dt.date(2024, 6, 30)
     assert ex.open_sections == ("Personas", "Mix shift") and calls["mix_shift"] == 2
     assert "2024-06-30 → 2024-12-31" in section_html(ex, "Mix shift")
 
@@ -195,7 +197,7 @@ def test_display_computes_every_section_except_when_served(
     assert calls["personas"] == calls["mix_shift"] == 0 and served.view.resolved == {}
     assert "Computed when opened" in bundle["text/html"]
     assert "<h3 class='segwork-section'>Personas</h3>" in bundle["text/html"]
-    assert segwork.widgets.base.HEADLINE_MIME not in bundle
+    assert segwork.widgets.explorer.HEADLINE_MIME not in bundle
     with pytest.raises(ValueError, match="sections must be 'all' or 'computed'"):
         served.to_html(sections="some")  # type: ignore[arg-type]
 
@@ -205,7 +207,7 @@ def test_display_computes_every_section_except_when_served(
     assert calls["personas"] == 1 and list(shown.view.resolved) == ["Personas", "Mix shift"]
     assert "Computed when opened" not in bundle["text/html"]
     assert "Silhouette by k" in bundle["text/html"]
-    headline = bundle[segwork.widgets.base.HEADLINE_MIME]
+    headline = bundle[segwork.widgets.explorer.HEADLINE_MIME]
     assert headline["figures"]["best_customers"].startswith("Best customers")
 
 
@@ -218,14 +220,14 @@ def test_big_downloads_are_prepared_on_a_click(
     import base64
     import re
 
-    monkeypatch.setattr(segwork.widgets.base, "DOWNLOAD_INLINE_ROWS", 5)
+    monkeypatch.setattr(segwork.widgets.view, "DOWNLOAD_INLINE_ROWS", 5)
     calls: list[Any] = []
     real = ws.segment_members
     monkeypatch.setattr(ws, "segment_members", lambda *a, **k: calls.append(a) or real(*a, **k))
     ex = SegmentExplorer(data, by=["plan"], k=3)
     # the members query waits for the click too; the button's count is the segment's customers
     deferred = ex.view.downloads["segment_members.csv"]
-    assert isinstance(deferred, segwork.widgets.base.Deferred) and calls == []
+    assert isinstance(deferred, segwork.widgets.view.Deferred) and calls == []
     members = ex.downloads["segment_members.csv"]
     assert len(calls) == 1 and deferred.rows == len(members) > 5
     best = ex.result[ex.result["plan"] == members["plan"].iloc[0]]
@@ -254,7 +256,7 @@ def test_big_downloads_are_prepared_on_a_click(
     assert len(ex.export_frame) == rows
     assert "Download segment_members.csv" in ex.to_html()
     # below the threshold the link is there at once
-    monkeypatch.setattr(segwork.widgets.base, "DOWNLOAD_INLINE_ROWS", 10**9)
+    monkeypatch.setattr(segwork.widgets.view, "DOWNLOAD_INLINE_ROWS", 10**9)
     ex.set(by=["billing_interval"])
     assert "Download segment_members.csv" in ex.export_link.value
     assert ex.export_prepare.layout.display == "none"
@@ -277,8 +279,8 @@ def test_members_of_large_data_wait_for_a_click(
     big = SegmentExplorer(data, by=["plan"])
     assert calls == [] and big.export_link.value == ""
     deferred = big.view.downloads["segment_members.csv"]
-    assert isinstance(deferred, segwork.widgets.base.Deferred) and not deferred.inline
-    assert deferred.rows == len(inline) <= segwork.widgets.base.DOWNLOAD_INLINE_ROWS
+    assert isinstance(deferred, segwork.widgets.view.Deferred) and not deferred.inline
+    assert deferred.rows == len(inline) <= segwork.widgets.view.DOWNLOAD_INLINE_ROWS
     big.set(by=["billing_interval"])
     assert calls == [] and big.export_prepare.layout.display is None
     big.export_prepare.click()

@@ -1,0 +1,119 @@
+"""The population at as_of with its segment criteria: customer columns and derived attributes.
+
+docs/metrics.md "Segmentations and derived attributes": a criterion is a customer column, a
+numeric column cut into bins, or a derived attribute (lifecycle stage, engagement, RFM segment,
+current and first plan, signup period, feature use).  :func:`customer_attributes` builds them
+all in the engine; every metric that takes ``by`` / ``where`` goes through it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis.expr.types as ir
+
+from segwork.data.dataset import Dataset
+from segwork.metrics._common import (
+    DERIVED_ATTRIBUTES,
+    PLAN_ATTRIBUTES,
+    Bins,
+    Where,
+    as_list,
+    available_attributes,
+    bin_expr,
+    engagement_expr,
+    event_names,
+    lifecycle_expr,
+    population,
+)
+from segwork.metrics.plans import plans_expr
+from segwork.metrics.rfm import rfm_expr
+
+__all__ = ["customer_attributes"]
+
+
+def customer_attributes(
+    data: Dataset,
+    as_of: dt.date,
+    by: str | Sequence[str] | None = None,
+    *,
+    where: Where | None = None,
+    bins: Bins | None = None,
+    lifecycle_edges: Sequence[int] = (30, 180),
+    engagement_window: int = 3,
+    engagement_levels: int = 3,
+) -> tuple[ir.Table, list[str]]:
+    """The population at as_of with the ``by`` columns, filtered by ``where``.
+
+    Returns ``(table, by_names)``: ``table`` has ``customer_id, signup_date`` and one column per
+    name in ``by`` (derived attributes computed, numeric columns in ``bins`` replaced by their bin
+    labels).  ``where`` maps a column (any ``by``-able name) to a value or a list of values.
+    Unknown names raise an error listing the available ones; a ``where`` matching nobody raises.
+    """
+    by_names = as_list(by)
+    where = dict(where or {})
+    bins = dict(bins or {})
+    needed = list(dict.fromkeys([*by_names, *where]))
+    pop = population(data, as_of)
+    available = None
+    for name in needed:
+        if (
+            name not in pop.columns
+            and name not in DERIVED_ATTRIBUTES
+            and not name.startswith("uses_")
+        ):
+            available = available or available_attributes(data)
+            raise ValueError(f"unknown segment column {name!r}; available: {', '.join(available)}")
+    for name in bins:
+        if name not in pop.columns:
+            raise ValueError(f"bins given for {name!r}, which is not a customers column")
+        if not pop[name].type().is_numeric():
+            raise ValueError(f"bins need a numeric column; {name!r} is {pop[name].type()}")
+    t = pop
+    if "lifecycle_stage" in needed and "lifecycle_stage" not in pop.columns:
+        t = t.mutate(lifecycle_stage=lifecycle_expr(t.signup_date, as_of, lifecycle_edges))
+    for name, fmt in (("signup_month", "%Y-%m"), ("signup_year", "%Y")):
+        if name in needed and name not in pop.columns:
+            t = t.mutate(**{name: t.signup_date.strftime(fmt)})
+    if "signup_quarter" in needed and "signup_quarter" not in pop.columns:
+        q = t.signup_date.year().cast("string") + "-Q" + t.signup_date.quarter().cast("string")
+        t = t.mutate(signup_quarter=q)
+    if "engagement" in needed and "engagement" not in pop.columns:
+        eng = engagement_expr(
+            data, as_of, window_months=engagement_window, levels=engagement_levels
+        ).select("customer_id", "engagement")
+        t = t.left_join(eng, "customer_id").drop("customer_id_right")
+    if "rfm_segment" in needed and "rfm_segment" not in pop.columns:
+        r = rfm_expr(data, as_of).select("customer_id", "rfm_segment")
+        t = t.left_join(r, "customer_id").drop("customer_id_right")
+    plan_names = [n for n in PLAN_ATTRIBUTES if n in needed and n not in pop.columns]
+    if plan_names:
+        p = plans_expr(data, as_of).select("customer_id", *plan_names)
+        t = t.left_join(p, "customer_id").drop("customer_id_right")
+    uses = [n for n in needed if n.startswith("uses_") and n not in pop.columns]
+    if uses:
+        features = set(event_names(data))
+        for name in uses:
+            feature = name.removeprefix("uses_")
+            if feature not in features:
+                raise ValueError(
+                    f"unknown segment column {name!r}: no event named {feature!r}; events are: "
+                    f"{', '.join(sorted(features)) or 'none (no events table)'}"
+                )
+        ev = data.table("events")
+        ev = ev.filter(ev.timestamp.date() <= as_of)
+        flags = ev.group_by("customer_id").aggregate(
+            **{n: (ev.event == n.removeprefix("uses_")).any() for n in uses}
+        )
+        t = t.left_join(flags, "customer_id").drop("customer_id_right")
+        t = t.mutate(**{n: t[n].fill_null(False) for n in uses})
+    for name, edges in bins.items():
+        t = t.mutate(**{name: bin_expr(t[name], edges)})
+    for name, value in where.items():
+        values = list(value) if isinstance(value, list | tuple | set) else [value]
+        t = t.filter(t[name].isin(values))
+    if where and int(t.count().to_pandas()) == 0:
+        raise ValueError(f"where={where} matches no customer signed up by {as_of}")
+    keep = ["customer_id", "signup_date", *[n for n in by_names if n not in ("customer_id",)]]
+    return t.select(*dict.fromkeys(keep)), by_names

@@ -1,0 +1,128 @@
+"""A page as static HTML (headless runs: papermill, nbconvert, reports): :func:`page_html`, with
+what a closed section shows (:data:`SECTION_CLOSED`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import pandas as pd
+
+from segwork.widgets.tables import CSS, table_html, text_html
+from segwork.widgets.view import View, download_frame, download_html
+
+__all__ = ["SECTION_CLOSED", "page_html", "slug"]
+
+#: What a closed section holds until it is opened.
+SECTION_CLOSED = (
+    "<em>Computed when opened (the section then follows every change until it is closed).</em>"
+)
+
+
+def slug(text: str) -> str:
+    """``text`` as a piece of an HTML id: lower case, runs of other characters as ``-``.
+
+    >>> slug("Cohort Explorer: MRR")
+    'cohort-explorer--mrr'
+    """
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def page_html(
+    view: View,
+    *,
+    page: str,
+    title: str,
+    description: str,
+    state: Mapping[str, Any],
+    error: str | None,
+    result_title: str,
+    table_heading: Callable[[str, pd.DataFrame], str],
+    include_plotlyjs: bool | str = False,
+    sections: Literal["all", "computed"] = "all",
+) -> str:
+    """A page's ``view`` as static HTML (headings, parameters, texts, tables, figures).
+
+    Parameters
+    ----------
+    view : View
+        What the page shows; its sections are computed here as ``sections`` asks.
+    page : str
+        The page's name (its class name), in the figures' HTML ids.
+    title, description : str
+        The page's heading and its paragraph (none when empty).
+    state : mapping
+        The page's parameters, listed under the heading.
+    error : str or None
+        The page's error, shown in its error box.
+    result_title : str
+        The heading of the main table.
+    table_heading : callable(str, DataFrame) -> str
+        A table's heading (``<h3>``) from its title and frame.
+    include_plotlyjs : bool or str
+        Passed to plotly for the first figure only (``True`` inlines plotly.js once, for an
+        offline standalone page); later figures reuse it.
+    sections : {"all", "computed"}
+        ``"all"`` computes the sections not computed yet (a report shows everything);
+        ``"computed"`` shows those computed so far and names the others.
+
+    Returns
+    -------
+    str
+        The HTML.
+    """
+    if sections not in ("all", "computed"):
+        raise ValueError(f"sections must be 'all' or 'computed', got {sections!r}")
+    v = view
+    parts = [CSS]
+    if title:
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+    if description:
+        parts.append(f"<p>{html.escape(description)}</p>")
+    params = ", ".join(
+        f"<code>{html.escape(k)}</code> = {html.escape(json.dumps(val))}"
+        for k, val in state.items()
+    )
+    parts.append(f"<p style='color:#555'>Parameters: {params}</p>")
+    if error:
+        parts.append(f'<div class="segwork-error">{html.escape(error)}</div>')
+    js: bool | str = include_plotlyjs
+    views: list[tuple[str | None, View | Exception]] = [(None, v)]
+    for section in v.sections:
+        if sections == "computed" and section not in v.resolved:
+            views.append((section, View(texts={"closed": SECTION_CLOSED})))
+            continue
+        try:
+            views.append((section, v.section(section)))
+        except Exception as err:  # said in the page, where the section would be
+            views.append((section, err))
+    for heading, part in views:
+        if heading is not None:
+            parts.append(f"<h3 class='segwork-section'>{html.escape(heading)}</h3>")
+        if isinstance(part, Exception):
+            parts.append(
+                f'<div class="segwork-error">Could not compute {html.escape(str(heading))}: '
+                f"{html.escape(f'{type(part).__name__}: {part}')}</div>"
+            )
+            continue
+        parts.extend(text_html(t) for t in part.texts.values())
+        if len(part.result.columns):
+            heading = table_heading(result_title, part.result)
+            parts.append(heading + table_html(part.result))
+        for name, fig in part.figures.items():
+            parts.append(
+                fig.to_html(
+                    full_html=False,
+                    include_plotlyjs=js,
+                    div_id=f"segwork-{slug(page)}-{slug(name)}",
+                )
+            )
+            js = False
+        for name, table in part.tables.items():
+            parts.append(table_heading(name, table) + table_html(table))
+        for name, df in part.downloads.items():
+            parts.append(f"<p>{download_html(name, download_frame(df))}</p>")
+    return "\n".join(parts)
