@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
@@ -35,18 +34,16 @@ from scipy import special as sp
 
 from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
-from segwork.metrics._common import Bins, Where, population
+from segwork.metrics._common import Bins, Where
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.cohorts import (
     COHORT_BASES,
     PERIODS,
     check_activity_source,
     check_choice,
-    month_to_period,
-    period_expr,
     period_of,
 )
-from segwork.metrics.survival import customer_durations
+from segwork.metrics.lifetimes import customer_durations
 
 __all__ = [
     "PROJECTION_COLUMNS",
@@ -288,62 +285,13 @@ def _duration_table(
 ) -> ir.Table:
     """Engine: ``[*by], o (origin period), duration, event, n`` counts of customers.
 
-    The customers' lifetimes (:func:`_customer_durations`, cached per as_of, period and cohort)
-    counted per segment of ``attrs``: a change of split or filter, and the fits beside the
-    projection, reuse them.
+    The customers' lifetimes (:func:`segwork.metrics.lifetimes.customer_durations`, cached per
+    as_of, period and cohort) counted per segment of ``attrs``: a change of split or filter, and
+    the fits beside the projection, reuse them.
     """
-    per = _customer_durations(data, day, period, cohort)
+    per = customer_durations(data, day, period, cohort)
     j = per.join(attrs.select("customer_id", *by_names), "customer_id")
     return j.group_by([*by_names, "o", "duration", "event"]).aggregate(n=j.count())
-
-
-def _customer_durations(data: Dataset, day: dt.date, period: str, cohort: str) -> ir.Table:
-    """Engine table ``customer_id, o, duration, event``: every customer's lifetime at ``day``.
-
-    Per customer: the periods with activity (MRR > 0 in one of its months, or an order), the
-    first unbroken run of them from the origin, and its duration as in docs/metrics.md "Survival"
-    (monthly first-activity lifetimes are exactly survival's, :func:`customer_durations`).  A
-    customer-level fact, cached in the engine; customers outside the population (signed up
-    after as_of) drop out at the join with the segments' attributes.
-    """
-    if period == "month" and cohort == "first_active" and data.has("mrr"):
-        d = customer_durations(data, day)
-        return d.select("customer_id", o=d._s, duration=d._duration, event=d._event)
-    return data.cached(
-        ("projection_durations", day, period, cohort),
-        lambda: _durations_expr(data, day, period, cohort),
-    )
-
-
-def _durations_expr(data: Dataset, day: dt.date, period: str, cohort: str) -> ir.Table:
-    a = period_of(day, period)
-    if data.has("mrr"):
-        mm = data.monthly_mrr(day)
-        act = mm.select("customer_id", p=month_to_period(mm.month_idx, period))
-    else:
-        tx = data.table("transactions", needed_for="retention projection")
-        tx = tx.filter(tx.date <= day)
-        act = tx.select("customer_id", p=period_expr(tx.date, period))
-    act = act.distinct()
-    pop = population(data, day)
-    people = pop.select("customer_id", _o_signup=period_expr(pop.signup_date, period))
-    j = act.join(people, "customer_id")
-    if cohort == "signup":
-        j = j.filter(j.p >= j._o_signup)
-    # gaps and islands: p - row_number() is constant on an unbroken run of periods
-    w = ibis.window(group_by=j.customer_id, order_by=j.p)
-    j = j.mutate(_g=j.p - ibis.row_number().over(w))
-    j = j.mutate(_g0=j._g.min().over(group_by=j.customer_id))
-    run = j.filter(j._g == j._g0)
-    per = run.group_by(["customer_id", "_o_signup"]).aggregate(_s=run.p.min(), _e=run.p.max())
-    origin = per._o_signup if cohort == "signup" else per._s
-    is_event = per._e < a
-    return per.select(
-        "customer_id",
-        o=origin.cast("int64"),
-        duration=ibis.ifelse(is_event, per._e - origin + 1, a - origin).cast("int64"),
-        event=is_event.cast("int64"),
-    )
 
 
 def _counts(

@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -19,9 +18,10 @@ from scipy import stats as _st
 
 from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
-from segwork.data.derive import month_index_of, positions_in_runs
+from segwork.data.derive import positions_in_runs
 from segwork.metrics._common import Bins, Where
 from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.lifetimes import customer_durations
 
 __all__ = ["median_lifetime", "survival"]
 
@@ -146,41 +146,8 @@ def _duration_counts(data: Dataset, day: dt.date, attrs: ir.Table, by_names: lis
     """
     durations = customer_durations(data, day)
     per_customer = durations.join(attrs.drop("signup_date"), "customer_id")
-    return per_customer.group_by([*by_names, "_duration"]).aggregate(
-        _d=per_customer._event.sum(), _n=per_customer.count()
-    )
-
-
-def customer_durations(data: Dataset, day: dt.date) -> ir.Table:
-    """Engine table ``customer_id, _s, _duration, _event``: each customer's lifetime at ``day``.
-
-    docs/metrics.md "Survival": ``_s`` its first month with MRR > 0 (month index), ``_duration`` and
-    ``_event`` from its first unbroken run of active months.  A customer-level fact (whatever
-    the split or filter), cached in the engine per as_of; the retention projection's monthly
-    first-activity lifetimes are these too.
-    """
-    return data.cached(("survival_durations", day), lambda: _durations(data, day))
-
-
-def _durations(data: Dataset, day: dt.date) -> ir.Table:
-    a = month_index_of(day)
-    mrr = data.monthly_mrr(day)
-    months = mrr.select("customer_id", _m=mrr.month_idx)
-    # Gaps and islands: month_idx - row_number() is constant on an unbroken run of months and
-    # grows across a gap, so the first run is the rows whose value equals the customer's minimum.
-    run_window = ibis.window(group_by=months.customer_id, order_by=months._m)
-    months = months.mutate(_g=months._m - ibis.row_number().over(run_window))
-    months = months.mutate(_g0=months._g.min().over(group_by=months.customer_id))
-    first_run = months.filter(months._g == months._g0)
-    per_customer = first_run.group_by("customer_id").aggregate(
-        _s=first_run._m.min(), _t=first_run.count()
-    )
-    is_event = (per_customer._s + per_customer._t) <= a
-    return per_customer.select(
-        "customer_id",
-        _s=per_customer._s.cast("int64"),
-        _duration=ibis.ifelse(is_event, per_customer._t, a - per_customer._s).cast("int64"),
-        _event=is_event.cast("int64"),
+    return per_customer.group_by([*by_names, per_customer.duration.name("_duration")]).aggregate(
+        _d=per_customer.event.sum(), _n=per_customer.count()
     )
 
 

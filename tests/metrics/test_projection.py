@@ -339,7 +339,7 @@ def test_lifetimes_are_computed_once_and_shared() -> None:
     data = segwork.load_sample()
     project_retention(data, "2024-12-31", by="plan", horizon=6, n_boot=0)
     built = set(data._engine_cache)
-    assert ("survival_durations", dt.date(2024, 12, 31)) in built
+    assert ("durations", dt.date(2024, 12, 31), "month", "first_active") in built
     fits = retention_fits(data, "2024-12-31", by="billing_interval", where={"plan": ["pro"]})
     survival(data, "2024-12-31", by="plan")
     assert set(data._engine_cache) == built
@@ -349,7 +349,7 @@ def test_lifetimes_are_computed_once_and_shared() -> None:
     )
     project_retention(data, "2024-12-31", period="quarter", cohort="signup", n_boot=0)
     quarter = set(data._engine_cache) - built
-    assert quarter == {("projection_durations", dt.date(2024, 12, 31), "quarter", "signup")}
+    assert quarter == {("durations", dt.date(2024, 12, 31), "quarter", "signup")}
     pd.testing.assert_frame_equal(
         project_retention(data, "2024-12-31", period="quarter", cohort="signup", by="plan",
                           n_boot=0),
