@@ -3,6 +3,15 @@
 Importing segwork changes no global state (no plotting defaults, no pandas options, no RNG seeds).
 """
 
+from segwork.clv import (
+    BetaGeoFit,
+    CLVFitError,
+    GammaGammaFit,
+    clv_summary,
+    fit_bg_nbd,
+    fit_gamma_gamma,
+    predict_clv,
+)
 from segwork.data import TABLE_NAMES, DataContractError, Dataset, load_sample
 from segwork.data.generate import make_saas_data
 from segwork.errors import SegworkError
@@ -41,17 +50,23 @@ __all__ = [
     "DERIVED_ATTRIBUTES",
     "RFM_SEGMENTS",
     "TABLE_NAMES",
+    "BetaGeoFit",
+    "CLVFitError",
     "DataContractError",
     "Dataset",
+    "GammaGammaFit",
     "SegworkError",
     "__version__",
     "available_attributes",
     "churn_conventions",
+    "clv_summary",
     "cohort_matrix",
     "cohort_retention",
     "compare_cohort_years",
     "customer_plans",
     "engagement",
+    "fit_bg_nbd",
+    "fit_gamma_gamma",
     "fit_sbg",
     "ideal_customer_profile",
     "lifecycle_stage",
@@ -67,6 +82,7 @@ __all__ = [
     "penetration",
     "personas",
     "plan_moves",
+    "predict_clv",
     "project_retention",
     "rfm",
     "segment_members",

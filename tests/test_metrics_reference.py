@@ -55,6 +55,7 @@ CITED = (
     "Cohort comparison",
     "Survival",
     "Retention projection",
+    "Predicted customer value",
     "Segmentations and derived attributes",
     "Current and first plan",
     "Plan moves",

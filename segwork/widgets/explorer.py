@@ -63,7 +63,8 @@ class Explorer:
         self.data.reuse_across_dates = True
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._choices: dict[str, Sequence[Any] | None] = {}
-        self._state: dict[str, Any] = {p.name: copy.deepcopy(p.default) for p in self.params}
+        self._defaults = self.default_state()
+        self._state: dict[str, Any] = copy.deepcopy(self._defaults)
         new = {**self._state, **self._checked(state)}
         self.validate(new)
         self._state = new
@@ -88,6 +89,11 @@ class Explorer:
 
     def validate(self, state: dict[str, Any]) -> None:
         """Cross-parameter checks; raise ValueError.  Single values are checked by each Param."""
+
+    def default_state(self) -> dict[str, Any]:
+        """The page's state before any choice: each parameter's default, which a page may adapt
+        to its data (criteria the data does not have are not proposed)."""
+        return {p.name: copy.deepcopy(p.default) for p in self.params}
 
     def prepare(self) -> None:
         """Build, with the first render, what a later change would otherwise build first (the
@@ -167,7 +173,7 @@ class Explorer:
         items = []
         for p in self.params:
             value = self._state[p.name]
-            if value == p.default:
+            if value == self._defaults[p.name]:
                 continue
             text = (
                 value

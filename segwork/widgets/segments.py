@@ -284,6 +284,16 @@ class SegmentExplorer(Explorer):
         ),
     )
 
+    def default_state(self) -> dict[str, Any]:
+        """The default criteria the data has: current plan x billing interval when it records
+        them, else the first of the available criteria (a Stripe export without intervals, an
+        order-lines table without plans)."""
+        state = super().default_state()
+        available = available_attributes(self.data)
+        by = [c for c in state["by"] if c in available]
+        state["by"] = by or available[:1]
+        return state
+
     # -- validation ---------------------------------------------------------------------------
     def validate(self, state: dict[str, Any]) -> None:
         if not state["by"]:

@@ -262,3 +262,15 @@ def test_static_html(ex: SegmentExplorer) -> None:
         assert f'id="segwork-segmentexplorer-{name}"' in page
     bundle = ex._repr_mimebundle_()
     assert "text/html" in bundle and "text/plain" in bundle
+
+
+def test_default_criteria_are_ones_the_data_has(data: segwork.Dataset) -> None:
+    """Data without plans or billing intervals (a bare export) opens on a criterion it has,
+    not on an error; its link stays short (the default is not written into it)."""
+    subs = data.to_pandas("subscriptions").drop(columns=["plan"])
+    customers = data.to_pandas("customers")[["customer_id", "signup_date", "country"]]
+    bare = segwork.load({"customers": customers, "subscriptions": subs})
+    ex = SegmentExplorer(bare)
+    assert ex.error is None and ex.state["by"] == ["country"]
+    assert ex.url_query() == ""
+    assert SegmentExplorer(data).state["by"] == ["current_plan", "billing_interval"]

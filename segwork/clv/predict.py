@@ -1,0 +1,155 @@
+"""Customer lifetime value from transactions-only data: BG/NBD purchases x Gamma-Gamma order value,
+discounted by month (docs/metrics.md "Predicted customer value")."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segwork.clv.bg_nbd import BetaGeoFit, fit_bg_nbd
+from segwork.clv.gamma_gamma import GammaGammaFit, fit_gamma_gamma
+from segwork.clv.summary import PERIOD_DAYS, clv_summary, period_days
+from segwork.data.dataset import Dataset
+
+__all__ = ["clv_from_fits", "predict_clv"]
+
+_MONTH_DAYS = 365.25 / 12
+
+
+def _check(horizon_months: Any, discount_rate: Any, gross_margin: Any) -> None:
+    if (
+        isinstance(horizon_months, bool)
+        or not isinstance(horizon_months, numbers.Integral)
+        or horizon_months < 1
+    ):
+        raise ValueError(f"horizon_months must be a whole number >= 1, got {horizon_months!r}")
+    if not isinstance(discount_rate, numbers.Real) or not 0.0 <= float(discount_rate) < np.inf:
+        raise ValueError(
+            f"discount_rate is a monthly rate >= 0 (0.01 = 1% a month), got {discount_rate!r}"
+        )
+    if not isinstance(gross_margin, numbers.Real) or not 0.0 < float(gross_margin) <= 1.0:
+        raise ValueError(
+            f"gross_margin is a share of revenue in (0, 1] (1 = revenue), got {gross_margin!r}"
+        )
+
+
+def clv_from_fits(
+    summary: pd.DataFrame,
+    bg: BetaGeoFit,
+    gg: GammaGammaFit,
+    *,
+    horizon_months: int = 12,
+    discount_rate: float = 0.01,
+    gross_margin: float = 1.0,
+    period: str = "week",
+) -> pd.DataFrame:
+    """The CLV table of :func:`predict_clv` from a summary and already fitted models.
+
+    ``period`` is the time unit of the summary (and so of ``bg``'s alpha).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwork.clv import BetaGeoFit, GammaGammaFit, clv_from_fits
+    >>> bg = BetaGeoFit({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, {}, 0.0, 0)
+    >>> gg = GammaGammaFit({"p": 6.25, "q": 3.74, "v": 15.44}, {}, 0.0, 0, 0.0)
+    >>> s = pd.DataFrame({"customer_id": [1], "frequency": [2], "recency": [30.43],
+    ...     "T": [38.86], "monetary_value": [22.35]})
+    >>> out = clv_from_fits(s, bg, gg, horizon_months=9, discount_rate=0.0)
+    >>> round(float(out.expected_purchases[0]), 3), round(float(out.clv[0]), 2)
+    (1.23, 30.33)
+    """
+    _check(horizon_months, discount_rate, gross_margin)
+    month = _MONTH_DAYS / period_days(period)
+    out = summary.copy()
+    out["p_alive"] = bg.p_alive(summary)
+    cumulative = np.column_stack(
+        [np.zeros(len(summary))]
+        + [bg.expected_purchases(k * month, summary) for k in range(1, horizon_months + 1)]
+    )
+    out["expected_purchases"] = cumulative[:, -1]
+    out["expected_value"] = gg.expected_value(summary)
+    monthly = np.diff(cumulative, axis=1)
+    factors = (1.0 + float(discount_rate)) ** -np.arange(1, horizon_months + 1)
+    out["clv"] = float(gross_margin) * out["expected_value"].to_numpy() * (monthly @ factors)
+    return out
+
+
+def predict_clv(
+    data: Dataset,
+    as_of: Any,
+    *,
+    horizon_months: int = 12,
+    discount_rate: float = 0.01,
+    gross_margin: float = 1.0,
+    period: str = "week",
+) -> pd.DataFrame:
+    """Predicted customer lifetime value of each customer from transactions-only data.
+
+    Builds :func:`~segwork.clv.clv_summary` at ``as_of``, fits BG/NBD (purchases and dropout)
+    on all customers and Gamma-Gamma (order value) on the repeat buyers, and sums the discounted
+    expected margin month by month:
+
+    CLV = sum over k = 1..H of gross_margin x E[M] x (E[Y(k w)] - E[Y((k-1) w)]) / (1 + d)^k,
+
+    with w one month (365.25/12 days) in periods, E[Y(t)] the BG/NBD conditional expected
+    purchases in the t periods after as_of and E[M] the Gamma-Gamma conditional expected
+    order value.
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs a ``transactions`` table.
+    as_of : date-like
+        End of the calibration period; CLV is for the months after it.
+    horizon_months : int
+        H, whole months >= 1.
+    discount_rate : float
+        d, monthly discount rate >= 0.
+    gross_margin : float
+        Share of revenue kept, in (0, 1]; 1 gives revenue.
+    period : {"week", "day", "month"}
+        Time unit the models are fitted in.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary columns plus ``p_alive``, ``expected_purchases`` (over the horizon),
+        ``expected_value`` and ``clv``.
+
+    Raises
+    ------
+    ValueError
+        A bad parameter, no transactions, or no order by as_of.
+    CLVFitError
+        A model cannot be fitted (the message says what to try).
+
+    Examples
+    --------
+    >>> import segwork
+    >>> from segwork.clv import predict_clv, simulate_bg_nbd
+    >>> tx = simulate_bg_nbd(60, {"r": 1.0, "alpha": 5.0, "a": 1.0, "b": 4.0}, seed=0)
+    >>> out = predict_clv(segwork.load({"transactions": tx}), "2024-12-31")
+    >>> list(out.columns[-4:])
+    ['p_alive', 'expected_purchases', 'expected_value', 'clv']
+    >>> bool((out.clv > 0).all())
+    True
+    """
+    _check(horizon_months, discount_rate, gross_margin)
+    if period not in PERIOD_DAYS:
+        period_days(period)
+    summary = clv_summary(data, as_of, period=period)
+    bg = fit_bg_nbd(summary)
+    gg = fit_gamma_gamma(summary)
+    return clv_from_fits(
+        summary,
+        bg,
+        gg,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        gross_margin=gross_margin,
+        period=period,
+    )
