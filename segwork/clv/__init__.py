@@ -11,13 +11,16 @@ from segwork.clv.gamma_gamma import GammaGammaFit, fit_gamma_gamma
 from segwork.clv.predict import clv_from_fits, predict_clv
 from segwork.clv.simulate import simulate_bg_nbd
 from segwork.clv.summary import clv_summary
+from segwork.clv.validation import CLVValidation, clv_validation
 
 __all__ = [
     "BetaGeoFit",
     "CLVFitError",
+    "CLVValidation",
     "GammaGammaFit",
     "clv_from_fits",
     "clv_summary",
+    "clv_validation",
     "fit_bg_nbd",
     "fit_gamma_gamma",
     "predict_clv",

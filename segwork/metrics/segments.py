@@ -32,6 +32,7 @@ from segwork.metrics._common import (
     population,
 )
 from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.ecommerce import ecommerce_segment_table
 from segwork.metrics.history import (
     NRR_MONTHS,
     history_applies,
@@ -187,10 +188,18 @@ def segment_table(
       ``ltv_high`` is NaN.
     - ``small_segment``: customers < ``min_customers`` (docs/metrics.md "Small segments").
 
+    On transactions-only data (no ``mrr``, given or derivable, but a ``transactions`` table) there
+    is no MRR or churn to count: the table is then
+    :func:`segwork.metrics.ecommerce.ecommerce_segment_table` (buyers, orders, revenue, AOV, repeat
+    rate and predicted customer value, docs/metrics.md "Predicted customer value"), with the same
+    ``by``, ``where``, ``bins``, ``window_months``, ``min_customers``, ``gross_margin`` and
+    ``confidence``.
+
     Parameters
     ----------
     data : Dataset
-        Needs ``customers`` and ``mrr`` (given or derived from ``subscriptions``).
+        Needs ``customers`` and ``mrr`` (given or derived from ``subscriptions``), or
+        ``transactions`` (see above).
     by : str, list of str or None
         Segment columns: customer columns or derived attributes (see
         :func:`segwork.metrics.attributes.customer_attributes`); None or ``[]`` gives one
@@ -246,6 +255,18 @@ def segment_table(
     >>> t.attrs["gross_margin"]
     1.0
     """
+    if not data.has("mrr") and data.has("transactions"):
+        return ecommerce_segment_table(
+            data,
+            by,
+            as_of,
+            where=where,
+            bins=bins,
+            window_months=window_months,
+            min_customers=min_customers,
+            gross_margin=gross_margin,
+            confidence=confidence,
+        )
     _check_params(window_months, gross_margin, min_customers, confidence)
     day = to_date(as_of)
     got, by_names = _segment_counts(data, by, day, int(window_months), where=where, bins=bins)

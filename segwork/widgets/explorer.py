@@ -65,6 +65,8 @@ class Explorer:
         self._choices: dict[str, Sequence[Any] | None] = {}
         self._defaults = self.default_state()
         self._state: dict[str, Any] = copy.deepcopy(self._defaults)
+        # None for a parameter that has a default means "the page's default for this data"
+        state = {k: v for k, v in state.items() if v is not None or self._defaults.get(k) is None}
         new = {**self._state, **self._checked(state)}
         self.validate(new)
         self._state = new

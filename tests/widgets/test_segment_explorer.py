@@ -274,3 +274,9 @@ def test_default_criteria_are_ones_the_data_has(data: segwork.Dataset) -> None:
     assert ex.error is None and ex.state["by"] == ["country"]
     assert ex.url_query() == ""
     assert SegmentExplorer(data).state["by"] == ["current_plan", "billing_interval"]
+
+
+def test_none_means_the_pages_default(data: segwork.Dataset) -> None:
+    """A notebook's ``by = None`` (its parameters cell) opens on the page's default criteria."""
+    ex = SegmentExplorer(data, by=None)
+    assert ex.error is None and ex.state["by"] == ["current_plan", "billing_interval"]
