@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import json
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "bin_labels",
     "cache_key",
     "check_edges",
+    "check_segment_params",
     "days_between",
     "engagement_expr",
     "event_names",
@@ -265,3 +267,26 @@ def engagement_expr(
         events_per_active_month=j.rate,
         engagement=ibis.cases(*((level == i, lab) for i, lab in enumerate(labels))),
     )
+
+
+def check_segment_params(
+    window_months: Any, gross_margin: Any, min_customers: Any, confidence: Any
+) -> None:
+    """Refuse out-of-range segment-table parameters with a message naming the parameter."""
+
+    def is_int(v: Any) -> bool:
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    def is_real(v: Any) -> bool:
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+    if not is_int(window_months) or window_months < 1:
+        raise ValueError(f"window_months must be an integer >= 1, got {window_months!r}")
+    if not is_real(gross_margin) or not 0 < gross_margin <= 1:
+        raise ValueError(
+            f"gross_margin must be a fraction in (0, 1] (e.g. 0.8 for 80 %), got {gross_margin!r}"
+        )
+    if not is_int(min_customers) or min_customers < 1:
+        raise ValueError(f"min_customers must be an integer >= 1, got {min_customers!r}")
+    if not is_real(confidence) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1) (e.g. 0.95), got {confidence!r}")

@@ -13,8 +13,6 @@ from the aggregated counts.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +23,7 @@ from segwork.clv import CLVFitError, predict_clv
 from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
-from segwork.metrics._common import Bins, Where
+from segwork.metrics._common import Bins, Where, check_segment_params
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
@@ -67,25 +65,6 @@ def window_start(as_of: Any, window_months: int) -> dt.date:
     (datetime.date(2024, 1, 1), datetime.date(2024, 4, 1))
     """
     return month_start_of(month_index_of(to_date(as_of)) - int(window_months) + 1)
-
-
-def _check(window_months: Any, min_customers: Any, confidence: Any, gross_margin: Any) -> None:
-    def is_int(v: Any) -> bool:
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-    def is_real(v: Any) -> bool:
-        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-    if not is_int(window_months) or window_months < 1:
-        raise ValueError(f"window_months must be an integer >= 1, got {window_months!r}")
-    if not is_int(min_customers) or min_customers < 1:
-        raise ValueError(f"min_customers must be an integer >= 1, got {min_customers!r}")
-    if not is_real(confidence) or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1) (e.g. 0.95), got {confidence!r}")
-    if not is_real(gross_margin) or not 0 < gross_margin <= 1:
-        raise ValueError(
-            f"gross_margin must be a fraction in (0, 1] (e.g. 0.8 for 80 %), got {gross_margin!r}"
-        )
 
 
 def ecommerce_segment_table(
@@ -184,7 +163,7 @@ def ecommerce_segment_table(
     0      DE          2       2       2     28.0  14.0          0.5
     1      FR          1       1       1     30.0  30.0          0.0
     """
-    _check(window_months, min_customers, confidence, gross_margin)
+    check_segment_params(window_months, gross_margin, min_customers, confidence)
     if not data.has("transactions"):
         raise ValueError(
             "the e-commerce segment table needs a 'transactions' table (orders: customer_id, "

@@ -9,8 +9,6 @@ LTV bounds are derived from the aggregated counts.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +24,7 @@ from segwork.metrics._common import (
     Bins,
     Where,
     as_list,
+    check_segment_params,
     days_between,
     engagement_expr,
     lifecycle_expr,
@@ -72,27 +71,6 @@ SEGMENT_COLUMNS: tuple[str, ...] = (
     "ltv_high",
     "small_segment",
 )
-
-
-def _check_params(
-    window_months: Any, gross_margin: Any, min_customers: Any, confidence: Any
-) -> None:
-    def is_int(v: Any) -> bool:
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-    def is_real(v: Any) -> bool:
-        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-    if not is_int(window_months) or window_months < 1:
-        raise ValueError(f"window_months must be an integer >= 1, got {window_months!r}")
-    if not is_real(gross_margin) or not 0 < gross_margin <= 1:
-        raise ValueError(
-            f"gross_margin must be a fraction in (0, 1] (e.g. 0.8 for 80 %), got {gross_margin!r}"
-        )
-    if not is_int(min_customers) or min_customers < 1:
-        raise ValueError(f"min_customers must be an integer >= 1, got {min_customers!r}")
-    if not is_real(confidence) or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1) (e.g. 0.95), got {confidence!r}")
 
 
 def per_customer(data: Dataset, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
@@ -267,7 +245,7 @@ def segment_table(
             gross_margin=gross_margin,
             confidence=confidence,
         )
-    _check_params(window_months, gross_margin, min_customers, confidence)
+    check_segment_params(window_months, gross_margin, min_customers, confidence)
     day = to_date(as_of)
     got, by_names = _segment_counts(data, by, day, int(window_months), where=where, bins=bins)
     return _segment_finish(
@@ -323,7 +301,7 @@ def segment_tables(
     >>> by_both.equals(segment_table(data, ["plan", "region"], "2024-03-31"))
     True
     """
-    _check_params(window_months, gross_margin, min_customers, confidence)
+    check_segment_params(window_months, gross_margin, min_customers, confidence)
     day = to_date(as_of)
     wanted = [as_list(s) for s in segmentations]
     every = list(dict.fromkeys(c for s in wanted for c in s))
