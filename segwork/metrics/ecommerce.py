@@ -189,12 +189,17 @@ def ecommerce_segment_table(
     clv: pd.DataFrame | None = None
     if int(tx.count().to_pyarrow().as_py()) > 0:
         try:
-            clv = predict_clv(
-                data,
-                day,
-                horizon_months=horizon_months,
-                discount_rate=discount_rate,
-                gross_margin=gross_margin,
+            # one fit per date and CLV parameters, whatever the segmentation (several tables,
+            # the ideal customer profile's combinations)
+            clv = data.cached_frame(
+                ("predict_clv", day, horizon_months, discount_rate, gross_margin),
+                lambda: predict_clv(
+                    data,
+                    day,
+                    horizon_months=horizon_months,
+                    discount_rate=discount_rate,
+                    gross_margin=gross_margin,
+                ),
             )
         except CLVFitError as err:
             clv_error = str(err)

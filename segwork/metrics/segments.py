@@ -284,6 +284,7 @@ def segment_tables(
     criteria that are customer columns and no ``where``, the counts are read from the segment
     history (:mod:`segwork.metrics.history`), built once and summed for any as_of: the same
     segmentations at another date cost a query over small tables.  Same numbers either way.
+    On transactions-only data each table is :func:`segment_table`'s e-commerce table.
 
     Examples
     --------
@@ -301,6 +302,17 @@ def segment_tables(
     >>> by_both.equals(segment_table(data, ["plan", "region"], "2024-03-31"))
     True
     """
+    if not data.has("mrr") and data.has("transactions"):  # the e-commerce table, one per
+        # segmentation (the customers' CLV is predicted once and shared)
+        options: dict[str, Any] = {
+            "window_months": window_months,
+            "gross_margin": gross_margin,
+            "min_customers": min_customers,
+            "confidence": confidence,
+            "where": where,
+            "bins": bins,
+        }
+        return [segment_table(data, s, as_of, **options) for s in segmentations]
     check_segment_params(window_months, gross_margin, min_customers, confidence)
     day = to_date(as_of)
     wanted = [as_list(s) for s in segmentations]

@@ -208,3 +208,18 @@ def test_simulated_ranking_and_dispatch(simulated: segwork.Dataset) -> None:
     row = t[t.country == "mid"].reset_index(drop=True)
     cols = ["customers", "buyers", "orders", "revenue", "repeat_rate", "mean_clv", "total_clv"]
     pd.testing.assert_frame_equal(only[["country", *cols]], row[["country", *cols]])
+
+
+def test_segment_tables_on_transactions_only_data(simulated: segwork.Dataset) -> None:
+    """Several segmentations of a shop: each table is segment_table's, and the customers' CLV
+    is predicted once for all of them."""
+    as_of = "2024-12-31"
+    fresh = segwork.load(
+        {name: simulated.to_pandas(name) for name in ("customers", "transactions")}
+    )
+    tables = segwork.segment_tables(fresh, [["country"], []], as_of)
+    fits = [k for k in fresh._frame_cache if k[0] == "predict_clv"]
+    assert len(fits) == 1  # one fit served both tables
+    pd.testing.assert_frame_equal(tables[0], segment_table(simulated, "country", as_of))
+    pd.testing.assert_frame_equal(tables[1], segment_table(simulated, [], as_of))
+    assert len(tables[1]) == 1 and tables[1].customers.iloc[0] == tables[0].customers.sum()
