@@ -18,6 +18,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from segwork.data.dataset import Dataset
 from segwork.data.derive import month_index, month_index_of
@@ -42,6 +43,7 @@ __all__ = [
     "mrr_tables",
     "plan_source",
     "population",
+    "rank_segments",
 ]
 
 def cache_key(value: Any) -> str:
@@ -290,3 +292,18 @@ def check_segment_params(
         raise ValueError(f"min_customers must be an integer >= 1, got {min_customers!r}")
     if not is_real(confidence) or not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1) (e.g. 0.95), got {confidence!r}")
+
+
+def rank_segments(table: pd.DataFrame, value: str, by_names: Sequence[str]) -> pd.DataFrame:
+    """Segments in the order of a segment table: ``value`` descending, missing last, ties by the
+    ``by`` columns ascending (missing last); a stable sort (docs/metrics.md "Segment table").
+
+    >>> t = pd.DataFrame({"plan": ["a", "b", "c"], "ltv": [5.0, float("nan"), 9.0]})
+    >>> rank_segments(t, "ltv", ["plan"])["plan"].tolist()
+    ['c', 'a', 'b']
+    """
+    key = "_rank_key"
+    ordered = table.assign(**{key: -table[value]}).sort_values(
+        [key, *by_names], ascending=True, na_position="last", kind="mergesort"
+    )
+    return ordered.drop(columns=key)

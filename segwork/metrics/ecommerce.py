@@ -23,7 +23,7 @@ from segwork.clv import CLVFitError, predict_clv
 from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
-from segwork.metrics._common import Bins, Where, check_segment_params
+from segwork.metrics._common import Bins, Where, check_segment_params, rank_segments
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
@@ -283,11 +283,7 @@ def _finish(
     got["repeat_rate_high"] = high
     got["small_segment"] = customers < min_customers
 
-    # Order: mean CLV descending with NaN last, ties by the by columns ascending (nulls last).
-    got["_clv_key"] = -got["mean_clv"]
-    got = got.sort_values(
-        ["_clv_key", *by_names], ascending=True, na_position="last", kind="mergesort"
-    )
+    got = rank_segments(got, "mean_clv", by_names)
     out = got[[*by_names, *ECOMMERCE_SEGMENT_COLUMNS]].reset_index(drop=True)
     out.attrs.update(
         {

@@ -29,6 +29,7 @@ from segwork.metrics._common import (
     engagement_expr,
     lifecycle_expr,
     population,
+    rank_segments,
 )
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.ecommerce import ecommerce_segment_table
@@ -408,11 +409,7 @@ def _segment_finish(
     got["ltv_high"] = np.where((churned > 0) & (low > 0), safe_ratio(value, low), np.nan)
     got["small_segment"] = customers < int(min_customers)
 
-    # Order: LTV descending with NaN last, ties by the by columns ascending (nulls last).
-    got["_ltv_key"] = -got["ltv"]
-    got = got.sort_values(
-        ["_ltv_key", *by_names], ascending=True, na_position="last", kind="mergesort"
-    )
+    got = rank_segments(got, "ltv", by_names)
     out = got[[*by_names, *SEGMENT_COLUMNS]].reset_index(drop=True)
     out.attrs.update(
         {
