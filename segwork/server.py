@@ -184,7 +184,10 @@ class GuardedApplication(tornado.web.Application):
     voila: SegworkVoila
 
     def find_handler(self, request: HTTPServerRequest, **kwargs: Any) -> Any:
-        refusal = self.guard.refusal(request, self.voila.page_sessions())
+        # the kernels are counted only for a page request (the only one the bound applies to),
+        # not for each static file, websocket message or API call
+        page = RENDER_PATH.match(request.path) is not None
+        refusal = self.guard.refusal(request, self.voila.page_sessions() if page else 0)
         if refusal is not None:
             log = self.voila.log.info if refusal["status"] == 404 else self.voila.log.warning
             log(
