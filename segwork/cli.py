@@ -43,9 +43,7 @@ def _load(path: Path | str, args: argparse.Namespace) -> Any:
     """``segwork.load`` of a command's data with its ``--format`` / ``--encoding``."""
     from segwork.sources import load
 
-    return load(
-        path, format=args.format, encoding=args.encoding, base_currency=args.base_currency
-    )
+    return load(path, format=args.format, encoding=args.encoding, base_currency=args.base_currency)
 
 
 def _print_left_out(data: Any) -> None:
@@ -53,8 +51,10 @@ def _print_left_out(data: Any) -> None:
         return
     left = data.left_out
     if len(left):
-        print(f"rows left out at import ({int(left['rows'].sum()):,}; docs/metrics.md, "
-              '"Imported data"):')
+        print(
+            f"rows left out at import ({int(left['rows'].sum()):,}; docs/metrics.md, "
+            '"Imported data"):'
+        )
         print(left.to_string(index=False))
     else:
         print("rows left out at import: none")
@@ -130,8 +130,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     _print_left_out(data)
     _print_notes(data)
     (out / "README.md").write_text(_import_readme(args.source, data, summary), encoding="utf-8")
-    print(f"segwork.load({str(out)!r}) gives the same numbers; {out / 'README.md'} says what "
-          "was read and left out")
+    print(
+        f"segwork.load({str(out)!r}) gives the same numbers; {out / 'README.md'} says what "
+        "was read and left out"
+    )
     return 0
 
 
@@ -143,7 +145,7 @@ def _import_readme(source: Path, data: Any, summary: Any) -> str:
         f"# segwork tables imported from {source}",
         "",
         f"Read as: {data.format}. Written by segwork {__version__} (`segwork import`).",
-        "Rules: docs/metrics.md of segwork, \"Imported data\".",
+        'Rules: docs/metrics.md of segwork, "Imported data".',
         "",
         "## Tables",
         "",
@@ -207,9 +209,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
             params=params,
             state_file=args.state,
             progress=True,
+            pdf=args.pdf,
+            self_contained=args.self_contained,
         )
     except ReportError as err:
         raise CLIError(err.cause, err.hint) from err
+    print(f"digest: {out.parent / 'summary.md'}; all reports: {out.parent / 'index.html'}")
     print(f"report written to {out}")
     return 0
 
@@ -277,8 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--cull-idle-timeout",
         type=int,
         metavar="SECONDS",
-        help="shut down a kernel no page is connected to after this many idle seconds "
-        "(default 60)",
+        help="shut down a kernel no page is connected to after this many idle seconds (default 60)",
     )
     p.add_argument(
         "--max-sessions",
@@ -300,7 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="run the workbooks as a scheduled report",
         description="Run the notebooks with papermill and write reports/<as_of>/: "
-        "executed notebooks, HTML (no code, figures offline) and metrics.json. "
+        "executed notebooks, HTML pages (no code, figures offline), PDFs with --pdf, "
+        "metrics.json and summary.md (what changed since the previous report). reports/ "
+        "keeps every report, an index.html of them and one plotly.js the pages share. "
+        "Notebooks the data does not support are left out (metrics.json says why). "
         "Atomic: nothing is written unless every notebook succeeds.",
     )
     p.add_argument(
@@ -331,6 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE.json",
         help="parameters from a JSON file (an explorer's .state, or {notebook: state})",
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print each page to a PDF beside its HTML (needs Debian's chromium and "
+        "the playwright package)",
+    )
+    p.add_argument(
+        "--self-contained",
+        action="store_true",
+        help="inline plotly.js in each page (about 5 MB each) so that a page opens alone, "
+        "offline; default: one shared copy in <out>/assets/",
     )
     p.set_defaults(func=_cmd_report)
 

@@ -1,12 +1,22 @@
 """``segwork report``: the workbooks run headless with papermill, written atomically.
 
 Per run, ``<out>/<as_of>/`` holds for each notebook the executed ``<name>.ipynb`` and
-``<name>.html`` (no code cells; plotly figures drawn offline with plotly.js embedded once; no
-widget state), plus ``metrics.json`` (headline figures, parameters, a hash of the input data, the
-segwork version, run time).  Everything is written to a temporary directory first and renamed into
-place only when every notebook succeeded; a lock refuses a second run for the same as_of.  A run
-killed at any point leaves the previous report in place; the next run for that as_of takes its lock
-over and removes what it left (hidden ``.tmp-*``/``.old-*`` folders).
+``<name>.html`` (a page for stakeholders, :mod:`segwork.report_render`: no code, no cell tagged
+``analyst-only``, no parameters cell, the title once; plotly figures drawn offline; no widget
+state), with ``--pdf`` ``<name>.pdf`` beside it (:mod:`segwork.report_pdf`), plus
+``metrics.json`` (headline figures and KPIs, parameters, the notebooks not run and why, a hash of
+the input data, the segwork version, run time) and ``summary.md``, the digest of what changed
+since the previous report of ``<out>`` (:mod:`segwork.report_digest`).  ``<out>/`` itself holds
+``index.html`` (every report, newest first; :mod:`segwork.report_index`), ``summary.md`` (the
+digest of the latest run) and ``assets/`` (one plotly.js the pages share; ``self_contained``
+inlines it instead).  Earlier reports (other as_of dates) are kept.
+
+Notebooks run by what the data supports (:data:`SUPPORTED_KINDS`, ``Dataset.kind``): market
+sizing needs a market table; on transactions-only data (a Shopify export, say) the others run.
+Everything is written to a temporary directory first and renamed into place only when every
+notebook succeeded; a lock refuses a second run for the same as_of.  A run killed at any point
+leaves the previous report in place; the next run for that as_of takes its lock over and removes
+what it left (hidden ``.tmp-*``/``.old-*`` folders).
 Parameters whose names look secret (token, password, secret, key) never reach an output file.
 """
 
@@ -28,12 +38,23 @@ from typing import Any
 
 from segwork.data.contract import DataContractError
 from segwork.errors import SegworkError
-from segwork.headline import HEADLINE_MIME
 from segwork.paths import NOTEBOOKS_DIR
+from segwork.report_digest import compute_kpis, digest, previous_report
+from segwork.report_index import root_lock, write_index, write_text_atomic
+from segwork.report_pdf import pdf_unavailable, write_pdfs
+from segwork.report_render import clean_notebook, render_html, write_assets
 from segwork.settings import AS_OF_ENV, CURRENCY_ENV, DATA_ENV, FORMAT_ENV
 from segwork.sources import open_data
 
-__all__ = ["NOTEBOOKS", "SECRET_NAME", "ReportError", "notebook_parameters", "run_report"]
+__all__ = [
+    "NOTEBOOKS",
+    "SECRET_NAME",
+    "SUPPORTED_KINDS",
+    "TITLES",
+    "ReportError",
+    "notebook_parameters",
+    "run_report",
+]
 
 #: Report names -> notebook files.
 NOTEBOOKS: dict[str, str] = {
@@ -41,10 +62,21 @@ NOTEBOOKS: dict[str, str] = {
     "customer_segmentation": "02_customer_segmentation.ipynb",
     "cohort_retention": "03_cohort_retention.ipynb",
 }
+#: Report names -> page titles.
+TITLES: dict[str, str] = {
+    "market_sizing": "Market sizing",
+    "customer_segmentation": "Customer segmentation",
+    "cohort_retention": "Cohort retention",
+}
+#: Report names -> the ``Dataset.kind`` values they run on (market sizing: any data with a
+#: ``market`` table).
+SUPPORTED_KINDS: dict[str, tuple[str, ...]] = {
+    "market_sizing": ("subscription", "transactions", "market"),
+    "customer_segmentation": ("subscription", "transactions"),
+    "cohort_retention": ("subscription", "transactions"),
+}
 #: Parameter or environment variable names whose values are never written to an output.
 SECRET_NAME = re.compile(r"token|password|passwd|secret|key", re.IGNORECASE)
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-PLOTLY_MIME = "application/vnd.plotly.v1+json"
 REDACTED = "[redacted]"
 
 
@@ -211,39 +243,14 @@ def _redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def _clean_notebook(nb: Any) -> list[dict[str, Any]]:
-    """Strip widget state and widget views (keeping the static HTML); return the headlines."""
-    nb.metadata.pop("widgets", None)
-    headlines = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data")
-            if not data:
-                continue
-            if HEADLINE_MIME in data:
-                headlines.append(data[HEADLINE_MIME])
-            if WIDGET_MIME in data and len(data) > 1:
-                data.pop(WIDGET_MIME)
-            if PLOTLY_MIME in data and "text/html" not in data:
-                import plotly.io as pio
-
-                fig = pio.from_json(json.dumps(data[PLOTLY_MIME]))
-                data["text/html"] = fig.to_html(full_html=False, include_plotlyjs=False)
-    return headlines
-
-
-def _to_html(nb: Any, title: str) -> str:
-    from nbconvert import HTMLExporter
-    from plotly.offline import get_plotlyjs
-
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    # plotly.js once, first in <head>: before any AMD loader, so it defines window.Plotly
-    script = f'<script type="text/javascript">{get_plotlyjs()}</script>'
-    return body.replace("<head>", "<head>\n" + script, 1)
+def _supported(name: str, dataset: Any) -> str | None:
+    """Why notebook ``name`` cannot run on ``dataset`` (one line), or None when it can."""
+    kinds = SUPPORTED_KINDS.get(name, ("subscription", "transactions", "market"))
+    if name == "market_sizing":
+        return None if dataset.has("market") else "the data has no market table"
+    if dataset.kind not in kinds:
+        return f"it needs {' or '.join(kinds)} data; this data is {dataset.kind}"
+    return None
 
 
 def run_report(
@@ -257,6 +264,8 @@ def run_report(
     params: Mapping[str, str] | None = None,
     state_file: str | Path | None = None,
     progress: bool = False,
+    pdf: bool = False,
+    self_contained: bool = False,
 ) -> Path:
     """Run the notebooks and write ``<out>/<as_of>/`` atomically; return that directory.
 
@@ -284,6 +293,11 @@ def run_report(
         ``{report name: state}``.
     progress : bool
         Print which notebook and which cell runs.
+    pdf : bool
+        Also print each page to ``<name>.pdf`` (Debian's chromium through playwright).
+    self_contained : bool
+        Inline plotly.js in each page (about 4.8 MB each; a page then opens alone, as one file)
+        instead of sharing ``<out>/assets/plotly-<version>.min.js``.
 
     Raises
     ------
@@ -301,6 +315,11 @@ def run_report(
         raise ReportError(
             f"unknown notebook {unknown[0]!r}", "choose from: " + ", ".join(NOTEBOOKS)
         )
+    if pdf and pdf_unavailable():
+        raise ReportError(
+            f"cannot write PDFs: {pdf_unavailable()}",
+            "install them (apt-get install chromium; pip install playwright), or run without --pdf",
+        )
     try:
         dataset = open_data(
             str(data) if data else None, format=data_format, base_currency=base_currency
@@ -317,6 +336,20 @@ def run_report(
         day = dt.date.fromisoformat(day).isoformat()
     except ValueError as err:
         raise ReportError(f"--as-of {day!r} is not a date", "use YYYY-MM-DD") from err
+    skipped = {n: why for n in names if (why := _supported(n, dataset))}
+    if skipped and notebooks:  # asked for by name: say so rather than leave it out
+        name, why = next(iter(skipped.items()))
+        raise ReportError(
+            f"notebook {name} cannot run on this data: {why}",
+            "leave out --notebook to run the notebooks the data supports",
+        )
+    names = [n for n in names if n not in skipped]
+    if not names:
+        raise ReportError(
+            "no notebook can run on this data: "
+            + "; ".join(f"{n}: {why}" for n, why in skipped.items()),
+            "give subscriptions, orders (transactions) or a market table",
+        )
 
     shared: dict[str, Any] = {}
     per_book: dict[str, dict[str, Any]] = {}
@@ -361,8 +394,11 @@ def run_report(
         if (data_format or base_currency) and source
         else {}
     )
+    pages = [(n, TITLES.get(n, n.replace("_", " ").capitalize())) for n in names]
     with _lock(root / f".lock-{day}"), _environ(formats):
         _tidy(root, day)
+        if not self_contained:
+            write_assets(root)
         tmp.mkdir()
         try:
             books: dict[str, Any] = {}
@@ -385,24 +421,46 @@ def run_report(
                         f"{_redact(str(err.evalue), secrets)}",
                         "run it in JupyterLab with the same parameters to see the traceback",
                     ) from None
-                headlines = _clean_notebook(nb)
+                headlines = clean_notebook(nb)
                 text = _redact(json.dumps(nb, ensure_ascii=False), secrets)
                 (tmp / f"{name}.ipynb").write_text(text)
                 import nbformat
 
                 clean = nbformat.reads(text, as_version=4)
-                html_text = _redact(_to_html(clean, name.replace("_", " ").title()), secrets)
-                (tmp / f"{name}.html").write_text(html_text)
+                page = render_html(
+                    clean,
+                    name=name,
+                    title=dict(pages)[name],
+                    as_of=day,
+                    pages=pages,
+                    self_contained=self_contained,
+                )
+                (tmp / f"{name}.html").write_text(_redact(page, secrets))
                 books[name] = {
                     "notebook": NOTEBOOKS[name],
+                    "title": dict(pages)[name],
                     "parameters": {
                         k: (REDACTED if SECRET_NAME.search(k) else v)
                         for k, v in run_params[name].items()
                     },
                     "headline": headlines,
                 }
+            if pdf:
+                if progress:
+                    print(f"printing {len(names)} PDF(s) with chromium", flush=True)
+                try:
+                    write_pdfs([tmp / f"{n}.html" for n in names])
+                except RuntimeError as err:
+                    raise ReportError(
+                        f"could not print the PDF of {err}",
+                        "the HTML pages are fine; run without --pdf, or check chromium",
+                    ) from None
             from segwork.version import __version__
 
+            try:
+                kpis = compute_kpis(dataset, day)
+            except Exception as err:  # the report stands without them; metrics.json says why
+                kpis = {"kind": dataset.kind, "figures": {}, "segments": [], "error": str(err)}
             metrics = {
                 "as_of": day,
                 "segwork_version": __version__,
@@ -410,6 +468,7 @@ def run_report(
                 "duration_seconds": round(time.monotonic() - started, 1),
                 "data": {
                     "source": source or dataset.source,
+                    "kind": dataset.kind,
                     "sha256": _data_hash(source) if source else _data_hash(_sample_path()),
                     "notes": list(dataset.notes),
                     "format": dataset.format,
@@ -424,14 +483,21 @@ def run_report(
                 },
                 "python": sys.version.split()[0],
                 "notebooks": books,
+                # notebooks left out because the data does not support them, and why
+                "skipped": skipped,
+                "kpis": kpis,
             }
-            (tmp / "metrics.json").write_text(
-                _redact(json.dumps(metrics, indent=2, default=str), _secrets(shared))
-            )
+            metrics_text = _redact(json.dumps(metrics, indent=2, default=str), _secrets(shared))
+            (tmp / "metrics.json").write_text(metrics_text)
+            summary = digest(json.loads(metrics_text), previous_report(root, day))
+            (tmp / "summary.md").write_text(summary, encoding="utf-8")
             old = root / f".old-{day}-{os.getpid()}"
-            if final.exists():
-                os.rename(final, old)
-            os.rename(tmp, final)
+            with root_lock(root):  # the index and the latest digest: one run at a time
+                if final.exists():
+                    os.rename(final, old)
+                os.rename(tmp, final)
+                write_text_atomic(root / "summary.md", summary)
+                write_index(root)
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

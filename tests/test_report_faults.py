@@ -28,7 +28,9 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 
 NOTEBOOK = "market_sizing"
 DAY, OTHER_DAY = "2024-12-31", "2024-11-30"
-REPORT_FILES = [f"{NOTEBOOK}.html", f"{NOTEBOOK}.ipynb", "metrics.json"]
+REPORT_FILES = [f"{NOTEBOOK}.html", f"{NOTEBOOK}.ipynb", "metrics.json", "summary.md"]
+# what a run keeps in --out besides the reports: the shared plotly.js, the index, the digest
+ROOT_FILES = ["assets", "index.html", "summary.md"]
 DEADLINE = 300.0  # seconds; only a bound on waiting for a hung run, never an expectation
 
 
@@ -41,11 +43,28 @@ class Run:
         n = len(list(logs.glob("*.out")))
         self.stdout_path, self.stderr_path = logs / f"{n}.out", logs / f"{n}.err"
         env = {k: v for k, v in os.environ.items() if k not in (AS_OF_ENV, DATA_ENV)}
-        cmd = [sys.executable, "-m", "segwork.cli", "report", "--out", str(out),
-               "--as-of", day, "--notebook", NOTEBOOK]
+        cmd = [
+            sys.executable,
+            "-m",
+            "segwork.cli",
+            "report",
+            "--out",
+            str(out),
+            "--as-of",
+            day,
+            "--notebook",
+            NOTEBOOK,
+        ]
         with self.stdout_path.open("w") as so, self.stderr_path.open("w") as se:
-            self.proc = subprocess.Popen(cmd, stdout=so, stderr=se, stdin=subprocess.DEVNULL,
-                                         cwd=logs, env=env, start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=so,
+                stderr=se,
+                stdin=subprocess.DEVNULL,
+                cwd=logs,
+                env=env,
+                start_new_session=True,
+            )
         self.pid = self.proc.pid
 
     @property
@@ -69,8 +88,11 @@ class Run:
         not reach it: the kernel exits by itself when its parent is gone (ipykernel's parent
         poller).
         """
-        return [(pid, start) for pid, ppid, start, cmd in _processes()
-                if ppid == self.pid and "ipykernel" in cmd]
+        return [
+            (pid, start)
+            for pid, ppid, start, cmd in _processes()
+            if ppid == self.pid and "ipykernel" in cmd
+        ]
 
     def wait_mid_run(self) -> None:
         """Until it holds the lock, has its temporary folder and its kernel runs the notebook."""
@@ -78,10 +100,16 @@ class Run:
 
         def mid_run() -> bool:
             if self.proc.poll() is not None:
-                pytest.fail(f"the run ended (exit {self.proc.returncode}) before it was "
-                            f"caught mid-run:\n{self.stderr[-2000:]}")
-            return (tmp.is_dir() and _read(lock) == str(self.pid) and bool(self.kernels())
-                    and f"[1/1] {NOTEBOOK}: running" in self.stdout)
+                pytest.fail(
+                    f"the run ended (exit {self.proc.returncode}) before it was "
+                    f"caught mid-run:\n{self.stderr[-2000:]}"
+                )
+            return (
+                tmp.is_dir()
+                and _read(lock) == str(self.pid)
+                and bool(self.kernels())
+                and f"[1/1] {NOTEBOOK}: running" in self.stdout
+            )
 
         poll(mid_run, "the run to be mid-run")
 
@@ -171,7 +199,7 @@ def test_sigkill_mid_run_keeps_the_previous_report_and_the_next_run_recovers(tmp
     final = out / DAY
     check_complete(final, DAY)
     before, inode = hashes(final), final.stat().st_ino
-    assert sorted(os.listdir(out)) == [DAY]
+    assert sorted(os.listdir(out)) == [DAY, *ROOT_FILES]
 
     killed = runs(out, DAY)
     killed.wait_mid_run()
@@ -184,8 +212,8 @@ def test_sigkill_mid_run_keeps_the_previous_report_and_the_next_run_recovers(tmp
     # the previous report is untouched; what the killed run left is hidden, not a report
     assert hashes(final) == before and final.stat().st_ino == inode
     left = sorted(os.listdir(out))
-    assert left == sorted([DAY, f".lock-{DAY}", f".tmp-{DAY}-{killed.pid}"])
-    assert [name for name in left if not name.startswith(".")] == [DAY]
+    assert left == sorted([DAY, f".lock-{DAY}", f".tmp-{DAY}-{killed.pid}", *ROOT_FILES])
+    assert [name for name in left if not name.startswith(".")] == [DAY, *ROOT_FILES]
     assert (out / f".lock-{DAY}").read_text() == str(killed.pid)  # stale: its holder is dead
 
     third = runs(out, DAY)
@@ -194,7 +222,9 @@ def test_sigkill_mid_run_keeps_the_previous_report_and_the_next_run_recovers(tmp
     assert third.stdout.strip().endswith(f"report written to {final}")
     check_complete(final, DAY)
     assert final.stat().st_ino != inode  # replaced by the new report as a whole
-    assert os.listdir(out) == [DAY]  # stale lock taken over and released, leftovers removed
+    # stale lock taken over and released, leftovers removed
+    assert sorted(os.listdir(out)) == [DAY, *ROOT_FILES]
+    assert "previous run for the same date" in (out / "summary.md").read_text()
 
 
 def test_second_run_for_the_same_as_of_is_refused_another_as_of_runs(tmp_path, runs):
@@ -225,4 +255,7 @@ def test_second_run_for_the_same_as_of_is_refused_another_as_of_runs(tmp_path, r
     assert other.wait() == 0, other.stderr
     check_complete(out / DAY, DAY)
     check_complete(out / OTHER_DAY, OTHER_DAY)
-    assert sorted(os.listdir(out)) == [OTHER_DAY, DAY]
+    assert sorted(os.listdir(out)) == [OTHER_DAY, DAY, *ROOT_FILES]
+    # both finished at once: the index lists both (it is rebuilt under a lock on --out)
+    index = (out / "index.html").read_text()
+    assert f"{DAY}/{NOTEBOOK}.html" in index and f"{OTHER_DAY}/{NOTEBOOK}.html" in index

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 
@@ -12,8 +13,14 @@ from segwork.report import NOTEBOOKS, run_report
 def test_report_on_the_product_notebooks(tmp_path):
     out = run_report(out=tmp_path, as_of="2024-12-31", params={"gross_margin": "0.8"})
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([*(f"{n}.html" for n in NOTEBOOKS), *(f"{n}.ipynb" for n in NOTEBOOKS),
-                            "metrics.json"])
+    assert names == sorted(
+        [
+            *(f"{n}.html" for n in NOTEBOOKS),
+            *(f"{n}.ipynb" for n in NOTEBOOKS),
+            "metrics.json",
+            "summary.md",
+        ]
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     books = metrics["notebooks"]
     # -p applies to the notebooks that declare the parameter only
@@ -33,7 +40,17 @@ def test_report_on_the_product_notebooks(tmp_path):
         assert "Amounts in USD." in page
         assert "segwork.open_data" not in page  # no code cells
         assert "js-plotly-plot" in page or "Plotly.newPlot" in page
-        assert page.count("plotly.js v") <= 2  # plotly.js embedded once (its banner)
+        assert "* plotly.js v" not in page and 'src="../assets/plotly-' in page  # shared
+        assert len(page.encode()) < 1_000_000  # not 5 MB
+        # a page for stakeholders: no notebook-operating text, no parameters cell, title once
+        text = re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", page, flags=re.S)
+        assert not re.search(r"papermill|For analysts|Change the parameters", text), name
+        assert "injected" not in text.lower()
+        title = books[name]["title"]
+        heads = re.findall(r"<h[12][^>]*>\s*([^<]+)", page)
+        assert heads.count(title) == 1, (name, heads)
         nb = nbformat.read(out / f"{name}.ipynb", as_version=4)
         assert "widgets" not in nb.metadata
-        assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+        assert not any(
+            o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", [])
+        )

@@ -1,0 +1,341 @@
+"""The digest of a report: headline KPIs kept in ``metrics.json`` and ``summary.md``, what changed.
+
+Each run stores its headline KPIs under ``kpis`` in ``metrics.json`` (:func:`compute_kpis`,
+computed by the report process itself with :func:`segwork.segment_table`, so they exist whatever
+notebooks ran):
+
+- subscription data: MRR, paying (active) customers, ARPA, logo churn (monthly, pooled over the
+  last 12 months), 12-month NRR, and per segment (current plan x billing interval) MRR and
+  paying customers;
+- transactions-only data: revenue, buyers and orders over the last 12 months, AOV and the repeat
+  rate, and per RFM segment revenue and buyers.
+
+:func:`digest` compares them with the previous report of the same ``--out`` folder
+(:func:`previous_report`): money and counts as signed changes (``+3.2 %``, ``+152``), rates in
+percentage points (``-0.4 pp``), and the three segments that moved most.  The text is short
+enough to paste into an e-mail or a chat message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from segwork.formatting import currency_code, money_text
+
+__all__ = [
+    "KPI_SPECS",
+    "compute_kpis",
+    "digest",
+    "list_reports",
+    "previous_report",
+    "rate_text",
+    "signed_count",
+    "signed_money",
+    "signed_percent",
+    "signed_pp",
+]
+
+#: Per data kind: (key, label, unit) of the headline KPIs, in the order they are shown; unit is
+#: "money" (change in % and amount), "count" (signed number) or "rate" (change in pp).
+KPI_SPECS: dict[str, list[tuple[str, str, str]]] = {
+    "subscription": [
+        ("mrr", "MRR", "money"),
+        ("active_customers", "Paying customers", "count"),
+        ("arpa", "ARPA", "money"),
+        ("logo_churn", "Logo churn (monthly)", "rate"),
+        ("nrr_12m", "NRR (12 months)", "rate"),
+    ],
+    "transactions": [
+        ("revenue", "Revenue (12 months)", "money"),
+        ("buyers", "Buyers (12 months)", "count"),
+        ("orders", "Orders (12 months)", "count"),
+        ("aov", "Average order value", "money"),
+        ("repeat_rate", "Repeat-purchase rate", "rate"),
+    ],
+}
+# what the segments are and which figure ranks their moves, per data kind
+_SEGMENTS: dict[str, tuple[list[str], str, str, str]] = {
+    # kind: (by, measure, its label and unit, the count shown beside it)
+    "subscription": (["current_plan", "billing_interval"], "mrr", "MRR", "active_customers"),
+    "transactions": (["rfm_segment"], "revenue", "revenue", "buyers"),
+}
+_COUNT_LABEL = {"active_customers": "paying customers", "buyers": "buyers"}
+DIGEST_TOP = 3
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def signed_count(delta: float) -> str:
+    """A change of a count: ``+152``, ``-1,204``; no change reads ``±0``.
+
+    >>> signed_count(152), signed_count(-1204), signed_count(0)
+    ('+152', '-1,204', '±0')
+    """
+    n = round(delta)
+    return "±0" if n == 0 else f"{n:+,}"
+
+
+def signed_percent(relative: float | None) -> str:
+    """A relative change (0.032 is 3.2 %) with its sign and one decimal; ``n/a`` without a base.
+
+    >>> signed_percent(0.032), signed_percent(-0.0449), signed_percent(0.00004)
+    ('+3.2 %', '-4.5 %', '±0.0 %')
+    >>> signed_percent(None)
+    'n/a'
+    """
+    if relative is None or not math.isfinite(relative):
+        return "n/a"
+    text = f"{relative * 100:+.1f}"
+    return "±0.0 %" if float(text) == 0 else f"{text} %"
+
+
+def signed_pp(delta: float) -> str:
+    """A change of a rate in percentage points (rates as fractions: -0.004 is -0.4 pp).
+
+    >>> signed_pp(-0.004), signed_pp(0.011), signed_pp(0.0004)
+    ('-0.4 pp', '+1.1 pp', '±0.0 pp')
+    """
+    text = f"{delta * 100:+.1f}"
+    return "±0.0 pp" if float(text) == 0 else f"{text} pp"
+
+
+def signed_money(delta: float, currency: str | None) -> str:
+    """A change of an amount, short: ``+$42.1k``, ``-€1.2M``; no change reads ``±0``.
+
+    >>> signed_money(42_100, "USD"), signed_money(-1_200_000, "EUR"), signed_money(0.2, "USD")
+    ('+$42.1k', '-€1.2M', '±0')
+    """
+    if round(delta) == 0:
+        return "±0"
+    text = money_text(delta, currency, short=True)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def rate_text(rate: float) -> str:
+    """A rate as a percentage: one decimal, two under 1 %.
+
+    >>> rate_text(0.02644), rate_text(0.9075), rate_text(0.00247)
+    ('2.6 %', '90.8 %', '0.25 %')
+    """
+    pct = rate * 100
+    return f"{pct:.2f} %" if abs(pct) < 1 else f"{pct:.1f} %"
+
+
+def _value_text(value: float, unit: str, currency: str | None) -> str:
+    if unit == "money":
+        return money_text(value, currency, short=True)
+    if unit == "rate":
+        return rate_text(value)
+    return f"{round(value):,}"
+
+
+def _change_text(new: float, old: float, unit: str, currency: str | None) -> str:
+    if unit == "money":
+        relative = (new - old) / abs(old) if old else None
+        return f"{signed_percent(relative)} ({signed_money(new - old, currency)})"
+    if unit == "rate":
+        return signed_pp(new - old)
+    return signed_count(new - old)
+
+
+def _segment_label(row: Mapping[str, Any], by: Sequence[str]) -> str:
+    text = " · ".join("(none)" if row.get(c) is None else str(row.get(c)) for c in by)
+    return text[:1].upper() + text[1:]
+
+
+def compute_kpis(data: Any, as_of: str, *, window_months: int = 12) -> dict[str, Any]:
+    """The headline KPIs of ``data`` at ``as_of`` for ``metrics.json`` (see the module docstring).
+
+    Data that is neither subscription nor transactions (a market table alone) has none:
+    ``{"kind": ..., "figures": {}, "segments": []}``.
+    """
+    from segwork.metrics import segment_table
+
+    kind = data.kind
+    out: dict[str, Any] = {"kind": kind, "window_months": window_months, "figures": {}}
+    if kind not in KPI_SPECS:
+        out["segments"] = []
+        return out
+    total = segment_table(data, None, as_of, window_months=window_months).iloc[0]
+    if kind == "subscription":
+        figures = {
+            "mrr": total["mrr"],
+            "active_customers": total["active_customers"],
+            "customers": total["customers"],
+            "arpa": total["arpa"],
+            "logo_churn": total["churn_rate"],
+            "nrr_12m": total["nrr_12m"],
+        }
+    else:
+        figures = {
+            "revenue": total["revenue"],
+            "buyers": total["buyers"],
+            "orders": total["orders"],
+            "customers": total["customers"],
+            "aov": total["aov"],
+            "repeat_rate": total["repeat_rate"],
+        }
+    out["figures"] = {k: _finite(v) for k, v in figures.items()}
+    by, measure, _, count = _SEGMENTS[kind]
+    table = segment_table(data, by, as_of, window_months=window_months)
+    out["segments_by"] = by
+    out["segments"] = [
+        {
+            "segment": _segment_label(row, by),
+            measure: _finite(row[measure]),
+            count: _finite(row[count]),
+        }
+        for row in table.to_dict("records")
+    ]
+    return out
+
+
+def list_reports(root: Path, *, exclude: str | None = None) -> list[dict[str, Any]]:
+    """The reports in ``root``: the ``metrics.json`` of every ``<YYYY-MM-DD>/`` folder, with
+    ``folder`` added, newest as_of first; unreadable folders are passed over."""
+    found: list[dict[str, Any]] = []
+    if not root.is_dir():
+        return found
+    for folder in root.iterdir():
+        if not folder.is_dir() or folder.name.startswith(".") or folder.name == exclude:
+            continue
+        try:
+            dt.date.fromisoformat(folder.name)
+            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            continue
+        if isinstance(metrics, dict):
+            found.append({**metrics, "folder": folder.name})
+    found.sort(key=lambda m: (str(m.get("as_of", m["folder"])), m["folder"]), reverse=True)
+    return found
+
+
+def previous_report(root: Path, as_of: str) -> dict[str, Any] | None:
+    """The report a run for ``as_of`` compares with: the newest report of an earlier as_of in
+    ``root``, else the report of the same as_of that the run replaces (``same_as_of`` set), else
+    None."""
+    reports = list_reports(root)
+    earlier = [m for m in reports if str(m.get("as_of", m["folder"])) < as_of]
+    if earlier:
+        return earlier[0]
+    same = [m for m in reports if m["folder"] == as_of]
+    return {**same[0], "same_as_of": True} if same else None
+
+
+def _kpis_of(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """``metrics["kpis"]``; for a report written before they were kept, what its segmentation
+    page's headline gives (MRR and customers)."""
+    kpis = metrics.get("kpis")
+    if isinstance(kpis, dict) and kpis.get("figures") is not None:
+        return kpis
+    seg = (metrics.get("notebooks") or {}).get("customer_segmentation") or {}
+    for headline in seg.get("headline") or []:
+        figures = headline.get("figures") or {}
+        if "mrr" in figures:
+            keep = ("mrr", "active_customers", "customers")
+            return {
+                "kind": "subscription",
+                "figures": {k: _finite(figures.get(k)) for k in keep},
+                "segments": [],
+            }
+    return {"kind": None, "figures": {}, "segments": []}
+
+
+def _generated(metrics: Mapping[str, Any]) -> str:
+    stamp = str(metrics.get("generated_at") or "")
+    try:
+        return dt.datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return stamp or "an unknown time"
+
+
+def _segment_moves(
+    new: Mapping[str, Any], old: Mapping[str, Any], currency: str | None
+) -> list[str]:
+    kind = new.get("kind")
+    if kind not in _SEGMENTS or old.get("kind") != kind or not old.get("segments"):
+        return []
+    if old.get("segments_by") != new.get("segments_by"):
+        return []
+    _, measure, label, count = _SEGMENTS[kind]
+    before = {s["segment"]: s for s in old["segments"]}
+    after = {s["segment"]: s for s in new.get("segments") or []}
+    moves = []
+    for name in sorted(set(before) | set(after)):
+        b, a = before.get(name, {}), after.get(name, {})
+        vb, va = _finite(b.get(measure)) or 0.0, _finite(a.get(measure)) or 0.0
+        cb, ca = _finite(b.get(count)) or 0.0, _finite(a.get(count)) or 0.0
+        moves.append((abs(va - vb), name, va, vb, ca - cb))
+    moves.sort(key=lambda m: (-m[0], m[1]))
+    lines = []
+    for size, name, va, vb, dc in moves[:DIGEST_TOP]:
+        if size < 0.5:
+            break
+        relative = signed_percent((va - vb) / abs(vb)) if vb else "new"
+        lines.append(
+            f"{name}: {label} {signed_money(va - vb, currency)} ({relative}), "
+            f"{_COUNT_LABEL[count]} {signed_count(dc)}"
+        )
+    return lines
+
+
+def digest(
+    metrics: Mapping[str, Any], previous: Mapping[str, Any] | None, *, max_pages: int = 6
+) -> str:
+    """``summary.md`` of the report ``metrics`` against the ``previous`` one (or None)."""
+    currency = currency_code((metrics.get("data") or {}).get("currency"))
+    new = _kpis_of(metrics)
+    lines = [f"# segwork report, as of {metrics['as_of']}", ""]
+    old: dict[str, Any] | None = None
+    if previous is None:
+        lines.append("First report in this folder: nothing to compare with yet.")
+    else:
+        old = _kpis_of(previous)
+        when = f"generated {_generated(previous)}"
+        if previous.get("same_as_of"):
+            lines.append(f"Compared with the previous run for the same date ({when}).")
+        else:
+            lines.append(f"Compared with the report as of {previous.get('as_of')} ({when}).")
+    lines.append(f"Amounts in {currency}.")
+    lines.append("")
+    specs = KPI_SPECS.get(str(new.get("kind")), [])
+    shown = 0
+    for key, label, unit in specs:
+        value = _finite(new["figures"].get(key))
+        if value is None:
+            continue
+        text = f"- **{label}** {_value_text(value, unit, currency)}"
+        before = _finite((old or {}).get("figures", {}).get(key)) if old else None
+        if old is not None:
+            text += f": {_change_text(value, before, unit, currency)}" if before is not None else ""
+        lines.append(text)
+        shown += 1
+    if not shown and new.get("error"):
+        lines.append(f"- The headline figures could not be computed: {new['error']}")
+    elif not shown:
+        lines.append("- No headline figures: the data has no subscriptions or orders.")
+    if old is not None:
+        moves = _segment_moves(new, old, currency)
+        if moves:
+            by = " x ".join(str(c).replace("_", " ") for c in new.get("segments_by") or [])
+            lines += ["", f"Largest segment moves ({by}):"]
+            lines += [f"{i}. {m}" for i, m in enumerate(moves, 1)]
+    pages = [n for n in (metrics.get("notebooks") or {})]
+    skipped = metrics.get("skipped") or {}
+    lines.append("")
+    if pages:
+        lines.append("Pages: " + ", ".join(p.replace("_", " ") for p in pages[:max_pages]) + ".")
+    for name, why in skipped.items():
+        lines.append(f"Not run: {name.replace('_', ' ')} ({why}).")
+    return "\n".join(lines).rstrip() + "\n"
