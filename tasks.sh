@@ -17,16 +17,17 @@ ensure_venv() {
   [ -x "$BIN/python" ] || "$PYTHON" -m venv "$VENV"
   "$BIN/python" -m pip install --quiet --upgrade pip
   # the exact set the tests are verified with (pyproject.toml holds the ranges)
-  "$BIN/python" -m pip install --quiet -c constraints.txt -e ".[test,spark]"
+  "$BIN/python" -m pip install --quiet -c constraints.txt -e ".[test,pdf,spark]"
   echo "$want" > "$stamp"
 }
 
 ensure_chromium() {
-  # Real-browser tests drive Debian's chromium (never a browser download of playwright's own).
-  if command -v chromium >/dev/null 2>&1; then return 0; fi
+  # Real-browser tests and report PDFs drive Debian's chromium (never a browser download of
+  # playwright's own); the PDF tests read the PDFs back with poppler-utils.
+  if command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then return 0; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "tasks.sh: installing chromium (apt) for the browser tests"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null \
       || echo "tasks.sh: could not install chromium; browser tests will be skipped"
   else
     echo "tasks.sh: chromium not found and not root; browser tests will be skipped"

@@ -16,6 +16,7 @@ from segwork.clv import (
 )
 from segwork.data import TABLE_NAMES, DataContractError, Dataset, load_sample
 from segwork.data.generate import make_saas_data
+from segwork.engine import Engine
 from segwork.errors import SegworkError
 from segwork.market import ideal_customer_profile, market_size, penetration, sensitivity
 from segwork.metrics import (
@@ -57,6 +58,7 @@ __all__ = [
     "CLVValidation",
     "DataContractError",
     "Dataset",
+    "Engine",
     "GammaGammaFit",
     "SegworkError",
     "__version__",

@@ -122,7 +122,8 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
     Raises
     ------
     CLVFitError
-        Fewer than two repeat buyers, or no interior maximum; the message says what to try.
+        Fewer than two repeat buyers, no interior maximum, or a fit with q <= 1 (an infinite
+        mean order value: amounts too spread out for the model); the message says what to try.
     ValueError
         A repeat buyer with a monetary_value that is not a positive number.
 
@@ -161,6 +162,16 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
     se = standard_errors(lambda pr: neg_ll(pr) * n, params)
     with np.errstate(all="ignore"):
         corr = float(np.corrcoef(x, m)[0, 1]) if np.ptp(x) > 0 and np.ptp(m) > 0 else np.nan
+    if params[1] <= 1.0:
+        raise CLVFitError(
+            f"the Gamma-Gamma fit of order values gives q = {params[1]:.2f} <= 1, so the mean "
+            "order value it implies is infinite and no customer value can be predicted: the "
+            f"{int(n):,} repeat buyers' average amounts are too spread out (from "
+            f"{float(m.min()):,.2f} to {float(m.max()):,.2f}; frequency and amount correlate "
+            f"{corr:+.2f}, the model assumes 0). Try data with the orders of one kind of buyer "
+            "(leave out wholesale or B2B invoices and the largest orders), or compare segments "
+            "on revenue, AOV and repeat rate"
+        )
     return GammaGammaFit(
         params=dict(zip(_NAMES, map(float, params), strict=True)),
         standard_errors=dict(zip(_NAMES, map(float, se), strict=True)),

@@ -4,11 +4,12 @@ discounted by month (docs/metrics.md "Predicted customer value")."""
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from segwork.clv._optim import CLVFitError
 from segwork.clv.bg_nbd import BetaGeoFit, fit_bg_nbd
 from segwork.clv.gamma_gamma import GammaGammaFit, fit_gamma_gamma
 from segwork.clv.summary import PERIOD_DAYS, clv_summary, period_days
@@ -39,7 +40,7 @@ def _check(horizon_months: Any, discount_rate: Any, gross_margin: Any) -> None:
 def clv_from_fits(
     summary: pd.DataFrame,
     bg: BetaGeoFit,
-    gg: GammaGammaFit,
+    gg: GammaGammaFit | None,
     *,
     horizon_months: int = 12,
     discount_rate: float = 0.01,
@@ -48,7 +49,9 @@ def clv_from_fits(
 ) -> pd.DataFrame:
     """The CLV table of :func:`predict_clv` from a summary and already fitted models.
 
-    ``period`` is the time unit of the summary (and so of ``bg``'s alpha).
+    ``period`` is the time unit of the summary (and so of ``bg``'s alpha).  ``gg=None`` (no
+    order-value model) leaves ``expected_value`` and ``clv`` missing (NaN); ``p_alive`` and
+    ``expected_purchases`` come from ``bg`` alone.
 
     Examples
     --------
@@ -71,6 +74,10 @@ def clv_from_fits(
         + [bg.expected_purchases(k * month, summary) for k in range(1, horizon_months + 1)]
     )
     out["expected_purchases"] = cumulative[:, -1]
+    if gg is None:
+        out["expected_value"] = np.nan
+        out["clv"] = np.nan
+        return out
     out["expected_value"] = gg.expected_value(summary)
     monthly = np.diff(cumulative, axis=1)
     factors = (1.0 + float(discount_rate)) ** -np.arange(1, horizon_months + 1)
@@ -86,6 +93,7 @@ def predict_clv(
     discount_rate: float = 0.01,
     gross_margin: float = 1.0,
     period: str = "week",
+    on_value_error: Literal["raise", "missing"] = "raise",
 ) -> pd.DataFrame:
     """Predicted customer lifetime value of each customer from transactions-only data.
 
@@ -113,6 +121,11 @@ def predict_clv(
         Share of revenue kept, in (0, 1]; 1 gives revenue.
     period : {"week", "day", "month"}
         Time unit the models are fitted in.
+    on_value_error : {"raise", "missing"}
+        When the Gamma-Gamma model cannot be fitted: raise :class:`CLVFitError` (default), or
+        return the purchase predictions (``p_alive``, ``expected_purchases``) with
+        ``expected_value`` and ``clv`` missing and the reason in ``attrs["clv_error"]`` (a page
+        still shows who is alive when order values do not fit the model).
 
     Returns
     -------
@@ -125,7 +138,8 @@ def predict_clv(
     ValueError
         A bad parameter, no transactions, or no order by as_of.
     CLVFitError
-        A model cannot be fitted (the message says what to try).
+        A model cannot be fitted (the message says what to try); with
+        ``on_value_error="missing"`` only when BG/NBD cannot.
 
     Examples
     --------
@@ -141,10 +155,19 @@ def predict_clv(
     _check(horizon_months, discount_rate, gross_margin)
     if period not in PERIOD_DAYS:
         period_days(period)
+    if on_value_error not in ("raise", "missing"):
+        raise ValueError(f"on_value_error must be 'raise' or 'missing', got {on_value_error!r}")
     summary = clv_summary(data, as_of, period=period)
     bg = fit_bg_nbd(summary)
-    gg = fit_gamma_gamma(summary)
-    return clv_from_fits(
+    gg: GammaGammaFit | None = None
+    error = None
+    try:
+        gg = fit_gamma_gamma(summary)
+    except CLVFitError as err:
+        if on_value_error == "raise":
+            raise
+        error = str(err)
+    out = clv_from_fits(
         summary,
         bg,
         gg,
@@ -153,3 +176,6 @@ def predict_clv(
         gross_margin=gross_margin,
         period=period,
     )
+    if error is not None:
+        out.attrs["clv_error"] = error
+    return out

@@ -3,41 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from types import MappingProxyType
+from typing import Any, Literal
 
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
 from segwork.data.contract import TABLE_SPECS
 from segwork.data.dates import to_date
-from segwork.data.derive import derive_mrr, month_index, month_index_of
-from segwork.data.fx import DEFAULT_CURRENCY, Currencies, require_rates, to_base
+from segwork.data.derive import derive_mrr
+from segwork.data.fx import DEFAULT_CURRENCY, Currencies
+from segwork.data.monthly import in_base, native_monthly
+from segwork.data.set_aside import DATE_COLUMNS, set_aside
 
-__all__ = ["LEFT_OUT_COLUMNS", "TABLE_NAMES", "Dataset"]
+__all__ = ["DATE_COLUMNS", "LEFT_OUT_COLUMNS", "TABLE_NAMES", "Dataset"]
 
 #: The canonical table names, in the order of docs/metrics.md "Input tables".
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SPECS)
 
 #: Columns of :attr:`Dataset.left_out`: rows of an export left out at import, per file and reason.
 LEFT_OUT_COLUMNS = ["file", "table", "reason", "rows"]
-
-#: How many engine-cached tables a Dataset keeps (see :meth:`Dataset.cached`).
-ENGINE_CACHE_SIZE = 16
-#: How many small query results (:meth:`Dataset.cached_frame`) a Dataset keeps.
-FRAME_CACHE_SIZE = 32
-
-#: The date column that says "when" for each table (used for date ranges and the data end).
-DATE_COLUMNS: dict[str, str] = {
-    "customers": "signup_date",
-    "subscriptions": "start_date",
-    "mrr": "month",
-    "events": "timestamp",
-    "transactions": "date",
-}
 
 
 class Dataset:
@@ -99,16 +86,7 @@ class Dataset:
         self.left_out = pd.DataFrame(columns=LEFT_OUT_COLUMNS)
         #: the base currency and whether amounts are converted (docs/metrics.md "Currencies")
         self.currencies = Currencies(DEFAULT_CURRENCY)
-        self._engine_cache: OrderedDict[Hashable, ir.Table] = OrderedDict()
-        #: Build the metrics' date-independent engine tables (every month's next active month
-        #: for the churn window, each period's activity of all time for cohorts) so that a
-        #: change of as_of reuses them.  The explorers set it (a page changes dates); a one-off
-        #: call leaves it False and computes only what its date needs, which is cheaper once.
-        #: Either way gives the same numbers.
-        self.reuse_across_dates = False
-        # small aggregates pulled into pandas once (the per-date histograms of set_aside)
-        self._histograms: dict[str, pd.DataFrame] = {}
-        self._frame_cache: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
+        # facts of the (immutable) tables, each found by one query when first asked
         self._data_end: dt.date | None = None
         self._first_signup: dt.date | None = None
 
@@ -128,7 +106,7 @@ class Dataset:
     def table(self, name: str, *, needed_for: str | None = None) -> ir.Table:
         """The Ibis table ``name``; a clear error when the Dataset does not have it."""
         if name == "mrr" and self.mrr_derived:
-            return self.monthly_mrr(self.data_end).drop("month_idx")
+            return self._derived_mrr().drop("month_idx")
         if name not in self._tables:
             purpose = f" {needed_for} needs it;" if needed_for else ""
             raise ValueError(
@@ -136,6 +114,20 @@ class Dataset:
                 f"{', '.join(self.names) or 'no tables'}"
             )
         return self._tables[name]
+
+    @property
+    def given(self) -> Mapping[str, ir.Table]:
+        """The tables as given (read-only): no ``mrr`` derived from subscriptions."""
+        return MappingProxyType(self._tables)
+
+    def _derived_mrr(self) -> ir.Table:
+        """The ``mrr`` derived from subscriptions through the data's end, in the base currency
+        (docs/metrics.md "MRR", "Currencies"); an expression, computed when queried."""
+        end = self.data_end
+        if not self.currencies.converts:
+            return derive_mrr(self._tables["subscriptions"], end)
+        native = native_monthly(self._tables, end, derived=True)
+        return in_base(native, self._tables["fx"], self.currency)
 
     def __getitem__(self, name: str) -> ir.Table:
         return self.table(name)
@@ -169,117 +161,6 @@ class Dataset:
     def currency(self) -> str:
         """The currency of every amount and metric (docs/metrics.md "Currencies")."""
         return self.currencies.base
-
-    # -- monthly MRR ----------------------------------------------------------------------------
-    def monthly_mrr(self, through: dt.date) -> ir.Table:
-        """``customer_id, month_idx, month, mrr`` for the months <= ``through`` with MRR > 0.
-
-        Derived from ``subscriptions`` (docs/metrics.md "MRR") when no ``mrr`` table was given
-        (open subscriptions run through ``through``; none starting after it), cached in the engine
-        per date (:meth:`cached`).  A given ``mrr`` table is cached once, every month, and each
-        date reads its months from it (a change of as_of does not copy the table again).
-        """
-        if self.currencies.converts:
-            return self.cached(("monthly_mrr", through), lambda: self._converted_mrr(through))
-        if self.mrr_derived:
-            return self.cached(
-                ("monthly_mrr", through),
-                lambda: derive_mrr(self._tables["subscriptions"], through),
-            )
-        every = self.monthly_mrr_all()
-        return every.filter(every.month_idx <= month_index_of(through))
-
-    def monthly_mrr_native(self, through: dt.date) -> ir.Table:
-        """``customer_id, currency, month_idx, month, mrr``: MRR > 0 in each currency's own
-        units, months <= ``through`` (data converted with an ``fx`` table only).
-
-        Checks once per date that the fx table has a rate for every currency and month with
-        MRR and for the month after each (a churn or a change is valued at the new month's
-        rate, docs/metrics.md "MRR movements"), through ``through``'s month.
-        """
-        if not self.currencies.converts:
-            raise ValueError("monthly_mrr_native is for data converted with an fx table")
-        last = month_index_of(through)
-
-        def build() -> ir.Table:
-            if self.mrr_derived:
-                native = derive_mrr(self._tables["subscriptions"], through, by_currency=True)
-            else:
-                m = self.table("mrr")
-                native = m.select(
-                    "customer_id", "currency", month_idx=month_index(m.month), month=m.month,
-                    mrr=m.mrr,
-                )
-                native = native.filter((native.mrr > 0) & (native.month_idx <= last))
-            after = native.select("currency", month_idx=native.month_idx + 1)
-            needed = native.select("currency", "month_idx").union(
-                after.filter(after.month_idx <= last)
-            )
-            require_rates(needed, self._tables["fx"], self.currency, "MRR")
-            return native
-
-        return self.cached(("monthly_mrr_native", through), build)
-
-    def _converted_mrr(self, through: dt.date) -> ir.Table:
-        conv = to_base(self.monthly_mrr_native(through), "mrr", self._tables["fx"], self.currency)
-        monthly = conv.group_by(["customer_id", "month_idx", "month"]).aggregate(
-            mrr=conv.mrr.sum()
-        )
-        return monthly.filter(monthly.mrr > 0)
-
-    def monthly_mrr_all(self) -> ir.Table:
-        """``customer_id, month_idx, month, mrr`` of every month with MRR > 0 of a given ``mrr``.
-
-        Cached in the engine once (:meth:`cached`); the as_of-independent base of
-        :meth:`monthly_mrr`.  Not available for MRR derived from subscriptions (there the open
-        subscriptions' months depend on the as-of date).
-        """
-        if self.mrr_derived:
-            raise ValueError(
-                "monthly_mrr_all needs a given 'mrr' table; derived MRR depends on the as-of date: "
-                "use monthly_mrr(as_of)"
-            )
-
-        def build() -> ir.Table:
-            m = self.table("mrr", needed_for="MRR metrics")
-            if self.currencies.converts:
-                return self._converted_mrr(self.data_end)
-            expr = m.select("customer_id", month_idx=month_index(m.month), month=m.month, mrr=m.mrr)
-            return expr.filter(expr.mrr > 0)
-
-        return self.cached(("monthly_mrr_all",), build)
-
-    def cached(self, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
-        """``build()``, materialised once in the engine and reused for the same ``key``.
-
-        The metric core caches what every change of a page needs again (monthly MRR per as_of,
-        per-customer churn-window counts per as_of and window...), so a change of criterion
-        only re-runs the small last step.  On DuckDB the table is materialised (``Table.cache``,
-        the ``ENGINE_CACHE_SIZE`` (16) most recent kept); other engines (Spark, warehouses) keep
-        the lazy expression and plan it with each query.  ``key`` must identify everything the
-        table depends on.
-        """
-
-        def materialised() -> ir.Table:
-            expr = build()
-            # ibis drops the materialised table once no expression refers to it any more
-            return expr.cache() if getattr(self.backend, "name", "") == "duckdb" else expr
-
-        return _remember(self._engine_cache, key, materialised, ENGINE_CACHE_SIZE)
-
-    def cached_keys(self) -> list[Hashable]:
-        """The keys of the engine tables :meth:`cached` holds now, least recently used first."""
-        return list(self._engine_cache)
-
-    def cached_frame(self, key: Hashable, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        """A copy of ``build()``'s small pandas result, kept for the same ``key``.
-
-        For an engine query whose result several metrics finish differently (the cohort cells
-        give logo and revenue retention alike), so a page showing both runs it once.  The
-        ``FRAME_CACHE_SIZE`` (32) most recent are kept; ``key`` must identify everything the
-        result depends on.
-        """
-        return _remember(self._frame_cache, key, build, FRAME_CACHE_SIZE).copy()
 
     @property
     def data_end(self) -> dt.date:
@@ -397,9 +278,10 @@ class Dataset:
 
         A row counts under one reason only (the date first), so a table's rows set aside are the
         sum of its lines.  Loading sets no row aside (a row that breaks the contract is refused,
-        not dropped) and ``market`` has no dates, so there is no other reason.  Each table is
-        counted once by one aggregate query in the engine, into rows per date and signup date
-        (bounded by the dates, not the rows); every as_of is then a sum over them in numpy.
+        not dropped) and ``market`` has no dates, so there is no other reason.  This is the
+        definition, one aggregate query per table (:func:`segwork.data.set_aside.set_aside`); a
+        page asks its :class:`segwork.engine.Engine`, which counts each table once per date and
+        signup date and sums that for any as_of.
 
         Parameters
         ----------
@@ -432,104 +314,7 @@ class Dataset:
         >>> data.set_aside("2024-06-30", tables=["customers"])["rows"].tolist()
         [1]
         """
-        day = to_date(as_of)
-        dated = dict(_SET_ASIDE_REASONS)
-        if tables is not None:
-            names = [tables] if isinstance(tables, str) else list(tables)
-            unknown = [n for n in names if n not in dated]
-            if unknown:
-                raise ValueError(
-                    f"set_aside: {', '.join(map(repr, unknown))} is no dated table; the dated "
-                    f"tables are {', '.join(dated)}"
-                )
-            dated = {n: r for n, r in dated.items() if n in names}
-        customers = self._tables.get("customers")
-        signups = (
-            None
-            if customers is None
-            else customers.select(_cid=customers.customer_id, _signup=customers.signup_date)
-        )
-        rows: list[dict[str, Any]] = []
-        for name, reason in dated.items():
-            if name not in self._tables:
-                continue
-            hist = self._histogram_frame(name, signups)
-            n = hist["_n"].to_numpy()
-            bound = np.int64(month_index_of(day)) if name == "mrr" else np.datetime64(day, "D")
-            after = hist["_d"].to_numpy() > bound
-            counts = {reason: int(n[after].sum())}
-            if "_s" in hist.columns:  # NaT (no signup known) compares False
-                later = ~after & (hist["_s"].to_numpy() > np.datetime64(day, "D"))
-                counts["customer signed up after as_of"] = int(n[later].sum())
-            for why, k in counts.items():
-                rows.append({"table": name, "reason": why, "rows": k, "table_rows": int(n.sum())})
-        return pd.DataFrame(rows, columns=["table", "reason", "rows", "table_rows"])
-
-    def _histogram_frame(self, name: str, signups: ir.Table | None) -> pd.DataFrame:
-        """:meth:`_dates_histogram` in pandas (pulled once): ``_d`` int64 month index (``mrr``)
-        or datetime64[D], ``_s`` datetime64[D], ``_n`` int64; a change of as_of sums it in
-        numpy without a query (its rows are the distinct (date, signup date) pairs, bounded by
-        the dates, not the table: 600k for the events of 1M customers, 14 MB)."""
-        if name not in self._histograms:
-            frame = self._dates_histogram(name, signups).to_pandas()
-            out = pd.DataFrame({"_n": frame["_n"].fillna(0).to_numpy(dtype="int64")})
-            if name == "mrr":
-                out["_d"] = frame["_d"].to_numpy(dtype="int64")
-            else:
-                out["_d"] = pd.to_datetime(frame["_d"]).to_numpy(dtype="datetime64[D]")
-            if "_s" in frame.columns:
-                out["_s"] = pd.to_datetime(frame["_s"]).to_numpy(dtype="datetime64[D]")
-            self._histograms[name] = out
-        return self._histograms[name]
-
-    def _dates_histogram(self, name: str, signups: ir.Table | None) -> ir.Table:
-        """``_d, [_s,] _n``: the rows of table ``name`` counted per date and customer signup.
-
-        ``_d`` is the row's date (the month index for ``mrr``), ``_s`` the signup date of its
-        customer (absent for ``customers`` itself): whatever the as-of date, the rows it sets
-        aside are sums over this table, built once in the engine and read into pandas by
-        :meth:`_histogram_frame`, so a change of as_of scans no table.
-        """
-        t = self._tables[name]
-
-        def build() -> ir.Table:
-            joined = t
-            if name != "customers" and signups is not None:
-                joined = t.left_join(signups, t.customer_id == signups._cid)
-            col = joined[DATE_COLUMNS[name]]
-            d = month_index(col) if name == "mrr" else (col.date() if name == "events" else col)
-            keys = {"_d": d}
-            if "_signup" in joined.columns:
-                keys["_s"] = joined._signup
-            return joined.group_by(**keys).aggregate(_n=joined.count())
-
-        return self.cached(("dates_histogram", name), build)
-
-
-#: The dated tables and the reason their rows dated after as_of are set aside (in this order).
-_SET_ASIDE_REASONS: tuple[tuple[str, str], ...] = (
-    ("customers", "signed up after as_of"),
-    ("subscriptions", "starts after as_of"),
-    ("mrr", "month after as_of's month"),
-    ("events", "dated after as_of"),
-    ("transactions", "dated after as_of"),
-)
-
-V = TypeVar("V")
-
-
-def _remember(
-    cache: OrderedDict[Hashable, V], key: Hashable, build: Callable[[], V], size: int
-) -> V:
-    """``cache[key]``, made by ``build()`` when missing; the ``size`` most recently used kept."""
-    hit = cache.get(key)
-    if hit is not None:
-        cache.move_to_end(key)
-        return hit
-    value = cache[key] = build()
-    while len(cache) > size:
-        cache.popitem(last=False)
-    return value
+        return set_aside(self._tables, to_date(as_of), tables)
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -28,6 +28,7 @@ from segwork.data.dataset import TABLE_NAMES, Dataset
 from segwork.data.encoding import detect_encoding, normalize_encoding, utf8_copy
 from segwork.data.fx import convert_dated_amounts, settle_currencies
 from segwork.data.gen_frames import generate_frames
+from segwork.data.monthly import native_monthly, require_monthly_rates
 from segwork.paths import SAMPLE_DIR
 
 __all__ = ["load", "load_sample"]
@@ -227,8 +228,10 @@ def _load_tables(
     notes.extend(reading.notes())
     data = Dataset(tables, backend=con, source=label, notes=tuple(notes), mrr_derived=derived)
     data.currencies = currencies
-    if currencies.converts and data.has("mrr"):
-        data.monthly_mrr_native(data.data_end)  # a missing rate is named now, not on a page
+    if currencies.converts and data.has("mrr"):  # a missing rate is named now, not on a page
+        end = data.data_end
+        native = native_monthly(tables, end, derived=derived)
+        require_monthly_rates(native, tables["fx"], currencies.base, end)
     return data
 
 
@@ -512,8 +515,11 @@ def _csv_errors(reading: _Reading) -> Iterator[None]:
                         None,
                         "not_utf8",
                         f"{file.name} is not UTF-8 text{where}"
-                        + (f" (encoding={reading.encoding!r} was given)" if reading.encoding
-                           else "")
+                        + (
+                            f" (encoding={reading.encoding!r} was given)"
+                            if reading.encoding
+                            else ""
+                        )
                         + "; re-save it as UTF-8 (e.g. 'CSV UTF-8' in Excel), or name its "
                         "encoding: load(..., encoding='cp1252')",
                         0,

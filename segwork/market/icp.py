@@ -12,15 +12,15 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
+from segwork.engine import Data, engine_for
 from segwork.market.penetration import (
     SizeBands,
     bands_relabel,
@@ -33,12 +33,12 @@ from segwork.market.text import pct
 from segwork.metrics._common import as_list
 from segwork.metrics.segments import segment_tables
 from segwork.metrics.stats import safe_ratio
+from segwork.sentences import describe_segment
 
 __all__ = [
     "FIRMOGRAPHIC_COLUMNS",
     "ICP",
     "ICP_COLUMNS",
-    "describe_segment",
     "ideal_customer_profile",
 ]
 
@@ -101,53 +101,9 @@ class ICP:
         return f"<ICP as of {self.as_of}: {self.statement}>"
 
 
-def _value_text(v: Any) -> str:
-    return str(v)
-
-
-def describe_segment(profile: Mapping[str, Any]) -> str:
-    """A segment's criteria in words: "Companies in software with 51-250 employees in Europe,
-    on annual plans".
-
-    Examples
-    --------
-    >>> describe_segment({"industry": "software", "company_size": "51-250", "region": "Europe",
-    ...                   "billing_interval": "annual"})
-    'Companies in software with 51-250 employees in Europe, on annual plans'
-    >>> describe_segment({"plan": "enterprise", "uses_invoice_automation": True})
-    'Customers on the enterprise plan, using invoice_automation'
-    """
-    firmo: list[str] = []
-    rest: list[str] = []
-    p = dict(profile)
-    if "industry" in p:
-        firmo.append(f"in {_value_text(p.pop('industry'))}")
-    if "company_size" in p:
-        firmo.append(f"with {_value_text(p.pop('company_size'))} employees")
-    for geo in _GEO:
-        if geo in p:
-            firmo.append(f"in {_value_text(p.pop(geo))}")
-    for col, v in p.items():
-        if col == "billing_interval":
-            rest.append(f"on {v} plans")
-        elif col == "plan":
-            rest.append(f"on the {v} plan")
-        elif col.startswith("uses_"):
-            feature = col.removeprefix("uses_")
-            rest.append(f"using {feature}" if bool(v) else f"not using {feature}")
-        elif col == "lifecycle_stage":
-            rest.append(f"in the {v} stage")
-        elif col in ("acquisition_channel", "channel"):
-            rest.append(f"acquired via {v}")
-        else:
-            rest.append(f"with {col} = {v}")
-    text = "Companies " + " ".join(firmo) if firmo else "Customers"
-    if rest:
-        text += (", " if firmo else " ") + ", ".join(rest)
-    return text
-
-
-def _default_by(data: Dataset) -> list[str]:
+def _default_by(data: Data) -> list[str]:
+    eng = engine_for(data)
+    data = eng.data
     cols = set(data.table("customers").columns)
     out = []
     for c in FIRMOGRAPHIC_COLUMNS:
@@ -164,7 +120,7 @@ def _default_by(data: Dataset) -> list[str]:
 
 
 def ideal_customer_profile(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     by: str | Sequence[str] | None = None,
@@ -196,7 +152,7 @@ def ideal_customer_profile(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs ``customers`` and ``mrr`` (given or derived).
     as_of : date-like
         Explicit as-of date.
@@ -243,8 +199,10 @@ def ideal_customer_profile(
     >>> icp.statement.split(":")[0]
     'Customers on annual plans'
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
-    by_names = as_list(by) if by is not None else _default_by(data)
+    by_names = as_list(by) if by is not None else _default_by(eng)
     if not by_names:
         raise ValueError("by must name at least one criterion")
     if (
@@ -280,7 +238,7 @@ def ideal_customer_profile(
     # one engine query for every combination (segment_tables sums them from the finest one); a
     # page reads the counts at any date from its segment history (the criteria stay, dates change)
     tables = segment_tables(
-        data,
+        eng,
         combos,
         day,
         window_months=window_months,
@@ -361,18 +319,20 @@ def _rank(candidates: list[pd.DataFrame], by_names: list[str]) -> pd.DataFrame:
 
 def _add_headroom(
     segments: pd.DataFrame,
-    data: Dataset,
+    data: Data,
     day: Any,
     frame: pd.DataFrame,
     by_names: list[str],
     bands: SizeBands | None,
 ) -> list[str]:
+    eng = engine_for(data)
+    data = eng.data
     cust_cols = set(data.table("customers").columns)
     market_crit = [c for c in criteria_columns(frame) if c in cust_cols]
     if not market_crit:
         return ["the market's criteria are not customer columns: headroom not computed"]
     pen = penetration(
-        data,
+        eng,
         day,
         criteria=market_crit,
         market=frame,
@@ -441,7 +401,8 @@ def _statement(
     if has_market and math.isfinite(b["headroom"]):
         market_part = {c: v for c, v in profile.items() if c in ("industry", "company_size", *_GEO)}
         if market_part:
-            where = "companies " + describe_segment(market_part).removeprefix("Companies ")
+            said = describe_segment(market_part, noun="companies")
+            where = said[0].lower() + said[1:]
             scope = ""
         else:
             where, scope = "accounts", " (the profile uses no market criterion: whole market)"

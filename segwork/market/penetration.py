@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.bands import COMPANY_SIZE_BAND_LABELS, COMPANY_SIZE_BANDS
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
+from segwork.engine import Data, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.market.sizing import MarketSize, market_size
 from segwork.market.table import MarketLike, criteria_columns, market_frame
 from segwork.market.text import money, pct
@@ -40,6 +41,16 @@ __all__ = [
     "penetration",
     "size_bands_from_labels",
 ]
+
+
+@dataclass(frozen=True)
+class PenetrationCounts(CacheKey):
+    """Customers and MRR per market segment at ``as_of`` (banded: the size bands' labels)."""
+
+    as_of: dt.date
+    criteria: tuple[str, ...]
+    banded: Any
+
 
 #: ``(lower edges, labels)``: band i holds ``edges[i] < employees <= edges[i + 1]``, the last band
 #: is open.  The same convention as :func:`segwork.data.bands.company_size_band`.
@@ -221,7 +232,7 @@ def _object(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
 
 
 def penetration(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     criteria: str | Sequence[str] = ("industry", "company_size", "region"),
@@ -255,7 +266,7 @@ def penetration(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs ``customers`` and ``mrr`` (given or derived); its ``market`` table unless ``market``
         is given.
     as_of : date-like
@@ -307,6 +318,8 @@ def penetration(
       industry  customers  active_customers    arr             reason
     0   mining          1                 1  120.0  no market segment
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
     frame = market_frame(market if market is not None else data)
     crit = [criteria] if isinstance(criteria, str) else list(criteria)
@@ -320,7 +333,7 @@ def penetration(
                 f"{', '.join(available) or 'none'}"
             )
     sizing_result = _sizing(frame, crit, sizing)
-    attrs, _ = customer_attributes(data, day, crit)
+    attrs, _ = customer_attributes(eng, day, crit)
     banded: Any = None
     if "company_size" in crit:
         col = attrs["company_size"]
@@ -331,7 +344,7 @@ def penetration(
     a = month_index_of(day)
 
     def counts() -> Any:
-        m = data.monthly_mrr(day)
+        m = eng.monthly_mrr(day)
         m = m.filter(m.month_idx == a)
         current = m.group_by("customer_id").aggregate(cur_mrr=m.mrr.sum())
         joined = attrs.left_join(current, attrs.customer_id == current.customer_id)
@@ -342,23 +355,23 @@ def penetration(
             mrr=t.cur_mrr.sum(),
         )
 
-    if history_applies(data, crit):
+    if history_applies(eng, crit):
         # a page: the counts at this date from its segment history (penetration's criteria are
         # the ideal customer profile's firmographics, whose history serves them); a banded size
         # is cut by the bands' edges and relabelled ("<= first edge" is outside every band)
-        got = data.cached_frame(
-            ("penetration_counts", day, tuple(crit), banded),
-            lambda: _counts_over_time(data, crit, day, banded),
+        got = eng.frame(
+            PenetrationCounts(day, tuple(crit), banded),
+            lambda: _counts_over_time(eng, crit, day, banded),
         )
     else:
         # the customers per segment do not depend on the sizing assumptions: a change of share
         # or horizon on the page reads them from the engine's cache
-        got = data.cached(("penetration_counts", day, tuple(crit), banded), counts).to_pandas()
+        got = eng.table(PenetrationCounts(day, tuple(crit), banded), counts).to_pandas()
     got["customers"] = pd.to_numeric(got["customers"]).fillna(0).astype("int64")
     got["active_customers"] = pd.to_numeric(got["active_customers"]).fillna(0).astype("int64")
     got["arr"] = 12.0 * pd.to_numeric(got["mrr"]).fillna(0.0).astype("float64")
     got = _object(got.drop(columns="mrr"), crit)
-    n_customers = int(population(data, day).count().to_pandas())
+    n_customers = int(population(eng, day).count().to_pandas())
 
     missing = got[crit].isna().any(axis=1).to_numpy()
     seg = _object(sizing_result.segments, crit)
@@ -398,14 +411,16 @@ def penetration(
 
 
 def _counts_over_time(
-    data: Dataset, crit: list[str], day: dt.date, banded: tuple[Any, Any] | None
+    data: Data, crit: list[str], day: dt.date, banded: tuple[Any, Any] | None
 ) -> pd.DataFrame:
     """``customers, active_customers, mrr`` per ``crit`` segment at ``day`` from the segment
     history (:func:`segwork.metrics.history.segment_counts_over_time`)."""
+    eng = engine_for(data)
+    data = eng.data
     bins = {"company_size": list(banded[0])} if banded else None
     # the churn window does not change these three counts: 12 months, the ideal customer
     # profile's, so that on the market page its counts at this date are rolled up, not queried
-    got = segment_counts_over_time(data, crit, day, 12, bins=bins)
+    got = segment_counts_over_time(eng, crit, day, 12, bins=bins)
     got = got[[*crit, "customers", "active_customers", "mrr"]]
     if banded:
         got = got.assign(company_size=got["company_size"].map(bands_relabel(banded)))

@@ -20,8 +20,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.derive import month_index, month_index_of
+from segwork.engine import Data, engine_for
 
 __all__ = [
     "DERIVED_ATTRIBUTES",
@@ -45,6 +45,7 @@ __all__ = [
     "population",
     "rank_segments",
 ]
+
 
 def cache_key(value: Any) -> str:
     """A hashable, order-independent cache key of a ``where`` / ``bins`` mapping (or None).
@@ -79,12 +80,14 @@ Bins = Mapping[str, Sequence[float]]
 Where = Mapping[str, Any]
 
 
-def population(data: Dataset, as_of: dt.date) -> ir.Table:
+def population(data: Data, as_of: dt.date) -> ir.Table:
     """Customers with ``signup_date <= as_of``: the population at as_of (docs/metrics.md
     "Conventions").
 
     Raises a clear error when as_of is before every signup.
     """
+    eng = engine_for(data)
+    data = eng.data
     customers = data.table("customers")
     first = data.first_signup  # remembered per Dataset: no query on later calls
     if first > as_of:
@@ -95,28 +98,32 @@ def population(data: Dataset, as_of: dt.date) -> ir.Table:
     return pop
 
 
-def event_names(data: Dataset) -> list[str]:
+def event_names(data: Data) -> list[str]:
+    eng = engine_for(data)
+    data = eng.data
     if not data.has("events"):
         return []
     ev = data.table("events")
     return sorted(str(x) for x in ev.select("event").distinct().to_pandas()["event"].dropna())
 
 
-def available_attributes(data: Dataset) -> list[str]:
+def available_attributes(data: Data) -> list[str]:
     """Every name usable in ``by``/``where``: customer columns, derived attributes, feature use."""
+    eng = engine_for(data)
+    data = eng.data
     base = [c for c in data.table("customers").columns if c not in ("customer_id", "signup_date")]
     derived = [a for a in DERIVED_ATTRIBUTES if a not in base]
     if not data.has("events"):
         derived.remove("engagement")
     if not data.has("transactions"):
         derived.remove("rfm_segment")
-    if plan_source(data) is None:
+    if plan_source(eng) is None:
         derived = [a for a in derived if a not in PLAN_ATTRIBUTES]
-    uses = [f"uses_{e}" for e in event_names(data)]
+    uses = [f"uses_{e}" for e in event_names(eng)]
     return base + derived + uses
 
 
-def plan_source(data: Dataset) -> str | None:
+def plan_source(data: Data) -> str | None:
     """The table ``current_plan`` / ``first_plan`` and plan moves read the plan from.
 
     ``"mrr"`` when an ``mrr`` table is given with a ``plan`` column, else ``"subscriptions"``
@@ -131,6 +138,8 @@ def plan_source(data: Dataset) -> str | None:
     >>> print(plan_source(segwork.load({"customers": customers, "mrr": mrr.drop(columns="plan")})))
     None
     """
+    eng = engine_for(data)
+    data = eng.data
     if data.has("mrr") and not data.mrr_derived and "plan" in data.table("mrr").columns:
         return "mrr"
     if data.has("subscriptions") and "plan" in data.table("subscriptions").columns:
@@ -138,15 +147,17 @@ def plan_source(data: Dataset) -> str | None:
     return None
 
 
-def mrr_tables(data: Dataset) -> list[str]:
+def mrr_tables(data: Data) -> list[str]:
     """The table the MRR is read from: ``["mrr"]`` when given, ``["subscriptions"]`` when
     derived from them, ``[]`` when neither is there."""
+    eng = engine_for(data)
+    data = eng.data
     if not data.has("mrr"):
         return []
     return ["subscriptions"] if data.mrr_derived else ["mrr"]
 
 
-def attribute_tables(data: Dataset, names: Iterable[str]) -> list[str]:
+def attribute_tables(data: Data, names: Iterable[str]) -> list[str]:
     """The tables besides ``customers`` that the ``by`` / ``where`` attributes ``names`` read.
 
     A customer column reads only ``customers``; ``engagement`` reads ``events`` and the MRR
@@ -161,19 +172,21 @@ def attribute_tables(data: Dataset, names: Iterable[str]) -> list[str]:
     >>> attribute_tables(data, ["plan", "lifecycle_stage", "uses_api", "rfm_segment"])
     ['events', 'transactions']
     """
+    eng = engine_for(data)
+    data = eng.data
     columns = set(data.table("customers").columns) if data.has("customers") else set()
     out: set[str] = set()
     for name in names:
         if name in columns:
             continue
         if name == "engagement":
-            out.update(("events", *mrr_tables(data)))
+            out.update(("events", *mrr_tables(eng)))
         elif name.startswith("uses_"):
             out.add("events")
-        elif name == "rfm_segment":
-            out.add("transactions")
+        elif name in ("rfm_segment", "clv_band", "alive_band", "first_product"):
+            out.add("transactions")  # RFM and the shop criteria of predicted customer value
         elif name in PLAN_ATTRIBUTES:
-            out.update(filter(None, [plan_source(data)]))
+            out.update(filter(None, [plan_source(eng)]))
     return sorted(out)
 
 
@@ -235,7 +248,7 @@ def bin_expr(col: ir.NumericValue, edges: Sequence[float]) -> ir.StringValue:
 
 
 def engagement_expr(
-    data: Dataset, as_of: dt.date, *, window_months: int = 3, levels: int = 3
+    data: Data, as_of: dt.date, *, window_months: int = 3, levels: int = 3
 ) -> ir.Table:
     """``customer_id, events_per_active_month, engagement`` over the trailing window.
 
@@ -246,11 +259,13 @@ def engagement_expr(
     no active month in the window have no level (null).  Levels are quantiles of the rate over the
     customers that have one (percent rank, ties share a level): "low" < "medium" < "high" for 3.
     """
+    eng = engine_for(data)
+    data = eng.data
     if levels not in ENGAGEMENT_LABELS:
         raise ValueError(f"engagement levels must be one of {sorted(ENGAGEMENT_LABELS)}")
     a = month_index_of(as_of)
     lo = a - window_months + 1
-    mrr = data.monthly_mrr(as_of)
+    mrr = eng.monthly_mrr(as_of)
     recent = mrr.filter(mrr.month_idx >= lo)
     # one row per customer and month (the mrr table's key): a count, not a distinct count
     active = recent.group_by("customer_id").aggregate(active_months=recent.count())

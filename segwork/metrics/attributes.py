@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import ibis.expr.types as ir
 
-from segwork.data.dataset import Dataset
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import (
     DERIVED_ATTRIBUTES,
     PLAN_ATTRIBUTES,
@@ -34,7 +34,7 @@ __all__ = ["customer_attributes"]
 
 
 def customer_attributes(
-    data: Dataset,
+    data: Data,
     as_of: dt.date,
     by: str | Sequence[str] | None = None,
     *,
@@ -51,11 +51,13 @@ def customer_attributes(
     labels).  ``where`` maps a column (any ``by``-able name) to a value or a list of values.
     Unknown names raise an error listing the available ones; a ``where`` matching nobody raises.
     """
+    eng = engine_for(data)
+    data = eng.data
     by_names = as_list(by)
     where = dict(where or {})
     bins = dict(bins or {})
     needed = list(dict.fromkeys([*by_names, *where]))
-    pop = population(data, as_of)
+    pop = population(eng, as_of)
     available = None
     for name in needed:
         if (
@@ -63,7 +65,7 @@ def customer_attributes(
             and name not in DERIVED_ATTRIBUTES
             and not name.startswith("uses_")
         ):
-            available = available or available_attributes(data)
+            available = available or available_attributes(eng)
             raise ValueError(f"unknown segment column {name!r}; available: {', '.join(available)}")
     for name in bins:
         if name not in pop.columns:
@@ -85,15 +87,15 @@ def customer_attributes(
         ).select("customer_id", "engagement")
         t = t.left_join(eng, "customer_id").drop("customer_id_right")
     if "rfm_segment" in needed and "rfm_segment" not in pop.columns:
-        r = rfm_expr(data, as_of).select("customer_id", "rfm_segment")
+        r = rfm_expr(eng, as_of).select("customer_id", "rfm_segment")
         t = t.left_join(r, "customer_id").drop("customer_id_right")
     plan_names = [n for n in PLAN_ATTRIBUTES if n in needed and n not in pop.columns]
     if plan_names:
-        p = plans_expr(data, as_of).select("customer_id", *plan_names)
+        p = plans_expr(eng, as_of).select("customer_id", *plan_names)
         t = t.left_join(p, "customer_id").drop("customer_id_right")
     uses = [n for n in needed if n.startswith("uses_") and n not in pop.columns]
     if uses:
-        features = set(event_names(data))
+        features = set(event_names(eng))
         for name in uses:
             feature = name.removeprefix("uses_")
             if feature not in features:

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, positions_in_runs
+from segwork.engine import Data, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics._common import Bins, Where, cache_key
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.periods import (
@@ -42,6 +44,56 @@ __all__ = [
     "prepare_period_tables",
 ]
 
+
+@dataclass(frozen=True)
+class CohortActivity(CacheKey):
+    """Each customer's revenue per period up to ``as_of`` (subscriptions)."""
+
+    as_of: dt.date
+    period: str
+
+
+@dataclass(frozen=True)
+class ActivityAll(CacheKey):
+    """Each customer's activity per period of all time (a given ``mrr``)."""
+
+    period: str
+
+
+@dataclass(frozen=True)
+class ActivityCurrent(CacheKey):
+    """Each customer's activity in as_of's (partial) period, as_of's month ``month_idx``."""
+
+    month_idx: int
+    period: str
+
+
+@dataclass(frozen=True)
+class FirstActiveMonth(CacheKey):
+    """Each customer's first month with MRR of all time (a given ``mrr``)."""
+
+
+@dataclass(frozen=True)
+class CohortOf(CacheKey):
+    """Each customer's first period of activity up to ``as_of``."""
+
+    as_of: dt.date
+    period: str
+
+
+@dataclass(frozen=True)
+class CohortCells(CacheKey):
+    """The cohort x age cells of a cohort table (logo and NRR read the same ones)."""
+
+    as_of: dt.date
+    period: str
+    cohort: str
+    by: tuple[str, ...]
+    where: str
+    bins: str
+    capped: bool
+
+
 #: Allowed ``metric`` values.
 METRICS: tuple[str, ...] = ("logo", "nrr", "grr")
 #: Allowed ``cohort`` values.
@@ -51,8 +103,17 @@ COHORT_BASES: tuple[str, ...] = ("first_active", "signup")
 _LOGO_COLUMNS = ["cohort", "age", "cohort_customers", "active_customers", "retention"]
 #: Names used inside the computation; a ``by`` column may not take them.
 _RESERVED = frozenset(
-    [*_LOGO_COLUMNS, *METRICS, "mrr_base", "mrr_at_age", "customer_id", "p", "cohort_p", "revenue",
-     "base"]
+    [
+        *_LOGO_COLUMNS,
+        *METRICS,
+        "mrr_base",
+        "mrr_at_age",
+        "customer_id",
+        "p",
+        "cohort_p",
+        "revenue",
+        "base",
+    ]
 )
 
 
@@ -61,13 +122,15 @@ def _revenue_columns(metric: str) -> list[str]:
 
 
 # -- activity per customer and period --------------------------------------------------------------
-def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
+def _subscription_activity(data: Data, day: dt.date, period: str) -> ir.Table:
     """``customer_id, p, revenue``: periods with MRR > 0 in some month, and month-end MRR."""
+    eng = engine_for(data)
+    data = eng.data
     a_month = month_index_of(day)
     k = MONTHS_PER_PERIOD[period]
-    if k > 1 and not data.mrr_derived and data.reuse_across_dates:
-        return _given_activity(data, a_month, period)
-    mm = data.monthly_mrr(day)
+    if k > 1 and eng.serves_every_date:
+        return _given_activity(eng, a_month, period)
+    mm = eng.monthly_mrr(day)
     if k == 1:  # one row per customer and month already: the month's MRR is the revenue
         return mm.select("customer_id", p=mm.month_idx.cast("int64"), revenue=mm.mrr)
     p = month_to_period(mm.month_idx, period)
@@ -78,21 +141,23 @@ def _subscription_activity(data: Dataset, day: dt.date, period: str) -> ir.Table
         p=p,
         end_mrr=ibis.ifelse(mm.month_idx == end_month, mm.mrr, ibis.literal(0.0)),
     )
-    return data.cached(  # a change of split or filter on the page reuses it
-        ("cohort_activity", day, period),
+    return eng.table(  # a change of split or filter on the page reuses it
+        CohortActivity(day, period),
         lambda: per.group_by(["customer_id", "p"]).aggregate(
             revenue=per.end_mrr.sum().cast("float64")
         ),
     )
 
 
-def _activity_all(data: Dataset, period: str) -> ir.Table:
+def _activity_all(data: Data, period: str) -> ir.Table:
     """``customer_id, p, first_m, end_mrr``: every customer's activity per period of all time
     (a given ``mrr``), cached in the engine once per period; see :func:`_given_activity`."""
+    eng = engine_for(data)
+    data = eng.data
     k = MONTHS_PER_PERIOD[period]
 
     def build() -> ir.Table:
-        every = data.monthly_mrr_all()
+        every = eng.monthly_mrr_all()
         p = month_to_period(every.month_idx, period)
         rows = every.select(
             "customer_id",
@@ -104,46 +169,48 @@ def _activity_all(data: Dataset, period: str) -> ir.Table:
             first_m=rows.month_idx.min(), end_mrr=rows.end_mrr.sum().cast("float64")
         )
 
-    return data.cached(("activity_all", period), build)
+    return eng.table(ActivityAll(period), build)
 
 
-def _given_activity(data: Dataset, a_month: int, period: str) -> ir.Table:
+def _given_activity(data: Data, a_month: int, period: str) -> ir.Table:
     """:func:`_subscription_activity` of a given ``mrr`` table, from its periods of all time.
 
     Every customer's activity per period of all time (``first_m``: its first active month in
     the period; ``end_mrr``: MRR in the period's last month) is computed once for the period
-    (:meth:`Dataset.cached`) and serves every as_of: the periods before as_of's are complete;
+    (:meth:`segwork.Engine.table`) and serves every as_of: the periods before as_of's are complete;
     in as_of's own (partial) period a customer is active when its first active month there is
     on or before as_of, and its revenue is the MRR in as_of's month.  The result is an
     expression (filters, one join with as_of's month), not a table per as_of: a new as_of reads
     the periods table again instead of copying its millions of rows.
     """
+    eng = engine_for(data)
+    data = eng.data
     k = MONTHS_PER_PERIOD[period]
     p_a = a_month // k
-    allp = _activity_all(data, period)
+    allp = _activity_all(eng, period)
     past = allp.filter(allp.p < p_a).select("customer_id", "p", revenue=allp.end_mrr)
     cur = allp.filter((allp.p == p_a) & (allp.first_m <= a_month))
     if a_month == p_a * k + (k - 1):  # as_of's month ends its period
         return past.union(cur.select("customer_id", "p", revenue=cur.end_mrr))
 
     def current() -> ir.Table:  # as_of's period: one row per customer, cached per as_of
-        every = data.monthly_mrr_all()
+        every = eng.monthly_mrr_all()
         at_a = every.filter(every.month_idx == a_month).select("customer_id", mrr_a=every.mrr)
         j = cur.left_join(at_a, "customer_id")
         return j.select("customer_id", "p", revenue=j.mrr_a.fill_null(0.0).cast("float64"))
 
-    return past.union(data.cached(("activity_current", a_month, period), current))
+    return past.union(eng.table(ActivityCurrent(a_month, period), current))
 
 
-def prepare_period_tables(data: Dataset, periods: Sequence[str] = ("quarter", "year")) -> list[str]:
+def prepare_period_tables(data: Data, periods: Sequence[str] = ("quarter", "year")) -> list[str]:
     """Build now the engine tables a page's quarter / year cohorts will read, for every as_of.
 
-    With a given ``mrr`` table and :attr:`segwork.Dataset.reuse_across_dates` (a page), the first
+    With a page's engine (:attr:`segwork.Engine.serves_every_date`, a given ``mrr``), the first
     cohort table at quarters or years builds each customer's activity per period of all time
     (0.8 s for quarters, 0.4 s for years at 1M customers on 2 cores, once per Dataset); a page
     calls this with its first render so that its first change of period is as quick as the
     others.  Does nothing for derived MRR or transactions (their activity is per as_of) or a
-    one-off Dataset.  Returns the periods prepared.
+    one-off call's engine.  Returns the periods prepared.
 
     >>> import pandas as pd, segwork
     >>> data = segwork.load({"customers": pd.DataFrame({"customer_id": [1],
@@ -151,22 +218,23 @@ def prepare_period_tables(data: Dataset, periods: Sequence[str] = ("quarter", "y
     ...     "month": ["2024-01-01"], "mrr": [10.0]})})
     >>> prepare_period_tables(data)
     []
-    >>> data.reuse_across_dates = True
-    >>> prepare_period_tables(data)
+    >>> prepare_period_tables(segwork.Engine(data, reuse_across_dates=True))
     ['quarter', 'year']
     """
-    if not (data.has("mrr") and not data.mrr_derived and data.reuse_across_dates):
+    eng = engine_for(data)
+    data = eng.data
+    if not eng.serves_every_date:
         return []
     done = []
     for period in periods:
         check_choice("period", period, PERIODS)
         if MONTHS_PER_PERIOD.get(period, 1) > 1:
-            _activity_all(data, period)
+            _activity_all(eng, period)
             done.append(period)
     return done
 
 
-def _first_active(data: Dataset, day: dt.date, period: str, act: ir.Table) -> ir.Table:
+def _first_active(data: Data, day: dt.date, period: str, act: ir.Table) -> ir.Table:
     """``customer_id, cohort_p``: each customer's first period of activity, cached in the engine.
 
     A customer-level fact whatever the split or filter, so a change of page reuses it.  With a
@@ -175,32 +243,36 @@ def _first_active(data: Dataset, day: dt.date, period: str, act: ir.Table) -> ir
     it with the activity up to as_of (customers first active later have none), so one table
     serves every as_of and period (a period's first is the first month's period).
     """
+    eng = engine_for(data)
+    data = eng.data
     if data.has("mrr") and not data.mrr_derived:
-        every = data.monthly_mrr_all()
-        months = data.cached(
-            ("first_active_month",),
+        every = eng.monthly_mrr_all()
+        months = eng.table(
+            FirstActiveMonth(),
             lambda: every.group_by("customer_id").aggregate(first_idx=every.month_idx.min()),
         )
         return months.select("customer_id", cohort_p=month_to_period(months.first_idx, period))
-    return data.cached(
-        ("cohort_of", day, period),
+    return eng.table(
+        CohortOf(day, period),
         lambda: act.group_by("customer_id").aggregate(cohort_p=act.p.min()),
     )
 
 
-def _transaction_activity(data: Dataset, day: dt.date, period: str) -> ir.Table:
+def _transaction_activity(data: Data, day: dt.date, period: str) -> ir.Table:
     """``customer_id, p, revenue``: periods with >= 1 order dated <= as_of, and the order total."""
+    eng = engine_for(data)
+    data = eng.data
     tx = data.table("transactions", needed_for="cohort retention")
     tx = tx.filter(tx.date <= day)
     per = tx.select("customer_id", p=period_expr(tx.date, period), amount=tx.amount)
-    return per.group_by(["customer_id", "p"]).aggregate(
-        revenue=per.amount.sum().cast("float64")
-    )
+    return per.group_by(["customer_id", "p"]).aggregate(revenue=per.amount.sum().cast("float64"))
 
 
-def check_activity_source(data: Dataset, period: str, what: str) -> str:
+def check_activity_source(data: Data, period: str, what: str) -> str:
     """``"mrr"`` or ``"transactions"``: where activity comes from; a clear error if neither, or
     if ``period="week"`` is asked of monthly MRR data."""
+    eng = engine_for(data)
+    data = eng.data
     if data.has("mrr"):
         if period == "week":
             raise ValueError(
@@ -217,7 +289,7 @@ def check_activity_source(data: Dataset, period: str, what: str) -> str:
 
 
 def cohort_retention(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     period: Literal["week", "month", "quarter", "year"] = "month",
@@ -263,7 +335,7 @@ def cohort_retention(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Subscription data (``mrr`` or ``subscriptions``) or, without those, ``transactions``.
         When the Dataset has MRR, activity is MRR even if it also has transactions.
     as_of : date-like
@@ -325,32 +397,33 @@ def cohort_retention(
     2    2       150.0  1.0
     3    3         0.0  0.0
     """
+    eng = engine_for(data)
+    data = eng.data
     check_choice("period", period, PERIODS)
     check_choice("metric", metric, METRICS)
     check_choice("cohort", cohort, COHORT_BASES)
     day = to_date(as_of)
     activity_of = (
         _subscription_activity
-        if check_activity_source(data, period, "cohort retention") == "mrr"
+        if check_activity_source(eng, period, "cohort retention") == "mrr"
         else _transaction_activity
     )
-    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
+    attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
     clash = [b for b in by_names if b in _RESERVED or b.startswith("c_")]
     if clash:
         raise ValueError(f"by={by_names} uses reserved column names {clash}; rename them first")
 
     a_idx = period_of(day, period)
-    act = activity_of(data, day, period)
+    act = activity_of(eng, day, period)
     first = None
     if cohort == "first_active":
-        first = _first_active(data, day, period, act)
+        first = _first_active(eng, day, period, act)
     capped = metric == "grr"
     # logo and NRR read the same cells (a page showing both runs the query once)
-    key = (
-        "cohort_cells", day, period, cohort, tuple(by_names), cache_key(where), cache_key(bins),
-        capped,
-    )  # fmt: skip
-    cells = data.cached_frame(
+    key = CohortCells(
+        day, period, cohort, tuple(by_names), cache_key(where), cache_key(bins), capped
+    )
+    cells = eng.frame(
         key, lambda: _cells(act, attrs, by_names, first, period, capped=capped).to_pandas()
     )
     full = _dense_grid(cells, by_names, cohort, a_idx)
@@ -506,8 +579,10 @@ def cohort_matrix(long: pd.DataFrame, value: str = "retention") -> pd.DataFrame:
     index = [*by_names, "cohort"]
     ages = sorted(int(a) for a in long["age"].unique())
     if long.empty:
-        empty_index = pd.MultiIndex.from_tuples([], names=index) if by_names else pd.Index(
-            [], name="cohort", dtype="datetime64[ns]"
+        empty_index = (
+            pd.MultiIndex.from_tuples([], names=index)
+            if by_names
+            else pd.Index([], name="cohort", dtype="datetime64[ns]")
         )
         return pd.DataFrame(index=empty_index, columns=pd.Index([], name="age"), dtype="float64")
     wide = long.set_index([*index, "age"])[value].unstack("age")

@@ -18,9 +18,9 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of, subscription_mrr
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import Where
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.stats import safe_ratio
@@ -48,7 +48,7 @@ CONVENTION_COLUMNS: tuple[str, ...] = (
 
 #: Which vendor documents which convention (sources in :func:`churn_conventions`' docstring).
 VENDOR_NOTE = (
-    'churn_rate (calendar month, customers active at the start) is the default of docs/metrics.md '
+    "churn_rate (calendar month, customers active at the start) is the default of docs/metrics.md "
     '("Logo churn") and '
     "ChartMogul's B2B customer churn formula (which also leaves out customers who joined and "
     "churned within the period); rolling_churn_rate (the last 30 days over the customers active "
@@ -62,10 +62,12 @@ _WINDOW_DAYS = 30
 
 
 def _calendar_churn(
-    data: Dataset, day: dt.date, people: ir.Table, first_idx: int, last_idx: int
+    data: Data, day: dt.date, people: ir.Table, first_idx: int, last_idx: int
 ) -> dict[str, ir.Table]:
     """``customers_start, new_customers, churned_customers``: ``month_idx, n`` from monthly MRR."""
-    mm = data.monthly_mrr(day)
+    eng = engine_for(data)
+    data = eng.data
+    mm = eng.monthly_mrr(day)
     mm = mm.join(people, "customer_id").select("customer_id", "month_idx")
     cur = mm.select("customer_id", "month_idx")
     prev = mm.select("customer_id", month_idx=(mm.month_idx + 1).cast("int64"))
@@ -82,13 +84,15 @@ def _calendar_churn(
 
 
 def _rolling_churn(
-    data: Dataset, day: dt.date, people: ir.Table, days: pd.DataFrame
+    data: Data, day: dt.date, people: ir.Table, days: pd.DataFrame
 ) -> dict[str, ir.Table]:
     """``rolling_at_risk, rolling_new, rolling_churned, rolling_new_churned``: ``month_idx, n``.
 
     From subscription dates: a customer is active on day x when one of its subscriptions with
     MRR > 0 has ``start_date <= x`` and (no ``end_date`` or ``end_date > x``).
     """
+    eng = engine_for(data)
+    data = eng.data
     subs = data.table("subscriptions", needed_for="rolling 30-day churn")
     subs = subs.filter((subs.start_date <= day) & (subscription_mrr(subs) > 0))
     subs = subs.join(people, "customer_id").select("customer_id", "start_date", "end_date")
@@ -111,9 +115,7 @@ def _rolling_churn(
         "rolling_at_risk": at_risk.group_by("month_idx").aggregate(n=at_risk.count()),
         "rolling_new": new.group_by("month_idx").aggregate(n=new.count()),
         "rolling_churned": churned.group_by("month_idx").aggregate(n=churned.count()),
-        "rolling_new_churned": new_churned.group_by("month_idx").aggregate(
-            n=new_churned.count()
-        ),
+        "rolling_new_churned": new_churned.group_by("month_idx").aggregate(n=new_churned.count()),
     }
     return parts
 
@@ -139,7 +141,7 @@ def _assemble(parts: dict[str, ir.Table], first_idx: int, last_idx: int) -> pd.D
 
 
 def churn_conventions(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     months: int = 12,
@@ -197,7 +199,7 @@ def churn_conventions(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Subscription data (``mrr`` and/or ``subscriptions``).
     as_of : date-like
         The last month is as_of's month (evaluated at as_of for the rolling window); data after
@@ -245,6 +247,8 @@ def churn_conventions(
        rolling_at_risk  rolling_churned  rolling_churn_rate
     0                2                0                 0.0
     """
+    eng = engine_for(data)
+    data = eng.data
     if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
         raise ValueError(f"months must be a whole number >= 1, got {months!r}")
     if not data.has("mrr"):
@@ -254,17 +258,15 @@ def churn_conventions(
             "has orders, not churn)"
         )
     day = to_date(as_of)
-    attrs, _ = customer_attributes(data, day, None, where=where)
+    attrs, _ = customer_attributes(eng, day, None, where=where)
     people = attrs.select("customer_id")
     last_idx = month_index_of(day)
     first_idx = last_idx - int(months) + 1
-    parts = _calendar_churn(data, day, people, first_idx, last_idx)
+    parts = _calendar_churn(eng, day, people, first_idx, last_idx)
 
     idx = np.arange(first_idx, last_idx + 1)
     month_starts = [month_start_of(int(i)) for i in idx]
-    ends = [
-        min(day, month_start_of(int(i) + 1) - dt.timedelta(days=1)) for i in idx
-    ]
+    ends = [min(day, month_start_of(int(i) + 1) - dt.timedelta(days=1)) for i in idx]
     days = pd.DataFrame(
         {
             "month_idx": idx.astype("int64"),
@@ -274,7 +276,7 @@ def churn_conventions(
     )
     has_days = data.has("subscriptions")
     if has_days:
-        parts.update(_rolling_churn(data, day, people, days))
+        parts.update(_rolling_churn(eng, day, people, days))
     counts = _assemble(parts, first_idx, last_idx)
 
     out = pd.DataFrame({"month": pd.to_datetime(month_starts).astype("datetime64[ns]")})

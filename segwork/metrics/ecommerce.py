@@ -13,21 +13,57 @@ from the aggregated counts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from segwork.clv import CLVFitError, predict_clv
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
-from segwork.metrics._common import Bins, Where, check_segment_params, rank_segments
+from segwork.engine import Data, Engine, engine_for
+from segwork.engine.keys import CacheKey
+from segwork.metrics._common import (
+    Bins,
+    Where,
+    as_list,
+    bin_expr,
+    check_segment_params,
+    rank_segments,
+)
 from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.members import segment_match, segment_selections
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
-__all__ = ["ECOMMERCE_SEGMENT_COLUMNS", "ecommerce_segment_table", "window_start"]
+__all__ = [
+    "ALIVE_BAND_EDGES",
+    "CLV_BAND_QUANTILES",
+    "ECOMMERCE_SEGMENT_COLUMNS",
+    "SHOP_ATTRIBUTES",
+    "PredictedCLV",
+    "clv_band_edges",
+    "customer_predictions",
+    "customers_to_win_back",
+    "ecommerce_attributes",
+    "ecommerce_members",
+    "ecommerce_segment_table",
+    "first_product_expr",
+    "window_start",
+]
+
+#: Derived criteria of transactions data (docs/metrics.md "Predicted customer value"): bands of
+#: predicted CLV and of P(alive), and the product of the first purchase day.
+SHOP_ATTRIBUTES: tuple[str, ...] = ("clv_band", "alive_band", "first_product")
+#: Default edges of ``alive_band`` (right-closed bins of P(alive); ``bins={"alive_band": ...}``).
+ALIVE_BAND_EDGES: tuple[float, ...] = (0.25, 0.5, 0.75)
+#: Percentiles of the predicted CLV giving the default edges of ``clv_band``.
+CLV_BAND_QUANTILES: tuple[float, ...] = (0.5, 0.8, 0.95)
 
 #: The columns of :func:`ecommerce_segment_table` after the ``by`` columns, in order.
 ECOMMERCE_SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -53,6 +89,16 @@ ECOMMERCE_SEGMENT_COLUMNS: tuple[str, ...] = (
 _INT_COLUMNS = ("customers", "buyers", "orders", "customers_with_orders", "repeat_customers")
 
 
+@dataclass(frozen=True)
+class PredictedCLV(CacheKey):
+    """Every customer's predicted CLV at ``as_of`` (one fit per date and CLV parameters)."""
+
+    as_of: dt.date
+    horizon_months: int
+    discount_rate: float
+    gross_margin: float
+
+
 def window_start(as_of: Any, window_months: int) -> dt.date:
     """First day of the order window: the first day of month A - w + 1 (A = as_of's month).
 
@@ -68,7 +114,7 @@ def window_start(as_of: Any, window_months: int) -> dt.date:
 
 
 def ecommerce_segment_table(
-    data: Dataset,
+    data: Data,
     by: str | Sequence[str] | None,
     as_of: Any,
     *,
@@ -113,18 +159,22 @@ def ecommerce_segment_table(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs ``transactions`` (``customer_id, order_id, date, amount``) and ``customers`` (given
         or derived from the transactions).
     by : str, list of str or None
-        Segment columns (customer columns or derived attributes); None or ``[]`` gives one overall
-        row.
+        Segment columns (customer columns or derived attributes, and the derived criteria of
+        shop data :data:`SHOP_ATTRIBUTES`: ``clv_band``, ``alive_band``, ``first_product``);
+        None or ``[]`` gives one overall row.
     as_of : date-like
         Explicit as-of date.
     where : mapping, optional
-        Restrict the population: ``{column: value or list of values}``.
+        Restrict the population: ``{column: value or list of values}`` (the shop criteria too,
+        e.g. ``{"alive_band": "<= 0.25"}``).
     bins : mapping, optional
-        ``{numeric column: bin edges}``.
+        ``{numeric column: bin edges}``; ``{"clv_band": [...]}`` and ``{"alive_band": [...]}``
+        set the edges of the bands (defaults :func:`clv_band_edges` and
+        :data:`ALIVE_BAND_EDGES`).
     window_months : int, default 12
         Calendar months of the order window (buyers, orders, revenue).
     min_customers : int, default 30
@@ -140,7 +190,9 @@ def ecommerce_segment_table(
     pandas.DataFrame
         The ``by`` columns, then :data:`ECOMMERCE_SEGMENT_COLUMNS`; counts int64.  ``attrs`` holds
         ``as_of, window_start, window_months, horizon_months, discount_rate, gross_margin,
-        confidence, min_customers`` and, when the models failed, ``clv_error``.
+        confidence, min_customers, clv_band_edges, alive_band_edges`` (the band edges in use)
+        and, when the models failed, ``clv_error`` (P(alive) is still given when only the
+        order-value model failed).
 
     Raises
     ------
@@ -164,62 +216,21 @@ def ecommerce_segment_table(
     1      FR          1       1       1     30.0  30.0          0.0
     """
     check_segment_params(window_months, gross_margin, min_customers, confidence)
-    if not data.has("transactions"):
-        raise ValueError(
-            "the e-commerce segment table needs a 'transactions' table (orders: customer_id, "
-            f"order_id, date, amount); this Dataset has: {', '.join(data.names) or 'no tables'}"
-        )
+    eng = engine_for(data)
     day = to_date(as_of)
     start = window_start(day, int(window_months))
-    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
-
-    tx = data.table("transactions", needed_for="the e-commerce segment table")
-    tx = tx.filter(tx.date <= day)
-    in_window = tx.date >= start
-    per = tx.group_by("customer_id").aggregate(
-        w_revenue=tx.amount.sum(where=in_window).cast("float64"),
-        w_orders=tx.order_id.nunique(where=in_window).cast("int64"),
-        purchase_days=tx.date.nunique().cast("int64"),
+    rows = _customer_rows(
+        eng,
+        by,
+        day,
+        start,
+        where=where,
+        bins=bins,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        gross_margin=gross_margin,
     )
-    t = attrs.left_join(per, "customer_id").select(
-        *attrs.columns, "w_revenue", "w_orders", "purchase_days"
-    )
-
-    clv_error: str | None = None
-    clv: pd.DataFrame | None = None
-    if int(tx.count().to_pyarrow().as_py()) > 0:
-        try:
-            # one fit per date and CLV parameters, whatever the segmentation (several tables,
-            # the ideal customer profile's combinations)
-            clv = data.cached_frame(
-                ("predict_clv", day, horizon_months, discount_rate, gross_margin),
-                lambda: predict_clv(
-                    data,
-                    day,
-                    horizon_months=horizon_months,
-                    discount_rate=discount_rate,
-                    gross_margin=gross_margin,
-                ),
-            )
-        except CLVFitError as err:
-            clv_error = str(err)
-    else:
-        clv_error = f"no order dated on or before {day}"
-    if clv is not None:
-        pred = ibis.memtable(
-            pd.DataFrame(
-                {
-                    "customer_id": clv["customer_id"],
-                    "p_alive": clv["p_alive"].astype("float64"),
-                    "clv": clv["clv"].astype("float64"),
-                }
-            )
-        )
-        pred = pred.cast({"customer_id": attrs.customer_id.type()})
-        t = t.left_join(pred, "customer_id").select(*t.columns, "p_alive", "clv")
-    else:
-        t = t.mutate(p_alive=ibis.null("float64"), clv=ibis.null("float64"))
-
+    t, by_names = rows.table, rows.by
     aggs = {
         "customers": t.customer_id.count(),
         "buyers": (t.w_orders.fill_null(0) > 0).cast("int64").sum(),
@@ -245,9 +256,400 @@ def ecommerce_segment_table(
             "horizon_months": horizon_months,
             "discount_rate": float(discount_rate),
             "gross_margin": float(gross_margin),
-            **({"clv_error": clv_error} if clv_error is not None else {}),
+            **rows.band_attrs(),
+            **({"clv_error": rows.clv_error} if rows.clv_error is not None else {}),
         },
     )
+
+
+def customer_predictions(
+    data: Data,
+    as_of: Any,
+    *,
+    horizon_months: int = 12,
+    discount_rate: float = 0.01,
+    gross_margin: float = 1.0,
+) -> pd.DataFrame:
+    """Every customer's predictions at as_of, fitted once per date and CLV parameters.
+
+    :func:`segwork.clv.predict_clv` (weeks) on the customers with an order dated on or before
+    ``as_of``, kept by the engine (the segment tables, their derived criteria ``clv_band`` /
+    ``alive_band``, the members and the customers to win back all read this one fit).  When only
+    the order-value model fails, ``p_alive`` and ``expected_purchases`` are still there, ``clv``
+    is NaN and ``attrs["clv_error"]`` says why.
+
+    Raises
+    ------
+    CLVFitError
+        The purchase model (BG/NBD) cannot be fitted.
+    ValueError
+        No ``transactions`` table, or no order dated on or before as_of.
+    """
+    eng = engine_for(data)
+    data = eng.data
+    day = to_date(as_of)
+    # one fit per date and CLV parameters, whatever the segmentation (several tables, the
+    # derived criteria, the members and the customers to win back)
+    return eng.frame(
+        PredictedCLV(day, horizon_months, discount_rate, gross_margin),
+        lambda: predict_clv(
+            data,
+            day,
+            horizon_months=horizon_months,
+            discount_rate=discount_rate,
+            gross_margin=gross_margin,
+            on_value_error="missing",
+        ),
+    )
+
+
+def ecommerce_attributes(data: Data) -> list[str]:
+    """The derived criteria of transactions data: ``clv_band``, ``alive_band``, and
+    ``first_product`` when the transactions name products (docs/metrics.md "Predicted customer
+    value", "Derived criteria of shop data"); none without a ``transactions`` table.
+
+    >>> import pandas as pd, segwork
+    >>> tx = pd.DataFrame({"customer_id": [1], "order_id": ["a"], "date": ["2024-01-01"],
+    ...     "amount": [5.0], "product": ["mug"]})
+    >>> ecommerce_attributes(segwork.load({"transactions": tx}))
+    ['clv_band', 'alive_band', 'first_product']
+    """
+    data = engine_for(data).data
+    if not data.has("transactions"):
+        return []
+    out = ["clv_band", "alive_band"]
+    if "product" in data.table("transactions").columns:
+        out.append("first_product")
+    return out
+
+
+def clv_band_edges(clv: Any) -> list[float]:
+    """The default edges of ``clv_band``: the 50th, 80th and 95th percentiles of the predicted
+    CLV, each rounded to two significant figures (equal edges merged; none without a finite CLV).
+
+    >>> clv_band_edges([float(v) for v in range(1, 1001)])
+    [500.0, 800.0, 950.0]
+    >>> clv_band_edges([float("nan")])
+    []
+    """
+    values = pd.to_numeric(pd.Series(clv, dtype="float64"), errors="coerce").to_numpy()
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return []
+    edges = {float(f"{q:.2g}") for q in np.quantile(values, CLV_BAND_QUANTILES)}
+    return sorted(edges)
+
+
+@dataclass
+class _Rows:
+    """The per-customer rows behind the e-commerce table and its member lists."""
+
+    table: ir.Table
+    by: list[str]
+    clv_error: str | None
+    edges: dict[str, list[float]]
+
+    def band_attrs(self) -> dict[str, list[float]]:
+        return {f"{name}_edges": list(edges) for name, edges in self.edges.items()}
+
+
+def _customer_rows(
+    eng: Engine,
+    by: str | Sequence[str] | None,
+    day: dt.date,
+    start: dt.date,
+    *,
+    where: Where | None,
+    bins: Bins | None,
+    horizon_months: int,
+    discount_rate: float,
+    gross_margin: float,
+    detail: bool = False,
+) -> _Rows:
+    """One row per customer of the population (engine table): the ``by`` columns (derived
+    criteria of shop data included), window and to-date order counts, ``p_alive`` and ``clv``.
+
+    ``detail`` adds ``orders_to_date, revenue_to_date, last_order`` (the member lists)."""
+    data = eng.data
+    if not data.has("transactions"):
+        raise ValueError(
+            "the e-commerce segment table needs a 'transactions' table (orders: customer_id, "
+            f"order_id, date, amount); this Dataset has: {', '.join(data.names) or 'no tables'}"
+        )
+    by_names = as_list(by)
+    where = dict(where or {})
+    bins = dict(bins or {})
+    shop = ecommerce_attributes(eng)
+    for name in [*by_names, *where, *bins]:
+        if name in SHOP_ATTRIBUTES and name not in shop:
+            raise ValueError(
+                f"{name!r} needs a 'product' column in the transactions table; this data's "
+                f"derived criteria of orders are: {', '.join(shop)}"
+            )
+    if "first_product" in bins:
+        raise ValueError("bins apply to numeric criteria; 'first_product' is a product name")
+    attrs, _ = customer_attributes(
+        eng,
+        day,
+        [n for n in by_names if n not in SHOP_ATTRIBUTES],
+        where={k: v for k, v in where.items() if k not in SHOP_ATTRIBUTES} or None,
+        bins={k: v for k, v in bins.items() if k not in SHOP_ATTRIBUTES} or None,
+    )
+
+    tx = data.table("transactions", needed_for="the e-commerce segment table")
+    tx = tx.filter(tx.date <= day)
+    in_window = tx.date >= start
+    extra = (
+        {
+            "orders_to_date": tx.order_id.nunique().cast("int64"),
+            "revenue_to_date": tx.amount.sum().cast("float64"),
+            "last_order": tx.date.max(),
+        }
+        if detail
+        else {}
+    )
+    per = tx.group_by("customer_id").aggregate(
+        w_revenue=tx.amount.sum(where=in_window).cast("float64"),
+        w_orders=tx.order_id.nunique(where=in_window).cast("int64"),
+        purchase_days=tx.date.nunique().cast("int64"),
+        **extra,
+    )
+    t = attrs.left_join(per, "customer_id").select(
+        *attrs.columns, "w_revenue", "w_orders", "purchase_days", *extra
+    )
+
+    clv_error: str | None = None
+    clv: pd.DataFrame | None = None
+    if int(tx.count().to_pyarrow().as_py()) > 0:
+        try:
+            clv = customer_predictions(
+                eng,
+                day,
+                horizon_months=horizon_months,
+                discount_rate=discount_rate,
+                gross_margin=gross_margin,
+            )
+        except CLVFitError as err:
+            clv_error = str(err)
+        else:
+            clv_error = clv.attrs.get("clv_error")
+    else:
+        clv_error = f"no order dated on or before {day}"
+    if clv is not None:
+        pred = ibis.memtable(
+            pd.DataFrame(
+                {
+                    "customer_id": clv["customer_id"],
+                    "p_alive": clv["p_alive"].astype("float64"),
+                    "clv": clv["clv"].astype("float64"),
+                }
+            )
+        )
+        pred = pred.cast({"customer_id": attrs.customer_id.type()})
+        t = t.left_join(pred, "customer_id").select(*t.columns, "p_alive", "clv")
+    else:
+        t = t.mutate(p_alive=ibis.null("float64"), clv=ibis.null("float64"))
+
+    needed = [n for n in dict.fromkeys([*by_names, *where]) if n in SHOP_ATTRIBUTES]
+    edges = {
+        "clv_band": [float(e) for e in bins.get("clv_band", ())]
+        or clv_band_edges(clv["clv"] if clv is not None else []),
+        "alive_band": [float(e) for e in bins.get("alive_band", ALIVE_BAND_EDGES)],
+    }
+    for name, column in (("clv_band", t.clv), ("alive_band", t.p_alive)):
+        if name in needed:
+            band = bin_expr(column, edges[name]) if edges[name] else ibis.null("string")
+            t = t.mutate(**{name: band})
+    if "first_product" in needed:
+        t = t.left_join(first_product_expr(eng, day), "customer_id").select(
+            *t.columns, "first_product"
+        )
+    shop_where = {k: v for k, v in where.items() if k in SHOP_ATTRIBUTES}
+    for name, value in shop_where.items():
+        values = list(value) if isinstance(value, list | tuple | set) else [value]
+        t = t.filter(t[name].isin(values))
+    if shop_where and int(t.count().to_pyarrow().as_py()) == 0:
+        raise ValueError(f"where={where} matches no customer signed up by {day}")
+    return _Rows(t, by_names, clv_error, edges)
+
+
+def first_product_expr(data: Data, as_of: Any) -> ir.Table:
+    """``customer_id, first_product``: the product a customer spent most on in their first
+    purchase day (lines of that day summed per product; ties by the product name), orders dated
+    on or before as_of; customers whose first day names no product have none.
+
+    >>> import pandas as pd, segwork
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2], "order_id": ["a", "a", "b", "c"],
+    ...     "date": ["2024-01-01", "2024-01-01", "2024-02-01", "2024-01-05"],
+    ...     "amount": [5.0, 9.0, 50.0, 3.0], "product": ["mug", "tea", "pot", "mug"]})
+    >>> first_product_expr(segwork.load({"transactions": tx}), "2024-12-31").order_by(
+    ...     "customer_id").to_pandas()
+       customer_id first_product
+    0            1           tea
+    1            2           mug
+    """
+    eng = engine_for(data)
+    day = to_date(as_of)
+    tx = eng.data.table("transactions", needed_for="first_product")
+    tx = tx.filter(tx.date <= day)
+    tx = tx.mutate(_first=tx.date.min().over(ibis.window(group_by=tx.customer_id)))
+    first = tx.filter((tx.date == tx._first) & tx.product.notnull())
+    per = first.group_by(["customer_id", "product"]).aggregate(_amount=first.amount.sum())
+    rank = ibis.row_number().over(
+        ibis.window(group_by=per.customer_id, order_by=[ibis.desc(per._amount), per.product])
+    )
+    per = per.mutate(_rank=rank)
+    per = per.filter(per._rank == 0)
+    return per.select("customer_id", first_product=per["product"].cast("string"))
+
+
+def ecommerce_members(
+    data: Data,
+    by: str | Sequence[str],
+    as_of: Any,
+    segment: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    where: Where | None = None,
+    bins: Bins | None = None,
+    window_months: int = 12,
+    horizon_months: int = 12,
+    discount_rate: float = 0.01,
+    gross_margin: float = 1.0,
+) -> pd.DataFrame:
+    """The customers of segments of the e-commerce table, with their orders and predictions.
+
+    The segments are :func:`ecommerce_segment_table`'s with the same ``by``, ``where`` and
+    ``bins`` (derived criteria of shop data included); ``segment`` selects them as in
+    :func:`segwork.metrics.members.segment_members` (``{column: value or list}``, ``None``
+    matching a missing value; a list of such dicts is their union).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, signup_date, [*by], orders, revenue, last_order, p_alive, clv`` sorted by
+        ``customer_id``: ``orders`` and ``revenue`` over all orders dated on or before as_of (0
+        without any), ``last_order`` the date of the last one, ``p_alive`` and ``clv`` the
+        predictions (NaN without an order or when the models cannot be fitted).
+    """
+    eng = engine_for(data)
+    day = to_date(as_of)
+    rows = _customer_rows(
+        eng,
+        by,
+        day,
+        window_start(day, int(window_months)),
+        where=where,
+        bins=bins,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        gross_margin=gross_margin,
+        detail=True,
+    )
+    if not rows.by:
+        raise ValueError("by must name at least one segment column")
+    t = rows.table
+    selections = segment_selections(segment, rows.by)
+    conds = [
+        functools.reduce(
+            operator.and_, [segment_match(t, c, v) for c, v in sel.items()], ibis.literal(True)
+        )
+        for sel in selections
+    ]
+    t = t.filter(functools.reduce(operator.or_, conds))
+    return _member_frame(t, rows.by)
+
+
+def _member_frame(t: ir.Table, by: list[str]) -> pd.DataFrame:
+    t = t.select(
+        "customer_id",
+        "signup_date",
+        *by,
+        orders=t.orders_to_date.fill_null(0),
+        revenue=t.revenue_to_date.fill_null(0.0),
+        last_order=t.last_order,
+        p_alive=t.p_alive,
+        clv=t.clv,
+    )
+    out = t.order_by("customer_id").to_pandas().reset_index(drop=True)
+    out["orders"] = out["orders"].astype("int64")
+    for col in ("revenue", "p_alive", "clv"):
+        out[col] = pd.to_numeric(out[col]).astype("float64")
+    return out
+
+
+def customers_to_win_back(
+    data: Data,
+    as_of: Any,
+    *,
+    top_share: float = 0.2,
+    max_p_alive: float = 0.5,
+    where: Where | None = None,
+    horizon_months: int = 12,
+    discount_rate: float = 0.01,
+    gross_margin: float = 1.0,
+) -> pd.DataFrame:
+    """Customers of high past value who have probably stopped buying: the ones to win back.
+
+    docs/metrics.md "Predicted customer value", "Customers to win back": among the customers
+    with an order dated on or before as_of, those whose revenue to date is at least the
+    ``1 - top_share`` quantile of that revenue (the top 20 % by default) and whose P(alive) is
+    at most ``max_p_alive`` (BG/NBD; a customer with one purchase day has P(alive) = 1 and is
+    never listed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, signup_date, orders, revenue, last_order, p_alive, clv`` (as
+        :func:`ecommerce_members`), highest revenue first (ties by customer_id).  ``attrs``:
+        ``as_of, top_share, max_p_alive, revenue_threshold`` (the quantile), ``customers`` (with
+        an order by as_of, after ``where``) and ``clv_error`` when the order-value model failed.
+
+    Raises
+    ------
+    ValueError
+        Bad ``top_share`` / ``max_p_alive``, no transactions, or as_of before the data.
+    CLVFitError
+        The purchase model cannot be fitted, so no P(alive) is known.
+    """
+    if not 0 < float(top_share) <= 1:
+        raise ValueError(f"top_share must be in (0, 1] (0.2 = the top 20 %), got {top_share!r}")
+    if not 0 <= float(max_p_alive) <= 1:
+        raise ValueError(f"max_p_alive must be a probability in [0, 1], got {max_p_alive!r}")
+    eng = engine_for(data)
+    day = to_date(as_of)
+    rows = _customer_rows(
+        eng,
+        [],
+        day,
+        day,
+        where=where,
+        bins=None,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        gross_margin=gross_margin,
+        detail=True,
+    )
+    if rows.clv_error is not None and rows.table.p_alive.isnull().all().to_pyarrow().as_py():
+        raise CLVFitError(f"no P(alive) to find customers to win back: {rows.clv_error}")
+    buyers = _member_frame(rows.table.filter(rows.table.purchase_days >= 1), [])
+    threshold = (
+        float(np.quantile(buyers["revenue"], 1.0 - float(top_share))) if len(buyers) else np.nan
+    )
+    picked = buyers[(buyers["revenue"] >= threshold) & (buyers["p_alive"] <= float(max_p_alive))]
+    out = picked.sort_values(
+        ["revenue", "customer_id"], ascending=[False, True], kind="mergesort"
+    ).reset_index(drop=True)
+    out.attrs.update(
+        {
+            "as_of": day,
+            "top_share": float(top_share),
+            "max_p_alive": float(max_p_alive),
+            "revenue_threshold": threshold,
+            "customers": len(buyers),
+            **({"clv_error": rows.clv_error} if rows.clv_error is not None else {}),
+        }
+    )
+    return out
 
 
 def _finish(

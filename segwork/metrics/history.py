@@ -1,6 +1,6 @@
 """Date-independent engine tables, so that a page's change of as_of reads sums, not raw rows.
 
-A page (:attr:`segwork.Dataset.reuse_across_dates`) with a given ``mrr`` table asks the same
+A page (:attr:`segwork.Engine.serves_every_date`: its engine, a given ``mrr`` table) asks the same
 questions at many as-of dates.  Two kinds of table are built once and every date reads them:
 
 - :func:`monthly_mrr_next`: every customer-month with MRR > 0 and the customer's next such month (to
@@ -21,20 +21,21 @@ date, and a date reads such a row only when the signup is on or before it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.derive import month_index, month_index_of
+from segwork.engine import Data, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics._common import Where, bin_expr
+from segwork.metrics.nrr import NRR_MONTHS
 
 __all__ = [
     "ADDITIVE",
-    "NRR_MONTHS",
     "SegmentHistory",
     "history_applies",
     "monthly_mrr_next",
@@ -58,12 +59,34 @@ ADDITIVE: tuple[str, ...] = (
 )
 _INT_COLUMNS = ADDITIVE[:4]
 _FLOAT_COLUMNS = ADDITIVE[4:]
-#: The NRR of the segment table is over 12 months (docs/metrics.md "NRR and GRR", m = A-12, k = 12).
-NRR_MONTHS = 12
-_KEY = "segment_history"
 
 #: Canonical ``bins`` of a history: ``((column, (edges...)), ...)`` sorted by column.
 BinsKey = tuple[tuple[str, tuple[float, ...]], ...]
+
+
+@dataclass(frozen=True)
+class MonthlyMRRNext(CacheKey):
+    """Every month of a given ``mrr`` with the customer's next active month."""
+
+
+@dataclass(frozen=True)
+class HistoryPart(CacheKey):
+    """A table of the segment history of ``columns`` cut by ``bins``: its ``part`` is
+    ``"segments"``, ``"customers"``, ``"months"`` or ``"keys"``."""
+
+    columns: tuple[str, ...]
+    bins: BinsKey
+    part: str
+
+
+@dataclass(frozen=True)
+class HistoryCounts(CacheKey):
+    """The additive counts of a history's own segments at ``as_of`` over ``window_months``."""
+
+    columns: tuple[str, ...]
+    bins: BinsKey
+    as_of: dt.date
+    window_months: int
 
 
 def next_active(r: ir.Table) -> ir.IntegerColumn:
@@ -71,24 +94,28 @@ def next_active(r: ir.Table) -> ir.IntegerColumn:
     return r.month_idx.lead().over(ibis.window(group_by=r.customer_id, order_by=r.month_idx))
 
 
-def monthly_mrr_next(data: Dataset) -> ir.Table:
-    """:meth:`Dataset.monthly_mrr_all` with ``next_idx``, the customer's next active month.
+def monthly_mrr_next(data: Data) -> ir.Table:
+    """:meth:`segwork.Engine.monthly_mrr_all` with ``next_idx``, the customer's next active month.
 
     Cached in the engine once per Dataset (for a row of a month before as_of's, "next ==
     month + 1" reads months up to as_of only, so every date can use it).
     """
+    eng = engine_for(data)
+    data = eng.data
 
     def build() -> ir.Table:
-        every = data.monthly_mrr_all()
+        every = eng.monthly_mrr_all()
         return every.mutate(next_idx=next_active(every))
 
-    return data.cached(("monthly_mrr_next",), build)
+    return eng.table(MonthlyMRRNext(), build)
 
 
-def history_applies(data: Dataset, names: Sequence[str], where: Where | None = None) -> bool:
+def history_applies(data: Data, names: Sequence[str], where: Where | None = None) -> bool:
     """Whether :func:`segment_counts_over_time` can serve segments of ``names``: a page's
     Dataset with a given ``mrr`` table, segments of plain customer columns and no ``where``."""
-    if where or not data.reuse_across_dates or data.mrr_derived:
+    eng = engine_for(data)
+    data = eng.data
+    if where or not eng.serves_every_date:
         return False
     if not (data.has("mrr") and data.has("customers")):
         return False
@@ -128,31 +155,35 @@ def _bins_key(bins: Mapping[str, Sequence[float]] | None) -> BinsKey:
 
 
 def _served_by(
-    key: Hashable, names: Sequence[str], bins: BinsKey
+    key: CacheKey, names: Sequence[str], bins: BinsKey
 ) -> tuple[tuple[str, ...], BinsKey] | None:
-    """The ``(columns, bins)`` of the cached history ``key`` when it has every column of
+    """The ``(columns, bins)`` of the history kept under ``key`` when it has every column of
     ``names``, cut the same way; None for any other key."""
-    if not (isinstance(key, tuple) and len(key) == 4 and key[0] == _KEY and key[3] == "months"):
+    if not (isinstance(key, HistoryPart) and key.part == "months"):
         return None
-    columns, have = key[1], key[2]
-    cuts, want = dict(have), dict(bins)
-    if all(n in columns and cuts.get(n) == want.get(n) for n in names):
-        return columns, have
+    cuts, want = dict(key.bins), dict(bins)
+    if all(n in key.columns and cuts.get(n) == want.get(n) for n in names):
+        return key.columns, key.bins
     return None
 
 
 def segment_history(
-    data: Dataset, names: Sequence[str], bins: Mapping[str, Sequence[float]] | None = None
+    data: Data, names: Sequence[str], bins: Mapping[str, Sequence[float]] | None = None
 ) -> SegmentHistory:
     """The :class:`SegmentHistory` of segments of the customer columns ``names``.
 
     A history already built for more columns (cut the same way) serves fewer of them: the
     ideal customer profile's history serves penetration's market criteria.
     """
+    eng = engine_for(data)
+    data = eng.data
     want = _bins_key({c: e for c, e in dict(bins or {}).items() if c in names})
-    served = (_served_by(key, names, want) for key in reversed(data.cached_keys()))
+    served = (_served_by(key, names, want) for key in reversed(eng.table_keys()))
     columns, have = next((found for found in served if found), (tuple(names), want))
-    base = (_KEY, columns, have)
+
+    def part(name: str) -> HistoryPart:
+        return HistoryPart(columns, have, name)
+
     edges = dict(have)
 
     def segments() -> ir.Table:
@@ -166,15 +197,15 @@ def segment_history(
         if not columns:
             return c.select("customer_id", "signup_date", seg=ibis.literal(0, "int64"))
         c = c.mutate(**{n: bin_expr(c[n], e) for n, e in edges.items()})
-        k = data.cached((*base, "segments"), segments)
+        k = eng.table(part("segments"), segments)
         # a missing value is a segment of its own: matched with IS NOT DISTINCT FROM
         j = c.join(k, [c[n].identical_to(k[n]) for n in columns])
         return j.select("customer_id", "signup_date", seg=j.seg.cast("int64"))
 
-    cust = data.cached((*base, "customers"), customers)
+    cust = eng.table(part("customers"), customers)
 
     def months() -> ir.Table:
-        every = data.monthly_mrr_all()
+        every = eng.monthly_mrr_all()
         # a row is followed by the next month's row of the same customer, or the customer is
         # gone the next month (a hash join: cheaper than a window over every row)
         follows = every.select("customer_id", month_idx=every.month_idx - 1, stays=ibis.literal(1))
@@ -189,21 +220,21 @@ def segment_history(
             active=j.count(), mrr=j.mrr.sum(), churned=j.gone.sum()
         )
 
-    mon = data.cached((*base, "months"), months)
+    mon = eng.table(part("months"), months)
 
     def keys() -> pd.DataFrame:
         if not columns:
             return pd.DataFrame({"seg": [0]})
-        k = data.cached((*base, "segments"), segments).to_pandas()
+        k = eng.table(part("segments"), segments).to_pandas()
         k["seg"] = k["seg"].astype("int64")
         return k.sort_values("seg").reset_index(drop=True)
 
-    key_frame = data.cached_frame((*base, "keys"), keys)
+    key_frame = eng.frame(part("keys"), keys)
     return SegmentHistory(columns, have, cust, mon, key_frame)
 
 
 def segment_counts_over_time(
-    data: Dataset,
+    data: Data,
     names: Sequence[str],
     as_of: dt.date,
     window_months: int,
@@ -222,12 +253,14 @@ def segment_counts_over_time(
     customers active in A-12.  Rows of customers who signed up after as_of are left out.
     Only for :func:`history_applies` data and names; bins as in ``segment_table``.
     """
-    hist = segment_history(data, names, bins)
+    eng = engine_for(data)
+    data = eng.data
+    hist = segment_history(eng, names, bins)
     # the counts of the history's own segments at this date, kept: penetration at the same date
     # rolls them up again instead of querying
-    got = data.cached_frame(
-        (_KEY, hist.columns, hist.bins, "counts", as_of, int(window_months)),
-        lambda: _history_counts(data, hist, as_of, int(window_months)),
+    got = eng.frame(
+        HistoryCounts(hist.columns, hist.bins, as_of, int(window_months)),
+        lambda: _history_counts(eng, hist, as_of, int(window_months)),
     )
     if tuple(names) == hist.columns:
         return got
@@ -235,8 +268,10 @@ def segment_counts_over_time(
 
 
 def _history_counts(
-    data: Dataset, hist: SegmentHistory, as_of: dt.date, window_months: int
+    data: Data, hist: SegmentHistory, as_of: dt.date, window_months: int
 ) -> pd.DataFrame:
+    eng = engine_for(data)
+    data = eng.data
     a = month_index_of(as_of)
     w = window_months
     base_idx = a - NRR_MONTHS
@@ -258,7 +293,7 @@ def _history_counts(
     )
     pop = hist.customers.filter(hist.customers.signup_date <= as_of)
     signups = pop.group_by("seg").aggregate(customers=pop.count())
-    every = data.monthly_mrr_all()
+    every = eng.monthly_mrr_all()
     then = every.filter(every.month_idx == base_idx).select("customer_id")
     now = every.filter(every.month_idx == a).select("customer_id", "mrr")
     kept = now.semi_join(then, "customer_id").join(pop.select("customer_id", "seg"), "customer_id")

@@ -11,9 +11,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import Bins, Where
 from segwork.metrics.attributes import customer_attributes
 
@@ -25,7 +25,9 @@ MEMBER_COLUMNS: tuple[str, ...] = ("customer_id", "signup_date", "mrr", "active"
 Segment = Mapping[str, Any]
 
 
-def _selections(segment: Segment | Sequence[Segment], by: list[str]) -> list[dict[str, list[Any]]]:
+def segment_selections(
+    segment: Segment | Sequence[Segment], by: list[str]
+) -> list[dict[str, list[Any]]]:
     items = [segment] if isinstance(segment, Mapping) else list(segment)
     if not items:
         raise ValueError(
@@ -52,7 +54,7 @@ def _selections(segment: Segment | Sequence[Segment], by: list[str]) -> list[dic
     return out
 
 
-def _match(t: ir.Table, col: str, values: list[Any]) -> ir.BooleanValue:
+def segment_match(t: ir.Table, col: str, values: list[Any]) -> ir.BooleanValue:
     present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
     cond: ir.BooleanValue = t[col].isin(present) if present else ibis.literal(False)
     if len(present) < len(values):  # None / NaN selects the customers without a value
@@ -61,7 +63,7 @@ def _match(t: ir.Table, col: str, values: list[Any]) -> ir.BooleanValue:
 
 
 def segment_members(
-    data: Dataset,
+    data: Data,
     by: str | Sequence[str],
     as_of: Any,
     segment: Segment | Sequence[Segment],
@@ -78,7 +80,7 @@ def segment_members(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
     by : str or list of str
         The segment columns.
     as_of : date-like
@@ -117,18 +119,20 @@ def segment_members(
     0            1  2024-01-05  pro  100.0    True
     1            2  2024-01-10  pro    0.0   False
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
-    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
+    attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
     if not by_names:
         raise ValueError("by must name at least one segment column")
-    selections = _selections(segment, by_names)
+    selections = segment_selections(segment, by_names)
     a = month_index_of(day)
-    mrr = data.monthly_mrr(day)
+    mrr = eng.monthly_mrr(day)
     now = mrr.filter(mrr.month_idx == a).group_by("customer_id").aggregate(mrr_a=mrr.mrr.sum())
     conds = [
         functools.reduce(
             operator.and_,
-            [_match(attrs, c, v) for c, v in sel.items()],
+            [segment_match(attrs, c, v) for c, v in sel.items()],
             ibis.literal(True),
         )
         for sel in selections

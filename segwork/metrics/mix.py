@@ -13,20 +13,20 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-import ibis
-import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import Bins, Where, as_list
 from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.nrr import nrr_per_customer
 from segwork.metrics.segments import per_customer
 from segwork.metrics.stats import safe_ratio
 
 __all__ = ["MIX_COLUMNS", "MIX_METRICS", "TOTAL_LABEL", "mix_shift"]
+
 
 #: Allowed ``metric`` values.
 MIX_METRICS: tuple[str, ...] = ("churn", "nrr")
@@ -44,21 +44,8 @@ MIX_COLUMNS: tuple[str, ...] = (
 TOTAL_LABEL = "(total)"
 
 
-def _nrr_per_customer(data: Dataset, a: int, window_months: int, day: dt.date) -> ir.Table:
-    """Engine table ``customer_id, base, end``: MRR in A - window and in A (docs/metrics.md
-    "NRR and GRR")."""
-    mrr = data.monthly_mrr(day)
-    base_idx = a - window_months
-    r = mrr.filter((mrr.month_idx == a) | (mrr.month_idx == base_idx))
-    zero = ibis.literal(0.0)
-    return r.group_by("customer_id").aggregate(
-        base=ibis.ifelse(r.month_idx == base_idx, r.mrr, zero).sum(),
-        end=ibis.ifelse(r.month_idx == a, r.mrr, zero).sum(),
-    )
-
-
 def _parts(
-    data: Dataset,
+    data: Data,
     by: list[str],
     day: dt.date,
     metric: str,
@@ -71,22 +58,21 @@ def _parts(
     churn: num = churned customer-months, den = at-risk customer-months in the churn window.
     nrr: num = MRR in A of the customers active in A-k, den = their MRR in A-k (k = window).
     """
+    eng = engine_for(data)
+    data = eng.data
     a = month_index_of(day)
-    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
+    attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
     if metric == "churn":
-        per = per_customer(data, a, window_months, day)
+        per = per_customer(eng, a, window_months, day)
         t = attrs.left_join(per, "customer_id")
         num = t.churned.sum().cast("float64")
         den = t.at_risk.sum().cast("float64")
     else:
-        per = data.cached(  # per customer, whatever the segments: reused by a change of criteria
-            ("nrr_per_customer", day, window_months),
-            lambda: _nrr_per_customer(data, a, window_months, day),
-        )
-        zero = ibis.literal(0.0)
+        # per customer, whatever the segments: reused by a change of criteria
+        per = nrr_per_customer(eng, day, window_months)
         t = attrs.left_join(per, "customer_id")
-        num = ibis.ifelse(t.base > 0, t.end, zero).sum()
-        den = t.base.sum()
+        num = t.nrr_end.sum()
+        den = t.nrr_base.sum()
     got = t.group_by(by_names).aggregate(num=num, den=den).to_pandas()
     for col in ("num", "den"):
         got[col] = pd.to_numeric(got[col]).fillna(0.0).astype("float64")
@@ -94,7 +80,7 @@ def _parts(
 
 
 def mix_shift(
-    data: Dataset,
+    data: Data,
     by: str | Sequence[str],
     as_of_a: Any,
     as_of_b: Any,
@@ -132,7 +118,7 @@ def mix_shift(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
     by : str or list of str
         Segment columns (any customer or derived attribute; at least one).
     as_of_a, as_of_b : date-like
@@ -178,6 +164,8 @@ def mix_shift(
     1        b       0.5  0.666667    0.00  0.000000      0.000000
     2  (total)       1.0  1.000000    0.25  0.333333      0.083333
     """
+    eng = engine_for(data)
+    data = eng.data
     if metric not in MIX_METRICS:
         raise ValueError(
             f"metric={metric!r} is not allowed; choose one of: {', '.join(MIX_METRICS)}"
@@ -193,8 +181,8 @@ def mix_shift(
         raise ValueError(f"window_months must be an integer >= 1, got {window_months!r}")
     day_a, day_b = to_date(as_of_a, "as_of_a"), to_date(as_of_b, "as_of_b")
     w = int(window_months)
-    pa = _parts(data, by_names, day_a, metric, w, where, bins)
-    pb = _parts(data, by_names, day_b, metric, w, where, bins)
+    pa = _parts(eng, by_names, day_a, metric, w, where, bins)
+    pb = _parts(eng, by_names, day_b, metric, w, where, bins)
     m = pa.merge(pb, on=by_names, how="outer", suffixes=("_a", "_b"))
     for col in ("num_a", "den_a", "num_b", "den_b"):
         m[col] = m[col].fillna(0.0)

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import Where
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.plans import plan_by_month_expr, require_plans
@@ -46,7 +46,7 @@ def _direction(change: pd.Series, scale: pd.Series) -> pd.Series:
 
 
 def plan_moves(
-    data: Dataset, as_of: Any, *, months: int = 12, where: Where | None = None
+    data: Data, as_of: Any, *, months: int = 12, where: Where | None = None
 ) -> pd.DataFrame:
     """Plan moves over the last ``months`` months: from-plan x to-plan counts and their MRR.
 
@@ -61,7 +61,7 @@ def plan_moves(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs a ``plan`` column in ``subscriptions`` or in a given ``mrr`` table.
     as_of : date-like
         The as-of date: the last month is its month; data dated after it is ignored.
@@ -105,18 +105,20 @@ def plan_moves(
     0       pro  starter          1      50.0    20.0       -30.0  downgrade
     1   starter      pro          1      20.0    50.0        30.0    upgrade
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
     if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
         raise ValueError(f"months must be an integer >= 1, got {months!r}")
     months = int(months)
-    require_plans(data, "plan moves")
+    require_plans(eng, "plan moves")
     a = month_index_of(day)
     lo = a - months  # month m - 1 of the first month m
-    attrs, _ = customer_attributes(data, day, None, where=where)
-    mrr = data.monthly_mrr(day)
+    attrs, _ = customer_attributes(eng, day, None, where=where)
+    mrr = eng.monthly_mrr(day)
     mrr = mrr.filter(mrr.month_idx >= lo).select("customer_id", "month_idx", "mrr")
     mrr = mrr.semi_join(attrs.select("customer_id"), "customer_id")
-    plans = plan_by_month_expr(data, day, lo)
+    plans = plan_by_month_expr(eng, day, lo)
     monthly = mrr.join(plans, ["customer_id", "month_idx"]).select(
         "customer_id", "month_idx", "mrr", "plan"
     )

@@ -10,10 +10,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import calendar, month_index_of
 from segwork.data.fx import to_base
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import Bins, Where
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.stats import safe_ratio
@@ -38,21 +38,23 @@ _COLUMNS = [
 
 
 def _population_mrr(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     by: str | Sequence[str] | None = None,
     where: Where | None = None,
     bins: Bins | None = None,
 ) -> tuple[ir.Table, list[str]]:
     """Monthly MRR (months <= as_of, MRR > 0) of the population, with the ``by`` columns."""
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
-    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
-    mrr = data.monthly_mrr(day)
+    attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
+    mrr = eng.monthly_mrr(day)
     joined = mrr.join(attrs.drop("signup_date"), "customer_id")
     return joined.select("customer_id", "month_idx", "month", "mrr", *by_names), by_names
 
 
-def monthly_mrr(data: Dataset, as_of: Any) -> pd.DataFrame:
+def monthly_mrr(data: Data, as_of: Any) -> pd.DataFrame:
     """Each customer's MRR per month, for months up to as_of (only months with MRR > 0).
 
     docs/metrics.md "MRR": MRR of a subscription in a month is amount x quantity x (1 - discount)
@@ -62,7 +64,7 @@ def monthly_mrr(data: Dataset, as_of: Any) -> pd.DataFrame:
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
     as_of : date-like
         The last month included is as_of's month.
 
@@ -84,7 +86,9 @@ def monthly_mrr(data: Dataset, as_of: Any) -> pd.DataFrame:
     1            1 2024-02-01  100.0
     2            1 2024-03-01  100.0
     """
-    t, _ = _population_mrr(data, as_of)
+    eng = engine_for(data)
+    data = eng.data
+    t, _ = _population_mrr(eng, as_of)
     out = t.select("customer_id", "month", "mrr").order_by(["customer_id", "month"]).to_pandas()
     out["month"] = pd.to_datetime(out["month"])
     out["mrr"] = out["mrr"].astype("float64")
@@ -92,7 +96,7 @@ def monthly_mrr(data: Dataset, as_of: Any) -> pd.DataFrame:
 
 
 def mrr_movements(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     by: str | Sequence[str] | None = None,
@@ -118,7 +122,7 @@ def mrr_movements(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
     as_of : date-like
         Last month of the bridge (its month may be partial: the data up to as_of).
     by : str or list of str, optional
@@ -151,7 +155,9 @@ def mrr_movements(
     >>> float(m.gross_mrr_churn), float(m.net_mrr_churn)
     (0.2, 0.1)
     """
-    t, by_names = _population_mrr(data, as_of, by, where, bins)
+    eng = engine_for(data)
+    data = eng.data
+    t, by_names = _population_mrr(eng, as_of, by, where, bins)
     last_idx = month_index_of(to_date(as_of))
     keys = ["customer_id", "month_idx"]
     prev = t.select("customer_id", *by_names, month_idx=t.month_idx + 1, prev_mrr=t.mrr)
@@ -169,7 +175,7 @@ def mrr_movements(
     both = both.join(first, "customer_id")
     if data.currencies.converts:
         # last month's MRR at this month's rates: a change of rate is not a customer's movement
-        at_new = _previous_at_new_rates(data, to_date(as_of), last_idx)
+        at_new = _previous_at_new_rates(eng, to_date(as_of), last_idx)
         both = both.left_join(at_new, keys).drop("customer_id_right", "month_idx_right")
         both = both.mutate(prev_at=both.prev_at.fill_null(0.0))
     else:
@@ -211,11 +217,13 @@ def mrr_movements(
     return _finish(out, by_names)
 
 
-def _previous_at_new_rates(data: Dataset, day: Any, last_idx: int) -> ir.Table:
+def _previous_at_new_rates(data: Data, day: Any, last_idx: int) -> ir.Table:
     """``customer_id, month_idx, prev_at``: each customer's MRR of month m - 1 valued at month
     m's rates (docs/metrics.md "MRR movements", currencies): sum over its currencies of
     x_{m-1} r_m."""
-    native = data.monthly_mrr_native(day)
+    eng = engine_for(data)
+    data = eng.data
+    native = eng.monthly_mrr_native(day)
     shifted = native.select(
         "customer_id", "currency", month_idx=native.month_idx + 1, mrr=native.mrr
     )

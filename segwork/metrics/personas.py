@@ -22,14 +22,24 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index, month_index_of, month_start_of, subscription_mrr
+from segwork.engine import Data, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics._common import engagement_expr, population
 from segwork.metrics.segments import per_customer
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
 __all__ = ["FEATURES", "PROFILE_COLUMNS", "Personas", "personas"]
+
+
+@dataclass(frozen=True)
+class PersonaReference(CacheKey):
+    """The customers at the personas' reference month with tenure and churn-window counts."""
+
+    as_of: dt.date
+    window_months: int
+
 
 #: The clustering features, in order (``features=None`` uses every one the data supports).
 FEATURES: tuple[str, ...] = (
@@ -119,12 +129,14 @@ class Personas:
 
 
 # -- per-customer features (engine) ----------------------------------------------------------------
-def _subscription_flags(data: Dataset, as_of: dt.date, ref: ir.Table) -> ir.Table | None:
+def _subscription_flags(data: Data, as_of: dt.date, ref: ir.Table) -> ir.Table | None:
     """Plan and annual flag of each customer's subscriptions active in its reference month.
 
     Active in month m as in docs/metrics.md "MRR" (start_date <= last day of m and end_date empty
     or > first day of m); the plan is the one of the active subscription with the largest MRR.
     """
+    eng = engine_for(data)
+    data = eng.data
     if not data.has("subscriptions"):
         return None
     subs = data.table("subscriptions")
@@ -148,7 +160,7 @@ def _subscription_flags(data: Dataset, as_of: dt.date, ref: ir.Table) -> ir.Tabl
 
 
 def _features_expr(
-    data: Dataset, day: dt.date, window_months: int
+    data: Data, day: dt.date, window_months: int
 ) -> tuple[ir.Table, dict[str, bool]]:
     """One row per customer seen active in months A-w .. A (A = as_of's month).
 
@@ -160,10 +172,12 @@ def _features_expr(
     ``at_risk`` / ``churned`` count the churn-window customer-months (docs/metrics.md "Churn
     window", exactly as in the segment table).
     """
+    eng = engine_for(data)
+    data = eng.data
     a = month_index_of(day)
     w = window_months
-    pop = population(data, day)
-    mrr = data.monthly_mrr(day)
+    pop = population(eng, day)
+    mrr = eng.monthly_mrr(day)
     win = mrr.filter((mrr.month_idx >= a - w) & (mrr.month_idx <= a))
     ref = win.group_by("customer_id").aggregate(ref_idx=win.month_idx.max())
     ref = ref.join(pop.select("customer_id", "signup_date"), "customer_id")
@@ -173,9 +187,9 @@ def _features_expr(
     )
     t = ref.join(at_ref, "customer_id")
     t = t.mutate(tenure=(t.ref_idx - month_index(t.signup_date)).cast("int64"))
-    churn = per_customer(data, a, w, day).select("customer_id", "at_risk", "churned")
+    churn = per_customer(eng, a, w, day).select("customer_id", "at_risk", "churned")
     t = t.left_join(churn, "customer_id").drop("customer_id_right")
-    t = data.cached(("persona_ref", day, w), lambda: t)
+    t = eng.table(PersonaReference(day, w), lambda: t)
 
     avail = {"usage": data.has("events"), "plan": False, "annual": False}
     if avail["usage"]:
@@ -205,7 +219,7 @@ def _features_expr(
             usage=t.n_events.fill_null(0).cast("float64") / t.active_months,
             features_used=t.features_used.fill_null(0).cast("int64"),
         )
-    sub = _subscription_flags(data, day, t)
+    sub = _subscription_flags(eng, day, t)
     plan: ir.Value = ibis.null("string")
     annual: ir.Value = ibis.null("boolean")
     if sub is not None:
@@ -242,7 +256,7 @@ def _features_expr(
         cols["features_used"] = t.features_used
     out = t.select(**cols)
     if avail["usage"]:
-        eng = engagement_expr(data, day, window_months=_USAGE_WINDOW).select(
+        eng = engagement_expr(eng, day, window_months=_USAGE_WINDOW).select(
             "customer_id", "engagement"
         )
         out = out.left_join(eng, "customer_id").drop("customer_id_right")
@@ -301,7 +315,7 @@ def _check_int(name: str, value: Any, low: int) -> int:
 
 
 def personas(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     k: int = 4,
@@ -351,7 +365,7 @@ def personas(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs ``customers`` and ``mrr`` (given or derived); ``events`` for the usage features.
     as_of : date-like
         Explicit as-of date; data dated after it is ignored.
@@ -391,11 +405,13 @@ def personas(
     0  Long-standing high-ARPA pro customers          2      0.955
     1         New low-ARPA starter customers          2      0.045
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
     k = _check_int("k", k, 2)
     random_state = _check_int("random_state", random_state, 0)
     window_months = _check_int("window_months", window_months, 1)
-    expr, avail = _features_expr(data, day, window_months)
+    expr, avail = _features_expr(eng, day, window_months)
     allowed = [
         f
         for f in FEATURES

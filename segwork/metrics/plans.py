@@ -16,13 +16,13 @@ Everything up to the last step is one Ibis expression run in the Dataset's engin
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import (
     calendar,
@@ -31,6 +31,8 @@ from segwork.data.derive import (
     subscription_mrr,
 )
 from segwork.data.fx import to_base
+from segwork.engine import Data, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics._common import PLAN_ATTRIBUTES, plan_source, population
 
 __all__ = [
@@ -41,11 +43,17 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class CustomerPlans(CacheKey):
+    """Each customer's current and first plan at ``as_of``."""
+
+    as_of: dt.date
 
 
-
-def require_plans(data: Dataset, what: str) -> str:
-    source = plan_source(data)
+def require_plans(data: Data, what: str) -> str:
+    eng = engine_for(data)
+    data = eng.data
+    source = plan_source(eng)
     if source is None:
         raise ValueError(
             f"{what} needs a plan: a 'plan' column in the subscriptions table or in a given mrr "
@@ -58,7 +66,7 @@ def _names_a_plan(plan: ir.StringValue) -> ir.BooleanValue:
     return plan.notnull() & (plan != "")
 
 
-def _paid_subscriptions(data: Dataset, day: dt.date) -> ir.Table:
+def _paid_subscriptions(data: Data, day: dt.date) -> ir.Table:
     """``customer_id, plan, start_date, first_idx, last_idx, value[, currency]``: the paid
     subscriptions naming a plan, started on or before ``day``, active in at least one month.
 
@@ -66,6 +74,8 @@ def _paid_subscriptions(data: Dataset, day: dt.date) -> ir.Table:
     in (docs/metrics.md "MRR": start_date <= last day of m and end_date empty or > first day of
     m), the last capped at ``day``'s month; ``value`` is its MRR in its own currency.
     """
+    eng = engine_for(data)
+    data = eng.data
     a = month_index_of(day)
     subs = data.table("subscriptions")
     subs = subs.filter(subs.start_date <= day)  # data dated after as_of is ignored
@@ -93,9 +103,11 @@ def _paid_mrr_rows(m: ir.Table) -> ir.Table:
     )
 
 
-def _valued_at(data: Dataset, t: ir.Table, month_col: str) -> ir.Table:
+def _valued_at(data: Data, t: ir.Table, month_col: str) -> ir.Table:
     """``t`` with ``value`` in the base currency at the rate of month ``month_col`` (docs/metrics.md
     "Currencies"), so subscriptions in different currencies compare; as it is in one currency."""
+    eng = engine_for(data)
+    data = eng.data
     if "currency" not in t.columns:
         return t
     keep = [c for c in t.columns if c != "currency"]
@@ -116,13 +128,13 @@ def _desc(col: ir.Value) -> Any:
     return ibis.desc(col, nulls_first=False)
 
 
-def plans_expr(data: Dataset, as_of: Any) -> ir.Table:
+def plans_expr(data: Data, as_of: Any) -> ir.Table:
     """``customer_id, current_plan, first_plan`` of every customer with a paid plan up to as_of.
 
     docs/metrics.md "Current and first plan".  Customers without any paid row naming a plan are
     absent (a left join gives them null, a segment of its own).  Not restricted to the
     population: :func:`segwork.metrics.attributes.customer_attributes` joins it to it.  Materialised
-    once per as_of in the engine (:meth:`segwork.Dataset.cached`).
+    once per as_of in the engine (:meth:`segwork.Engine.table`).
 
     From ``subscriptions`` (paid: MRR > 0; naming a plan; start_date <= as_of):
 
@@ -150,12 +162,16 @@ def plans_expr(data: Dataset, as_of: Any) -> ir.Table:
        customer_id current_plan first_plan
     0            1          pro    starter
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
-    source = require_plans(data, "current_plan / first_plan")
-    return data.cached(("customer_plans", day), lambda: _plans(data, day, source))
+    source = require_plans(eng, "current_plan / first_plan")
+    return eng.table(CustomerPlans(day), lambda: _plans(eng, day, source))
 
 
-def _plans(data: Dataset, day: dt.date, source: str) -> ir.Table:
+def _plans(data: Data, day: dt.date, source: str) -> ir.Table:
+    eng = engine_for(data)
+    data = eng.data
     if source == "mrr":
         m = data.table("mrr")
         rows = _paid_mrr_rows(m)
@@ -163,8 +179,8 @@ def _plans(data: Dataset, day: dt.date, source: str) -> ir.Table:
         current = _first_row(rows, ["customer_id"], [_desc(rows.month_idx)])
         first = _first_row(rows, ["customer_id"], [rows.month_idx])
     else:
-        paid = _paid_subscriptions(data, day)
-        at_last = _valued_at(data, paid, "last_idx")
+        paid = _paid_subscriptions(eng, day)
+        at_last = _valued_at(eng, paid, "last_idx")
         current = _first_row(
             at_last,
             ["customer_id"],
@@ -175,7 +191,7 @@ def _plans(data: Dataset, day: dt.date, source: str) -> ir.Table:
                 at_last.plan,
             ],
         )
-        at_first = _valued_at(data, paid, "first_idx")
+        at_first = _valued_at(eng, paid, "first_idx")
         first = _first_row(
             at_first,
             ["customer_id"],
@@ -186,7 +202,7 @@ def _plans(data: Dataset, day: dt.date, source: str) -> ir.Table:
     return cur.join(fst, "customer_id").select("customer_id", "current_plan", "first_plan")
 
 
-def customer_plans(data: Dataset, as_of: Any) -> pd.DataFrame:
+def customer_plans(data: Data, as_of: Any) -> pd.DataFrame:
     """Each customer's ``current_plan`` and ``first_plan`` at as_of.
 
     docs/metrics.md "Current and first plan" (the definition and tie-breaks are in
@@ -195,7 +211,7 @@ def customer_plans(data: Dataset, as_of: Any) -> pd.DataFrame:
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs a ``plan`` column in ``subscriptions`` or in a given ``mrr`` table.
     as_of : date-like
         The as-of date; rows dated after it are ignored.
@@ -229,9 +245,11 @@ def customer_plans(data: Dataset, as_of: Any) -> pd.DataFrame:
     0            1          pro    starter
     1            2         None       None
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
-    plans = plans_expr(data, day)
-    pop = population(data, day).select("customer_id")
+    plans = plans_expr(eng, day)
+    pop = population(eng, day).select("customer_id")
     j = pop.left_join(plans, "customer_id")
     out = j.select(pop.customer_id, j.current_plan, j.first_plan).order_by("customer_id")
     frame = out.to_pandas()
@@ -240,7 +258,7 @@ def customer_plans(data: Dataset, as_of: Any) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def plan_by_month_expr(data: Dataset, as_of: Any, first_idx: int) -> ir.Table:
+def plan_by_month_expr(data: Data, as_of: Any, first_idx: int) -> ir.Table:
     """``customer_id, month_idx, plan``: each customer's plan in each month ``first_idx`` ..
     as_of's month in which it has a paid row naming a plan.
 
@@ -249,18 +267,20 @@ def plan_by_month_expr(data: Dataset, as_of: Any, first_idx: int) -> ir.Table:
     by latest start_date, then plan name (alphabetical, first wins).  From a given ``mrr`` table
     with ``plan``: the month's row's plan when its mrr > 0.
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
     a = month_index_of(day)
-    source = require_plans(data, "plan moves")
+    source = require_plans(eng, "plan moves")
     if source == "mrr":
         m = data.table("mrr")
         rows = _paid_mrr_rows(m)
         return rows.filter((rows.month_idx >= first_idx) & (rows.month_idx <= a))
-    paid = _paid_subscriptions(data, day)
+    paid = _paid_subscriptions(eng, day)
     paid = paid.filter((paid.last_idx >= first_idx) & (paid.first_idx <= a))
     cal = calendar(first_idx, a).select("month_idx")
     j = paid.join(cal, [cal.month_idx >= paid.first_idx, cal.month_idx <= paid.last_idx])
-    j = _valued_at(data, j, "month_idx")
+    j = _valued_at(eng, j, "month_idx")
     best = _first_row(
         j, ["customer_id", "month_idx"], [_desc(j.value), _desc(j.start_date), j.plan]
     )

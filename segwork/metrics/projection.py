@@ -32,8 +32,8 @@ import pandas as pd
 from scipy import optimize
 from scipy import special as sp
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import Bins, Where
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.cohorts import (
@@ -43,7 +43,7 @@ from segwork.metrics.cohorts import (
     check_choice,
     period_of,
 )
-from segwork.metrics.lifetimes import customer_durations
+from segwork.metrics.lifetimes import customer_durations, kaplan_meier, lifetime_counts
 
 __all__ = [
     "PROJECTION_COLUMNS",
@@ -276,7 +276,7 @@ def fit_sbg(survivors: Sequence[float] | npt.ArrayLike, n0: float | None = None)
 
 # -- data: first-run durations in the engine -------------------------------------------------------
 def _duration_table(
-    data: Dataset,
+    data: Data,
     day: dt.date,
     period: str,
     cohort: str,
@@ -289,13 +289,15 @@ def _duration_table(
     as_of, period and cohort) counted per segment of ``attrs``: a change of split or filter, and
     the fits beside the projection, reuse them.
     """
-    per = customer_durations(data, day, period, cohort)
+    eng = engine_for(data)
+    data = eng.data
+    per = customer_durations(eng, day, period, cohort)
     j = per.join(attrs.select("customer_id", *by_names), "customer_id")
     return j.group_by([*by_names, "o", "duration", "event"]).aggregate(n=j.count())
 
 
 def _counts(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     by: str | Sequence[str] | None,
     where: Where | None,
@@ -303,12 +305,14 @@ def _counts(
     period: str,
     cohort: str,
 ) -> tuple[pd.DataFrame, list[str], int]:
+    eng = engine_for(data)
+    data = eng.data
     check_choice("period", period, PERIODS)
     check_choice("cohort", cohort, COHORT_BASES)
     day = to_date(as_of)
-    check_activity_source(data, period, "the retention projection")
-    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
-    counts = _duration_table(data, day, period, cohort, attrs, by_names).to_pandas()
+    check_activity_source(eng, period, "the retention projection")
+    attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
+    counts = _duration_table(eng, day, period, cohort, attrs, by_names).to_pandas()
     if counts.empty:
         raise ValueError(
             f"no customer has any activity (MRR > 0 or an order) on or before as_of={day}: "
@@ -339,24 +343,15 @@ def _segments(
 
 def _event_censor_arrays(seg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``d[t]`` events and ``c[t]`` censored customers at duration t (KM counts)."""
-    length = int(seg["duration"].max()) + 1
-    ev = seg[seg["event"] == 1].groupby("duration")["n"].sum()
-    ce = seg[seg["event"] == 0].groupby("duration")["n"].sum()
-    d = np.zeros(length)
-    c = np.zeros(length)
-    d[ev.index.to_numpy()] = ev.to_numpy()
-    c[ce.index.to_numpy()] = ce.to_numpy()
-    return d, c
+    event = seg["event"].to_numpy() == 1
+    n = seg["n"].to_numpy()
+    return lifetime_counts(seg["duration"].to_numpy(), np.where(event, n, 0), n)
 
 
-def _kaplan_meier(d: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """S(t) for t = 0 .. len-1 from events and censored counts (NaN where nobody is at risk)."""
-    removed = d + c
-    at_risk = removed.sum() - np.concatenate([[0.0], np.cumsum(removed)[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(at_risk > 0, 1.0 - d / at_risk, np.nan)
-    factor[0] = 1.0
-    return np.cumprod(factor)
+def _observed(d: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The observed retention: the Kaplan-Meier S(t) (:func:`kaplan_meier`) with age 0 at 1 (a
+    cohort is whole at its origin: a lifetime ending at 0 counts as leaving, not as churn)."""
+    return kaplan_meier(np.r_[0.0, d[1:]], np.r_[c[0] + d[0], c[1:]]).survival
 
 
 def _bootstrap(
@@ -407,7 +402,7 @@ def _check_common(horizon: int, confidence: float, n_boot: int) -> None:
 
 
 def retention_fits(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     by: str | Sequence[str] | None = None,
@@ -444,7 +439,9 @@ def retention_fits(
        customers  events  max_age
     0          3       2        5
     """
-    counts, by_names, _ = _counts(data, as_of, by, where, bins, period, cohort)
+    eng = engine_for(data)
+    data = eng.data
+    counts, by_names, _ = _counts(eng, as_of, by, where, bins, period, cohort)
     rows = []
     for key, seg in _segments(counts, by_names):
         d, c = _event_censor_arrays(seg)
@@ -453,9 +450,7 @@ def retention_fits(
             values = [fit.alpha, fit.beta, fit.log_likelihood]
         except ValueError:
             values = [np.nan, np.nan, np.nan]
-        rows.append(
-            [*key, *values, int(seg["n"].sum()), int(d.sum()), int(seg["duration"].max())]
-        )
+        rows.append([*key, *values, int(seg["n"].sum()), int(d.sum()), int(seg["duration"].max())])
     out = pd.DataFrame(rows, columns=[*by_names, *_FIT_COLUMNS])
     for col in ("customers", "events", "max_age"):
         out[col] = out[col].astype("int64")
@@ -465,7 +460,7 @@ def retention_fits(
 
 
 def project_retention(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     by: str | Sequence[str] | None = None,
@@ -506,7 +501,7 @@ def project_retention(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Subscription data (``mrr``/``subscriptions``) or, without those, ``transactions``.
     as_of : date-like
         The as-of date: data after it is ignored; customers with signup_date <= as_of.
@@ -563,15 +558,17 @@ def project_retention(
     2    2  0.333333
     3    3  0.333333
     """
+    eng = engine_for(data)
+    data = eng.data
     _check_common(horizon, confidence, n_boot)
-    counts, by_names, a_idx = _counts(data, as_of, by, where, bins, period, cohort)
+    counts, by_names, a_idx = _counts(eng, as_of, by, where, bins, period, cohort)
     ages = np.arange(horizon + 1)
     rng = np.random.default_rng(random_state)
     lo_q, hi_q = (1 - confidence) / 2, (1 + confidence) / 2
     frames = []
     for key, seg in _segments(counts, by_names):
         d, c = _event_censor_arrays(seg)
-        km = _kaplan_meier(d, c)
+        km = _observed(d, c)
         observed = np.full(len(ages), np.nan)
         upto = min(len(km), len(ages))
         observed[:upto] = km[:upto]

@@ -12,8 +12,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import population
 
 __all__ = ["RFM_SEGMENTS", "rfm", "rfm_expr"]
@@ -72,7 +72,7 @@ def _segment_expr(r_score: ir.IntegerValue, f_score: ir.IntegerValue) -> ir.Stri
     )
 
 
-def rfm_expr(data: Dataset, as_of: Any) -> ir.Table:
+def rfm_expr(data: Data, as_of: Any) -> ir.Table:
     """RFM values, scores and segment of each customer, as an Ibis (engine) expression.
 
     docs/metrics.md "RFM": orders dated <= as_of; recency = days from the latest order's date to
@@ -87,7 +87,7 @@ def rfm_expr(data: Dataset, as_of: Any) -> ir.Table:
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs a ``transactions`` table.
     as_of : date-like
         The as-of date; orders after it are ignored.
@@ -117,13 +117,15 @@ def rfm_expr(data: Dataset, as_of: Any) -> ir.Table:
     0            1        3  About to sleep
     1            2        1            Lost
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
     if not data.has("transactions"):
         raise ValueError(
             "RFM needs a 'transactions' table (orders: customer_id, order_id, date, amount); this "
             f"Dataset has: {', '.join(data.names) or 'no tables'}"
         )
-    pop = population(data, day).select("customer_id")
+    pop = population(eng, day).select("customer_id")
     tx = data.table("transactions", needed_for="RFM")
     tx = tx.filter(tx.date <= day)
     tx = tx.semi_join(pop, "customer_id")
@@ -149,7 +151,7 @@ def rfm_expr(data: Dataset, as_of: Any) -> ir.Table:
     return scored.select(*_COLUMNS)
 
 
-def rfm(data: Dataset, as_of: Any) -> pd.DataFrame:
+def rfm(data: Data, as_of: Any) -> pd.DataFrame:
     """RFM values, 1-5 scores and named segment per customer (docs/metrics.md "RFM").
 
     The executed result of :func:`rfm_expr` (see there for the exact definition): recency in days
@@ -160,7 +162,7 @@ def rfm(data: Dataset, as_of: Any) -> pd.DataFrame:
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs a ``transactions`` table.
     as_of : date-like
         The as-of date; orders after it are ignored.
@@ -197,7 +199,9 @@ def rfm(data: Dataset, as_of: Any) -> pd.DataFrame:
     0            1        3        3        1  Need attention
     1            2        1        1        3            Lost
     """
-    out = rfm_expr(data, as_of).order_by("customer_id").to_pandas()
+    eng = engine_for(data)
+    data = eng.data
+    out = rfm_expr(eng, as_of).order_by("customer_id").to_pandas()
     for col in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
         out[col] = out[col].astype("int64")
     out["monetary"] = out["monetary"].astype("float64")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -17,9 +18,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of
+from segwork.engine import Data, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics._common import (
     Bins,
     Where,
@@ -34,7 +36,6 @@ from segwork.metrics._common import (
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.ecommerce import ecommerce_segment_table
 from segwork.metrics.history import (
-    NRR_MONTHS,
     history_applies,
     monthly_mrr_next,
     next_active,
@@ -42,6 +43,7 @@ from segwork.metrics.history import (
     segment_counts_over_time,
     typed_counts,
 )
+from segwork.metrics.nrr import NRR_MONTHS, nrr_base, nrr_end
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
 __all__ = [
@@ -52,6 +54,15 @@ __all__ = [
     "segment_table",
     "segment_tables",
 ]
+
+
+@dataclass(frozen=True)
+class PerCustomer(CacheKey):
+    """Each customer's MRR, churn-window counts and NRR base and end at ``as_of``."""
+
+    as_of: Any
+    window_months: int
+
 
 #: The columns of :func:`segment_table` after the ``by`` columns, in order.
 SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -74,29 +85,31 @@ SEGMENT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def per_customer(data: Dataset, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
+def per_customer(data: Data, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
     """Engine table: per customer, its MRR in A, churn-window counts and NRR base/end MRR.
 
     Columns ``customer_id, active_a, mrr_a, at_risk, churned, nrr_base, nrr_end``; cached in
-    the engine per (as_of, window) (:meth:`Dataset.cached`), so a change of segment criteria
+    the engine per (as_of, window) (:meth:`segwork.Engine.table`), so a change of segment criteria
     re-runs only the join with the attributes and the group-by.
     """
-    return data.cached(
-        ("per_customer", as_of, window_months),
-        lambda: _per_customer_expr(data, as_of_month, window_months, as_of),
+    eng = engine_for(data)
+    data = eng.data
+    return eng.table(
+        PerCustomer(as_of, window_months),
+        lambda: _per_customer_expr(eng, as_of_month, window_months, as_of),
     )
 
 
-def _per_customer_expr(
-    data: Dataset, as_of_month: int, window_months: int, as_of: Any
-) -> ir.Table:
+def _per_customer_expr(data: Data, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
+    eng = engine_for(data)
+    data = eng.data
     a = as_of_month
     w = window_months
     base_idx = a - NRR_MONTHS
     # customer-months with MRR > 0, months <= A, with the customer's next active month
     # ("active in m-1 and not in m" <=> next != (m-1) + 1)
-    if data.mrr_derived or not data.reuse_across_dates:
-        mrr = data.monthly_mrr(as_of)
+    if not eng.serves_every_date:
+        mrr = eng.monthly_mrr(as_of)
         # Only the months A-w .. A and A-12 are needed (A-12 precedes the window or lies inside
         # it, so the "next active month" of a window row below is unaffected by it).
         r = mrr.filter((mrr.month_idx >= a - w) | (mrr.month_idx == base_idx))
@@ -104,12 +117,11 @@ def _per_customer_expr(
     else:
         # a given mrr in a page: the next active month of every month, computed once for every
         # as_of (for a row of the window, month < A, "next == month + 1" reads months <= A only)
-        every = monthly_mrr_next(data)
+        every = monthly_mrr_next(eng)
         r = every.filter(
             (every.month_idx <= a) & ((every.month_idx >= a - w) | (every.month_idx == base_idx))
         )
     at_a = r.month_idx == a
-    at_base = r.month_idx == base_idx
     # At risk in m (A-w+1 .. A) <=> active in m-1, i.e. an active row in A-w .. A-1.
     at_risk = (r.month_idx >= a - w) & (r.month_idx <= a - 1)
     churned = at_risk & (r.next_idx.isnull() | (r.next_idx != r.month_idx + 1))
@@ -119,15 +131,14 @@ def _per_customer_expr(
         mrr_a=ibis.ifelse(at_a, r.mrr, zero).sum(),
         at_risk=at_risk.cast("int64").sum(),
         churned=churned.cast("int64").sum(),
-        nrr_base=ibis.ifelse(at_base, r.mrr, zero).sum(),
+        nrr_base=nrr_base(r, base_idx),
     )
-    # NRR numerator: MRR in A of the customers active in A-12 (docs/metrics.md "NRR and GRR",
-    # m = A-12, k = 12).
-    return per.mutate(nrr_end=ibis.ifelse(per.nrr_base > 0, per.mrr_a, zero))
+    # NRR over 12 months (segwork.metrics.nrr, docs/metrics.md "NRR and GRR": m = A-12, k = 12)
+    return per.mutate(nrr_end=nrr_end(per.nrr_base, per.mrr_a))
 
 
 def segment_table(
-    data: Dataset,
+    data: Data,
     by: str | Sequence[str] | None,
     as_of: Any,
     *,
@@ -176,7 +187,7 @@ def segment_table(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs ``customers`` and ``mrr`` (given or derived from ``subscriptions``), or
         ``transactions`` (see above).
     by : str, list of str or None
@@ -234,9 +245,11 @@ def segment_table(
     >>> t.attrs["gross_margin"]
     1.0
     """
+    eng = engine_for(data)
+    data = eng.data
     if not data.has("mrr") and data.has("transactions"):
         return ecommerce_segment_table(
-            data,
+            eng,
             by,
             as_of,
             where=where,
@@ -248,7 +261,7 @@ def segment_table(
         )
     check_segment_params(window_months, gross_margin, min_customers, confidence)
     day = to_date(as_of)
-    got, by_names = _segment_counts(data, by, day, int(window_months), where=where, bins=bins)
+    got, by_names = _segment_counts(eng, by, day, int(window_months), where=where, bins=bins)
     return _segment_finish(
         got,
         by_names,
@@ -261,7 +274,7 @@ def segment_table(
 
 
 def segment_tables(
-    data: Dataset,
+    data: Data,
     segmentations: Sequence[Sequence[str]],
     as_of: Any,
     *,
@@ -281,7 +294,7 @@ def segment_tables(
     the ideal customer profile's combinations of criteria, or any report comparing several
     segmentations.
 
-    On a page's Dataset (:attr:`segwork.Dataset.reuse_across_dates`, a given ``mrr`` table),
+    On a page's engine (:attr:`segwork.Engine.serves_every_date`, a given ``mrr`` table),
     criteria that are customer columns and no ``where``, the counts are read from the segment
     history (:mod:`segwork.metrics.history`), built once and summed for any as_of: the same
     segmentations at another date cost a query over small tables.  Same numbers either way.
@@ -303,6 +316,8 @@ def segment_tables(
     >>> by_both.equals(segment_table(data, ["plan", "region"], "2024-03-31"))
     True
     """
+    eng = engine_for(data)
+    data = eng.data
     if not data.has("mrr") and data.has("transactions"):  # the e-commerce table, one per
         # segmentation (the customers' CLV is predicted once and shared)
         options: dict[str, Any] = {
@@ -313,13 +328,13 @@ def segment_tables(
             "where": where,
             "bins": bins,
         }
-        return [segment_table(data, s, as_of, **options) for s in segmentations]
+        return [segment_table(eng, s, as_of, **options) for s in segmentations]
     check_segment_params(window_months, gross_margin, min_customers, confidence)
     day = to_date(as_of)
     wanted = [as_list(s) for s in segmentations]
     every = list(dict.fromkeys(c for s in wanted for c in s))
     counts, names = _segment_counts(
-        data,
+        eng,
         every,
         day,
         int(window_months),
@@ -343,7 +358,7 @@ def segment_tables(
 
 
 def _segment_counts(
-    data: Dataset,
+    data: Data,
     by: str | Sequence[str] | None,
     day: dt.date,
     window_months: int,
@@ -354,11 +369,13 @@ def _segment_counts(
 ) -> tuple[pd.DataFrame, list[str]]:
     """ONE engine query: the additive counts (:data:`~segwork.metrics.history.ADDITIVE`) per
     segment of ``by``; with ``over_time`` read from the segment history where it applies."""
+    eng = engine_for(data)
+    data = eng.data
     a = month_index_of(day)
-    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
-    if over_time and history_applies(data, by_names, where):
-        return segment_counts_over_time(data, by_names, day, window_months, bins=bins), by_names
-    per = per_customer(data, a, int(window_months), day)
+    attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
+    if over_time and history_applies(eng, by_names, where):
+        return segment_counts_over_time(eng, by_names, day, window_months, bins=bins), by_names
+    per = per_customer(eng, a, int(window_months), day)
     t = attrs.left_join(per, "customer_id")
     aggs = {
         "customers": t.customer_id.count(),
@@ -423,7 +440,7 @@ def _segment_finish(
     return out
 
 
-def lifecycle_stage(data: Dataset, as_of: Any, edges: Sequence[int] = (30, 180)) -> pd.DataFrame:
+def lifecycle_stage(data: Data, as_of: Any, edges: Sequence[int] = (30, 180)) -> pd.DataFrame:
     """Each customer's tenure in days at as_of and its lifecycle stage.
 
     docs/metrics.md "Segmentations and derived attributes": lifecycle stage by tenure, onboarding up
@@ -433,7 +450,7 @@ def lifecycle_stage(data: Dataset, as_of: Any, edges: Sequence[int] = (30, 180))
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
     as_of : date-like
         Explicit as-of date.
     edges : pair of int, default (30, 180)
@@ -458,8 +475,10 @@ def lifecycle_stage(data: Dataset, as_of: Any, edges: Sequence[int] = (30, 180))
     1            2           31          growth
     2            3            0      onboarding
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
-    pop = population(data, day)
+    pop = population(eng, day)
     t = pop.select(
         customer_id=pop.customer_id,
         signup_date=pop.signup_date,
@@ -471,9 +490,7 @@ def lifecycle_stage(data: Dataset, as_of: Any, edges: Sequence[int] = (30, 180))
     return out
 
 
-def engagement(
-    data: Dataset, as_of: Any, *, window_months: int = 3, levels: int = 3
-) -> pd.DataFrame:
+def engagement(data: Data, as_of: Any, *, window_months: int = 3, levels: int = 3) -> pd.DataFrame:
     """Each active customer's usage intensity and engagement level at as_of.
 
     docs/metrics.md "Engagement": events per active month over a trailing window, cut into levels
@@ -485,7 +502,7 @@ def engagement(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs ``events`` and ``mrr`` (given or derived).
     as_of : date-like
     window_months : int, default 3
@@ -511,11 +528,13 @@ def engagement(
     0            1                      2.0       high
     1            2                      0.0        low
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
     if not isinstance(window_months, int) or window_months < 1:
         raise ValueError(f"window_months must be an integer >= 1, got {window_months!r}")
-    pop = population(data, day).select("customer_id")
-    eng = engagement_expr(data, day, window_months=window_months, levels=levels)
+    pop = population(eng, day).select("customer_id")
+    eng = engagement_expr(eng, day, window_months=window_months, levels=levels)
     out = eng.semi_join(pop, "customer_id").order_by("customer_id").to_pandas()
     out["events_per_active_month"] = out["events_per_active_month"].astype("float64")
     return out.reset_index(drop=True)

@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
-from segwork.data.derive import positions_in_runs
+from segwork.engine import Data, engine_for
 from segwork.metrics._common import Bins, Where
 from segwork.metrics.attributes import customer_attributes
-from segwork.metrics.lifetimes import customer_durations
+from segwork.metrics.lifetimes import customer_durations, kaplan_meier, lifetime_counts
 
 __all__ = ["median_lifetime", "survival"]
 
@@ -37,7 +36,7 @@ _VALUE_COLUMNS = [
 
 
 def survival(
-    data: Dataset,
+    data: Data,
     as_of: Any,
     *,
     by: str | Sequence[str] | None = None,
@@ -67,7 +66,7 @@ def survival(
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Engine
         Needs subscription data (an ``mrr`` table, or ``subscriptions`` to derive it).
     as_of : date-like
         The as-of date; its month is A.  Data after as_of is ignored.
@@ -119,6 +118,8 @@ def survival(
     4       4          1         0  0.333333
     5       5          1         0  0.333333
     """
+    eng = engine_for(data)
+    data = eng.data
     day = to_date(as_of)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
@@ -128,8 +129,8 @@ def survival(
             f"Dataset has: {', '.join(data.names) or 'no tables'}.  For transaction data use "
             "cohort retention or RFM."
         )
-    attrs, by_names = customer_attributes(data, day, by, where=where, bins=bins)
-    counts = _duration_counts(data, day, attrs, by_names).to_pandas()
+    attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
+    counts = _duration_counts(eng, day, attrs, by_names).to_pandas()
     if counts.empty:
         raise ValueError(
             f"no customer in the population had MRR > 0 by as_of={day}: there is no survival "
@@ -138,13 +139,15 @@ def survival(
     return _kaplan_meier(counts, by_names, confidence)
 
 
-def _duration_counts(data: Dataset, day: dt.date, attrs: ir.Table, by_names: list[str]) -> ir.Table:
+def _duration_counts(data: Data, day: dt.date, attrs: ir.Table, by_names: list[str]) -> ir.Table:
     """Engine expression: ``[*by], _duration, _d (events), _n (customers)`` per duration.
 
     Durations by the rule of docs/metrics.md "Survival", from the first unbroken run of active
     months (MRR > 0).
     """
-    durations = customer_durations(data, day)
+    eng = engine_for(data)
+    data = eng.data
+    durations = customer_durations(eng, day)
     per_customer = durations.join(attrs.drop("signup_date"), "customer_id")
     return per_customer.group_by([*by_names, per_customer.duration.name("_duration")]).aggregate(
         _d=per_customer.event.sum(), _n=per_customer.count()
@@ -152,60 +155,31 @@ def _duration_counts(data: Dataset, day: dt.date, attrs: ir.Table, by_names: lis
 
 
 def _kaplan_meier(counts: pd.DataFrame, by_names: list[str], confidence: float) -> pd.DataFrame:
-    """Curves from counts ``[*by], _duration, _d (events), _n (customers)`` (small, in pandas)."""
-    counts = counts.assign(
-        _duration=counts["_duration"].astype("int64"),
-        _d=counts["_d"].astype("int64"),
-        _n=counts["_n"].astype("int64"),
-    )
-    if by_names:
-        seg = counts.groupby(by_names, dropna=False, sort=True).ngroup().to_numpy()
-    else:
-        seg = np.zeros(len(counts), dtype="int64")
-    counts["_seg"] = seg
-    n_seg = int(seg.max()) + 1
-    max_dur = counts.groupby("_seg")["_duration"].max().reindex(range(n_seg)).to_numpy()
-    total = counts.groupby("_seg")["_n"].sum().reindex(range(n_seg)).to_numpy()
-
-    # The grid (segment, tenure) for tenure = 0 .. the segment's largest duration.
-    lengths = max_dur + 1
-    grid_seg = np.repeat(np.arange(n_seg), lengths)
-    tenure = positions_in_runs(lengths)
-    key = pd.MultiIndex.from_arrays([counts["_seg"], counts["_duration"]])
-    grid_key = pd.MultiIndex.from_arrays([grid_seg, tenure])
-    d = pd.Series(counts["_d"].to_numpy(), index=key).reindex(grid_key, fill_value=0).to_numpy()
-    n_all = pd.Series(counts["_n"].to_numpy(), index=key).reindex(grid_key, fill_value=0)
-    removed = n_all.to_numpy()
-    censored = removed - d
-
-    frame = pd.DataFrame({"_seg": grid_seg, "tenure": tenure, "_removed": removed})
-    removed_before = frame.groupby("_seg")["_removed"].cumsum().to_numpy() - removed
-    n = total[grid_seg] - removed_before
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = 1.0 - d / n
-        var_term = np.where(n > d, d / (n * (n - d)), 0.0)
-    frame["_f"] = factor
-    frame["_v"] = var_term
-    surv = frame.groupby("_seg")["_f"].cumprod().to_numpy()
-    cum_var = frame.groupby("_seg")["_v"].cumsum().to_numpy()
-    low, high = _loglog_bounds(surv, cum_var, confidence)
-
-    out = pd.DataFrame(
-        {
-            "tenure": tenure.astype("int64"),
-            "n_at_risk": n.astype("int64"),
-            "n_events": d.astype("int64"),
-            "n_censored": censored.astype("int64"),
-            "survival": surv.astype("float64"),
-            "ci_low": low,
-            "ci_high": high,
-        }
-    )
-    if by_names:
-        labels = counts.drop_duplicates("_seg").set_index("_seg").sort_index()[by_names]
-        seg_values = labels.iloc[grid_seg].reset_index(drop=True)
-        out = pd.concat([seg_values, out], axis=1)
-    return out[[*by_names, *_VALUE_COLUMNS]].reset_index(drop=True)
+    """Curves from counts ``[*by], _duration, _d (events), _n (customers)`` (small, in pandas):
+    one :func:`~segwork.metrics.lifetimes.kaplan_meier` per segment, tenure 0 .. its largest
+    duration."""
+    frames = []
+    groups = counts.groupby(by_names, dropna=False, sort=True) if by_names else [((), counts)]
+    for key, seg in groups:
+        d, c = lifetime_counts(seg["_duration"], seg["_d"], seg["_n"])
+        km = kaplan_meier(d, c)
+        low, high = _loglog_bounds(km.survival, km.greenwood, confidence)
+        frame = pd.DataFrame(
+            {
+                "tenure": np.arange(len(d), dtype="int64"),
+                "n_at_risk": km.n_at_risk.astype("int64"),
+                "n_events": d.astype("int64"),
+                "n_censored": c.astype("int64"),
+                "survival": km.survival,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
+        values = key if isinstance(key, tuple) else (key,)
+        for col, value in zip(by_names, values, strict=True):
+            frame.insert(by_names.index(col), col, value)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)[[*by_names, *_VALUE_COLUMNS]]
 
 
 def _loglog_bounds(

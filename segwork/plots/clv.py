@@ -1,17 +1,32 @@
-"""Figures of predicted customer value: the calibration/holdout check of the BG/NBD model.
+"""Figures of predicted customer value: the calibration/holdout check of the BG/NBD model, and the
+segmentation page's figures on shop data (revenue share, repeat rate, predicted CLV by segment,
+the distribution of predicted CLV or P(alive)).
 
-DataFrame in (the ``by_frequency`` table of :func:`segwork.clv.clv_validation`), ``go.Figure``
-out; nothing is computed here beyond picking columns.
+DataFrame in (the ``by_frequency`` table of :func:`segwork.clv.clv_validation`, the e-commerce
+segment table of :func:`segwork.segment_table`, the per-customer predictions), ``go.Figure`` out;
+nothing is computed here beyond picking columns and binning for a histogram.  Small segments are
+drawn grey and hatched, as on the subscription figures.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from segwork.formatting import currency_prefix, money_axis, money_text
 from segwork.plots._style import PALETTE, styled
+from segwork.plots.segments import SMALL_COLOUR, SMALL_PATTERN, segment_labels
 
-__all__ = ["clv_validation_figure"]
+__all__ = [
+    "clv_distribution_figure",
+    "clv_validation_figure",
+    "repeat_rate_chart",
+    "revenue_share_chart",
+    "segment_clv_chart",
+]
 
 _NEEDED = ("frequency", "customers", "actual", "predicted")
 
@@ -79,3 +94,213 @@ def clv_validation_figure(
     fig.update_xaxes(title_text="repeat purchases in calibration", type="category")
     fig.update_yaxes(title_text="mean repeat purchases in holdout", rangemode="tozero")
     return styled(fig, title)
+
+
+def _small_marker(table: pd.DataFrame, colour: str) -> dict[str, Any]:
+    small = (
+        table["small_segment"].fillna(False).to_numpy(dtype=bool)
+        if "small_segment" in table.columns
+        else np.zeros(len(table), dtype=bool)
+    )
+    return {
+        "color": [SMALL_COLOUR if s else colour for s in small],
+        "pattern": {"shape": [SMALL_PATTERN if s else "" for s in small]},
+    }
+
+
+def revenue_share_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Grouped bars per segment of an e-commerce segment table: share of customers vs share of
+    revenue in the order window (a segment above its weight brings more than its share).
+
+    >>> t = pd.DataFrame({"country": ["DE", "FR"], "customers": [40, 10],
+    ...     "customers_share": [0.8, 0.2], "revenue_share": [0.6, 0.4],
+    ...     "small_segment": [False, True]})
+    >>> [tr.name for tr in revenue_share_chart(t).data]
+    ['Share of customers', 'Share of revenue']
+    """
+    labels = segment_labels(table)
+    fig = go.Figure(
+        [
+            go.Bar(
+                name="Share of customers",
+                x=labels,
+                y=table["customers_share"].to_numpy(dtype=float),
+                marker=_small_marker(table, PALETTE[0]),
+                hovertemplate="%{x}<br>customers: %{y:.1%}<extra></extra>",
+            ),
+            go.Bar(
+                name="Share of revenue",
+                x=labels,
+                y=table["revenue_share"].to_numpy(dtype=float),
+                marker=_small_marker(table, PALETTE[1]),
+                hovertemplate="%{x}<br>revenue: %{y:.1%}<extra></extra>",
+            ),
+        ]
+    )
+    window = table.attrs.get("window_months")
+    over = f" (orders of the last {window} months)" if window else ""
+    fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "share"})
+    return styled(fig, title or f"Share of customers vs share of revenue by segment{over}")
+
+
+def repeat_rate_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """The repeat-purchase rate per segment with its Wilson interval as error bars.
+
+    >>> t = pd.DataFrame({"rfm_segment": ["Loyal"], "customers": [50], "repeat_rate": [0.5],
+    ...     "repeat_rate_low": [0.4], "repeat_rate_high": [0.6], "small_segment": [False]})
+    >>> repeat_rate_chart(t).data[0].y.tolist()
+    [0.5]
+    """
+    labels = segment_labels(table)
+    rate = table["repeat_rate"].to_numpy(dtype=float)
+    low = table["repeat_rate_low"].to_numpy(dtype=float)
+    high = table["repeat_rate_high"].to_numpy(dtype=float)
+    fig = go.Figure(
+        go.Bar(
+            name="Repeat-purchase rate",
+            x=labels,
+            y=rate,
+            marker=_small_marker(table, PALETTE[2]),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": high - rate,
+                "arrayminus": rate - low,
+                "color": "#444",
+            },
+            customdata=np.column_stack([low, high]),
+            hovertemplate=(
+                "%{x}<br>repeat rate %{y:.1%}<br>CI %{customdata[0]:.1%} – "
+                "%{customdata[1]:.1%}<extra></extra>"
+            ),
+        )
+    )
+    conf = table.attrs.get("confidence", 0.95)
+    fig.update_layout(yaxis={"tickformat": ".0%", "title": "customers with 2+ purchase days"})
+    fig.update_layout(showlegend=False)
+    return styled(
+        fig,
+        title
+        or f"Repeat-purchase rate by segment ({float(conf):.0%} Wilson interval)".replace(
+            "%", " %"
+        ),
+    )
+
+
+def segment_clv_chart(
+    table: pd.DataFrame, title: str | None = None, *, currency: str = "USD"
+) -> go.Figure:
+    """Mean predicted CLV per customer by segment (bars), with the mean P(alive) on hover.
+
+    The horizon, discount rate and gross margin (``table.attrs``) are stated in the title; a
+    segment without a prediction has no bar and reads "no prediction".
+
+    >>> t = pd.DataFrame({"country": ["DE"], "customers": [50], "mean_clv": [120.0],
+    ...     "total_clv": [6000.0], "mean_p_alive": [0.8], "small_segment": [False]})
+    >>> t.attrs.update(horizon_months=12, gross_margin=1.0, discount_rate=0.01)
+    >>> segment_clv_chart(t, currency="EUR").data[0].text
+    ('€120',)
+    """
+    labels = segment_labels(table)
+    mean = table["mean_clv"].to_numpy(dtype=float)
+    total = table["total_clv"].to_numpy(dtype=float)
+    alive = table["mean_p_alive"].to_numpy(dtype=float)
+    text = [
+        money_text(v, currency, short=True) if np.isfinite(v) else "no prediction" for v in mean
+    ]
+    hover = [
+        f"mean CLV {money_text(m, currency)}<br>total {money_text(t, currency, short=True)}"
+        f"<br>mean P(alive) {a:.0%}"
+        if np.isfinite(m)
+        else "no prediction"
+        for m, t, a in zip(mean, total, alive, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            name="Mean predicted CLV",
+            x=labels,
+            y=mean,
+            text=text,
+            textposition="outside",
+            marker=_small_marker(table, PALETTE[2]),
+            hovertext=hover,
+            hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        yaxis={
+            "title": money_axis("predicted CLV per customer", currency),
+            "tickprefix": currency_prefix(currency),
+        },
+        showlegend=False,
+    )
+    return styled(
+        fig, title or f"Predicted CLV per customer by segment ({_clv_terms(table.attrs)})"
+    )
+
+
+def _clv_terms(attrs: dict[str, Any]) -> str:
+    """ "next 12 months, gross margin 100 %, 1 %/month discount" from a table's attrs."""
+    parts = []
+    if attrs.get("horizon_months") is not None:
+        parts.append(f"next {int(attrs['horizon_months'])} months")
+    if attrs.get("gross_margin") is not None:
+        parts.append(f"gross margin {float(attrs['gross_margin']):.0%}".replace("%", " %"))
+    if attrs.get("discount_rate") is not None:
+        parts.append(f"{float(attrs['discount_rate']):.0%}/month discount".replace("%", " %"))
+    return ", ".join(parts) or "terms not stated"
+
+
+def clv_distribution_figure(
+    predictions: pd.DataFrame,
+    title: str | None = None,
+    *,
+    currency: str = "USD",
+    bins: int = 40,
+) -> go.Figure:
+    """Histogram of the customers' predicted CLV, or of their P(alive) when no CLV is known.
+
+    ``predictions`` has ``clv`` and ``p_alive`` per customer (:func:`segwork.clv.predict_clv`,
+    :func:`segwork.metrics.ecommerce.customer_predictions`).  When every ``clv`` is missing (the
+    order-value model failed) the histogram is of ``p_alive``, and the title says so.  The CLV
+    axis is cut at the 99th percentile (customers above it counted in the last bar, said in
+    the title) so that a few very large values do not flatten the picture.
+
+    >>> p = pd.DataFrame({"clv": [10.0, 20.0, 30.0], "p_alive": [0.2, 0.5, 0.9]})
+    >>> clv_distribution_figure(p).data[0].name
+    'customers'
+    >>> clv_distribution_figure(p.assign(clv=float("nan"))).layout.xaxis.title.text
+    'P(alive)'
+    """
+    clv = pd.to_numeric(predictions["clv"], errors="coerce").to_numpy(dtype=float)
+    clv = clv[np.isfinite(clv)]
+    fig = go.Figure()
+    if len(clv):
+        cap = float(np.quantile(clv, 0.99))
+        above = int((clv > cap).sum())
+        shown = np.minimum(clv, cap)
+        counts, edges = np.histogram(shown, bins=bins)
+        label = "predicted CLV"
+        what = f"Distribution of predicted CLV ({len(clv):,} customers"
+        what += f"; {above:,} above {money_text(cap, currency, short=True)} in the last bar)"
+        what = what if above else what.split(";")[0] + ")"
+        xaxis = {"title": money_axis(label, currency), "tickprefix": currency_prefix(currency)}
+    else:
+        alive = pd.to_numeric(predictions["p_alive"], errors="coerce").to_numpy(dtype=float)
+        alive = alive[np.isfinite(alive)]
+        counts, edges = np.histogram(alive, bins=20, range=(0.0, 1.0))
+        what = f"Distribution of P(alive) ({len(alive):,} customers; no CLV prediction)"
+        xaxis = {"title": "P(alive)", "tickformat": ".0%"}
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig.add_trace(
+        go.Bar(
+            name="customers",
+            x=centres,
+            y=counts,
+            width=np.diff(edges),
+            marker_color=PALETTE[0],
+            hovertemplate="%{x:,.2f}<br>customers: %{y:,}<extra></extra>",
+        )
+    )
+    fig.update_layout(xaxis=xaxis, yaxis={"title": "customers"}, showlegend=False, bargap=0.02)
+    return styled(fig, title or what)

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from segwork.formatting import currency_prefix, money_axis, money_text
 from segwork.plots._style import PALETTE, styled
+from segwork.sentences import segment_by_columns
 
 __all__ = [
     "churn_chart",
@@ -29,14 +30,8 @@ __all__ = [
 
 SMALL_COLOUR = "#BBBBBB"
 SMALL_PATTERN = "/"
-_TABLE_COLUMNS = frozenset(
-    {
-        "customers", "customers_share", "active_customers", "mrr", "mrr_share", "arpa",
-        "at_risk_customer_months", "churned_customer_months", "churn_rate", "churn_rate_low",
-        "churn_rate_high", "nrr_12m", "ltv", "ltv_low", "ltv_high", "small_segment",
-        "weight_a", "weight_b", "rate_a", "rate_b", "mix_effect", "rate_effect", "total_effect",
-    }
-)  # fmt: skip
+
+
 _FEATURE_NAMES = {
     "arpa": "ARPA",
     "tenure_months": "Tenure",
@@ -45,17 +40,6 @@ _FEATURE_NAMES = {
     "plan_tier": "Plan tier",
     "annual": "Annual billing",
 }
-
-
-def segment_by_columns(table: pd.DataFrame) -> list[str]:
-    """The segment (``by``) columns of a segment table or mix-shift table: those before the
-    metric columns."""
-    out = []
-    for col in table.columns:
-        if col in _TABLE_COLUMNS:
-            break
-        out.append(str(col))
-    return out
 
 
 def _value_text(value: Any) -> str:

@@ -252,7 +252,7 @@ class CohortExplorer(Explorer):
     def prepare(self) -> None:
         # quarters and years of a given mrr table: each customer's activity per period of all
         # time, built now rather than on the first change of period
-        prepare_period_tables(self.data, ("quarter", "year"))
+        prepare_period_tables(self.engine, ("quarter", "year"))
 
     def tables_read(self, state: dict[str, Any]) -> list[str]:
         names = ["customers"]
@@ -290,7 +290,7 @@ class CohortExplorer(Explorer):
         return self.memo(
             key,
             lambda: cohort_retention(
-                self.data,
+                self.engine,
                 s["as_of"],
                 period=s["period"],
                 metric=metric,  # type: ignore[arg-type]
@@ -318,33 +318,31 @@ class CohortExplorer(Explorer):
                 "cohort": s["cohort"],
                 "where": s["where"] or None,
             }
-            proj = project_retention(self.data, s["as_of"], horizon=s["horizon"], **args)
-            return proj, retention_fits(self.data, s["as_of"], **args)
+            proj = project_retention(self.engine, s["as_of"], horizon=s["horizon"], **args)
+            return proj, retention_fits(self.engine, s["as_of"], **args)
 
         return self.memo(key, run)
 
     def _mrr(self, s: dict[str, Any]) -> pd.DataFrame:
         key = ("mrr", s["as_of"], cache_key(s["where"]))
         return self.memo(
-            key, lambda: mrr_movements(self.data, s["as_of"], where=s["where"] or None)
+            key, lambda: mrr_movements(self.engine, s["as_of"], where=s["where"] or None)
         )
 
     def _plan_moves(self, s: dict[str, Any]) -> pd.DataFrame:
         key = ("plan_moves", s["as_of"], cache_key(s["where"]))
-        return self.memo(
-            key, lambda: plan_moves(self.data, s["as_of"], where=s["where"] or None)
-        )
+        return self.memo(key, lambda: plan_moves(self.engine, s["as_of"], where=s["where"] or None))
 
     def _survival(self, s: dict[str, Any]) -> pd.DataFrame:
         key = ("survival", s["as_of"], s["by"], cache_key(s["where"]))
         return self.memo(
-            key, lambda: survival(self.data, s["as_of"], by=s["by"], where=s["where"] or None)
+            key, lambda: survival(self.engine, s["as_of"], by=s["by"], where=s["where"] or None)
         )
 
     def _conventions(self, s: dict[str, Any]) -> pd.DataFrame:
         key = ("conventions", s["as_of"], cache_key(s["where"]))
         return self.memo(
-            key, lambda: churn_conventions(self.data, s["as_of"], where=s["where"] or None)
+            key, lambda: churn_conventions(self.engine, s["as_of"], where=s["where"] or None)
         )
 
     def _too_young(self, s: dict[str, Any], long: pd.DataFrame) -> str:

@@ -20,7 +20,6 @@ import datetime as dt
 import html
 import json
 import traceback
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlencode
@@ -30,6 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from segwork.data.dataset import Dataset
+from segwork.engine import Engine, PageMemo
 from segwork.headline import HEADLINE_MIME
 from segwork.settings import AS_OF_ENV, env
 from segwork.sources import open_data
@@ -46,8 +46,6 @@ __all__ = ["Explorer"]
 T = TypeVar("T")
 E = TypeVar("E", bound="Explorer")
 
-_MEMO_SIZE = 64
-
 
 class Explorer:
     """Base of the segwork explorers (see the module docstring; subclasses set ``params``)."""
@@ -59,9 +57,9 @@ class Explorer:
 
     def __init__(self, data: Any = None, **state: Any) -> None:
         self.data: Dataset = open_data(data)
-        # a page changes as_of: keep the engine tables that serve every date
-        self.data.reuse_across_dates = True
-        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        #: the page's engine state (caches, segment histories): a page changes as_of, so it
+        #: keeps the engine tables that serve every date
+        self.engine = Engine(self.data, reuse_across_dates=True)
         self._choices: dict[str, Sequence[Any] | None] = {}
         self._defaults = self.default_state()
         self._state: dict[str, Any] = copy.deepcopy(self._defaults)
@@ -282,15 +280,8 @@ class Explorer:
         self._render()
 
     def memo(self, key: Hashable, fn: Callable[[], T]) -> T:
-        """``fn()`` cached under ``key`` (bounded; per explorer instance)."""
-        try:
-            value = self._memo.pop(key)
-        except KeyError:
-            value = fn()
-        self._memo[key] = value
-        while len(self._memo) > _MEMO_SIZE:
-            self._memo.popitem(last=False)
-        return value
+        """``fn()`` kept under ``key`` by the page's :attr:`engine` (its bounded LRU)."""
+        return self.engine.value(PageMemo(type(self).__name__, key), fn)
 
     def first_signup(self) -> dt.date | None:
         """The first ``signup_date`` of the data (None without customers), queried once."""
@@ -409,7 +400,7 @@ class Explorer:
         ``tables`` (default every table)."""
 
         def sentence() -> str:
-            counts = self.data.set_aside(as_of, tables).groupby("table", sort=False)
+            counts = self.engine.set_aside(as_of, tables).groupby("table", sort=False)
             parts = [
                 f"{int(g['rows'].sum()):,} of {int(g['table_rows'].iloc[0]):,} {table}"
                 for table, g in counts

@@ -236,7 +236,7 @@ class MarketExplorer(Explorer):
             icp = self.memo(
                 ("icp", as_of, state["min_customers"]),
                 lambda: ideal_customer_profile(
-                    self.data, as_of, min_customers=state["min_customers"], market=market
+                    self.engine, as_of, min_customers=state["min_customers"], market=market
                 ),
             )
         if pen_crit and self.data.has("mrr"):
@@ -244,7 +244,7 @@ class MarketExplorer(Explorer):
             pen = self.memo(
                 ("penetration", as_of, tuple(pen_crit), key),
                 lambda: penetration(
-                    self.data,
+                    self.engine,
                     as_of,
                     criteria=pen_crit,
                     market=market,

@@ -6,27 +6,51 @@ customer attribute or derived one, numeric columns with bin edges, filters); the
 segment table ordered by LTV (docs/metrics.md "Segment table"), the best customers as a sentence,
 k-means personas, the mix-shift decomposition of the change in churn and NRR, and a CSV export of
 the members of the selected segments.
+
+On shop data (transactions and no MRR, :func:`shop_data`) the same page compares segments on
+orders: the e-commerce segment table ordered by predicted CLV (revenue, buyers, AOV, repeat rate,
+P(alive), predicted CLV; docs/metrics.md "Predicted customer value"), with the derived criteria
+``clv_band``, ``alive_band`` and ``first_product``, and a "Predicted customer value" section (the
+distribution, the calibration check, the customers to win back with their export).  When the
+order-value model cannot be fitted the page says why and shows the rest.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import numbers
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from segwork.formatting import currency_prefix
+from segwork.clv import clv_validation
+from segwork.data.dataset import Dataset
+from segwork.formatting import money_text
 from segwork.metrics._common import available_attributes, cache_key, check_edges
-from segwork.metrics.history import NRR_MONTHS
+from segwork.metrics.ecommerce import (
+    customer_predictions,
+    customers_to_win_back,
+    ecommerce_attributes,
+    ecommerce_members,
+)
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
+from segwork.metrics.nrr import NRR_MONTHS
 from segwork.metrics.personas import personas
 from segwork.metrics.segments import segment_table
+from segwork.plots.clv import (
+    clv_distribution_figure,
+    clv_validation_figure,
+    repeat_rate_chart,
+    revenue_share_chart,
+    segment_clv_chart,
+)
 from segwork.plots.segments import (
     churn_chart,
     ltv_chart,
@@ -36,160 +60,47 @@ from segwork.plots.segments import (
     segment_labels,
     share_chart,
 )
+from segwork.sentences import (
+    best_customers_sentence,
+    is_missing,
+    mix_sentence,
+    percent_text,
+    shop_customers_sentence,
+)
+from segwork.widgets.controls import default_control
 from segwork.widgets.explorer import Explorer
 from segwork.widgets.params import Param, check_filter
 from segwork.widgets.view import INLINE_QUERY_CUSTOMERS, Deferred, View, on_click, show_download
 
-__all__ = ["SegmentExplorer", "best_customers_sentence", "describe_segment"]
+__all__ = ["SegmentExplorer", "segment_criteria", "shop_data"]
 
-_LOCATION = ("country", "region", "market", "city", "state")
-_SIGNUP = ("signup_month", "signup_quarter", "signup_year")
 MEMBERS_FILE = "segment_members.csv"
+WIN_BACK_FILE = "customers_to_win_back.csv"
+#: The section of predicted customer value (shop data, and the orders of mixed data).
+CLV_SECTION = "Predicted customer value"
+#: Customers to win back listed in the page (all of them in :data:`WIN_BACK_FILE`).
+WIN_BACK_SHOWN = 20
+#: Longest holdout of the page's calibration check, in weeks (half the order history at most).
+HOLDOUT_WEEKS = 26
 
 
-# -- sentences ------------------------------------------------------------------------------------
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
+def shop_data(data: Dataset) -> bool:
+    """Whether the page shows shop data: a ``transactions`` table and no MRR (given or derived
+    from subscriptions), the rule by which :func:`segwork.segment_table` returns the e-commerce
+    table."""
+    return not data.has("mrr") and data.has("transactions")
 
 
-def describe_segment(row: pd.Series | dict[str, Any], by: Sequence[str]) -> str:
-    """A segment in words, e.g. "Annual enterprise customers in DE".
-
-    Categorical values read as adjectives in the order of ``by``; countries and regions as "in X";
-    usage flags (``uses_api``) as "using api" / "not using api"; engagement as "high-engagement";
-    RFM segments quoted; signup periods as "signed up 2023-Q2"; other values (e.g. bins such as
-    "(10, 50]") as "with company_size (10, 50]".
-    """
-    adjectives: list[str] = []
-    after: list[str] = []
-    for col in by:
-        v = row[col]
-        if _missing(v) and col in ("current_plan", "first_plan"):
-            after.append("with no paid plan")
-        elif _missing(v):
-            after.append(f"with unknown {col.replace('_', ' ')}")
-        elif col == "first_plan":  # a current_plan reads as a plan: "Pro customers"
-            after.append(f"who started on {v}")
-        elif isinstance(v, bool | np.bool_):
-            feature = col.removeprefix("uses_").replace("_", " ")
-            after.append(f"using {feature}" if v else f"not using {feature}")
-        elif col in _LOCATION:
-            after.append(f"in {v}")
-        elif col in _SIGNUP:
-            after.append(f"signed up {v}")
-        elif col == "engagement":
-            adjectives.append(f"{v}-engagement")
-        elif col == "rfm_segment":
-            adjectives.append(f'"{v}" (RFM)')
-        elif isinstance(v, str) and v and not any(c in v for c in "()[]<>=,"):
-            adjectives.append(v.replace("_", " "))
-        else:
-            after.append(f"with {col.replace('_', ' ')} {v}")
-    text = " ".join([*adjectives, "customers", *after])
-    return text[0].upper() + text[1:]
+def segment_criteria(data: Dataset) -> list[str]:
+    """The page's criteria: :func:`segwork.available_attributes`, plus on shop data the derived
+    criteria of orders (``clv_band``, ``alive_band``, ``first_product`` when products are named;
+    :func:`segwork.metrics.ecommerce.ecommerce_attributes`)."""
+    out = available_attributes(data)
+    if shop_data(data):
+        out += [a for a in ecommerce_attributes(data) if a not in out]
+    return out
 
 
-def _short_money(v: float) -> str:
-    a = abs(v)
-    if a >= 1e7:
-        return f"{v / 1e6:.0f}M"
-    if a >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    if a >= 1e4:
-        return f"{v / 1e3:.0f}k"
-    if a >= 1e3:
-        return f"{v / 1e3:.1f}k"
-    return f"{v:,.0f}"
-
-
-def _churn_text(rate: float) -> str:
-    pct = rate * 100
-    return f"{pct:.1f} %/month" if pct >= 1 else f"{pct:.2f} %/month"
-
-
-def best_customers_sentence(table: pd.DataFrame, n: int = 3, *, currency: str = "USD") -> str:
-    """The "best customers" statement: the top segments by LTV among those that are not small.
-
-    Reads a :func:`segwork.segment_table` result (pure; no computation).  Segments flagged
-    ``small_segment`` (docs/metrics.md "Small segments") and those without a defined LTV (no churn
-    seen) are skipped.  Each segment reads like "Annual enterprise customers in DE: LTV $41k (CI
-    33k-52k), churn 0.6 %/month, n = 212", the CI being the LTV interval that follows from the churn
-    interval (docs/metrics.md "LTV").
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A :func:`segwork.segment_table` result.
-    n : int, default 3
-        How many segments at most.
-    currency : str, default "USD"
-        The currency of the LTV (``Dataset.currency``): ``$41k``, ``€41k``, ``CHF 41k``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"plan": ["enterprise", "pro"], "customers": [212, 12],
-    ...     "churn_rate": [0.006, 0.001], "ltv": [41_000.0, 90_000.0],
-    ...     "ltv_low": [33_000.0, 20_000.0], "ltv_high": [52_000.0, 200_000.0],
-    ...     "small_segment": [False, True]})
-    >>> t.attrs.update(gross_margin=0.8, min_customers=30)
-    >>> best_customers_sentence(t)
-    'Best customers (highest LTV among segments of at least 30 customers, gross margin 80 %): \
-Enterprise customers: LTV $41k (CI 33k-52k), churn 0.60 %/month, n = 212.'
-    """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    by = segment_by_columns(table)
-    min_n = int(table.attrs.get("min_customers", 30))
-    gm = table.attrs.get("gross_margin")
-    ok = table[~table["small_segment"].astype(bool) & np.isfinite(table["ltv"].astype(float))]
-    ok = ok.sort_values("ltv", ascending=False, kind="mergesort").head(n)
-    if ok.empty:
-        return (
-            f"No segment with at least {min_n} customers has a defined LTV yet (too few "
-            "customers, or no churn observed): lower the minimum segment size or use fewer "
-            "criteria."
-        )
-    parts = []
-    prefix = currency_prefix(currency)
-    for _, row in ok.iterrows():
-        hi = row["ltv_high"]
-        ci = (
-            f"CI {_short_money(row['ltv_low'])}-{_short_money(hi)}"
-            if np.isfinite(hi)
-            else f"CI from {_short_money(row['ltv_low'])}, no upper bound"
-        )
-        parts.append(
-            f"{describe_segment(row, by)}: LTV {prefix}{_short_money(row['ltv'])} ({ci}), "
-            f"churn {_churn_text(row['churn_rate'])}, n = {int(row['customers'])}"
-        )
-    gm_text = f", gross margin {float(gm):.0%}".replace("%", " %") if gm is not None else ""
-    return (
-        f"Best customers (highest LTV among segments of at least {min_n} customers{gm_text}): "
-        + "; ".join(parts)
-        + "."
-    )
-
-
-def _mix_sentence(mix: pd.DataFrame) -> str:
-    a = mix.attrs
-    tot = mix.iloc[-1]
-    what = "NRR" if a["metric"] == "nrr" else "Monthly churn"
-    digits = 1 if a["metric"] == "nrr" else 2
-    ra, rb = a["overall_a"], a["overall_b"]
-    if not (np.isfinite(ra) and np.isfinite(rb)):
-        return f"{what}: not defined at both dates ({a['as_of_a']}, {a['as_of_b']})."
-    return (
-        f"{what} went from {ra:.{digits}%} ({a['as_of_a']}) to {rb:.{digits}%} ({a['as_of_b']}): "
-        f"{(rb - ra) * 100:+.2f} pp, of which segment mix {tot['mix_effect'] * 100:+.2f} pp and "
-        f"within-segment rates {tot['rate_effect'] * 100:+.2f} pp."
-    ).replace("%", " %")
-
-
-# -- the explorer ---------------------------------------------------------------------------------
 def _year_before(day: str) -> str:
     return (pd.Timestamp(day) - pd.DateOffset(years=1)).strftime("%Y-%m-%d")
 
@@ -201,7 +112,7 @@ def _segment_dicts(table: pd.DataFrame, rows: Sequence[int]) -> list[dict[str, A
         seg = {}
         for col in by:
             v = table.iloc[i][col]
-            seg[col] = None if _missing(v) else (v.item() if isinstance(v, np.generic) else v)
+            seg[col] = None if is_missing(v) else (v.item() if isinstance(v, np.generic) else v)
         out.append(seg)
     return out
 
@@ -247,7 +158,7 @@ class SegmentExplorer(Explorer):
             "by",
             ["current_plan", "billing_interval"],
             kind="multi",
-            choices=available_attributes,
+            choices=segment_criteria,
             label="Criteria",
             help="Segment by these attributes (Ctrl/Cmd-click to pick several)",
         ),
@@ -289,10 +200,20 @@ class SegmentExplorer(Explorer):
         them, else the first of the available criteria (a Stripe export without intervals, an
         order-lines table without plans)."""
         state = super().default_state()
-        available = available_attributes(self.data)
+        available = segment_criteria(self.data)
+        if shop_data(self.data) and "rfm_segment" in available:
+            # orders only: the RFM segments, compared on predicted CLV
+            state["by"] = ["rfm_segment"]
+            return state
         by = [c for c in state["by"] if c in available]
         state["by"] = by or available[:1]
         return state
+
+    def make_control(self, param: Param) -> widgets.Widget | None:
+        """On shop data the window counts orders, not churn: its field says so."""
+        if param.name == "window_months" and shop_data(self.data):
+            return default_control(replace(param, label="Order window (months)"), self.choices)
+        return None
 
     # -- validation ---------------------------------------------------------------------------
     def validate(self, state: dict[str, Any]) -> None:
@@ -341,7 +262,7 @@ class SegmentExplorer(Explorer):
         return self.memo(
             key,
             lambda: segment_table(
-                self.data,
+                self.engine,
                 state["by"],
                 state["as_of"],
                 window_months=state["window_months"],
@@ -353,6 +274,8 @@ class SegmentExplorer(Explorer):
         )
 
     def _members(self, state: dict[str, Any], segments: list[dict[str, Any]]) -> pd.DataFrame:
+        if shop_data(self.data):
+            return self._shop_members(state, segments)
         key = (
             "members",
             state["as_of"],
@@ -364,12 +287,32 @@ class SegmentExplorer(Explorer):
         return self.memo(
             key,
             lambda: segment_members(
-                self.data,
+                self.engine,
                 state["by"],
                 state["as_of"],
                 segments,
                 bins=state["bins"] or None,
                 where=state["where"] or None,
+            ),
+        )
+
+    def _shop_members(self, state: dict[str, Any], segments: list[dict[str, Any]]) -> pd.DataFrame:
+        key = (
+            "shop_members", state["as_of"], tuple(state["by"]), cache_key(state["bins"]),
+            cache_key(state["where"]), cache_key(segments), state["window_months"],
+            state["gross_margin"],
+        )  # fmt: skip
+        return self.memo(
+            key,
+            lambda: ecommerce_members(
+                self.engine,
+                state["by"],
+                state["as_of"],
+                segments,
+                bins=state["bins"] or None,
+                where=state["where"] or None,
+                window_months=state["window_months"],
+                gross_margin=state["gross_margin"],
             ),
         )
 
@@ -385,6 +328,8 @@ class SegmentExplorer(Explorer):
         if t.empty:
             return {}
         by = [c for c in self.state["by"] if c in t.columns]
+        if "mean_clv" in t.columns:
+            return self._shop_headline(t, by)
         ok = t[~t["small_segment"] & t["ltv"].notna()]
         best = ok.iloc[0] if len(ok) else None
         return {
@@ -402,10 +347,49 @@ class SegmentExplorer(Explorer):
             "best_customers": self.view.texts.get("best"),
         }
 
+    def _shop_headline(self, t: pd.DataFrame, by: list[str]) -> dict[str, Any]:
+        """Shop data: totals, total predicted CLV, the expected share of customers alive (mean
+        P(alive) over the customers with an order), the best segment by predicted CLV."""
+
+        def number(v: Any) -> float | None:
+            return float(v) if v is not None and np.isfinite(float(v)) else None
+
+        predicted = t["mean_p_alive"].notna()
+        with_orders = t.loc[predicted, "customers_with_orders"].astype(float)
+        alive = (
+            float((t.loc[predicted, "mean_p_alive"] * with_orders).sum() / with_orders.sum())
+            if with_orders.sum() > 0
+            else None
+        )
+        has_clv = bool(t["total_clv"].notna().any())
+        ok = t[~t["small_segment"] & t["mean_clv"].notna()]
+        best = ok.iloc[0] if len(ok) else None
+        return {
+            "customers": int(t["customers"].sum()),
+            "buyers": int(t["buyers"].sum()),
+            "orders": int(t["orders"].sum()),
+            "revenue": float(t["revenue"].sum()),
+            "segments": len(t),
+            "total_predicted_clv": float(t["total_clv"].sum()) if has_clv else None,
+            "share_alive": alive,
+            "horizon_months": t.attrs.get("horizon_months"),
+            "clv_error": t.attrs.get("clv_error"),
+            "best_segment": None
+            if best is None
+            else {
+                **{c: (None if pd.isna(best[c]) else str(best[c])) for c in by},
+                **{k: number(best[k]) for k in ("mean_clv", "mean_p_alive", "repeat_rate")},
+                "customers": int(best["customers"]),
+            },
+            "best_customers": self.view.texts.get("best"),
+        }
+
     def compute(self, state: dict[str, Any]) -> View:
         as_of = state["as_of"]
         self.check_date("as_of", as_of)
         self.check_date("compare_as_of", state["compare_as_of"])
+        if shop_data(self.data):
+            return self._shop_view(state)
         table = self._table(state)
         best = self._best_row(table)
         segment = _segment_dicts(table, [best])
@@ -431,11 +415,127 @@ class SegmentExplorer(Explorer):
             },
         )
 
+    def _shop_view(self, state: dict[str, Any]) -> View:
+        """The page on shop data: the e-commerce table, its figures and sentence."""
+        table = self._table(state)
+        currency = self.data.currency
+        best = self._best_row(table)
+        segment = _segment_dicts(table, [best])
+        members = Deferred(
+            int(table["customers"].iloc[best]) if len(table) else 0,
+            lambda: self._members(state, segment),
+            inline=self._members_inline(),
+        )
+        figures = {"share": revenue_share_chart(table), "repeat": repeat_rate_chart(table)}
+        if table["mean_clv"].notna().any():
+            figures["clv"] = segment_clv_chart(table, currency=currency)
+        texts = {}
+        error = table.attrs.get("clv_error")
+        if error:
+            alive = table["mean_p_alive"].notna().any()
+            texts["clv_error"] = (
+                f"Predicted CLV is not shown: {error.rstrip('.')}. The table and figures compare "
+                "segments on revenue, orders, AOV and repeat rate"
+                + (", with P(alive) from the purchase model." if alive else ".")
+            )
+        texts["best"] = shop_customers_sentence(table, n=3, currency=currency)
+        texts["subscriptions_only"] = (
+            "Personas and the mix shift of churn and NRR need subscription data (MRR); this "
+            "data has orders only, so they are not shown."
+        )
+        return View(
+            result=table,
+            figures=figures,
+            texts=texts,
+            downloads={MEMBERS_FILE: members},
+            sections={CLV_SECTION: lambda: self._clv_view(state)},
+        )
+
+    def _clv_view(self, state: dict[str, Any]) -> View:
+        """Predicted customer value: totals, distribution, calibration, customers to win back."""
+        as_of, gm = state["as_of"], state["gross_margin"]
+        currency = self.data.currency
+        texts: dict[str, str] = {}
+        if not shop_data(self.data):
+            texts["clv_scope"] = (
+                "This data has subscriptions and one-off orders: the predicted customer value "
+                "below applies to the orders (the transactions table) only; subscription revenue "
+                "is valued by the LTV of the segment table."
+            )
+        try:
+            pred = self.memo(
+                ("clv_predictions", as_of, gm),
+                lambda: customer_predictions(self.engine, as_of, gross_margin=gm),
+            )
+        except ValueError as err:  # CLVFitError included: the purchase model cannot be fitted
+            texts["clv"] = f"Predicted customer value could not be computed: {err}"
+            return View(texts=texts)
+        clv = pred["clv"].astype(float)
+        alive = float(pred["p_alive"].mean())
+        error = pred.attrs.get("clv_error")
+        n = len(pred)
+        if error:
+            shown = shop_data(self.data)  # the reason is then said above the table
+            why = " (the reason is given above)" if shown else f": {error.rstrip('.')}"
+            texts["clv"] = (
+                f"Predicted CLV could not be computed{why}. The purchase model "
+                f"still gives P(alive): of the {n:,} customers with an order by {as_of}, "
+                f"{percent_text(alive)} are expected to be still active (mean P(alive))."
+            )
+        else:
+            texts["clv"] = (
+                "Predicted CLV over the next 12 months (gross margin "
+                f"{percent_text(gm)}, 1 %/month discount): "
+                f"{money_text(clv.sum(), currency, short=True)} in total for the "
+                f"{n:,} customers with an order by {as_of}, "
+                f"{money_text(clv.mean(), currency)} per customer on average; "
+                f"{percent_text(alive)} of them are expected to be still active (mean P(alive))."
+            )
+        figures = {"clv_distribution": clv_distribution_figure(pred, currency=currency)}
+        tables: dict[str, pd.DataFrame] = {}
+        # the calibration check: fitted without the last weeks, compared with them
+        weeks = int(min(HOLDOUT_WEEKS, float(pred["T"].max()) / 2)) if n else 0
+        if weeks >= 4:
+            end = (dt.date.fromisoformat(as_of) - dt.timedelta(weeks=weeks)).isoformat()
+            try:
+                check = self.memo(
+                    ("clv_validation", end, as_of), lambda: clv_validation(self.data, end, as_of)
+                )
+            except ValueError as err:
+                texts["calibration"] = f"Calibration check not available: {err}"
+            else:
+                total = check.total
+                texts["calibration"] = (
+                    f"Calibration check: fitted on the orders up to {end}, the purchase model "
+                    f"predicts {total['predicted']:,.0f} repeat purchases in the {weeks} weeks "
+                    f"to {as_of}; the customers made {total['actual']:,.0f} "
+                    f"({total['relative_error'] * 100:+.1f} %)."
+                )
+                figures["calibration"] = clv_validation_figure(check.by_frequency)
+        else:
+            texts["calibration"] = (
+                "Calibration check not shown: the order history is too short to set aside "
+                "4 weeks or more."
+            )
+        wb = self.memo(
+            ("win_back", as_of, gm),
+            lambda: customers_to_win_back(self.engine, as_of, gross_margin=gm),
+        )
+        threshold = wb.attrs["revenue_threshold"]
+        texts["win_back"] = (
+            f"Customers to win back: {len(wb):,} customers whose revenue to date is in the top "
+            f"20 % (at least {money_text(threshold, currency)}) and whose P(alive) is 50 % or "
+            f"less. The {min(len(wb), WIN_BACK_SHOWN)} with the highest revenue are listed; "
+            f"{WIN_BACK_FILE} holds all of them."
+        )
+        tables["Customers to win back"] = wb.head(WIN_BACK_SHOWN)
+        return View(figures=figures, tables=tables, texts=texts, downloads={WIN_BACK_FILE: wb})
+
     def _personas_view(self, state: dict[str, Any]) -> View:
         as_of, k, rs, w = state["as_of"], state["k"], state["random_state"], state["window_months"]
         pers = self.memo(
             ("personas", as_of, k, rs, w),
-            lambda: personas(self.data, as_of, k=k, random_state=rs, window_months=w),
+            lambda: personas(self.engine, as_of, k=k, random_state=rs, window_months=w),
         )
         sil = ", ".join(
             f"k={int(r.k)}: {r.silhouette:.2f}" for r in pers.silhouette_by_k.itertuples()
@@ -470,7 +570,7 @@ class SegmentExplorer(Explorer):
             return self.memo(
                 ("mix", metric, by, compare, as_of, window, kb, kw),
                 lambda: mix_shift(
-                    self.data,
+                    self.engine,
                     list(by),
                     compare,
                     as_of,
@@ -488,13 +588,15 @@ class SegmentExplorer(Explorer):
                 f"Mix shift: churn ({compare} → {as_of})": churn,
                 f"Mix shift: NRR ({compare} → {as_of})": nrr,
             },
-            texts={"mix": _mix_sentence(churn) + " " + _mix_sentence(nrr)},
+            texts={"mix": mix_sentence(churn) + " " + mix_sentence(nrr)},
         )
 
     @staticmethod
     def _best_row(table: pd.DataFrame) -> int:
-        """Position of the best segment: highest LTV among the non-small ones, else the first."""
-        ok = (~table["small_segment"].astype(bool)) & np.isfinite(table["ltv"].astype(float))
+        """Position of the best segment: highest LTV (predicted CLV on shop data) among the
+        non-small ones, else the first."""
+        value = "ltv" if "ltv" in table.columns else "mean_clv"
+        ok = (~table["small_segment"].astype(bool)) & np.isfinite(table[value].astype(float))
         if ok.any():
             return int(np.flatnonzero(ok.to_numpy())[0])
         return 0

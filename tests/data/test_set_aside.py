@@ -16,6 +16,7 @@ import pytest
 
 import segwork
 from segwork.cli import main
+from segwork.engine.keys import DatesHistogram
 
 AS_OF = "2024-06-30"
 
@@ -35,7 +36,12 @@ def _frames() -> dict[str, pd.DataFrame]:
                 # kept, kept, starts after, customer 3 later (starts before its signup), both
                 # (counted once: starts after), kept (starts on as_of)
                 "start_date": [
-                    "2024-01-05", "2024-02-10", "2024-07-01", "2024-06-01", "2024-07-15", "2024-06-30",
+                    "2024-01-05",
+                    "2024-02-10",
+                    "2024-07-01",
+                    "2024-06-01",
+                    "2024-07-15",
+                    "2024-06-30",
                 ],
                 "amount": [100.0, 1200.0, 30.0, 40.0, 50.0, 60.0],
                 "billing_interval": ["month", "year", "month", "month", "month", "month"],
@@ -54,7 +60,10 @@ def _frames() -> dict[str, pd.DataFrame]:
                 "customer_id": [1, 1, 3, 2],
                 # on as_of's last minute (kept), next day (after), customer 3 later, kept
                 "timestamp": [
-                    "2024-06-30 23:59:00", "2024-07-01 00:00:00", "2024-06-20 10:00:00", "2024-03-01 08:00:00",
+                    "2024-06-30 23:59:00",
+                    "2024-07-01 00:00:00",
+                    "2024-06-20 10:00:00",
+                    "2024-03-01 08:00:00",
                 ],
                 "event": ["login", "login", "api", "api"],
             }
@@ -113,10 +122,14 @@ def test_earlier_as_of_counts_every_later_row(data):
     got = data.set_aside("2024-03-31")
     assert got["rows"].tolist() == [
         2,  # customers 3, 4
-        4, 0,  # subscriptions starting Jul 1, Jun 1, Jul 15, Jun 30
-        5, 0,  # every mrr month (May..Jul) is after March
-        3, 0,  # events of Jun 30, Jul 1, Jun 20 (Mar 1 kept)
-        4, 0,  # orders of Jun 30, Jul 2, Jul 20, May 1
+        4,
+        0,  # subscriptions starting Jul 1, Jun 1, Jul 15, Jun 30
+        5,
+        0,  # every mrr month (May..Jul) is after March
+        3,
+        0,  # events of Jun 30, Jul 1, Jun 20 (Mar 1 kept)
+        4,
+        0,  # orders of Jun 30, Jul 2, Jul 20, May 1
     ]
 
 
@@ -127,7 +140,9 @@ def test_population_matches_the_metrics(data):
     aside = data.set_aside(AS_OF).set_index(["table", "reason"])
     row = segwork.segment_table(data, None, AS_OF).iloc[0]
     total = aside.loc[("customers", "signed up after as_of"), "table_rows"]
-    assert int(row.customers) == total - aside.loc[("customers", "signed up after as_of"), "rows"] == 3
+    assert (
+        int(row.customers) == total - aside.loc[("customers", "signed up after as_of"), "rows"] == 3
+    )
     assert aside.loc[("mrr", "customer signed up after as_of"), "rows"] == 1
     assert float(row.mrr) == 100.0
 
@@ -163,13 +178,18 @@ def test_one_aggregate_query_per_table_then_none(monkeypatch):
         return out
 
     data = segwork.load(_frames())
+    engine = segwork.Engine(data)  # a page's: the faster path
     monkeypatch.setattr(ir.Table, "to_pandas", counting)
-    first = data.set_aside(AS_OF)
+    first = engine.set_aside(AS_OF)
     assert len(returned) == 5
     assert sum(returned) <= first.drop_duplicates("table")["table_rows"].sum()
-    data.set_aside("2024-03-31")
-    data.set_aside(AS_OF)
+    engine.set_aside("2024-03-31")
+    engine.set_aside(AS_OF)
     assert len(returned) == 5
+    # the definition on the Dataset: one aggregate query per table, one row each, every time
+    returned.clear()
+    data.set_aside(AS_OF)
+    assert returned == [1] * 5
 
 
 def test_bad_as_of_is_refused(data):
@@ -192,11 +212,20 @@ def test_cli_validate_prints_set_aside(tmp_path, capsys):
 
 def _by_hand(frames: dict[str, pd.DataFrame], day: dt.date) -> list[int]:
     """The rows set aside at ``day``, counted row by row in plain pandas (one reason per row)."""
-    signup = dict(zip(frames["customers"].customer_id,
-                      pd.to_datetime(frames["customers"].signup_date).dt.date, strict=True))
+    signup = dict(
+        zip(
+            frames["customers"].customer_id,
+            pd.to_datetime(frames["customers"].signup_date).dt.date,
+            strict=True,
+        )
+    )
     out = [int((pd.to_datetime(frames["customers"].signup_date).dt.date > day).sum())]
-    for name, col in (("subscriptions", "start_date"), ("mrr", "month"), ("events", "timestamp"),
-                      ("transactions", "date")):
+    for name, col in (
+        ("subscriptions", "start_date"),
+        ("mrr", "month"),
+        ("events", "timestamp"),
+        ("transactions", "date"),
+    ):
         t = frames[name]
         when = pd.to_datetime(t[col])
         if name == "mrr":
@@ -213,9 +242,20 @@ def test_every_as_of_from_one_cached_histogram_per_table():
     signup) into a histogram cached in the engine; every as_of is then a sum over it, equal to
     the row-by-row count."""
     frames = _frames()
-    data = segwork.load(frames)
+    engine = segwork.Engine(segwork.load(frames))
     for day in pd.date_range("2023-12-30", "2024-08-02", freq="D").date:
-        assert data.set_aside(day)["rows"].tolist() == _by_hand(frames, day), day
-    keys = [k for k in data._engine_cache if k[0] == "dates_histogram"]
-    assert sorted(k[1] for k in keys) == sorted(
-        ["customers", "subscriptions", "mrr", "events", "transactions"])
+        assert engine.set_aside(day)["rows"].tolist() == _by_hand(frames, day), day
+    keys = [k for k in engine.table_keys() if isinstance(k, DatesHistogram)]
+    assert sorted(k.table for k in keys) == sorted(
+        ["customers", "subscriptions", "mrr", "events", "transactions"]
+    )
+
+
+@pytest.mark.parametrize("tables", [None, ["customers"], ["mrr", "events", "transactions"]])
+def test_a_pages_histograms_equal_the_definition(tables):
+    """The engine's faster path (a histogram per table, summed for any date) equals the
+    definition (one aggregate query per table at the date) on every reason and table."""
+    data = segwork.load(_frames())
+    engine = segwork.Engine(data, reuse_across_dates=True)
+    for day in pd.date_range("2023-12-15", "2024-08-15", freq="19D").date:
+        pd.testing.assert_frame_equal(engine.set_aside(day, tables), data.set_aside(day, tables))

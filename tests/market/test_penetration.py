@@ -12,7 +12,11 @@ import pytest
 
 import segwork
 from segwork.market import market_size, penetration
-from segwork.market.penetration import PENETRATION_COLUMNS, size_bands_from_labels
+from segwork.market.penetration import (
+    PENETRATION_COLUMNS,
+    PenetrationCounts,
+    size_bands_from_labels,
+)
 
 AS_OF = "2024-03-31"
 
@@ -172,14 +176,15 @@ def test_size_bands() -> None:
 def test_customer_counts_cached_across_sizing_assumptions() -> None:
     """The customers per segment do not depend on share or horizon: a Dataset counts them once
     per (as_of, criteria, bands) in the engine; results equal those of a fresh Dataset."""
-    data = segwork.load_sample()
+    data = segwork.Engine(segwork.load_sample())
     first = penetration(data, "2024-12-31", sizing={"share": 0.05})
-    keys = [k for k in data._engine_cache if k[0] == "penetration_counts"]
+    keys = [k for k in data.table_keys() if isinstance(k, PenetrationCounts)]
     assert len(keys) == 1
     again = penetration(data, "2024-12-31", sizing={"share": 0.08, "horizon_years": 5})
-    assert [k for k in data._engine_cache if k[0] == "penetration_counts"] == keys
-    fresh = penetration(segwork.load_sample(), "2024-12-31",
-                        sizing={"share": 0.08, "horizon_years": 5})
+    assert [k for k in data.table_keys() if isinstance(k, PenetrationCounts)] == keys
+    fresh = penetration(
+        segwork.load_sample(), "2024-12-31", sizing={"share": 0.08, "horizon_years": 5}
+    )
     pd.testing.assert_frame_equal(again.segments, fresh.segments)
     pd.testing.assert_frame_equal(again.totals, fresh.totals)
     assert first.totals["customers"].iloc[0] == again.totals["customers"].iloc[0]

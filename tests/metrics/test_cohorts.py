@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import segwork
-from segwork.metrics.cohorts import cohort_matrix, cohort_retention
+from segwork.metrics.cohorts import FirstActiveMonth, cohort_matrix, cohort_retention
 
 LOGO = ["cohort", "age", "cohort_customers", "active_customers", "retention"]
 NAN = float("nan")
@@ -431,9 +431,11 @@ def mrr_tables(draw):
     ]
     values = draw(
         st.lists(
-            st.lists(st.sampled_from([0.0, 0.0, 10.0, 25.5, 100.0]), min_size=months,
-                     max_size=months),
-            min_size=n, max_size=n,
+            st.lists(
+                st.sampled_from([0.0, 0.0, 10.0, 25.5, 100.0]), min_size=months, max_size=months
+            ),
+            min_size=n,
+            max_size=n,
         )
     )
     signup_month = draw(st.lists(st.integers(0, months - 1), min_size=n, max_size=n))
@@ -444,8 +446,10 @@ def mrr_tables(draw):
         {
             "customer_id": np.arange(1, n + 1, dtype="int64"),
             "signup_date": pd.to_datetime(
-                [month_starts[m].replace(day=d) for m, d in zip(signup_month, signup_day,
-                                                                strict=True)]
+                [
+                    month_starts[m].replace(day=d)
+                    for m, d in zip(signup_month, signup_day, strict=True)
+                ]
             ),
             "plan": draw(st.lists(st.sampled_from(["a", "b"]), min_size=n, max_size=n)),
         }
@@ -492,7 +496,7 @@ def _reference_monthly(frames: dict[str, pd.DataFrame], as_of: dt.date) -> pd.Da
 @given(mrr_tables())
 def test_property_reference_bounds_and_parquet(tmp_path_factory, table):
     frames, as_of = table
-    data = segwork.load(frames)
+    data = segwork.Engine(segwork.load(frames))  # one engine: its tables shared by every as_of
     ref = _reference_monthly(frames, as_of)
     logo = cohort_retention(data, as_of)
     # C1/C3: first_active cohorts are fully active at age 0
@@ -530,7 +534,7 @@ def test_property_reference_bounds_and_parquet(tmp_path_factory, table):
         again = cohort_retention(data, earlier, metric="nrr")
         np.testing.assert_allclose(again["mrr_base"], ref["base"], rtol=1e-12)
         np.testing.assert_allclose(again["mrr_at_age"], ref["at"], rtol=1e-12)
-        assert ("first_active_month",) in data._engine_cache
+        assert FirstActiveMonth() in data.table_keys()
 
 
 def _reference_period(frames: dict[str, pd.DataFrame], as_of: dt.date, k: int) -> pd.DataFrame:
@@ -559,9 +563,16 @@ def _reference_period(frames: dict[str, pd.DataFrame], as_of: dt.date, k: int) -
         members = [c for c in first if first[c] == coh]
         for age in range(a // k - coh + 1):
             act = [c for c in members if (c, coh + age) in active]
-            rows.append((coh, age, len(members), len(act),
-                         sum(revenue(c, coh) for c in members),
-                         sum(revenue(c, coh + age) for c in act)))
+            rows.append(
+                (
+                    coh,
+                    age,
+                    len(members),
+                    len(act),
+                    sum(revenue(c, coh) for c in members),
+                    sum(revenue(c, coh + age) for c in act),
+                )
+            )
     return pd.DataFrame(rows, columns=["p", "age", "n", "active", "base", "at"])
 
 
@@ -572,8 +583,9 @@ def test_property_quarters_and_years_at_several_as_of(table):
     one-off Dataset and on a page's (its periods of all time computed once for every as_of):
     the current partial period counts the months up to as_of and takes as_of's month's MRR."""
     frames, _ = table
-    one_off, page = segwork.load(frames), segwork.load(frames)
-    page.reuse_across_dates = True  # as an explorer's Dataset: the periods of all time
+    one_off = segwork.load(frames)
+    # as an explorer's engine: the periods of all time
+    page = segwork.Engine(segwork.load(frames), reuse_across_dates=True)
     months = sorted(pd.Timestamp(m).date() for m in frames["mrr"]["month"].unique())
     first_signup = frames["customers"]["signup_date"].min().date()
     picks = sorted({0, len(months) // 3, len(months) // 2, len(months) - 1})
@@ -599,7 +611,7 @@ def test_logo_and_nrr_share_one_engine_query(monkeypatch):
     equal a fresh Dataset's."""
     import ibis.expr.types as ir
 
-    data = segwork.load_sample()
+    data = segwork.Engine(segwork.load_sample())  # a page's engine
     queries: list[int] = []
     original = ir.Table.to_pandas
     monkeypatch.setattr(

@@ -13,6 +13,7 @@ import segwork.metrics.ecommerce as ecommerce
 from segwork.clv import CLVFitError, predict_clv, simulate_bg_nbd
 from segwork.metrics.ecommerce import (
     ECOMMERCE_SEGMENT_COLUMNS,
+    PredictedCLV,
     ecommerce_segment_table,
     window_start,
 )
@@ -217,8 +218,9 @@ def test_segment_tables_on_transactions_only_data(simulated: segwork.Dataset) ->
     fresh = segwork.load(
         {name: simulated.to_pandas(name) for name in ("customers", "transactions")}
     )
-    tables = segwork.segment_tables(fresh, [["country"], []], as_of)
-    fits = [k for k in fresh._frame_cache if k[0] == "predict_clv"]
+    engine = segwork.Engine(fresh)
+    tables = segwork.segment_tables(engine, [["country"], []], as_of)
+    fits = [k for k in engine.frame_keys() if isinstance(k, PredictedCLV)]
     assert len(fits) == 1  # one fit served both tables
     pd.testing.assert_frame_equal(tables[0], segment_table(simulated, "country", as_of))
     pd.testing.assert_frame_equal(tables[1], segment_table(simulated, [], as_of))

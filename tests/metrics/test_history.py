@@ -21,6 +21,7 @@ import segwork
 from segwork.market import ideal_customer_profile, penetration
 from segwork.metrics.history import (
     ADDITIVE,
+    HistoryPart,
     history_applies,
     rollup,
     segment_counts_over_time,
@@ -30,16 +31,12 @@ from segwork.metrics.segments import _segment_counts
 INTS = ["customers", "active_customers", "at_risk_customer_months", "churned_customer_months"]
 
 
-def _page(tables: dict[str, pd.DataFrame]) -> segwork.Dataset:
-    data = segwork.load(tables)
-    data.reuse_across_dates = True  # what an explorer sets
-    return data
+def _page(tables: dict[str, pd.DataFrame]) -> segwork.Engine:
+    return segwork.Engine(segwork.load(tables), reuse_across_dates=True)  # a page's engine
 
 
-def _sample_page() -> segwork.Dataset:
-    data = segwork.load_sample()
-    data.reuse_across_dates = True
-    return data
+def _sample_page() -> segwork.Engine:
+    return segwork.Engine(segwork.load_sample(), reuse_across_dates=True)
 
 
 def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -107,7 +104,10 @@ def test_hand_worked_counts_and_population(as_of: str, expected: dict) -> None:
     for plan, (n, active, at_risk, churned, mrr) in expected.items():
         row = got.loc[plan]
         assert (row["customers"], row["active_customers"]) == (n, active)
-        assert (row["at_risk_customer_months"], row["churned_customer_months"]) == (at_risk, churned)
+        assert (row["at_risk_customer_months"], row["churned_customer_months"]) == (
+            at_risk,
+            churned,
+        )
         assert row["mrr"] == mrr
         assert row["nrr_base"] == 0.0 and row["nrr_end"] == 0.0
     want, _ = _segment_counts(segwork.load(hand_tables()), ["plan"],
@@ -181,15 +181,15 @@ def test_a_history_serves_fewer_columns_and_is_built_once() -> None:
     bins = {"company_size": [10, 50, 250]}
     day = dt.date(2024, 9, 30)
     segment_counts_over_time(data, ["industry", "company_size", "region"], day, 12, bins=bins)
-    built = list(data.cached_keys())
+    built = list(data.table_keys())
     for names, d in ((["region"], day), (["company_size"], dt.date(2024, 3, 31)), ([], day)):
         got = segment_counts_over_time(data, names, d, 12, bins=bins)
         want, _ = _segment_counts(segwork.load_sample(), names, d, 12, bins=bins)
         _assert_same_counts(got, want, names)
-    assert [k for k in data.cached_keys() if k not in built] == []  # no new engine table
+    assert [k for k in data.table_keys() if k not in built] == []  # no new engine table
     # cut another way: a history of its own
     segment_counts_over_time(data, ["company_size"], day, 12, bins={"company_size": [20]})
-    assert len([k for k in data.cached_keys() if k not in built]) == 3  # segments, customers, months
+    assert len([k for k in data.table_keys() if k not in built]) == 3  # segments, customers, months
 
 
 def test_where_derived_attributes_and_one_off_calls_use_the_per_customer_query() -> None:
@@ -200,8 +200,10 @@ def test_where_derived_attributes_and_one_off_calls_use_the_per_customer_query()
     assert not history_applies(data, ["uses_api"])
     assert not history_applies(segwork.load_sample(), ["plan"])  # not a page
     sample = segwork.load_sample()
-    page = _page({n: sample.to_pandas(n) for n in ("customers", "subscriptions")})  # MRR derived from subscriptions: it depends on the as_of date
-    assert page.mrr_derived and not history_applies(page, ["plan"])
+    page = _page(
+        {n: sample.to_pandas(n) for n in ("customers", "subscriptions")}
+    )  # MRR derived from subscriptions: it depends on the as_of date
+    assert page.data.mrr_derived and not history_applies(page, ["plan"])
 
 
 def test_rollup_sums_and_keeps_missing_values() -> None:
@@ -228,5 +230,5 @@ def test_page_icp_and_penetration_equal_one_off_calls() -> None:
         pd.testing.assert_frame_equal(pen.segments, want_pen.segments, rtol=1e-12)
         pd.testing.assert_frame_equal(pen.unmatched, want_pen.unmatched, rtol=1e-12)
         pd.testing.assert_frame_equal(pen.totals, want_pen.totals, rtol=1e-12)
-    histories = {k[1] for k in page.cached_keys() if k[0] == "segment_history"}
+    histories = {k.columns for k in page.table_keys() if isinstance(k, HistoryPart)}
     assert len(histories) == 1  # penetration's market criteria read the profile's history

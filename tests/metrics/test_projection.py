@@ -29,6 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import segwork
+from segwork.metrics.lifetimes import Durations
 from segwork.metrics.projection import (
     SBGFit,
     fit_sbg,
@@ -210,9 +211,7 @@ def test_by_segment_and_a_segment_without_churn() -> None:
     out = project_retention(hand_data(), "2024-06-30", by="plan", horizon=3, n_boot=20)
     assert list(out.columns) == ["plan", *COLUMNS]
     assert out["plan"].tolist() == ["pro"] * 4 + ["starter"] * 4
-    np.testing.assert_allclose(
-        out["observed"].to_numpy(), [1, 1, 0.5, 0.5, 1, 0.5, 0.0, math.nan]
-    )
+    np.testing.assert_allclose(out["observed"].to_numpy(), [1, 1, 0.5, 0.5, 1, 0.5, 0.0, math.nan])
     # where: only pro customers, and c1 alone never churns: no fit, projection NaN
     only_c1 = project_retention(
         hand_data(), "2024-06-30", where={"plan": "pro"}, horizon=3, n_boot=0
@@ -247,8 +246,14 @@ def test_quarters_and_transactions() -> None:
         {
             "customer_id": [1, 1, 1, 2, 3, 3],
             "order_id": [1, 2, 3, 4, 5, 6],
-            "date": ["2024-01-05", "2024-04-05", "2024-07-05", "2024-02-01", "2024-03-01",
-                     "2024-08-01"],
+            "date": [
+                "2024-01-05",
+                "2024-04-05",
+                "2024-07-05",
+                "2024-02-01",
+                "2024-03-01",
+                "2024-08-01",
+            ],
             "amount": [10.0] * 6,
         }
     )
@@ -316,7 +321,13 @@ def test_projection_from_an_earlier_as_of_covers_later_data(sample: segwork.Data
 def test_retention_fits_table(sample: segwork.Dataset) -> None:
     fits = retention_fits(sample, "2024-12-31", by="plan")
     assert list(fits.columns) == [
-        "plan", "alpha", "beta", "log_likelihood", "customers", "events", "max_age"
+        "plan",
+        "alpha",
+        "beta",
+        "log_likelihood",
+        "customers",
+        "events",
+        "max_age",
     ]
     assert fits["plan"].tolist() == ["enterprise", "pro", "starter"]
     assert fits["customers"].sum() == 2000 and fits["customers"].dtype == "int64"
@@ -336,20 +347,20 @@ def test_lifetimes_are_computed_once_and_shared() -> None:
     """Each customer's lifetime is a customer-level fact: computed once per (as_of, period,
     cohort) in the engine and reused by the fits, another split or filter (monthly
     first-activity lifetimes are survival's own); the numbers equal a fresh Dataset's."""
-    data = segwork.load_sample()
+    data = segwork.Engine(segwork.load_sample())
     project_retention(data, "2024-12-31", by="plan", horizon=6, n_boot=0)
-    built = set(data._engine_cache)
-    assert ("durations", dt.date(2024, 12, 31), "month", "first_active") in built
+    built = set(data.table_keys())
+    assert Durations(dt.date(2024, 12, 31), "month", "first_active") in built
     fits = retention_fits(data, "2024-12-31", by="billing_interval", where={"plan": ["pro"]})
     survival(data, "2024-12-31", by="plan")
-    assert set(data._engine_cache) == built
+    assert set(data.table_keys()) == built
     fresh = segwork.load_sample()
     pd.testing.assert_frame_equal(
         fits, retention_fits(fresh, "2024-12-31", by="billing_interval", where={"plan": ["pro"]})
     )
     project_retention(data, "2024-12-31", period="quarter", cohort="signup", n_boot=0)
-    quarter = set(data._engine_cache) - built
-    assert quarter == {("durations", dt.date(2024, 12, 31), "quarter", "signup")}
+    quarter = set(data.table_keys()) - built
+    assert quarter == {Durations(dt.date(2024, 12, 31), "quarter", "signup")}
     pd.testing.assert_frame_equal(
         project_retention(data, "2024-12-31", period="quarter", cohort="signup", by="plan",
                           n_boot=0),

@@ -48,21 +48,30 @@ def hand_data() -> segwork.Dataset:
     customers = pd.DataFrame(
         {
             "customer_id": [1, 2, 3, 4, 5, 6, 7],
-            "signup_date": pd.to_datetime(
-                ["2023-04-01"] * 5 + ["2024-02-10", "2024-05-10"]
-            ),
+            "signup_date": pd.to_datetime(["2023-04-01"] * 5 + ["2024-02-10", "2024-05-10"]),
             "plan": ["a", "a", "a", "b", "b", "b", "b"],
             "seats": [5, 12, 8, 40, 3, 10, 1],
         }
     )
     mrr = _mrr_rows(
         {
-            1: {"2023-04-01": 120, "2024-01-01": 100, "2024-02-01": 100, "2024-03-01": 100,
-                "2024-04-01": 150, "2024-05-01": 150},
+            1: {
+                "2023-04-01": 120,
+                "2024-01-01": 100,
+                "2024-02-01": 100,
+                "2024-03-01": 100,
+                "2024-04-01": 150,
+                "2024-05-01": 150,
+            },
             2: {"2023-04-01": 50, "2024-01-01": 50, "2024-02-01": 50},
             3: {"2024-01-01": 80, "2024-03-01": 80, "2024-04-01": 80},
-            4: {"2023-04-01": 200, "2024-01-01": 200, "2024-02-01": 200, "2024-03-01": 200,
-                "2024-04-01": 200},
+            4: {
+                "2023-04-01": 200,
+                "2024-01-01": 200,
+                "2024-02-01": 200,
+                "2024-03-01": 200,
+                "2024-04-01": 200,
+            },
             5: {"2023-04-01": 100},
             6: {"2024-02-01": 60, "2024-03-01": 60},
             7: {"2024-05-01": 90},
@@ -247,8 +256,11 @@ def test_ltv_order_nan_last_and_ties_by_column() -> None:
     plans = ["x", "x", "z", "z", "y", "y", "w", "w"]
     price = {"x": 1000.0, "y": 100.0, "z": 100.0, "w": 10.0}
     customers = pd.DataFrame(
-        {"customer_id": range(1, 9), "signup_date": pd.to_datetime(["2024-01-01"] * 8),
-         "plan": plans}
+        {
+            "customer_id": range(1, 9),
+            "signup_date": pd.to_datetime(["2024-01-01"] * 8),
+            "plan": plans,
+        }
     )
     values = {}
     for i, p in enumerate(plans, start=1):
@@ -370,12 +382,22 @@ def test_lifecycle_stage_edges() -> None:
     assert t["tenure_days"].tolist() == tenures
     assert t["tenure_days"].dtype == "int64"
     assert t["lifecycle_stage"].tolist() == [
-        "onboarding", "onboarding", "growth", "growth", "mature", "mature"
+        "onboarding",
+        "onboarding",
+        "growth",
+        "growth",
+        "mature",
+        "mature",
     ]
     # edges adjustable: (10, 100): 0 onb, 30 growth, 31 growth, 180 mature, ...
     t2 = lifecycle_stage(data, as_of, edges=(10, 100))
     assert t2["lifecycle_stage"].tolist() == [
-        "onboarding", "growth", "growth", "mature", "mature", "mature"
+        "onboarding",
+        "growth",
+        "growth",
+        "mature",
+        "mature",
+        "mature",
     ]
     with pytest.raises(ValueError, match="increasing"):
         lifecycle_stage(data, as_of, edges=(100, 10))
@@ -428,8 +450,9 @@ def _reference(customers: pd.DataFrame, mrr: pd.DataFrame, as_of: pd.Timestamp, 
     a = as_of.year * 12 + as_of.month - 1
     active = set(zip(m["customer_id"], m["idx"], strict=True))
     prev = m[(m["idx"] >= a - w) & (m["idx"] <= a - 1)]
-    churned = sum((c, i + 1) not in active for c, i in zip(prev["customer_id"], prev["idx"],
-                                                           strict=True))
+    churned = sum(
+        (c, i + 1) not in active for c, i in zip(prev["customer_id"], prev["idx"], strict=True)
+    )
     now = m[m["idx"] == a]
     return {
         "customers": len(pop),
@@ -467,8 +490,9 @@ def test_segments_add_up_and_engines_agree(
     # after that as_of are in the data and must not count).
     # A page's Dataset (explorers keep the date-independent tables: every month's next active
     # month) gives the same table.
-    page = segwork.load({"customers": customers, "mrr": mrr})
-    page.reuse_across_dates = True
+    page = segwork.Engine(
+        segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
+    )
     pd.testing.assert_frame_equal(segment_table(page, "plan", as_of, window_months=w), by_plan)
     earlier = as_of - pd.offsets.MonthEnd(3)
     if earlier >= customers["signup_date"].min():
@@ -526,11 +550,18 @@ def test_planted_effects_recovered() -> None:
         ([["plan"], ["billing_interval"], ["plan", "billing_interval"], []], {}),
         (
             [["company_size"], ["company_size", "region"], ["region"]],
-            {"bins": {"company_size": [10, 50, 250]}, "where": {"plan": ["pro", "enterprise"]},
-             "window_months": 6, "gross_margin": 0.8, "min_customers": 40},
+            {
+                "bins": {"company_size": [10, 50, 250]},
+                "where": {"plan": ["pro", "enterprise"]},
+                "window_months": 6,
+                "gross_margin": 0.8,
+                "min_customers": 40,
+            },
         ),
-        ([["lifecycle_stage", "engagement"], ["engagement"], ["lifecycle_stage"]],
-         {"confidence": 0.9}),
+        (
+            [["lifecycle_stage", "engagement"], ["engagement"], ["lifecycle_stage"]],
+            {"confidence": 0.9},
+        ),
     ],
 )
 @pytest.mark.filterwarnings("error")  # pandas' "mismatched null-like values" (NaN vs None)

@@ -58,7 +58,7 @@ def test_papermill_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "Customer segmentation",
         "Segment table (ordered by LTV)",
         "Best customers (highest LTV among segments of at least 50 customers, gross margin 80 %)",
-        "Annual customers: LTV",
+        "Customers on annual plans: LTV",
         "Personas: 3 k-means clusters",
         "Silhouette by k",
         "Mix shift: churn (2024-06-30 → 2024-12-31)",

@@ -41,10 +41,26 @@ from tests.sources.stripe_export import (
 AS_OF = ("2023-06-30", "2024-03-15", "2024-12-31")
 
 SUB_HEADER = [
-    "id", "Customer ID", "Customer Name", "Customer Email", "Plan", "Quantity", "Currency",
-    "Interval", "Amount", "Status", "Cancellation Reason", "Coupon", "Created (UTC)",
-    "Start Date (UTC)", "Current Period Start (UTC)", "Current Period End (UTC)",
-    "Trial Start (UTC)", "Trial End (UTC)", "Canceled At (UTC)", "Ended At (UTC)",
+    "id",
+    "Customer ID",
+    "Customer Name",
+    "Customer Email",
+    "Plan",
+    "Quantity",
+    "Currency",
+    "Interval",
+    "Amount",
+    "Status",
+    "Cancellation Reason",
+    "Coupon",
+    "Created (UTC)",
+    "Start Date (UTC)",
+    "Current Period Start (UTC)",
+    "Current Period End (UTC)",
+    "Trial Start (UTC)",
+    "Trial End (UTC)",
+    "Canceled At (UTC)",
+    "Ended At (UTC)",
 ]
 
 
@@ -54,41 +70,60 @@ SUB_HEADER = [
 def sub(sub_id: str, customer: str, start: str, **fields: str) -> dict[str, str]:
     """A subscriptions.csv row: active, 1 seat of 10.00 usd a month from ``start``."""
     row = {
-        "id": sub_id, "Customer ID": customer, "Customer Name": "Ann Smith",
-        "Customer Email": "ann@example.com", "Plan": "pro", "Quantity": "1", "Currency": "usd",
-        "Interval": "month", "Amount": "10.00", "Status": "active", "Created (UTC)": start,
+        "id": sub_id,
+        "Customer ID": customer,
+        "Customer Name": "Ann Smith",
+        "Customer Email": "ann@example.com",
+        "Plan": "pro",
+        "Quantity": "1",
+        "Currency": "usd",
+        "Interval": "month",
+        "Amount": "10.00",
+        "Status": "active",
+        "Created (UTC)": start,
         "Start Date (UTC)": start,
     }
     row.update(fields)
     return row
 
 
-def write(folder: Path, name: str, rows: list[dict[str, str]], header: list[str] | None = None,
-          ) -> None:
+def write(
+    folder: Path,
+    name: str,
+    rows: list[dict[str, str]],
+    header: list[str] | None = None,
+) -> None:
     columns = list(header or [])
     for r in rows:
         columns += [c for c in r if c not in columns]
     pd.DataFrame(rows, columns=columns).fillna("").to_csv(folder / name, index=False)
 
 
-def export(folder: Path, subs: list[dict[str, str]], *, customers: list[dict[str, str]] | None
-           = None, invoices: list[dict[str, str]] | None = None) -> Imported:
+def export(
+    folder: Path,
+    subs: list[dict[str, str]],
+    *,
+    customers: list[dict[str, str]] | None = None,
+    invoices: list[dict[str, str]] | None = None,
+) -> Imported:
     write(folder, "subscriptions.csv", subs, SUB_HEADER)
     if customers is not None:
         write(folder, "customers.csv", customers, ["id", "Email", "Name", "Created (UTC)"])
     if invoices is not None:
-        write(folder, "invoices.csv", invoices,
-              ["id", "Customer", "Amount Paid", "Status", "Date (UTC)", "Subscription",
-               "Currency"])
+        write(
+            folder,
+            "invoices.csv",
+            invoices,
+            ["id", "Customer", "Amount Paid", "Status", "Date (UTC)", "Subscription", "Currency"],
+        )
     return stripe.read(folder)
 
 
 def monthly(imported: Imported, as_of: str) -> dict[tuple[str, str], float]:
     """(customer, YYYY-MM) -> MRR through as_of, loaded by segwork."""
     data = segwork.load(imported.tables)
-    m = data.monthly_mrr(dt.date.fromisoformat(as_of)).to_pandas()
+    m = segwork.Engine(data).monthly_mrr(dt.date.fromisoformat(as_of)).to_pandas()
     return {(r.customer_id, f"{r.month:%Y-%m}"): float(r.mrr) for r in m.itertuples()}
-
 
 
 def refusal(folder: Path, **kw: Any) -> DataContractError:
@@ -97,11 +132,12 @@ def refusal(folder: Path, **kw: Any) -> DataContractError:
     return info.value
 
 
-
-
 def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(
-        a.reset_index(drop=True), b.reset_index(drop=True), check_exact=False, rtol=1e-9,
+        a.reset_index(drop=True),
+        b.reset_index(drop=True),
+        check_exact=False,
+        rtol=1e-9,
         atol=1e-9,
     )
 
@@ -110,7 +146,8 @@ METRICS: dict[str, Callable[[segwork.Dataset, str], pd.DataFrame]] = {
     "segment_table": lambda d, a: segwork.segment_table(d, ["plan"], a),
     "cohort_retention": lambda d, a: segwork.cohort_retention(d, a),
     "cohort_nrr_by_country": lambda d, a: segwork.cohort_retention(
-        d, a, metric="nrr", by="country"),
+        d, a, metric="nrr", by="country"
+    ),
     "mrr_movements": lambda d, a: segwork.mrr_movements(d, a),
     "rfm": lambda d, a: segwork.rfm(d, a),
 }
@@ -125,8 +162,9 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd
     return folder, write_stripe_export(folder, n_customers=300, random_state=3)
 
 
-def test_export_reads_as_its_canonical_tables(sample: tuple[Path, dict[str, pd.DataFrame]],
-                                              ) -> None:
+def test_export_reads_as_its_canonical_tables(
+    sample: tuple[Path, dict[str, pd.DataFrame]],
+) -> None:
     folder, truth = sample
     imported = read_export(folder, "stripe")
     assert sorted(imported.tables) == ["customers", "subscriptions", "transactions"]
@@ -138,15 +176,17 @@ def test_export_reads_as_its_canonical_tables(sample: tuple[Path, dict[str, pd.D
         "never paid (incomplete)": NEVER_PAID_ROWS,
         "ended during its trial, never paid": TRIAL_CANCELED_ROWS,
         "subscription invoice: its revenue is in MRR": left_out(imported)[
-            "subscription invoice: its revenue is in MRR"],
+            "subscription invoice: its revenue is in MRR"
+        ],
         **{f"not paid (status '{s}')": n for s, n in NOT_PAID_INVOICES.items()},
     }
     assert left_out(imported)["subscription invoice: its revenue is in MRR"] > 100
 
 
 @pytest.mark.parametrize("as_of", AS_OF)
-def test_export_metrics_equal_canonical(sample: tuple[Path, dict[str, pd.DataFrame]],
-                                        as_of: str) -> None:
+def test_export_metrics_equal_canonical(
+    sample: tuple[Path, dict[str, pd.DataFrame]], as_of: str
+) -> None:
     folder, truth = sample
     direct = segwork.load(truth)
     via_export = segwork.load(read_export(folder, "stripe").tables)
@@ -166,8 +206,9 @@ def test_load_reads_the_folder_as_stripe(sample: tuple[Path, dict[str, pd.DataFr
         reasons = set(data.left_out["reason"])
         assert {"never paid (incomplete)", "ended during its trial, never paid"} <= reasons
         assert any("not Canceled At" in n for n in data.notes)
-        assert_same(segwork.mrr_movements(direct, "2024-12-31"),
-                    segwork.mrr_movements(data, "2024-12-31"))
+        assert_same(
+            segwork.mrr_movements(direct, "2024-12-31"), segwork.mrr_movements(data, "2024-12-31")
+        )
 
 
 def test_discount_folded_into_amount(sample: tuple[Path, dict[str, pd.DataFrame]]) -> None:
@@ -178,8 +219,11 @@ def test_discount_folded_into_amount(sample: tuple[Path, dict[str, pd.DataFrame]
     gen = generate_frames(300, random_state=3)["subscriptions"]
     gen = gen.assign(subscription_id="sub_" + gen["subscription_id"].astype(str))
     subs = truth["subscriptions"].merge(
-        gen[["subscription_id", "amount", "discount"]], on="subscription_id", how="left",
-        suffixes=("_folded", ""))
+        gen[["subscription_id", "amount", "discount"]],
+        on="subscription_id",
+        how="left",
+        suffixes=("_folded", ""),
+    )
     assert (subs["discount"] > 0).sum() > 10
     subs["amount"] = subs["amount"].fillna(subs["amount_folded"])  # rows beside the sample
     subs["discount"] = subs["discount"].fillna(0.0)
@@ -190,12 +234,15 @@ def test_discount_folded_into_amount(sample: tuple[Path, dict[str, pd.DataFrame]
 
 
 def test_older_start_header_and_no_customers_file(tmp_path: Path) -> None:
-    truth = write_stripe_export(tmp_path, n_customers=120, random_state=5,
-                                start_header="Start (UTC)", customers_file=False)
+    truth = write_stripe_export(
+        tmp_path, n_customers=120, random_state=5, start_header="Start (UTC)", customers_file=False
+    )
     assert "Start (UTC)" in header_of(tmp_path / "subscriptions.csv")
     imported = read_export(tmp_path, "stripe")
-    assert_same(imported.tables["customers"].astype(str).sort_values("customer_id"),
-                truth["customers"].astype(str).sort_values("customer_id"))
+    assert_same(
+        imported.tables["customers"].astype(str).sort_values("customer_id"),
+        truth["customers"].astype(str).sort_values("customer_id"),
+    )
     assert any("no customers file" in n for n in imported.notes)
     direct, via = segwork.load(truth), segwork.load(imported.tables)
     for as_of in ("2023-09-30", "2024-12-31"):
@@ -228,8 +275,7 @@ def test_detect(tmp_path: Path) -> None:
 
 
 def test_file_names_compared_case_insensitively(tmp_path: Path) -> None:
-    write(tmp_path, "SUBSCRIPTIONS.csv", [sub("sub_1", "cus_1", "2024-01-05 10:00:00")],
-          SUB_HEADER)
+    write(tmp_path, "SUBSCRIPTIONS.csv", [sub("sub_1", "cus_1", "2024-01-05 10:00:00")], SUB_HEADER)
     write(tmp_path, "Customers.csv", [{"id": "cus_1", "Created (UTC)": "2023-12-01 08:00"}])
     imported = stripe.read(tmp_path)
     assert imported.tables["customers"]["signup_date"].tolist() == [dt.date(2023, 12, 1)]
@@ -248,34 +294,74 @@ def test_two_files_of_one_kind_refused(tmp_path: Path) -> None:
 # hand-worked cases
 # ----------------------------------------------------------------------------------------------
 def test_trial_has_no_mrr(tmp_path: Path) -> None:
-    imported = export(tmp_path, [sub(
-        "sub_1", "cus_1", "2024-01-10 09:00:00", Quantity="2", Amount="30.00",
-        **{"Trial Start (UTC)": "2024-01-10 09:00:00", "Trial End (UTC)": "2024-02-10 09:00:00"},
-    )])
+    imported = export(
+        tmp_path,
+        [
+            sub(
+                "sub_1",
+                "cus_1",
+                "2024-01-10 09:00:00",
+                Quantity="2",
+                Amount="30.00",
+                **{
+                    "Trial Start (UTC)": "2024-01-10 09:00:00",
+                    "Trial End (UTC)": "2024-02-10 09:00:00",
+                },
+            )
+        ],
+    )
     subs = imported.tables["subscriptions"]
     assert subs["start_date"].tolist() == [dt.date(2024, 2, 10)]
-    assert monthly(imported, "2024-03-31") == {("cus_1", "2024-02"): 60.0,
-                                               ("cus_1", "2024-03"): 60.0}
+    assert monthly(imported, "2024-03-31") == {
+        ("cus_1", "2024-02"): 60.0,
+        ("cus_1", "2024-03"): 60.0,
+    }
     # signup: the customer's life starts with the trial
     assert imported.tables["customers"]["signup_date"].tolist() == [dt.date(2024, 1, 10)]
     assert any("with a trial" in n for n in imported.notes)
 
 
 def test_cancel_at_period_end_pays_to_ended_at(tmp_path: Path) -> None:
-    imported = export(tmp_path, [
-        sub("sub_1", "cus_1", "2024-01-05 10:00", Status="canceled", **{
-            "Canceled At (UTC)": "2024-02-10 12:00:00", "Ended At (UTC)": "2024-03-05 10:00:00",
-            "Cancel At Period End": "true", "Current Period End (UTC)": "2024-03-05 10:00:00"}),
-        # active, to cancel at its period's end (after the export) or on a given day
-        sub("sub_2", "cus_2", "2024-01-05", **{
-            "Canceled At (UTC)": "2024-03-20 12:00:00", "Cancel At Period End": "true",
-            "Current Period End (UTC)": "2024-05-05 00:00:00"}),
-        sub("sub_3", "cus_3", "2024-01-05", **{
-            "Cancel At (UTC)": "2024-04-20 00:00:00", "Cancel At Period End": "false"}),
-    ])
+    imported = export(
+        tmp_path,
+        [
+            sub(
+                "sub_1",
+                "cus_1",
+                "2024-01-05 10:00",
+                Status="canceled",
+                **{
+                    "Canceled At (UTC)": "2024-02-10 12:00:00",
+                    "Ended At (UTC)": "2024-03-05 10:00:00",
+                    "Cancel At Period End": "true",
+                    "Current Period End (UTC)": "2024-03-05 10:00:00",
+                },
+            ),
+            # active, to cancel at its period's end (after the export) or on a given day
+            sub(
+                "sub_2",
+                "cus_2",
+                "2024-01-05",
+                **{
+                    "Canceled At (UTC)": "2024-03-20 12:00:00",
+                    "Cancel At Period End": "true",
+                    "Current Period End (UTC)": "2024-05-05 00:00:00",
+                },
+            ),
+            sub(
+                "sub_3",
+                "cus_3",
+                "2024-01-05",
+                **{"Cancel At (UTC)": "2024-04-20 00:00:00", "Cancel At Period End": "false"},
+            ),
+        ],
+    )
     ends = imported.tables["subscriptions"].set_index("subscription_id")["end_date"]
-    assert ends.to_dict() == {"sub_1": dt.date(2024, 3, 5), "sub_2": dt.date(2024, 5, 5),
-                              "sub_3": dt.date(2024, 4, 20)}
+    assert ends.to_dict() == {
+        "sub_1": dt.date(2024, 3, 5),
+        "sub_2": dt.date(2024, 5, 5),
+        "sub_3": dt.date(2024, 4, 20),
+    }
     months = monthly(imported, "2024-06-30")
     assert sorted(m for c, m in months if c == "cus_1") == ["2024-01", "2024-02", "2024-03"]
     assert sorted(m for c, m in months if c == "cus_2")[-1] == "2024-05"
@@ -284,25 +370,58 @@ def test_cancel_at_period_end_pays_to_ended_at(tmp_path: Path) -> None:
 
 
 def test_statuses(tmp_path: Path) -> None:
-    imported = export(tmp_path, [
-        sub("sub_1", "cus_1", "2024-01-05", Status="past_due"),
-        sub("sub_2", "cus_2", "2024-01-05", Status="incomplete"),
-        sub("sub_3", "cus_2", "2024-01-06", Status="incomplete"),
-        sub("sub_4", "cus_3", "2024-01-05", Status="incomplete_expired",
-            **{"Ended At (UTC)": "2024-01-06 00:00:00"}),
-        sub("sub_5", "cus_4", "2024-01-05", Status="frozen"),
-        sub("sub_6", "cus_4", "2024-01-05", Status="frozen", Amount="oops"),  # not checked
-        sub("sub_7", "cus_5", "2024-01-05", Status="Canceled", **{
-            "Trial End (UTC)": "2024-01-19 00:00:00", "Ended At (UTC)": "2024-01-15 00:00:00"}),
-        sub("sub_8", "cus_6", "2024-01-05", Status="unpaid", **{
-            "Current Period Start (UTC)": "2024-03-05 00:00:00"}),
-        sub("sub_9", "cus_7", "2024-01-05", Status="paused", **{
-            "Trial End (UTC)": "2024-02-05 00:00:00",
-            "Current Period Start (UTC)": "2024-02-05 00:00:00"}),
-        sub("sub_10", "cus_8", "2024-12-20", Status="trialing", **{
-            "Trial End (UTC)": "2025-01-03 00:00:00"}),
-        sub("sub_11", "cus_9", "2024-01-05", Quantity="0"),
-    ])
+    imported = export(
+        tmp_path,
+        [
+            sub("sub_1", "cus_1", "2024-01-05", Status="past_due"),
+            sub("sub_2", "cus_2", "2024-01-05", Status="incomplete"),
+            sub("sub_3", "cus_2", "2024-01-06", Status="incomplete"),
+            sub(
+                "sub_4",
+                "cus_3",
+                "2024-01-05",
+                Status="incomplete_expired",
+                **{"Ended At (UTC)": "2024-01-06 00:00:00"},
+            ),
+            sub("sub_5", "cus_4", "2024-01-05", Status="frozen"),
+            sub("sub_6", "cus_4", "2024-01-05", Status="frozen", Amount="oops"),  # not checked
+            sub(
+                "sub_7",
+                "cus_5",
+                "2024-01-05",
+                Status="Canceled",
+                **{
+                    "Trial End (UTC)": "2024-01-19 00:00:00",
+                    "Ended At (UTC)": "2024-01-15 00:00:00",
+                },
+            ),
+            sub(
+                "sub_8",
+                "cus_6",
+                "2024-01-05",
+                Status="unpaid",
+                **{"Current Period Start (UTC)": "2024-03-05 00:00:00"},
+            ),
+            sub(
+                "sub_9",
+                "cus_7",
+                "2024-01-05",
+                Status="paused",
+                **{
+                    "Trial End (UTC)": "2024-02-05 00:00:00",
+                    "Current Period Start (UTC)": "2024-02-05 00:00:00",
+                },
+            ),
+            sub(
+                "sub_10",
+                "cus_8",
+                "2024-12-20",
+                Status="trialing",
+                **{"Trial End (UTC)": "2025-01-03 00:00:00"},
+            ),
+            sub("sub_11", "cus_9", "2024-01-05", Quantity="0"),
+        ],
+    )
     assert left_out(imported) == {
         "never paid (incomplete)": 3,
         "unknown status 'frozen'": 2,
@@ -310,7 +429,8 @@ def test_statuses(tmp_path: Path) -> None:
         "quantity 0: no MRR": 1,
     }
     assert {(x.file, x.table) for x in imported.left_out} == {
-        ("subscriptions.csv", "subscriptions")}
+        ("subscriptions.csv", "subscriptions")
+    }
     subs = imported.tables["subscriptions"].set_index("subscription_id")
     assert sorted(subs.index) == ["sub_1", "sub_10", "sub_8"]
     assert subs.loc["sub_8", "end_date"] == dt.date(2024, 3, 5)
@@ -334,25 +454,55 @@ def test_amount_quantity_interval(tmp_path: Path) -> None:
         sub("sub_5", "cus_5", "2024-01-05", Amount="90.00", **{"Interval Count": "3"}),
         sub("sub_6", "cus_6", "2024-01-05", Amount="600.00", **{"Interval Count": "12"}),
         sub("sub_7", "cus_7", "2024-01-05", Amount="600.00", **{"Interval Count": "6"}),
-        sub("sub_8", "cus_8", "2024-01-05", Amount="10.00", Interval="week",
-            **{"Interval Count": "2"}),
+        sub(
+            "sub_8",
+            "cus_8",
+            "2024-01-05",
+            Amount="10.00",
+            Interval="week",
+            **{"Interval Count": "2"},
+        ),
         sub("sub_9", "cus_9", "2024-01-05", Coupon="SAVE20", Currency="USD"),
     ]
     write(tmp_path, "subscriptions.csv", rows, header)
     imported = stripe.read(tmp_path)
     subs = imported.tables["subscriptions"].set_index("subscription_id")
     assert subs["billing_interval"].to_dict() == {
-        "sub_1": "month", "sub_2": "year", "sub_3": "day", "sub_4": "week", "sub_5": "quarter",
-        "sub_6": "year", "sub_7": "month", "sub_8": "week", "sub_9": "month"}
+        "sub_1": "month",
+        "sub_2": "year",
+        "sub_3": "day",
+        "sub_4": "week",
+        "sub_5": "quarter",
+        "sub_6": "year",
+        "sub_7": "month",
+        "sub_8": "week",
+        "sub_9": "month",
+    }
     assert subs["amount"].to_dict() == {
-        "sub_1": 10.0, "sub_2": 120.0, "sub_3": 1.0, "sub_4": 5.0, "sub_5": 90.0,
-        "sub_6": 600.0, "sub_7": 100.0, "sub_8": 5.0, "sub_9": 10.0}
+        "sub_1": 10.0,
+        "sub_2": 120.0,
+        "sub_3": 1.0,
+        "sub_4": 5.0,
+        "sub_5": 90.0,
+        "sub_6": 600.0,
+        "sub_7": 100.0,
+        "sub_8": 5.0,
+        "sub_9": 10.0,
+    }
     assert subs.loc["sub_1", "quantity"] == 1.0
     assert subs["currency"].unique().tolist() == ["USD"]
     assert subs["plan"].unique().tolist() == ["pro"]
     mrr = monthly(imported, "2024-02-29")
-    expected = {"cus_1": 10.0, "cus_2": 30.0, "cus_3": 365 / 12, "cus_4": 5 * 52 / 12,
-                "cus_5": 30.0, "cus_6": 50.0, "cus_7": 100.0, "cus_8": 5 * 52 / 12}
+    expected = {
+        "cus_1": 10.0,
+        "cus_2": 30.0,
+        "cus_3": 365 / 12,
+        "cus_4": 5 * 52 / 12,
+        "cus_5": 30.0,
+        "cus_6": 50.0,
+        "cus_7": 100.0,
+        "cus_8": 5 * 52 / 12,
+    }
     for c, value in expected.items():
         assert mrr[(c, "2024-02")] == pytest.approx(value)
     assert any("Interval Count" in n for n in imported.notes)
@@ -361,26 +511,55 @@ def test_amount_quantity_interval(tmp_path: Path) -> None:
 
 def test_metadata_become_attributes(tmp_path: Path) -> None:
     subs = [
-        sub("sub_1", "cus_1", "2024-01-05", **{"tier (metadata)": "silver",
-                                              "source (metadata)": "ads"}),
-        sub("sub_2", "cus_1", "2024-03-05", **{"tier (metadata)": "gold",
-                                              "source (metadata)": "partner"}),
-        sub("sub_3", "cus_2", "2024-02-05", **{"tier (metadata)": "bronze",
-                                              "source (metadata)": ""}),
+        sub(
+            "sub_1",
+            "cus_1",
+            "2024-01-05",
+            **{"tier (metadata)": "silver", "source (metadata)": "ads"},
+        ),
+        sub(
+            "sub_2",
+            "cus_1",
+            "2024-03-05",
+            **{"tier (metadata)": "gold", "source (metadata)": "partner"},
+        ),
+        sub(
+            "sub_3", "cus_2", "2024-02-05", **{"tier (metadata)": "bronze", "source (metadata)": ""}
+        ),
         sub("sub_4", "cus_3", "2024-02-05", **{"tier (metadata)": "gold"}),
     ]
     customers = [
-        {"id": "cus_1", "Email": "a@x.io", "Name": "A", "Created (UTC)": "2024-01-01 00:00:00",
-         "Address Country": "DE", "tier (metadata)": "platinum", "Region Code (metadata)": "EU-1",
-         "signup_date (metadata)": "2019"},
-        {"id": "cus_2", "Email": "b@x.io", "Name": "B", "Created (UTC)": "2024-02-01 00:00:00",
-         "Address Country": "", "tier (metadata)": "", "Region Code (metadata)": "",
-         "signup_date (metadata)": ""},
+        {
+            "id": "cus_1",
+            "Email": "a@x.io",
+            "Name": "A",
+            "Created (UTC)": "2024-01-01 00:00:00",
+            "Address Country": "DE",
+            "tier (metadata)": "platinum",
+            "Region Code (metadata)": "EU-1",
+            "signup_date (metadata)": "2019",
+        },
+        {
+            "id": "cus_2",
+            "Email": "b@x.io",
+            "Name": "B",
+            "Created (UTC)": "2024-02-01 00:00:00",
+            "Address Country": "",
+            "tier (metadata)": "",
+            "Region Code (metadata)": "",
+            "signup_date (metadata)": "",
+        },
     ]
     imported = export(tmp_path, subs, customers=customers)
     c = imported.tables["customers"].set_index("customer_id")
-    assert list(c.columns) == ["signup_date", "tier", "Region Code", "signup_date (metadata)",
-                               "country", "source"]
+    assert list(c.columns) == [
+        "signup_date",
+        "tier",
+        "Region Code",
+        "signup_date (metadata)",
+        "country",
+        "source",
+    ]
     assert c.loc["cus_1", "tier"] == "platinum"  # customers.csv wins
     assert c.loc["cus_2", "tier"] == "bronze"  # an empty one there is filled
     assert c.loc["cus_3", "tier"] == "gold"  # not in customers.csv
@@ -399,28 +578,87 @@ def test_metadata_become_attributes(tmp_path: Path) -> None:
 
 def test_invoices(tmp_path: Path) -> None:
     invoices = [
-        {"id": "in_1", "Customer": "cus_1", "Amount Paid": "49.50", "Status": "paid",
-         "Date (UTC)": "2024-02-03 10:00:00", "Subscription": "", "Currency": "usd"},
-        {"id": "in_2", "Customer": "cus_1", "Amount Paid": "10.00", "Status": "paid",
-         "Date (UTC)": "2024-02-05 10:00:00", "Subscription": "sub_1", "Currency": "usd"},
-        {"id": "in_3", "Customer": "cus_1", "Amount Paid": "0.00", "Status": "open",
-         "Date (UTC)": "2024-03-05", "Subscription": "sub_1", "Currency": "usd"},
-        {"id": "in_4", "Customer": "cus_1", "Amount Paid": "0.00", "Status": "void",
-         "Date (UTC)": "not a date", "Subscription": "", "Currency": "usd"},  # not checked
-        {"id": "in_5", "Customer": "cus_1", "Amount Paid": "0.00", "Status": "void",
-         "Date (UTC)": "", "Subscription": "", "Currency": "usd"},
-        {"id": "in_6", "Customer": "cus_9", "Amount Paid": "15.00", "Status": "paid",
-         "Date (UTC)": "2024-04-01 08:00", "Subscription": "", "Currency": "usd"},
-        {"id": "in_7", "Customer": "cus_9", "Amount Paid": "0.00", "Status": "paid",
-         "Date (UTC)": "2024-04-02", "Subscription": "", "Currency": "usd"},
+        {
+            "id": "in_1",
+            "Customer": "cus_1",
+            "Amount Paid": "49.50",
+            "Status": "paid",
+            "Date (UTC)": "2024-02-03 10:00:00",
+            "Subscription": "",
+            "Currency": "usd",
+        },
+        {
+            "id": "in_2",
+            "Customer": "cus_1",
+            "Amount Paid": "10.00",
+            "Status": "paid",
+            "Date (UTC)": "2024-02-05 10:00:00",
+            "Subscription": "sub_1",
+            "Currency": "usd",
+        },
+        {
+            "id": "in_3",
+            "Customer": "cus_1",
+            "Amount Paid": "0.00",
+            "Status": "open",
+            "Date (UTC)": "2024-03-05",
+            "Subscription": "sub_1",
+            "Currency": "usd",
+        },
+        {
+            "id": "in_4",
+            "Customer": "cus_1",
+            "Amount Paid": "0.00",
+            "Status": "void",
+            "Date (UTC)": "not a date",
+            "Subscription": "",
+            "Currency": "usd",
+        },  # not checked
+        {
+            "id": "in_5",
+            "Customer": "cus_1",
+            "Amount Paid": "0.00",
+            "Status": "void",
+            "Date (UTC)": "",
+            "Subscription": "",
+            "Currency": "usd",
+        },
+        {
+            "id": "in_6",
+            "Customer": "cus_9",
+            "Amount Paid": "15.00",
+            "Status": "paid",
+            "Date (UTC)": "2024-04-01 08:00",
+            "Subscription": "",
+            "Currency": "usd",
+        },
+        {
+            "id": "in_7",
+            "Customer": "cus_9",
+            "Amount Paid": "0.00",
+            "Status": "paid",
+            "Date (UTC)": "2024-04-02",
+            "Subscription": "",
+            "Currency": "usd",
+        },
     ]
     imported = export(tmp_path, [sub("sub_1", "cus_1", "2024-01-05")], invoices=invoices)
     tx = imported.tables["transactions"]
     assert tx.to_dict("records") == [
-        {"customer_id": "cus_1", "order_id": "in_1", "date": dt.date(2024, 2, 3),
-         "amount": 49.5, "currency": "USD"},
-        {"customer_id": "cus_9", "order_id": "in_6", "date": dt.date(2024, 4, 1),
-         "amount": 15.0, "currency": "USD"},
+        {
+            "customer_id": "cus_1",
+            "order_id": "in_1",
+            "date": dt.date(2024, 2, 3),
+            "amount": 49.5,
+            "currency": "USD",
+        },
+        {
+            "customer_id": "cus_9",
+            "order_id": "in_6",
+            "date": dt.date(2024, 4, 1),
+            "amount": 15.0,
+            "currency": "USD",
+        },
     ]
     assert left_out(imported) == {
         "subscription invoice: its revenue is in MRR": 1,
@@ -437,9 +675,21 @@ def test_invoices(tmp_path: Path) -> None:
 
 
 def test_no_one_off_invoice_no_transactions(tmp_path: Path) -> None:
-    imported = export(tmp_path, [sub("sub_1", "cus_1", "2024-01-05")], invoices=[
-        {"id": "in_2", "Customer": "cus_1", "Amount Paid": "10.00", "Status": "paid",
-         "Date (UTC)": "2024-02-05", "Subscription": "sub_1", "Currency": "usd"}])
+    imported = export(
+        tmp_path,
+        [sub("sub_1", "cus_1", "2024-01-05")],
+        invoices=[
+            {
+                "id": "in_2",
+                "Customer": "cus_1",
+                "Amount Paid": "10.00",
+                "Status": "paid",
+                "Date (UTC)": "2024-02-05",
+                "Subscription": "sub_1",
+                "Currency": "usd",
+            }
+        ],
+    )
     assert "transactions" not in imported.tables
     assert any("no paid one-off invoice" in n for n in imported.notes)
     segwork.load(imported.tables)
@@ -453,16 +703,26 @@ def test_missing_file_and_columns(tmp_path: Path) -> None:
         stripe.read(tmp_path)
     assert (info.value.table, info.value.rule) == ("subscriptions.csv", "missing_file")
 
-    rows = [{k: v for k, v in sub("sub_1", "cus_1", "2024-01-05").items()
-             if k not in ("Interval", "Start Date (UTC)")}]
-    write(tmp_path, "subscriptions.csv", rows,
-          [c for c in SUB_HEADER if c not in ("Interval", "Start Date (UTC)")])
+    rows = [
+        {
+            k: v
+            for k, v in sub("sub_1", "cus_1", "2024-01-05").items()
+            if k not in ("Interval", "Start Date (UTC)")
+        }
+    ]
+    write(
+        tmp_path,
+        "subscriptions.csv",
+        rows,
+        [c for c in SUB_HEADER if c not in ("Interval", "Start Date (UTC)")],
+    )
     with pytest.raises(DataContractError) as info:
         stripe.read(tmp_path)
     err = info.value
     assert {(b.table, b.column, b.rule) for b in err.breaches} == {
         ("subscriptions.csv", "Interval", "missing_column"),
-        ("subscriptions.csv", "Start Date (UTC)", "missing_column")}
+        ("subscriptions.csv", "Start Date (UTC)", "missing_column"),
+    }
     assert "'Start Date (UTC)' or 'Start (UTC)'" in str(err)
 
     write(tmp_path, "subscriptions.csv", [sub("sub_1", "cus_1", "2024-01-05")], SUB_HEADER)
@@ -476,8 +736,11 @@ def test_missing_file_and_columns(tmp_path: Path) -> None:
     ("bad", "column", "rule"),
     [
         ({"Start Date (UTC)": "05/01/2024"}, "Start Date (UTC)", "unparseable_date"),
-        ({"Ended At (UTC)": "2024-13-01 00:00:00", "Status": "canceled"}, "Ended At (UTC)",
-         "unparseable_date"),
+        (
+            {"Ended At (UTC)": "2024-13-01 00:00:00", "Status": "canceled"},
+            "Ended At (UTC)",
+            "unparseable_date",
+        ),
         ({"Trial End (UTC)": "2024-02-01T00:00:00Z"}, "Trial End (UTC)", "unparseable_date"),
         ({"Amount": "$20"}, "Amount", "not_numeric"),
         ({"Amount": "1,200.00"}, "Amount", "not_numeric"),
@@ -493,8 +756,7 @@ def test_missing_file_and_columns(tmp_path: Path) -> None:
         ({"Start Date (UTC)": ""}, "Start Date (UTC)", "missing_value"),
     ],
 )
-def test_subscription_refusals(tmp_path: Path, bad: dict[str, str], column: str,
-                               rule: str) -> None:
+def test_subscription_refusals(tmp_path: Path, bad: dict[str, str], column: str, rule: str) -> None:
     rows = [sub(f"sub_{i}", f"cus_{i}", "2024-01-05") for i in range(8)]
     for i in (2, 5, 6):
         rows[i].update(bad)
@@ -515,18 +777,29 @@ def test_other_refusals(tmp_path: Path) -> None:
     assert_names(err, "subscriptions.csv", "Current Period Start (UTC)", "missing_value", [2])
     for f in tmp_path.iterdir():
         f.unlink()
-    customers = [{"id": "cus_1", "Created (UTC)": "2024-01-01"},
-                 {"id": "cus_1", "Created (UTC)": "2024-01-02"},
-                 {"id": "cus_2", "Created (UTC)": "yesterday"}]
+    customers = [
+        {"id": "cus_1", "Created (UTC)": "2024-01-01"},
+        {"id": "cus_1", "Created (UTC)": "2024-01-02"},
+        {"id": "cus_2", "Created (UTC)": "yesterday"},
+    ]
     with pytest.raises(DataContractError) as info:
         export(tmp_path, [base], customers=customers)
     rules = {(b.table, b.column, b.rule, b.n_rows) for b in info.value.breaches}
-    assert rules == {("customers.csv", "id", "duplicate_key", 2),
-                     ("customers.csv", "Created (UTC)", "unparseable_date", 1)}
+    assert rules == {
+        ("customers.csv", "id", "duplicate_key", 2),
+        ("customers.csv", "Created (UTC)", "unparseable_date", 1),
+    }
 
     (tmp_path / "customers.csv").unlink()
-    paid = {"id": "in_1", "Customer": "cus_1", "Amount Paid": "10.00", "Status": "paid",
-            "Date (UTC)": "2024-02-01", "Subscription": "", "Currency": "usd"}
+    paid = {
+        "id": "in_1",
+        "Customer": "cus_1",
+        "Amount Paid": "10.00",
+        "Status": "paid",
+        "Date (UTC)": "2024-02-01",
+        "Subscription": "",
+        "Currency": "usd",
+    }
     for change, column, rule in [
         ({"Amount Paid": "ten"}, "Amount Paid", "not_numeric"),
         ({"Date (UTC)": "1 Feb 2024"}, "Date (UTC)", "unparseable_date"),
@@ -538,8 +811,12 @@ def test_other_refusals(tmp_path: Path) -> None:
 
 
 def test_refusal_from_segwork_load(tmp_path: Path) -> None:
-    write(tmp_path, "subscriptions.csv",
-          [sub("sub_1", "cus_1", "2024-01-05", Interval="fortnight")], SUB_HEADER)
+    write(
+        tmp_path,
+        "subscriptions.csv",
+        [sub("sub_1", "cus_1", "2024-01-05", Interval="fortnight")],
+        SUB_HEADER,
+    )
     with pytest.raises(DataContractError, match="unknown_interval") as info:
         segwork.load(tmp_path)
     assert "subscriptions.csv" in str(info.value) and "fortnight" in str(info.value)
@@ -548,8 +825,16 @@ def test_refusal_from_segwork_load(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # property: the MRR of one subscription is the hand computation of the rules
 # ----------------------------------------------------------------------------------------------
-STATUSES = ("active", "past_due", "trialing", "canceled", "unpaid", "paused", "incomplete",
-            "incomplete_expired")
+STATUSES = (
+    "active",
+    "past_due",
+    "trialing",
+    "canceled",
+    "unpaid",
+    "paused",
+    "incomplete",
+    "incomplete_expired",
+)
 FIRST = dt.date(2023, 1, 1)
 AS_OF_P = dt.date(2024, 6, 30)
 
@@ -558,8 +843,16 @@ def month_key(d: dt.date) -> int:
     return d.year * 12 + d.month - 1
 
 
-def hand_mrr(status: str, start: dt.date, trial: int, run: int, lapse: int, cents: int, qty: int,
-             interval: str) -> dict[int, float]:
+def hand_mrr(
+    status: str,
+    start: dt.date,
+    trial: int,
+    run: int,
+    lapse: int,
+    cents: int,
+    qty: int,
+    interval: str,
+) -> dict[int, float]:
     """Month index -> MRR by the rules of segwork.sources.stripe, written out by hand."""
     if status in ("incomplete", "incomplete_expired"):
         return {}
@@ -589,17 +882,29 @@ def hand_mrr(status: str, start: dt.date, trial: int, run: int, lapse: int, cent
     qty=st.integers(1, 9),
     interval=st.sampled_from(["day", "week", "month", "year"]),
 )
-def test_mrr_is_the_hand_computation(tmp_path_factory: pytest.TempPathFactory, status: str,
-                                     offset: int, trial: int, run: int, lapse: int, cents: int,
-                                     qty: int, interval: str) -> None:
+def test_mrr_is_the_hand_computation(
+    tmp_path_factory: pytest.TempPathFactory,
+    status: str,
+    offset: int,
+    trial: int,
+    run: int,
+    lapse: int,
+    cents: int,
+    qty: int,
+    interval: str,
+) -> None:
     folder = tmp_path_factory.mktemp("prop")
     start = FIRST + dt.timedelta(days=offset)
 
     def at(days: int) -> str:
         return f"{start + dt.timedelta(days=days):%Y-%m-%d} 13:45:10"
 
-    fields = {"Status": status, "Amount": f"{cents / 100:.2f}", "Quantity": str(qty),
-              "Interval": interval}
+    fields = {
+        "Status": status,
+        "Amount": f"{cents / 100:.2f}",
+        "Quantity": str(qty),
+        "Interval": interval,
+    }
     if trial:
         fields |= {"Trial Start (UTC)": at(0), "Trial End (UTC)": at(trial)}
     if status == "canceled":
@@ -618,8 +923,10 @@ def test_mrr_is_the_hand_computation(tmp_path_factory: pytest.TempPathFactory, s
 
 
 def test_encoding_detected_or_given(tmp_path: Path) -> None:
-    rows = [sub(f"sub_{i}", f"cus_{i}", "2024-01-05", **{"owner (metadata)": "Åsa Ågren"})
-            for i in range(3)]
+    rows = [
+        sub(f"sub_{i}", f"cus_{i}", "2024-01-05", **{"owner (metadata)": "Åsa Ågren"})
+        for i in range(3)
+    ]
     frame = pd.DataFrame(rows, columns=[*SUB_HEADER, "owner (metadata)"]).fillna("")
     frame.to_csv(tmp_path / "subscriptions.csv", index=False, encoding="cp1252")
     for imported in (stripe.read(tmp_path), stripe.read(tmp_path, encoding="cp1252")):
@@ -634,11 +941,13 @@ def fx_rates(first: str = "2019-01-01", last: str = "2025-12-01") -> pd.DataFram
     """Monthly USD rates of EUR and GBP that move every month."""
     months = pd.date_range(first, last, freq="MS")
     i = np.arange(len(months))
-    return pd.DataFrame({
-        "currency": ["EUR"] * len(months) + ["GBP"] * len(months),
-        "month": [m.date().isoformat() for m in months] * 2,
-        "rate": np.concatenate([1.08 + 0.05 * np.sin(i / 5), 1.27 + 0.04 * np.cos(i / 7)]),
-    })
+    return pd.DataFrame(
+        {
+            "currency": ["EUR"] * len(months) + ["GBP"] * len(months),
+            "month": [m.date().isoformat() for m in months] * 2,
+            "rate": np.concatenate([1.08 + 0.05 * np.sin(i / 5), 1.27 + 0.04 * np.cos(i / 7)]),
+        }
+    )
 
 
 def test_export_in_three_currencies_with_fx(tmp_path: Path) -> None:
@@ -649,8 +958,9 @@ def test_export_in_three_currencies_with_fx(tmp_path: Path) -> None:
     subs = pd.read_csv(tmp_path / "subscriptions.csv", dtype=str, keep_default_na=False)
     ids = sorted(subs["Customer ID"].unique())
     foreign = {c: ("eur" if k % 2 else "gbp") for k, c in enumerate(ids[::3])}
-    subs["Currency"] = [foreign.get(c, cur) for c, cur in zip(subs["Customer ID"], subs["Currency"],
-                                                              strict=True)]
+    subs["Currency"] = [
+        foreign.get(c, cur) for c, cur in zip(subs["Customer ID"], subs["Currency"], strict=True)
+    ]
     subs.to_csv(tmp_path / "subscriptions.csv", index=False)
     rates = fx_rates()
     rates.to_csv(tmp_path / "fx.csv", index=False)
@@ -664,23 +974,33 @@ def test_export_in_three_currencies_with_fx(tmp_path: Path) -> None:
     native = segwork.monthly_mrr(segwork.load(truth), as_of)
     code = native["customer_id"].map(lambda c: foreign.get(c, "usd").upper())
     rate = rates.assign(month=pd.to_datetime(rates["month"])).set_index(["currency", "month"])[
-        "rate"]
+        "rate"
+    ]
     r = [1.0 if k == "USD" else rate[(k, m)] for k, m in zip(code, native["month"], strict=True)]
     expected = native.assign(mrr=native["mrr"] * np.array(r))
     got = segwork.monthly_mrr(data, as_of)
     assert_same(got, expected)
 
     # segment tables and cohorts equal those of the converted MRR given as a table
-    given_mrr = segwork.load({"customers": truth["customers"], "mrr": expected.assign(
-        month=expected["month"].dt.date)})
-    for metric in (lambda d: segwork.segment_table(d, ["country"], as_of),
-                   lambda d: segwork.cohort_retention(d, as_of, metric="nrr")):
+    given_mrr = segwork.load(
+        {"customers": truth["customers"], "mrr": expected.assign(month=expected["month"].dt.date)}
+    )
+    for metric in (
+        lambda d: segwork.segment_table(d, ["country"], as_of),
+        lambda d: segwork.cohort_retention(d, as_of, metric="nrr"),
+    ):
         assert_same(metric(data), metric(given_mrr))
 
     # the bridge: exact, FX adjustment as defined, no expansion from rates alone
     bridge = segwork.mrr_movements(data, as_of)
-    moves = (bridge.new + bridge.reactivation + bridge.expansion - bridge.contraction
-             - bridge.churn + bridge.fx_adjustment)
+    moves = (
+        bridge.new
+        + bridge.reactivation
+        + bridge.expansion
+        - bridge.contraction
+        - bridge.churn
+        + bridge.fx_adjustment
+    )
     assert (bridge.mrr_start + moves - bridge.mrr_end).abs().max() < 1e-6
     x = native.assign(code=code).set_index(["customer_id", "month"])["mrr"]
     fx_by_month = {}

@@ -14,7 +14,7 @@ import pytest
 
 import segwork
 import segwork.widgets.cohorts as page
-from segwork.metrics.cohorts import cohort_matrix, cohort_retention
+from segwork.metrics.cohorts import ActivityAll, cohort_matrix, cohort_retention
 from segwork.metrics.cohorts_compare import compare_cohort_years
 from segwork.widgets.cohorts import (
     MRR_NOTE,
@@ -26,9 +26,17 @@ from segwork.widgets.cohorts import (
 )
 
 DEFAULTS: dict[str, object] = {
-    "as_of": "2024-12-31", "period": "month", "metric": "logo", "cohort": "first_active",
-    "by": None, "where": {}, "value": "pct", "cohort_from": None, "cohort_to": None,
-    "min_cohort_size": 30, "horizon": 24,
+    "as_of": "2024-12-31",
+    "period": "month",
+    "metric": "logo",
+    "cohort": "first_active",
+    "by": None,
+    "where": {},
+    "value": "pct",
+    "cohort_from": None,
+    "cohort_to": None,
+    "min_cohort_size": 30,
+    "horizon": 24,
 }
 
 
@@ -45,14 +53,21 @@ def ex(sample: segwork.Dataset) -> CohortExplorer:
 def test_defaults_and_state_round_trip(sample: segwork.Dataset, ex: CohortExplorer) -> None:
     assert ex.state == DEFAULTS and ex.error is None
     pd.testing.assert_frame_equal(ex.result, cohort_retention(sample, "2024-12-31"))
-    other = CohortExplorer(sample, period="quarter", by="plan", where='{"plan": ["pro", "starter"]}',
-                           cohort_from="2022-05-01", horizon=8)
+    other = CohortExplorer(
+        sample,
+        period="quarter",
+        by="plan",
+        where='{"plan": ["pro", "starter"]}',
+        cohort_from="2022-05-01",
+        horizon=8,
+    )
     state = other.state
     assert state["where"] == {"plan": ["pro", "starter"]} and state["cohort_from"] == "2022-05-01"
     assert CohortExplorer(sample, **state).state == state
     # the result is the direct call restricted to cohorts from 2022-Q2 (the quarter of May 1st)
-    direct = cohort_retention(sample, "2024-12-31", period="quarter", by="plan",
-                              where={"plan": ["pro", "starter"]})
+    direct = cohort_retention(
+        sample, "2024-12-31", period="quarter", by="plan", where={"plan": ["pro", "starter"]}
+    )
     direct = direct[direct["cohort"] >= pd.Timestamp("2022-04-01")].reset_index(drop=True)
     pd.testing.assert_frame_equal(other.result, direct)
     assert sorted(other.result["plan"].unique()) == ["pro", "starter"]
@@ -135,10 +150,20 @@ def test_errors_are_shown_and_the_last_result_kept(ex: CohortExplorer) -> None:
 def test_page_sections_and_static_html(sample: segwork.Dataset, ex: CohortExplorer) -> None:
     # the page computes the main part; the sections wait to be opened
     assert set(ex.view.figures) == {"heatmap", "curves"} and ex.view.resolved == {}
-    assert list(ex.view.sections) == ["Projection", "MRR movements", "Survival",
-                                      "Churn conventions"]
-    assert set(ex.figures) == {"heatmap", "curves", "projection", "mrr_movements", "mrr_rates",
-                               "survival"}
+    assert list(ex.view.sections) == [
+        "Projection",
+        "MRR movements",
+        "Survival",
+        "Churn conventions",
+    ]
+    assert set(ex.figures) == {
+        "heatmap",
+        "curves",
+        "projection",
+        "mrr_movements",
+        "mrr_rates",
+        "survival",
+    }
     assert list(ex.view.resolved) == list(ex.view.sections)  # the API computed them all
     assert list(ex.tables) == [
         "Weighted average by age (pooled over cohorts)",
@@ -160,10 +185,17 @@ def test_page_sections_and_static_html(sample: segwork.Dataset, ex: CohortExplor
     projected = [t.name for t in ex.figures["projection"].data]
     assert "All cohorts (weighted)" in projected and "projected (sBG)" in projected
     html = ex.to_html()
-    for heading in ("Cohort retention", "Cohort table", "Weighted average by age",
-                    "Survival: number at risk", "Churn conventions", "ChartMogul",
-                    "segwork-cohortexplorer-heatmap", "segwork-cohortexplorer-survival",
-                    "segwork-cohortexplorer-mrr-movements"):
+    for heading in (
+        "Cohort retention",
+        "Cohort table",
+        "Weighted average by age",
+        "Survival: number at risk",
+        "Churn conventions",
+        "ChartMogul",
+        "segwork-cohortexplorer-heatmap",
+        "segwork-cohortexplorer-survival",
+        "segwork-cohortexplorer-mrr-movements",
+    ):
         assert heading in html
 
 
@@ -183,10 +215,12 @@ def test_transactions_only_data(sample: segwork.Dataset) -> None:
 
 
 def test_cohort_range_and_curve_cohorts() -> None:
-    long = pd.DataFrame({"cohort": pd.to_datetime(["2023-12-01", "2024-01-01", "2024-02-01"]),
-                         "age": [0, 0, 0]})
+    long = pd.DataFrame(
+        {"cohort": pd.to_datetime(["2023-12-01", "2024-01-01", "2024-02-01"]), "age": [0, 0, 0]}
+    )
     assert cohort_range(long, "2024-01-20", "2024-02-01", "month")["cohort"].tolist() == [
-        pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")
+        pd.Timestamp("2024-01-01"),
+        pd.Timestamp("2024-02-01"),
     ]
     assert len(cohort_range(long, None, "2023-12-31", "year")) == 1
     picks = curve_cohorts(pd.Series(pd.date_range("2022-01-01", periods=36, freq="MS")))
@@ -200,11 +234,11 @@ def test_page_prepares_quarters_and_years_with_its_first_render() -> None:
     the page's numbers at quarters equal a one-off call's."""
     data = segwork.load_sample()
     ex = CohortExplorer(data, as_of="2024-12-31")
-    built = {k for k in data._engine_cache if k[0] == "activity_all"}
-    assert built == {("activity_all", "quarter"), ("activity_all", "year")}
-    one_off = segwork.load_sample()
+    built = {k for k in ex.engine.table_keys() if isinstance(k, ActivityAll)}
+    assert built == {ActivityAll("quarter"), ActivityAll("year")}
+    one_off = segwork.Engine(segwork.load_sample())  # as a one-off call's throwaway engine
     segwork.cohort_retention(one_off, "2024-12-31", period="quarter")
-    assert not any(k[0] == "activity_all" for k in one_off._engine_cache)
+    assert not any(isinstance(k, ActivityAll) for k in one_off.table_keys())
     for period in ("quarter", "year"):
         ex.set(period=period)
         assert ex.error is None
@@ -212,8 +246,8 @@ def test_page_prepares_quarters_and_years_with_its_first_render() -> None:
             ex.result, segwork.cohort_retention(one_off, "2024-12-31", period=period)
         )
     derived = segwork.load({n: data.to_pandas(n) for n in ("customers", "subscriptions")})
-    CohortExplorer(derived, as_of="2024-12-31")  # MRR per as_of: nothing to prepare
-    assert not any(k[0] == "activity_all" for k in derived._engine_cache)
+    page = CohortExplorer(derived, as_of="2024-12-31")  # MRR per as_of: nothing to prepare
+    assert not any(isinstance(k, ActivityAll) for k in page.engine.table_keys())
 
 
 def test_plan_moves_on_the_mrr_section(sample: segwork.Dataset, ex: CohortExplorer) -> None:

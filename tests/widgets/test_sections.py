@@ -20,6 +20,8 @@ import segwork.widgets.cohorts as wc
 import segwork.widgets.explorer
 import segwork.widgets.segments as ws
 import segwork.widgets.view
+from segwork.metrics.cohorts import ActivityAll
+from segwork.metrics.history import MonthlyMRRNext
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.personas import personas
 from segwork.metrics.survival import survival
@@ -57,8 +59,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 def accordion(ex: segwork.widgets.Explorer, title: str) -> widgets.Accordion:
     found = [
-        w for w in ex._body.children
-        if isinstance(w, widgets.Accordion) and w.get_title(0) == title
+        w for w in ex._body.children if isinstance(w, widgets.Accordion) and w.get_title(0) == title
     ]
     assert len(found) == 1, f"no section {title!r} on the page"
     return found[0]
@@ -83,8 +84,9 @@ def test_view_sections_are_computed_once() -> None:
     assert len(made) == 1
 
 
-def test_closed_sections_cost_nothing_until_opened(data: segwork.Dataset,
-                                                   calls: dict[str, int]) -> None:
+def test_closed_sections_cost_nothing_until_opened(
+    data: segwork.Dataset, calls: dict[str, int]
+) -> None:
     ex = SegmentExplorer(data, by=["plan"], k=3)
     assert calls == {"personas": 0, "mix_shift": 0, "survival": 0}
     assert [accordion(ex, t).selected_index for t in ("Personas", "Mix shift")] == [None, None]
@@ -108,8 +110,10 @@ def test_closed_sections_cost_nothing_until_opened(data: segwork.Dataset,
     # an open section follows every change (the memo answers what did not change)
     ex.controls["window_months"].value = 6
     assert calls["personas"] == 2 and accordion(ex, "Personas").selected_index == 0
-    pdt.assert_frame_equal(ex.view.resolved["Personas"].tables["Personas"],
-                           personas(data, AS_OF, k=3, window_months=6).profiles)
+    pdt.assert_frame_equal(
+        ex.view.resolved["Personas"].tables["Personas"],
+        personas(data, AS_OF, k=3, window_months=6).profiles,
+    )
     # closed again: no longer computed with changes
     accordion(ex, "Personas").selected_index = None
     ex.controls["window_months"].value = 9
@@ -119,16 +123,21 @@ def test_closed_sections_cost_nothing_until_opened(data: segwork.Dataset,
     # the API computes every section (once per view), same numbers as the direct calls
     tables = ex.tables
     assert calls["personas"] == 3 and calls["mix_shift"] == 2  # churn and NRR
-    pdt.assert_frame_equal(tables["Personas"],
-                           personas(data, AS_OF, k=3, window_months=9).profiles)
-    mix = mix_shift(data, ["billing_interval"], "2023-12-31", AS_OF, metric="churn",
-                    window_months=9, where={"country": ["DE", "US"]})
+    pdt.assert_frame_equal(tables["Personas"], personas(data, AS_OF, k=3, window_months=9).profiles)
+    mix = mix_shift(
+        data,
+        ["billing_interval"],
+        "2023-12-31",
+        AS_OF,
+        metric="churn",
+        window_months=9,
+        where={"country": ["DE", "US"]},
+    )
     pdt.assert_frame_equal(tables["Mix shift: churn (2023-12-31 → 2024-12-31)"], mix)
     assert ex.tables is not tables and calls["personas"] == 3
 
 
-def test_a_sections_own_parameter_opens_it(data: segwork.Dataset,
-                                           calls: dict[str, int]) -> None:
+def test_a_sections_own_parameter_opens_it(data: segwork.Dataset, calls: dict[str, int]) -> None:
     ex = SegmentExplorer(data, by=["plan"], k=3)
     ex.controls["k"].value = 2  # k is only used by the personas: the person wants to see them
     assert ex.open_sections == ("Personas",) and calls["personas"] == 1
@@ -139,8 +148,9 @@ def test_a_sections_own_parameter_opens_it(data: segwork.Dataset,
     assert "2024-06-30 → 2024-12-31" in section_html(ex, "Mix shift")
 
 
-def test_a_failing_section_is_said_in_the_section(data: segwork.Dataset,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_section_is_said_in_the_section(
+    data: segwork.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ex = CohortExplorer(data)
     main = ex.view
 
@@ -162,13 +172,13 @@ def test_a_failing_section_is_said_in_the_section(data: segwork.Dataset,
     monkeypatch.setattr(wc, "survival", survival)
     ex.controls["period"].value = "quarter"
     assert ex.error is None and ex.view is not main
-    pdt.assert_frame_equal(ex.view.resolved["Survival"].tables["Median lifetime (months; — "
-                                                              "where not reached)"],
-                           segwork.median_lifetime(survival(data, AS_OF)))
+    pdt.assert_frame_equal(
+        ex.view.resolved["Survival"].tables["Median lifetime (months; — where not reached)"],
+        segwork.median_lifetime(survival(data, AS_OF)),
+    )
 
 
-def test_open_section_api_and_static_html(data: segwork.Dataset,
-                                          calls: dict[str, int]) -> None:
+def test_open_section_api_and_static_html(data: segwork.Dataset, calls: dict[str, int]) -> None:
     ex = CohortExplorer(data, by="plan")
     with pytest.raises(ValueError, match=r"no section 'Nope'.*Projection, MRR movements"):
         ex.open_section("Nope")
@@ -232,8 +242,11 @@ def test_big_downloads_are_prepared_on_a_click(
     assert len(calls) == 1 and deferred.rows == len(members) > 5
     best = ex.result[ex.result["plan"] == members["plan"].iloc[0]]
     assert int(best["customers"].iloc[0]) == len(members)
-    boxes = [w for w in ex._body.children if isinstance(w, widgets.HBox)
-             and isinstance(w.children[0], widgets.Button)]
+    boxes = [
+        w
+        for w in ex._body.children
+        if isinstance(w, widgets.HBox) and isinstance(w.children[0], widgets.Button)
+    ]
     assert len(boxes) == 1
     button, link = boxes[0].children
     assert button.description == f"Prepare segment_members.csv ({len(members):,} rows)"
@@ -247,7 +260,8 @@ def test_big_downloads_are_prepared_on_a_click(
     ex.export_prepare.click()
     payload = re.search(r"base64,([^\"]+)", ex.export_link.value)
     assert payload and base64.b64decode(payload.group(1)).decode() == ex.export_frame.to_csv(
-        index=False)
+        index=False
+    )
     assert ex.export_prepare.layout.display == "none"
     # two segments: the button's count is the sum of their customers, the rows their members
     ex.export_select.value = (0, 1)
@@ -289,21 +303,21 @@ def test_members_of_large_data_wait_for_a_click(
 
 
 def test_pages_keep_date_independent_tables() -> None:
-    """An explorer marks its Dataset to keep the tables serving every as_of (every month's next
-    active month, the quarters of all time); a change of date then reads them, and the page's
-    numbers equal one-off calls on a fresh Dataset."""
+    """An explorer's engine keeps the tables serving every as_of (every month's next active
+    month, the quarters of all time); a change of date then reads them, and the page's numbers
+    equal one-off calls on a fresh Dataset.  The Dataset itself holds no engine state."""
     page_data = segwork.load_sample()
     ex = SegmentExplorer(page_data, by=["plan"], as_of="2024-12-31")
-    assert page_data.reuse_across_dates
-    assert ("monthly_mrr_next",) in page_data._engine_cache
+    assert ex.engine.reuse_across_dates and ex.engine.serves_every_date
+    assert MonthlyMRRNext() in ex.engine.table_keys()
+    assert not hasattr(page_data, "reuse_across_dates") and not hasattr(page_data, "cached")
     ex.set(as_of="2024-06-30")
     assert ex.error is None
     one_off = segwork.load_sample()
-    assert not one_off.reuse_across_dates
     pdt.assert_frame_equal(ex.result, segwork.segment_table(one_off, ["plan"], "2024-06-30"))
     co = CohortExplorer(page_data, period="quarter", by="plan", as_of="2024-12-31")
     co.set(as_of="2024-08-15")
-    assert co.error is None and ("activity_all", "quarter") in page_data._engine_cache
+    assert co.error is None and ActivityAll("quarter") in co.engine.table_keys()
     pdt.assert_frame_equal(
         co.result,
         segwork.cohort_retention(one_off, "2024-08-15", period="quarter", by="plan"),

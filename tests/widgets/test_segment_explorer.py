@@ -20,7 +20,8 @@ from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.personas import personas
 from segwork.metrics.segments import segment_table
-from segwork.widgets.segments import SegmentExplorer, best_customers_sentence, describe_segment
+from segwork.sentences import best_customers_sentence, describe_segment
+from segwork.widgets.segments import SegmentExplorer
 
 AS_OF = "2024-12-31"
 
@@ -60,9 +61,9 @@ def test_best_customers_sentence_hand_worked() -> None:
     # (monthly, starter, US) has no churn, so no LTV: skipped.
     assert best_customers_sentence(_table(), n=3) == (
         "Best customers (highest LTV among segments of at least 30 customers, gross margin 80 %): "
-        "Annual enterprise customers in DE: LTV $41k (CI 33k-52k), churn 0.60 %/month, n = 212; "
-        "Monthly pro customers with unknown country: LTV $9.5k (CI 7.6k-12k), churn 3.0 %/month, "
-        "n = 80."
+        "Enterprise customers in DE, on annual plans: LTV $41k (CI 33k-52k), churn 0.60 %/month, "
+        "n = 212; Pro customers on monthly plans, with unknown country: LTV $9.5k (CI 7.6k-12k), "
+        "churn 3.0 %/month, n = 80."
     )
     assert best_customers_sentence(_table(), n=1).endswith("n = 212.")
     none = _table().assign(small_segment=True)
@@ -75,39 +76,61 @@ def test_describe_segment() -> None:
     assert describe_segment({"plan": "pro", "region": "Europe"}, ["plan", "region"]) == (
         "Pro customers in Europe"
     )
-    assert describe_segment({"uses_api": True, "engagement": "high"}, ["uses_api", "engagement"]) == (
-        "High-engagement customers using api"
-    )
+    assert describe_segment(
+        {"uses_api": True, "engagement": "high"}, ["uses_api", "engagement"]
+    ) == ("High-engagement customers using api")
     assert describe_segment({"company_size": "(10, 50]"}, ["company_size"]) == (
-        "Customers with company size (10, 50]"
+        "Companies with (10, 50] employees"
     )
-    assert describe_segment({"acquisition_channel": "paid_search", "signup_quarter": "2023-Q2"},
-                            ["acquisition_channel", "signup_quarter"]) == (
-        "Paid search customers signed up 2023-Q2"
-    )
+    assert describe_segment({"seats": "(10, 50]"}, ["seats"]) == "Customers with seats (10, 50]"
+    assert describe_segment(
+        {"acquisition_channel": "paid_search", "signup_quarter": "2023-Q2"},
+        ["acquisition_channel", "signup_quarter"],
+    ) == ("Customers acquired via paid search, signed up 2023-Q2")
+    assert describe_segment({"plan": None, "region": "EU"}) == "Customers in EU, with no paid plan"
+    assert describe_segment({"region": "EU"}, noun="companies") == "Companies in EU"
 
 
 # -- the explorer -----------------------------------------------------------------------------------
 def test_defaults_and_state_round_trip(data: segwork.Dataset, ex: SegmentExplorer) -> None:
     state = ex.state
-    assert list(state) == ["as_of", "by", "bins", "where", "window_months", "gross_margin",
-                           "min_customers", "k", "random_state", "compare_as_of"]
+    assert list(state) == [
+        "as_of",
+        "by",
+        "bins",
+        "where",
+        "window_months",
+        "gross_margin",
+        "min_customers",
+        "k",
+        "random_state",
+        "compare_as_of",
+    ]
     assert state["min_customers"] == 30 and state["k"] == 4 and state["random_state"] == 0
     assert state["compare_as_of"] is None
     again = SegmentExplorer(data, **state)
     assert again.state == state
-    custom = {**state, "by": ["company_size", "region"], "bins": {"company_size": [10, 50, 250]},
-              "where": {"plan": ["pro", "enterprise"]}, "compare_as_of": "2024-06-30", "k": 3}
+    custom = {
+        **state,
+        "by": ["company_size", "region"],
+        "bins": {"company_size": [10, 50, 250]},
+        "where": {"plan": ["pro", "enterprise"]},
+        "compare_as_of": "2024-06-30",
+        "k": 3,
+    }
     assert SegmentExplorer(data, **custom).state == custom
     # the criteria offered: every attribute, derived ones included
     options = list(ex.controls["by"].options)
     assert {"lifecycle_stage", "engagement", "rfm_segment", "billing_interval", "plan"} <= set(
-        options)
+        options
+    )
     assert options == segwork.available_attributes(data)
 
 
 def test_view_equals_direct_calls(data: segwork.Dataset, ex: SegmentExplorer) -> None:
-    pdt.assert_frame_equal(ex.result, segment_table(data, ["current_plan", "billing_interval"], AS_OF))
+    pdt.assert_frame_equal(
+        ex.result, segment_table(data, ["current_plan", "billing_interval"], AS_OF)
+    )
     assert set(ex.figures) == {"share", "churn", "ltv", "personas", "mix"}
     p = personas(data, AS_OF, k=4, random_state=0)
     pdt.assert_frame_equal(ex.tables["Personas"], p.profiles)
@@ -115,16 +138,18 @@ def test_view_equals_direct_calls(data: segwork.Dataset, ex: SegmentExplorer) ->
     # compare_as_of None = one year before as_of
     churn_key = "Mix shift: churn (2023-12-31 → 2024-12-31)"
     pdt.assert_frame_equal(
-        ex.tables[churn_key], mix_shift(data, ["current_plan", "billing_interval"], "2023-12-31", AS_OF)
+        ex.tables[churn_key],
+        mix_shift(data, ["current_plan", "billing_interval"], "2023-12-31", AS_OF),
     )
     nrr = ex.tables["Mix shift: NRR (2023-12-31 → 2024-12-31)"]
     pdt.assert_frame_equal(
-        nrr, mix_shift(data, ["current_plan", "billing_interval"], "2023-12-31", AS_OF, metric="nrr")
+        nrr,
+        mix_shift(data, ["current_plan", "billing_interval"], "2023-12-31", AS_OF, metric="nrr"),
     )
     assert ex.texts["best"] == best_customers_sentence(ex.result)
     assert ex.texts["best"].startswith(
         "Best customers (highest LTV among segments of at least 30 customers, gross margin 100 %): "
-        "Enterprise annual customers: LTV $1.3M"
+        "Enterprise customers on annual plans: LTV $1.3M"
     )
     assert "gross margin 100 %" in ex.figures["ltv"].layout.title.text
     assert ex.error is None
@@ -142,10 +167,15 @@ def test_downloads_and_export_control(data: segwork.Dataset, ex: SegmentExplorer
     pdt.assert_frame_equal(ex.export_frame, top)
     # select two segments in the control: the CSV offered is segment_members of both
     ex.export_select.value = (1, 3)
-    want = segment_members(data, by, AS_OF, [
-        {c: ex.result.loc[1, c] for c in by},
-        {c: ex.result.loc[3, c] for c in by},
-    ])
+    want = segment_members(
+        data,
+        by,
+        AS_OF,
+        [
+            {c: ex.result.loc[1, c] for c in by},
+            {c: ex.result.loc[3, c] for c in by},
+        ],
+    )
     pdt.assert_frame_equal(ex.export_frame, want)
     payload = re.search(r'href="data:text/csv;base64,([^"]+)"', ex.export_link.value)
     assert payload is not None
@@ -160,16 +190,29 @@ def test_downloads_and_export_control(data: segwork.Dataset, ex: SegmentExplorer
 def test_set_recomputes_and_caches(data: segwork.Dataset) -> None:
     e = SegmentExplorer(data, by=["billing_interval"], k=3)
     pers_before = e.tables["Personas"]
-    e.set(by=["company_size", "region"], bins={"company_size": [10, 50, 250]},
-          where={"plan": ["pro", "enterprise"]}, gross_margin=0.75, min_customers=40,
-          window_months=6)
-    want = segment_table(data, ["company_size", "region"], AS_OF, bins={"company_size": [10, 50, 250]},
-                         where={"plan": ["pro", "enterprise"]}, gross_margin=0.75,
-                         min_customers=40, window_months=6)
+    e.set(
+        by=["company_size", "region"],
+        bins={"company_size": [10, 50, 250]},
+        where={"plan": ["pro", "enterprise"]},
+        gross_margin=0.75,
+        min_customers=40,
+        window_months=6,
+    )
+    want = segment_table(
+        data,
+        ["company_size", "region"],
+        AS_OF,
+        bins={"company_size": [10, 50, 250]},
+        where={"plan": ["pro", "enterprise"]},
+        gross_margin=0.75,
+        min_customers=40,
+        window_months=6,
+    )
     pdt.assert_frame_equal(e.result, want)
     # personas depend on as_of, k, random_state and the churn window: recomputed for window 6
-    pdt.assert_frame_equal(e.tables["Personas"],
-                           personas(data, AS_OF, k=3, window_months=6).profiles)
+    pdt.assert_frame_equal(
+        e.tables["Personas"], personas(data, AS_OF, k=3, window_months=6).profiles
+    )
     assert e.tables["Personas"] is not pers_before
     # a change of k recomputes the personas but not the segment table (same object from the memo)
     table_before = e.result
@@ -183,12 +226,20 @@ def test_set_recomputes_and_caches(data: segwork.Dataset) -> None:
     assert "gross margin 50 %" in e.figures["ltv"].layout.title.text
     # the export control follows the new segments; the best segment is preselected
     assert len(e.export_select.options) == len(e.result)
-    seg = {"company_size": e.result.loc[e.export_select.value[0], "company_size"],
-           "region": e.result.loc[e.export_select.value[0], "region"]}
+    seg = {
+        "company_size": e.result.loc[e.export_select.value[0], "company_size"],
+        "region": e.result.loc[e.export_select.value[0], "region"],
+    }
     pdt.assert_frame_equal(
         e.export_frame,
-        segment_members(data, ["company_size", "region"], AS_OF, seg,
-                        bins={"company_size": [10, 50, 250]}, where={"plan": ["pro", "enterprise"]}),
+        segment_members(
+            data,
+            ["company_size", "region"],
+            AS_OF,
+            seg,
+            bins={"company_size": [10, 50, 250]},
+            where={"plan": ["pro", "enterprise"]},
+        ),
     )
     e.set(compare_as_of="2024-06-30")
     assert "Mix shift: churn (2024-06-30 → 2024-12-31)" in e.tables
@@ -198,22 +249,33 @@ def test_widget_driven_changes(data: segwork.Dataset) -> None:
     e = SegmentExplorer(data, by=["plan"], k=2)
     e.controls["by"].value = ("billing_interval", "lifecycle_stage")
     assert e.state["by"] == ["billing_interval", "lifecycle_stage"]
-    pdt.assert_frame_equal(e.result, segment_table(data, ["billing_interval", "lifecycle_stage"],
-                                                   AS_OF))
+    pdt.assert_frame_equal(
+        e.result, segment_table(data, ["billing_interval", "lifecycle_stage"], AS_OF)
+    )
     e.controls["gross_margin"].value = 0.8
     e.controls["where"].value = '{"region": ["Europe"]}'
     assert e.state["where"] == {"region": ["Europe"]}
     pdt.assert_frame_equal(
         e.result,
-        segment_table(data, ["billing_interval", "lifecycle_stage"], AS_OF, gross_margin=0.8,
-                      where={"region": ["Europe"]}),
+        segment_table(
+            data,
+            ["billing_interval", "lifecycle_stage"],
+            AS_OF,
+            gross_margin=0.8,
+            where={"region": ["Europe"]},
+        ),
     )
     e.controls["as_of"].value = pd.Timestamp("2024-06-30").date()
     assert e.state["as_of"] == "2024-06-30"
     pdt.assert_frame_equal(
         e.result,
-        segment_table(data, ["billing_interval", "lifecycle_stage"], "2024-06-30",
-                      gross_margin=0.8, where={"region": ["Europe"]}),
+        segment_table(
+            data,
+            ["billing_interval", "lifecycle_stage"],
+            "2024-06-30",
+            gross_margin=0.8,
+            where={"region": ["Europe"]},
+        ),
     )
     assert "Mix shift: churn (2023-06-30 → 2024-06-30)" in e.tables
     assert e.error is None
@@ -254,9 +316,17 @@ def test_errors_are_shown_not_raised(data: segwork.Dataset) -> None:
 
 def test_static_html(ex: SegmentExplorer) -> None:
     page = ex.to_html()
-    for heading in ("Customer segmentation", "Segment table (ordered by LTV)", "Personas",
-                    "Silhouette by k", "Mix shift: churn", "Mix shift: NRR", "Best customers",
-                    "segment_members.csv", "gross margin 100 %"):
+    for heading in (
+        "Customer segmentation",
+        "Segment table (ordered by LTV)",
+        "Personas",
+        "Silhouette by k",
+        "Mix shift: churn",
+        "Mix shift: NRR",
+        "Best customers",
+        "segment_members.csv",
+        "gross margin 100 %",
+    ):
         assert heading in page
     for name in ("share", "churn", "ltv", "personas", "mix"):
         assert f'id="segwork-segmentexplorer-{name}"' in page

@@ -1,0 +1,54 @@
+"""Monthly MRR as engine expressions (docs/metrics.md "MRR", "Currencies"), written once.
+
+Pure functions of the tables: nothing here caches.  :class:`segwork.engine.Engine` caches their
+results (per as_of, or once for a given ``mrr`` table); :meth:`segwork.Dataset.table` uses them
+for the ``mrr`` table derived from subscriptions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import ibis.expr.types as ir
+
+from segwork.data.derive import derive_mrr, month_index, month_index_of
+from segwork.data.fx import require_rates, to_base
+
+__all__ = ["given_monthly", "in_base", "native_monthly", "require_monthly_rates"]
+
+
+def given_monthly(mrr: ir.Table) -> ir.Table:
+    """``customer_id, month_idx, month, mrr``: every month with MRR > 0 of a given ``mrr``."""
+    expr = mrr.select("customer_id", month_idx=month_index(mrr.month), month=mrr.month, mrr=mrr.mrr)
+    return expr.filter(expr.mrr > 0)
+
+
+def native_monthly(tables: Mapping[str, ir.Table], through: dt.date, *, derived: bool) -> ir.Table:
+    """``customer_id, currency, month_idx, month, mrr``: MRR > 0 in each currency's own units,
+    months up to ``through``'s, from the subscriptions (``derived``) or the given ``mrr``."""
+    if derived:
+        return derive_mrr(tables["subscriptions"], through, by_currency=True)
+    m = tables["mrr"]
+    native = m.select(
+        "customer_id", "currency", month_idx=month_index(m.month), month=m.month, mrr=m.mrr
+    )
+    return native.filter((native.mrr > 0) & (native.month_idx <= month_index_of(through)))
+
+
+def require_monthly_rates(native: ir.Table, fx: ir.Table, base: str, through: dt.date) -> None:
+    """Raise naming each currency and month when ``fx`` lacks a rate that converting
+    ``native`` needs: every month with MRR, and the month after each (a churn or a change is
+    valued at the new month's rate, docs/metrics.md "MRR movements"), through ``through``'s."""
+    last = month_index_of(through)
+    after = native.select("currency", month_idx=native.month_idx + 1)
+    needed = native.select("currency", "month_idx").union(after.filter(after.month_idx <= last))
+    require_rates(needed, fx, base, "MRR")
+
+
+def in_base(native: ir.Table, fx: ir.Table, base: str) -> ir.Table:
+    """``customer_id, month_idx, month, mrr``: :func:`native_monthly` converted to ``base`` at
+    each month's rate and summed per customer-month (MRR > 0)."""
+    conv = to_base(native, "mrr", fx, base)
+    monthly = conv.group_by(["customer_id", "month_idx", "month"]).aggregate(mrr=conv.mrr.sum())
+    return monthly.filter(monthly.mrr > 0)
