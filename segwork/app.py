@@ -142,6 +142,9 @@ def app_command(
         f"--pool_size={pool_size}",
         # serve notebooks only: no other file of the folder is downloadable
         "--VoilaConfiguration.file_allowlist=[]",
+        # cells of analyst instructions are left out of the pages (as out of the reports)
+        "--TagRemovePreprocessor.enabled=True",
+        "--TagRemovePreprocessor.remove_cell_tags=analyst-only",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout}",
         f"--MappingKernelManager.cull_interval={cull_interval}",
         "--MappingKernelManager.cull_connected=False",

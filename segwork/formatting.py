@@ -19,6 +19,11 @@ __all__ = [
     "money_hover",
     "money_one_decimal",
     "money_text",
+    "rate_text",
+    "signed_count",
+    "signed_money",
+    "signed_percent",
+    "signed_pp",
 ]
 
 #: The currency of figures drawn without one (and of data that names none).
@@ -112,3 +117,59 @@ def money_one_decimal(value: float, currency: str | None, *, missing: str = "n/a
         if a >= size:
             return f"{sign}{prefix}{a / size:,.1f}{suffix}"
     return f"{sign}{prefix}{a:,.0f}"
+
+
+def signed_count(delta: float) -> str:
+    """A change of a count: ``+152``, ``-1,204``; no change reads ``±0``.
+
+    >>> signed_count(152), signed_count(-1204), signed_count(0)
+    ('+152', '-1,204', '±0')
+    """
+    n = round(delta)
+    return "±0" if n == 0 else f"{n:+,}"
+
+
+def signed_percent(relative: float | None) -> str:
+    """A relative change (0.032 is 3.2 %) with its sign and one decimal; ``n/a`` without a base.
+
+    >>> signed_percent(0.032), signed_percent(-0.0449), signed_percent(0.00004)
+    ('+3.2 %', '-4.5 %', '±0.0 %')
+    >>> signed_percent(None)
+    'n/a'
+    """
+    if relative is None or not math.isfinite(relative):
+        return "n/a"
+    text = f"{relative * 100:+.1f}"
+    return "±0.0 %" if float(text) == 0 else f"{text} %"
+
+
+def signed_pp(delta: float) -> str:
+    """A change of a rate in percentage points (rates as fractions: -0.004 is -0.4 pp).
+
+    >>> signed_pp(-0.004), signed_pp(0.011), signed_pp(0.0004)
+    ('-0.4 pp', '+1.1 pp', '±0.0 pp')
+    """
+    text = f"{delta * 100:+.1f}"
+    return "±0.0 pp" if float(text) == 0 else f"{text} pp"
+
+
+def signed_money(delta: float, currency: str | None) -> str:
+    """A change of an amount, short: ``+$42.1k``, ``-€1.2M``; no change reads ``±0``.
+
+    >>> signed_money(42_100, "USD"), signed_money(-1_200_000, "EUR"), signed_money(0.2, "USD")
+    ('+$42.1k', '-€1.2M', '±0')
+    """
+    if round(delta) == 0:
+        return "±0"
+    text = money_text(delta, currency, short=True)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def rate_text(rate: float) -> str:
+    """A rate as a percentage: one decimal, two under 1 %.
+
+    >>> rate_text(0.02644), rate_text(0.9075), rate_text(0.00247)
+    ('2.6 %', '90.8 %', '0.25 %')
+    """
+    pct = rate * 100
+    return f"{pct:.2f} %" if abs(pct) < 1 else f"{pct:.1f} %"

@@ -16,9 +16,14 @@ import pandas as pd
 from segwork.formatting import currency_prefix, money_text
 
 __all__ = [
+    "LTV_HORIZON_YEARS",
     "best_customers_sentence",
     "describe_segment",
+    "implied_lifetime_months",
     "is_missing",
+    "lifetime_columns",
+    "lifetime_text",
+    "ltv_flagged",
     "mix_sentence",
     "percent_text",
     "segment_by_columns",
@@ -32,6 +37,7 @@ _TABLE_COLUMNS = frozenset(
         "customers", "customers_share", "active_customers", "mrr", "mrr_share", "arpa",
         "at_risk_customer_months", "churned_customer_months", "churn_rate", "churn_rate_low",
         "churn_rate_high", "nrr_12m", "ltv", "ltv_low", "ltv_high", "small_segment",
+        "implied_lifetime_years", "ltv_flag",
         "weight_a", "weight_b", "rate_a", "rate_b", "mix_effect", "rate_effect", "total_effect",
     }
 )  # fmt: skip
@@ -151,6 +157,81 @@ def _short_money(v: float) -> str:
     return f"{v:,.0f}"
 
 
+#: An LTV whose implied lifetime (1 / monthly churn) is longer than this many years is flagged:
+#: LTV = ARPA x margin / churn counts on the customer staying that long (docs/metrics.md "LTV").
+LTV_HORIZON_YEARS = 10
+
+
+def implied_lifetime_months(churn_rate: float) -> float:
+    """The lifetime a monthly logo churn rate implies, in months: 1 / churn (inf without churn,
+    NaN when the rate is unknown).
+
+    >>> implied_lifetime_months(0.0265), implied_lifetime_months(0.0)
+    (37.735849056603776, inf)
+    """
+    try:
+        rate = float(churn_rate)
+    except (TypeError, ValueError):
+        return math.nan
+    if math.isnan(rate) or rate < 0:
+        return math.nan
+    return math.inf if rate == 0 else 1.0 / rate
+
+
+def ltv_flagged(churn_rate: float) -> bool:
+    """Whether the lifetime ``churn_rate`` implies is beyond :data:`LTV_HORIZON_YEARS`.
+
+    >>> ltv_flagged(0.0265), ltv_flagged(0.0022), ltv_flagged(float("nan"))
+    (False, True, False)
+    """
+    months = implied_lifetime_months(churn_rate)
+    return not math.isnan(months) and months > LTV_HORIZON_YEARS * 12
+
+
+def lifetime_text(churn_rate: float) -> str:
+    """The implied lifetime in words: months under two years, else years; flagged past the
+    horizon.
+
+    >>> lifetime_text(0.1), lifetime_text(0.0265), lifetime_text(0.0022)
+    ('10 months', '3.1 years', '38 years, beyond the 10-year horizon: LTV flagged')
+    """
+    months = implied_lifetime_months(churn_rate)
+    if math.isnan(months):
+        return "unknown"
+    if math.isinf(months):
+        text = "unbounded (no churn observed)"
+    elif months < 24:
+        text = f"{months:.0f} months"
+    else:
+        years = months / 12
+        text = f"{years:.1f} years" if years < 10 else f"{years:.0f} years"
+    if ltv_flagged(churn_rate):
+        text += f", beyond the {LTV_HORIZON_YEARS}-year horizon: LTV flagged"
+    return text
+
+
+def lifetime_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """A segment table with the implied lifetime beside LTV: ``implied_lifetime_years`` (1 /
+    churn / 12) and ``ltv_flag`` ("beyond 10 years" past :data:`LTV_HORIZON_YEARS`, else empty),
+    after ``ltv_high``; a table without ``ltv`` and ``churn_rate`` is returned as it is.
+
+    >>> t = pd.DataFrame({"churn_rate": [0.0265, 0.0022], "ltv": [1.0, 2.0], "ltv_high": [1, 2]})
+    >>> lifetime_columns(t)[["implied_lifetime_years", "ltv_flag"]].round(1).values.tolist()
+    [[3.1, ''], [37.9, 'beyond 10 years']]
+    """
+    if "ltv" not in table.columns or "churn_rate" not in table.columns:
+        return table
+    out = table.copy()
+    after = "ltv_high" if "ltv_high" in out.columns else "ltv"
+    at = list(out.columns).index(after) + 1
+    months = [implied_lifetime_months(r) for r in out["churn_rate"]]
+    out.insert(at, "implied_lifetime_years", [m / 12 for m in months])
+    flag = f"beyond {LTV_HORIZON_YEARS} years"
+    flags = [flag if ltv_flagged(r) else "" for r in out["churn_rate"]]
+    out.insert(at + 1, "ltv_flag", flags)
+    return out
+
+
 def _churn_text(rate: float) -> str:
     pct = rate * 100
     return f"{pct:.1f} %/month" if pct >= 1 else f"{pct:.2f} %/month"
@@ -162,8 +243,9 @@ def best_customers_sentence(table: pd.DataFrame, n: int = 3, *, currency: str = 
     Reads a :func:`segwork.segment_table` result (pure; no computation).  Segments flagged
     ``small_segment`` (docs/metrics.md "Small segments") and those without a defined LTV (no
     churn seen) are skipped.  Each segment reads like "Enterprise customers in DE, on annual
-    plans: LTV $41k (CI 33k-52k), churn 0.6 %/month, n = 212", the CI being the LTV interval
-    that follows from the churn interval (docs/metrics.md "LTV").
+    plans: LTV $41k (CI 33k-52k), implied lifetime 14 years ..., churn 0.6 %/month, n = 212",
+    the CI being the LTV interval that follows from the churn interval, the implied lifetime
+    1 / churn, flagged past :data:`LTV_HORIZON_YEARS` (docs/metrics.md "LTV").
 
     Parameters
     ----------
@@ -187,7 +269,8 @@ def best_customers_sentence(table: pd.DataFrame, n: int = 3, *, currency: str = 
     >>> t.attrs.update(gross_margin=0.8, min_customers=30)
     >>> best_customers_sentence(t)
     'Best customers (highest LTV among segments of at least 30 customers, gross margin 80 %): \
-Enterprise customers: LTV $41k (CI 33k-52k), churn 0.60 %/month, n = 212.'
+Enterprise customers: LTV $41k (CI 33k-52k), implied lifetime 14 years, beyond the 10-year \
+horizon: LTV flagged, churn 0.60 %/month, n = 212.'
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -213,6 +296,7 @@ Enterprise customers: LTV $41k (CI 33k-52k), churn 0.60 %/month, n = 212.'
         )
         parts.append(
             f"{describe_segment(row, by)}: LTV {prefix}{_short_money(row['ltv'])} ({ci}), "
+            f"implied lifetime {lifetime_text(row['churn_rate'])}, "
             f"churn {_churn_text(row['churn_rate'])}, n = {int(row['customers'])}"
         )
     gm_text = f", gross margin {float(gm):.0%}".replace("%", " %") if gm is not None else ""

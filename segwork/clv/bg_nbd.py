@@ -54,6 +54,53 @@ def _log_lik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) 
     return base + np.logaddexp(alive, dropped)
 
 
+def _neg_ll_and_grad(
+    params: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    w: np.ndarray,
+) -> tuple[float, np.ndarray]:
+    """The weighted mean negative log-likelihood of :func:`_log_lik` and its gradient in
+    ``(r, alpha, a, b)``, in one pass.
+
+    With l = base + log(exp(A) + exp(D)) (A: alive at T, D: dropped after the last purchase),
+    dl = dbase + wA dA + wD dD, wA and wD the two terms' shares (wD = 0 without a repeat).  The
+    Gamma and Beta functions depend on the parameters and x only, so they are evaluated once
+    per distinct frequency and gathered: only the logs of alpha + T and alpha + t_x are per row.
+    """
+    r, alpha, a, b = params
+    psi, gammaln, betaln = special.digamma, special.gammaln, special.betaln
+    ux, inv = np.unique(x, return_inverse=True)
+    repeat = x > 0
+    with np.errstate(all="ignore"):
+        lbeta = betaln(a, b)
+        ab = psi(a + b)
+        l_t = np.log(alpha + T)
+        l_tx = np.log(alpha + t_x)
+        rx = r + x
+        alive = (betaln(a, b + ux) - lbeta)[inv] - rx * l_t
+        dropped = np.where(
+            repeat, (betaln(a + 1.0, b + ux - 1.0) - lbeta)[inv] - rx * l_tx, -np.inf
+        )
+        total = np.logaddexp(alive, dropped)
+        ll = (gammaln(r + ux) - gammaln(r))[inv] + r * np.log(alpha) + total
+        w_alive = np.exp(alive - total)
+        w_drop = np.where(repeat, np.exp(dropped - total), 0.0)
+        psi_abx = psi(a + b + ux)[inv]
+        g0 = psi(r + ux)[inv] - psi(r) + np.log(alpha) - w_alive * l_t - w_drop * l_tx
+        g1 = r / alpha - w_alive * rx / (alpha + T) - w_drop * rx / (alpha + t_x)
+        g2 = w_alive * (ab - psi_abx) + np.where(
+            repeat, w_drop * (psi(a + 1.0) - psi_abx - psi(a) + ab), 0.0
+        )
+        g3 = w_alive * (psi(b + ux)[inv] - psi_abx - psi(b) + ab) + np.where(
+            repeat, w_drop * (psi(b + ux - 1.0)[inv] - psi_abx - psi(b) + ab), 0.0
+        )
+    n = w.sum()
+    grad = -np.array([w @ g0, w @ g1, w @ g2, w @ g3]) / n
+    return -float(w @ ll) / n, grad
+
+
 @dataclass(frozen=True)
 class BetaGeoFit:
     """A fitted BG/NBD model: parameters, their standard errors and the model's predictions.
@@ -189,8 +236,10 @@ def fit_bg_nbd(summary: pd.DataFrame) -> BetaGeoFit:
     n = w.sum()
 
     def neg_ll(params: np.ndarray) -> float:
-        with np.errstate(all="ignore"):
-            return -float(np.dot(w, _log_lik(params, gx, gt, gT))) / n
+        return _neg_ll_and_grad(params, gx, gt, gT, w)[0]
+
+    def value_and_grad(params: np.ndarray) -> tuple[float, np.ndarray]:
+        return _neg_ll_and_grad(params, gx, gt, gT, w)
 
     if not (x > 0).any():
         raise CLVFitError(
@@ -205,8 +254,10 @@ def fit_bg_nbd(summary: pd.DataFrame) -> BetaGeoFit:
         (0.25, mean_t / 10, 0.5, 2.0),
         (2.0, mean_t * 2, 2.0, 5.0),
     ]
-    params = fit_log_params(neg_ll, starts, "BG/NBD", _NAMES)
-    se = standard_errors(lambda p: neg_ll(p) * n, params)
+    params = fit_log_params(neg_ll, starts, "BG/NBD", _NAMES, value_and_grad=value_and_grad)
+    se = standard_errors(
+        lambda p: neg_ll(p) * n, params, gradient=lambda p: value_and_grad(p)[1] * n
+    )
     return BetaGeoFit(
         params=dict(zip(_NAMES, map(float, params), strict=True)),
         standard_errors=dict(zip(_NAMES, map(float, se), strict=True)),

@@ -48,6 +48,32 @@ def _log_lik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     )
 
 
+def _neg_ll_and_grad(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean negative log-likelihood of :func:`_log_lik` and its gradient in ``(p, q, v)``
+    in one pass (the Gamma functions evaluated once per distinct frequency)."""
+    p, q, v = params
+    psi, gammaln = special.digamma, special.gammaln
+    ux, inv = np.unique(x, return_inverse=True)
+    with np.errstate(all="ignore"):
+        px = p * x
+        spent = np.log(v + x * m)
+        log_m, log_x = np.log(m), np.log(x)
+        ll = (
+            (gammaln(p * ux + q) - gammaln(p * ux))[inv]
+            - gammaln(q)
+            + q * np.log(v)
+            + (px - 1.0) * log_m
+            + px * log_x
+            - (px + q) * spent
+        )
+        both = psi(p * ux + q)[inv]
+        g0 = x * (both - psi(p * ux)[inv] + log_m + log_x - spent)
+        g1 = both - psi(q) + np.log(v) - spent
+        g2 = q / v - (px + q) / (v + x * m)
+    n = float(len(x))
+    return -float(ll.sum()) / n, -np.array([g0.sum(), g1.sum(), g2.sum()]) / n
+
+
 @dataclass(frozen=True)
 class GammaGammaFit:
     """A fitted Gamma-Gamma model of average order value.
@@ -129,13 +155,16 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> import numpy as np, pandas as pd
     >>> from segwork.clv import fit_gamma_gamma
-    >>> s = pd.DataFrame({"frequency": [1, 2, 3, 1, 4, 2, 0],
-    ...     "monetary_value": [10.0, 14.0, 9.0, 30.0, 12.0, 18.0, float("nan")]})
-    >>> fit = fit_gamma_gamma(s)
+    >>> rng = np.random.default_rng(0)  # 40 repeat buyers drawn from the model (p=4, q=3, v=40)
+    >>> x = rng.integers(1, 6, 40)
+    >>> nu = rng.gamma(3.0, 1 / 40.0, 40)
+    >>> m = [rng.gamma(4.0 * k, 1 / n) / k for k, n in zip(x, nu)]
+    >>> s = pd.DataFrame({"frequency": [*x, 0], "monetary_value": [*m, float("nan")]})
+    >>> fit = fit_gamma_gamma(s)  # the customer without a repeat purchase is left out
     >>> fit.n_customers, sorted(fit.params)
-    (6, ['p', 'q', 'v'])
+    (40, ['p', 'q', 'v'])
     """
     x, m = _columns(summary)
     repeat = x > 0
@@ -153,15 +182,24 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
     n = float(len(x))
 
     def neg_ll(params: np.ndarray) -> float:
-        with np.errstate(all="ignore"):
-            return -float(_log_lik(params, x, m).sum()) / n
+        return _neg_ll_and_grad(params, x, m)[0]
+
+    def value_and_grad(params: np.ndarray) -> tuple[float, np.ndarray]:
+        return _neg_ll_and_grad(params, x, m)
 
     mean_m = float(m.mean())
     starts = [(1.0, 2.0, mean_m), (5.0, 3.0, mean_m), (2.0, 5.0, 2.0 * mean_m)]
-    params = fit_log_params(neg_ll, starts, "Gamma-Gamma", _NAMES)
-    se = standard_errors(lambda pr: neg_ll(pr) * n, params)
     with np.errstate(all="ignore"):
         corr = float(np.corrcoef(x, m)[0, 1]) if np.ptp(x) > 0 and np.ptp(m) > 0 else np.nan
+    try:
+        params = fit_log_params(
+            neg_ll, starts, "Gamma-Gamma", _NAMES, value_and_grad=value_and_grad
+        )
+    except CLVFitError as err:
+        # q <= 1 with p running off (p v fixed) is the same finding as an interior q <= 1
+        if err.params is None or err.params[1] > 1.0:
+            raise
+        params = err.params
     if params[1] <= 1.0:
         raise CLVFitError(
             f"the Gamma-Gamma fit of order values gives q = {params[1]:.2f} <= 1, so the mean "
@@ -172,6 +210,9 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
             "(leave out wholesale or B2B invoices and the largest orders), or compare segments "
             "on revenue, AOV and repeat rate"
         )
+    se = standard_errors(
+        lambda pr: neg_ll(pr) * n, params, gradient=lambda pr: value_and_grad(pr)[1] * n
+    )
     return GammaGammaFit(
         params=dict(zip(_NAMES, map(float, params), strict=True)),
         standard_errors=dict(zip(_NAMES, map(float, se), strict=True)),

@@ -40,6 +40,9 @@ FX_COLUMN = "fx_adjustment"
 FX_LABEL = "FX adjustment"
 FX_COLOUR = "#999999"
 _AVERAGE = "Weighted average"
+#: The heat map writes each cell's value in it up to this many ages (columns); past it the cells
+#: are too narrow for a readable label and the values are in the hover only.
+MAX_LABELLED_AGES = 18
 
 
 def cohort_label(value: Any, period: str = "month") -> str:
@@ -248,7 +251,9 @@ def cohort_heatmap(
             y=order,
             z=[rows[label][0] for label in order],
             text=[rows[label][1] for label in order],
-            texttemplate="%{text}",
+            # a cell's label only where cells are wide enough to read it (monthly cohorts over
+            # years are too narrow: the hover still says every value)
+            texttemplate="%{text}" if len(ages) <= MAX_LABELLED_AGES else "",
             customdata=[rows[label][2] for label in order],
             hovertemplate=hover,
             colorscale=SEQUENTIAL,

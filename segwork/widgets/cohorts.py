@@ -39,6 +39,7 @@ from segwork.metrics.projection import project_retention, retention_fits
 from segwork.metrics.survival import median_lifetime, survival
 from segwork.plots.cohorts import (
     cohort_heatmap,
+    cohort_label,
     mrr_bridge,
     mrr_rates,
     retention_curves,
@@ -192,6 +193,7 @@ class CohortExplorer(Explorer):
         "survival."
     )
     result_title = "Cohort table"
+    figures_first = True  # the charts come before the long table
     params = (
         Param("as_of", "2024-12-31", kind="date", label="As of"),
         Param("period", "month", kind="choice", choices=PERIODS, label="Period"),
@@ -402,6 +404,16 @@ class CohortExplorer(Explorer):
         if median is not None and len(median) == 1:
             m = median["median_tenure"].iloc[0]
             out["median_lifetime_months"] = None if pd.isna(m) else float(m)
+        return out
+
+    def shown(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The cohorts named as on the heat map ("2022-01", "2022-Q1": :func:`cohort_label`)."""
+        if "cohort" not in table.columns or not pd.api.types.is_datetime64_any_dtype(
+            table["cohort"]
+        ):
+            return table
+        out = table.copy()
+        out["cohort"] = [cohort_label(c, self._state["period"]) for c in out["cohort"]]
         return out
 
     def compute(self, state: dict[str, Any]) -> View:

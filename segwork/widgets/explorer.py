@@ -30,15 +30,29 @@ import plotly.graph_objects as go
 
 from segwork.data.dataset import Dataset
 from segwork.engine import Engine, PageMemo
-from segwork.headline import HEADLINE_MIME
+from segwork.headline import (
+    HEADLINE_MIME,
+    KPI_CARDS,
+    Kpi,
+    kpi_cards_html,
+    kpis_of,
+    previous_period,
+)
+from segwork.metrics.segments import segment_table
 from segwork.settings import AS_OF_ENV, env
 from segwork.sources import open_data
 from segwork.widgets.controls import default_control
 from segwork.widgets.figures import figure_output
 from segwork.widgets.params import Param, param_label, parse_query
-from segwork.widgets.static import SECTION_CLOSED, page_html
+from segwork.widgets.static import (
+    SECTION_CLOSED,
+    page_html,
+    pdf_link_html,
+    slug,
+    write_page_pdf,
+)
 from segwork.widgets.tables import CSS, column_kind, table_html, text_html
-from segwork.widgets.view import View, download_frame, download_widget
+from segwork.widgets.view import View, download_frame, download_html, download_widget
 from segwork.widgets.voila_page import page_query, served_by_voila
 
 __all__ = ["Explorer"]
@@ -53,6 +67,12 @@ class Explorer:
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
     result_title: ClassVar[str] = "Result"
+    #: The first tab's title (the main part of the page; each section is a tab after it).
+    overview_title: ClassVar[str] = "Overview"
+    #: Draw the figures, then the other tables, before the main table (whose table is long).
+    figures_first: ClassVar[bool] = False
+    #: A table longer than this shows its first rows, the rest behind a click (and a download).
+    long_table_rows: ClassVar[int] = 25
     params: ClassVar[tuple[Param, ...]] = ()
 
     def __init__(self, data: Any = None, **state: Any) -> None:
@@ -77,6 +97,8 @@ class Explorer:
         self._failure: str | None = None  # why, then
         self._shown = False  # whether a view was ever drawn
         self._open: set[str] = set()  # titles of the sections open in the page
+        self._shown_tab: str | None = None  # the section whose tab is shown (None: overview)
+        self._tabbing = False  # while the page sets its tabs itself
         self.controls: dict[str, widgets.Widget] = {}
         self._build()
         self._recompute()
@@ -187,6 +209,53 @@ class Explorer:
         """The page's headline figures (JSON-serialisable), collected into report metrics.json."""
         return {}
 
+    def shown(self, table: pd.DataFrame) -> pd.DataFrame:
+        """A table as the page shows it (a page may relabel values, as cohorts "2022-01"); the
+        API (:attr:`result`, :attr:`tables`) and the downloads keep the table itself."""
+        return table
+
+    def result_heading(self) -> str:
+        """The heading of the main table (by default :attr:`result_title`; a page may adapt it
+        to its data, as the segment table ordered by predicted CLV on shop data)."""
+        return self.result_title
+
+    def kpis(self, state: dict[str, Any]) -> list[Kpi]:
+        """The KPI cards the page opens with: the key numbers at as_of and their change against
+        :func:`~segwork.headline.previous_period` (MRR, customers, churn and NRR on subscription
+        data; revenue, buyers and predicted CLV on transactions-only data; none otherwise).
+
+        The totals are :func:`segwork.metrics.segment_table`'s total row (one per date, kept by
+        :meth:`memo`); before the first signup there is no previous period to compare with.
+        """
+        as_of, kind = state.get("as_of"), self.data.kind
+        if not as_of or kind not in KPI_CARDS:
+            return []
+        gm = float(state.get("gross_margin", 1.0)) if kind == "transactions" else 1.0
+
+        def total(day: str) -> dict[str, Any]:
+            return self.memo(
+                ("kpi_total", day, gm),
+                lambda: segment_table(self.engine, None, day, gross_margin=gm).iloc[0].to_dict(),
+            )
+
+        before_day = previous_period(as_of)
+        first = self.first_signup()
+        before = total(before_day) if first is None or before_day >= first.isoformat() else None
+        return kpis_of(kind, total(as_of), before)
+
+    def _kpi_html(self, state: dict[str, Any]) -> str:
+        """The KPI cards as HTML; a failure is said where the cards would be (never hides the
+        page)."""
+        try:
+            cards = self.kpis(state)
+        except Exception as err:  # said in the page, the rest of the page stays
+            text = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+            why = html.escape(text)
+            return f'<div class="segwork-error">Key numbers not available: {why}</div>'
+        as_of = state.get("as_of")
+        previous = previous_period(as_of) if as_of else ""
+        return kpi_cards_html(cards, self.data.currency, previous=previous)
+
     # -- state ------------------------------------------------------------------------------------
     @property
     def state(self) -> dict[str, Any]:
@@ -224,7 +293,10 @@ class Explorer:
         """
         new = {**self._state, **self._checked(changes)}
         self.validate(new)
-        self._open.update(p.section for p in self.params if p.section and p.name in changes)
+        opened = [p.section for p in self.params if p.section and p.name in changes]
+        self._open.update(opened)
+        if opened:  # the section of the changed value is the one shown
+            self._shown_tab = opened[-1]
         self._state = new
         self._sync_widgets()
         self._recompute()
@@ -275,8 +347,11 @@ class Explorer:
             )
         if is_open:
             self._open.add(title)
+            self._shown_tab = title
         else:
             self._open.discard(title)
+            if self._shown_tab == title:
+                self._shown_tab = None
         self._render()
 
     def memo(self, key: Hashable, fn: Callable[[], T]) -> T:
@@ -330,6 +405,7 @@ class Explorer:
             aside = self._set_aside_note(as_of, self.tables_read(self._state)) if as_of else ""
             # the page's data note: the currency of its amounts, then what was set aside
             view.texts.setdefault("set_aside", f"Amounts in {self.data.currency}. {aside}".strip())
+            view.kpi_html = self._kpi_html(self.state)
             self.view = view
             self._render()
         except Exception as err:  # shown in the page, never swallowed
@@ -418,15 +494,9 @@ class Explorer:
 
     # -- widgets ----------------------------------------------------------------------------------
     def _build(self) -> None:
-        header = widgets.HTML(
-            CSS
-            + (f"<h2 style='margin:4px 0'>{html.escape(self.title)}</h2>" if self.title else "")
-            + (
-                f"<p style='margin:2px 0 8px'>{html.escape(self.description)}</p>"
-                if self.description
-                else ""
-            )
-        )
+        # the page's title and its introduction are the notebook's own "# Title" cell, shown
+        # once above the widget; the static page (to_html) carries both: a PDF stands alone
+        header = widgets.HTML(CSS)
         for p in self.params:
             w = self.make_control(p) or default_control(p, self.choices)
             if p.help:
@@ -436,11 +506,45 @@ class Explorer:
             self.controls[p.name] = w
         self._status = widgets.HTML()
         self._link = widgets.HTML()
-        self._body = widgets.VBox()
+        self._kpis = widgets.HTML()
+        self._body = widgets.VBox()  # the overview tab: the main part of the page
+        self._tabs = widgets.Tab(children=[self._body], titles=[self.overview_title])
+        self._tabs.observe(self._on_tab, names="selected_index")
+        self.pdf_button = widgets.Button(
+            description="Download PDF",
+            icon="file-pdf-o",
+            tooltip="A PDF of the page as shown (the open tabs' sections included)",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.pdf_link = widgets.HTML()
+        self.pdf_button.on_click(lambda _button: self.prepare_pdf())
         controls = widgets.HBox(
             list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")
         )
-        self.widget = widgets.VBox([header, controls, self._link, self._status, self._body])
+        tools = widgets.HBox(
+            [self._link, self.pdf_button, self.pdf_link],
+            layout=widgets.Layout(align_items="center", grid_gap="12px"),
+        )
+        self.widget = widgets.VBox(
+            [header, controls, tools, self._status, self._kpis, self._tabs]
+        )
+
+    def prepare_pdf(self) -> bytes:
+        """Print the page as shown (its computed sections, with figures) to PDF with chromium
+        (:func:`segwork.report_pdf.write_pdfs`) and put a download link of it beside the button;
+        a failure is said there.  Returns the PDF's bytes (empty on failure)."""
+        self.pdf_link.value = "<em>preparing the PDF…</em>"
+        name = f"{self.title or type(self).__name__} {self._state.get('as_of') or ''}".strip()
+        try:
+            pdf = write_page_pdf(self.to_html(include_plotlyjs=True, sections="computed"), name)
+        except Exception as err:  # shown in the page, never swallowed
+            text = str(err) if isinstance(err, (ValueError, RuntimeError)) else repr(err)
+            self.pdf_link.value = (
+                f'<span class="segwork-error">The PDF could not be made: {html.escape(text)}</span>'
+            )
+            return b""
+        self.pdf_link.value = pdf_link_html(pdf, name)
+        return pdf
 
     def _on_change(self, p: Param) -> Callable[[dict[str, Any]], None]:
         def handler(change: dict[str, Any]) -> None:
@@ -526,60 +630,96 @@ class Explorer:
         finally:
             self._syncing = False
 
+    def _table_widget(self, title: str, table: pd.DataFrame) -> widgets.Widget:
+        """A table with its heading; a long one shows its first :attr:`long_table_rows` rows and
+        the rest behind a click (the whole table is also a CSV download)."""
+        heading, full = self._heading(title, table), table
+        table = self.shown(table)
+        n = self.long_table_rows
+        if len(table) <= n:
+            return widgets.HTML(heading + table_html(table))
+        shown = widgets.HTML(heading + table_html(table.head(n)))
+        button = widgets.Button(
+            description=f"Show all {len(table):,} rows", layout=widgets.Layout(width="auto")
+        )
+        note = widgets.HTML(
+            f"<small>First {n} of {len(table):,} rows.</small> "
+            + download_html(f"{slug(title)}.csv", full)
+        )
+
+        def show_all(_button: widgets.Button) -> None:
+            shown.value = heading + table_html(table)
+            button.layout.display = "none"
+
+        button.on_click(show_all)
+        return widgets.VBox([shown, widgets.HBox([button, note])])
+
     def _view_widgets(self, v: View) -> list[widgets.Widget]:
         children: list[widgets.Widget] = []
         for text in v.texts.values():
             children.append(widgets.HTML(text_html(text)))
-        if len(v.result.columns):
-            children.append(
-                widgets.HTML(self._heading(self.result_title, v.result) + table_html(v.result))
-            )
-        for fig in v.figures.values():
-            children.append(figure_output(fig))
-        for name, table in v.tables.items():
-            children.append(widgets.HTML(self._heading(name, table) + table_html(table)))
+        result = (
+            [self._table_widget(self.result_heading(), v.result)] if len(v.result.columns) else []
+        )
+        figures = [figure_output(fig) for fig in v.figures.values()]
+        tables = [self._table_widget(name, table) for name, table in v.tables.items()]
+        # figures first: the charts, the short tables, then the (long) main table
+        order = [figures, tables, result] if self.figures_first else [result, figures, tables]
+        children += [w for part in order for w in part]
         children += [download_widget(n, d) for n, d in v.downloads.items()]
         return children
 
     def _render(self) -> None:
         v = self.view
-        sections = [self._section_widget(v, title) for title in v.sections]
-        self._body.children = (*self._view_widgets(v), *sections, *self.after_render())
+        self._kpis.value = v.kpi_html
+        self._body.children = (*self._view_widgets(v), *self.after_render())
+        boxes = []
+        for title in v.sections:
+            box = widgets.VBox()
+            self._fill_section(box, v, title)
+            boxes.append(box)
+        shown = self._shown_tab if self._shown_tab in v.sections else None
+        self._tabbing = True
+        try:
+            self._tabs.children = (self._body, *boxes)
+            self._tabs.titles = (self.overview_title, *v.sections)
+            self._tabs.selected_index = 0 if shown is None else list(v.sections).index(shown) + 1
+        finally:
+            self._tabbing = False
 
-    def _section_widget(self, v: View, title: str) -> widgets.Widget:
-        """A collapsible section: computed when opened, recomputed with changes while open."""
-        box = widgets.VBox()
-        acc = widgets.Accordion(children=[box], layout=widgets.Layout(margin="6px 0"))
-        acc.set_title(0, title)
+    def _fill_section(self, box: widgets.VBox, v: View, title: str) -> None:
+        """A section's tab: computed when opened, recomputed with changes while open."""
+        if title not in v.resolved and title not in self._open:
+            box.children = [widgets.HTML(SECTION_CLOSED)]
+            return
+        try:
+            box.children = self._view_widgets(v.section(title))
+        except Exception as err:  # shown in the section, never swallowed
+            self._last_traceback = traceback.format_exc()
+            text = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+            box.children = [
+                widgets.HTML(
+                    f'<div class="segwork-error"><b>Could not compute {html.escape(title)}'
+                    f":</b> {html.escape(text)}<br>Change the values above to retry.</div>"
+                )
+            ]
 
-        def fill() -> None:
-            if title not in v.resolved and title not in self._open:
-                box.children = [widgets.HTML(SECTION_CLOSED)]
-                return
-            try:
-                box.children = self._view_widgets(v.section(title))
-            except Exception as err:  # shown in the section, never swallowed
-                self._last_traceback = traceback.format_exc()
-                text = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
-                box.children = [
-                    widgets.HTML(
-                        f'<div class="segwork-error"><b>Could not compute {html.escape(title)}'
-                        f":</b> {html.escape(text)}<br>Change the values above to retry.</div>"
-                    )
-                ]
-
-        def toggled(change: dict[str, Any]) -> None:
-            if change["new"] is None:
-                self._open.discard(title)
-                return
-            self._open.add(title)
-            box.children = [widgets.HTML("<em>computing…</em>")]
-            fill()
-
-        fill()
-        acc.selected_index = 0 if title in self._open else None
-        acc.observe(toggled, names="selected_index")
-        return acc
+    def _on_tab(self, change: dict[str, Any]) -> None:
+        """A click on a tab: the section shown before is closed (no longer recomputed with
+        changes), the one clicked is opened (computed now if it was not)."""
+        if self._tabbing:
+            return
+        titles = list(self.view.sections)
+        index = change["new"] or 0
+        if self._shown_tab is not None:
+            self._open.discard(self._shown_tab)
+        self._shown_tab = titles[index - 1] if 0 < index <= len(titles) else None
+        if self._shown_tab is None:
+            return
+        self._open.add(self._shown_tab)
+        box = self._tabs.children[index]
+        box.children = [widgets.HTML("<em>computing…</em>")]
+        self._fill_section(box, self.view, self._shown_tab)
 
     # -- static rendering ------------------------------------------------------------------------
     def to_html(
@@ -602,8 +742,10 @@ class Explorer:
             description=self.description,
             state=self._state,
             error=self.error,
-            result_title=self.result_title,
+            result_title=self.result_heading(),
             table_heading=self._heading,
+            figures_first=self.figures_first,
+            shown=self.shown,
             include_plotlyjs=include_plotlyjs,
             sections=sections,
         )

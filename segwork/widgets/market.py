@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.headline import Kpi
 from segwork.market.icp import ideal_customer_profile
 from segwork.market.penetration import penetration
 from segwork.market.sensitivity import sensitivity
@@ -74,6 +75,7 @@ class MarketExplorer(Explorer):
         "the ideal customer profile found in the data."
     )
     result_title = "Market segments"
+    figures_first = True  # the charts come before the long table
     params = (
         Param("as_of", "2024-12-31", kind="date", label="As of"),
         Param(
@@ -184,6 +186,10 @@ class MarketExplorer(Explorer):
 
     def _market(self) -> pd.DataFrame:
         return self.memo(("market",), lambda: market_frame(self.data))
+
+    def kpis(self, state: dict[str, Any]) -> list[Kpi]:
+        """None: the market page's key numbers are its TAM / SAM / SOM sentences and funnel."""
+        return []
 
     def headline(self) -> dict[str, Any]:
         """TAM, SAM and SOM (point and P10/P50/P90) and the ideal customer profile statement."""

@@ -63,6 +63,7 @@ from segwork.plots.segments import (
 from segwork.sentences import (
     best_customers_sentence,
     is_missing,
+    lifetime_columns,
     mix_sentence,
     percent_text,
     shop_customers_sentence,
@@ -321,6 +322,17 @@ class SegmentExplorer(Explorer):
         customers = self.data.table("customers")
         n = self.memo(("n_customers",), lambda: int(customers.count().to_pandas()))
         return n <= INLINE_QUERY_CUSTOMERS
+
+    def shown(self, table: pd.DataFrame) -> pd.DataFrame:
+        """A segment table with the implied lifetime (1 / churn) and its flag beside LTV
+        (:func:`segwork.sentences.lifetime_columns`)."""
+        return lifetime_columns(table)
+
+    def result_heading(self) -> str:
+        """The segment table's heading: ordered by LTV, or by predicted CLV on shop data."""
+        if shop_data(self.data):
+            return "Segment table (ordered by predicted CLV)"
+        return self.result_title
 
     def headline(self) -> dict[str, Any]:
         """Totals, the best segment by LTV among non-small ones, and the best-customers text."""

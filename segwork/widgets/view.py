@@ -122,6 +122,8 @@ class View:
     texts: dict[str, str] = field(default_factory=dict)
     downloads: dict[str, Download] = field(default_factory=dict)
     sections: dict[str, Callable[[], View]] = field(default_factory=dict)
+    #: The KPI cards the page opens with, as HTML (set by the page with each change).
+    kpi_html: str = ""
     #: The sections computed so far, by title (kept with the view they belong to).
     resolved: dict[str, View] = field(default_factory=dict, repr=False)
 
@@ -140,6 +142,7 @@ class View:
             tables={k: v for p in parts for k, v in p.tables.items()},
             texts={k: v for p in parts for k, v in p.texts.items()},
             downloads={k: v for p in parts for k, v in p.downloads.items()},
+            kpi_html=self.kpi_html,
         )
 
 

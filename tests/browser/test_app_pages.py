@@ -117,10 +117,10 @@ def test_deep_link_restores_the_state(browser, app_url, tmp_path):
 
 def test_a_section_opens_on_click(browser, app_url, tmp_path):
     """The personas are a section computed when opened: closed at first (a note says so), a click
-    on its header computes it in the page's kernel and shows the personas table."""
+    on its tab computes it in the page's kernel and shows the personas table."""
     page, errors = open_page(browser, f"{app_url}/02_customer_segmentation.ipynb")
     wait_for_explorer(page, PAGES["02_customer_segmentation.ipynb"][0])
-    header = page.locator(".jupyter-widget-Collapse-header", has_text="Personas").first
+    header = page.locator(".lm-TabBar-tab", has_text="Personas").first  # the section's tab
     header.wait_for(timeout=PAGE_TIMEOUT)
     assert page.get_by_role("heading", name="Silhouette by k").count() == 0
     header.click()
@@ -130,4 +130,42 @@ def test_a_section_opens_on_click(browser, app_url, tmp_path):
     assert "churn_rate" in personas_table.inner_text()
     assert_no_error_text(visible_text(page))
     page.screenshot(path=str(tmp_path / "personas_open.png"), full_page=True)
+    assert not [e for e in errors if "ResizeObserver" not in e]
+
+
+@pytest.mark.parametrize("notebook", list(PAGES))
+def test_title_once_kpis_first_and_no_analyst_text(browser, app_url, tmp_path, notebook):
+    """The page's title shows once (the notebook's own title cell), the analyst-only cells are
+    left out, the parts are tabs, and the KPI cards come before them (pages with KPIs)."""
+    title = PAGES[notebook][0]
+    page, _ = open_page(browser, f"{app_url}/{notebook}")
+    wait_for_explorer(page, title)
+    assert page.get_by_role("heading", name=title, exact=True).count() == 1
+    text = visible_text(page)
+    assert "For analysts" not in text and "papermill" not in text
+    tabs = page.locator(".lm-TabBar-tab")
+    assert tabs.first.inner_text().strip() == "Overview"
+    if notebook != "01_market_sizing.ipynb":  # the market page's key numbers are its sentences
+        cards = page.locator(".segwork-kpi")
+        assert cards.count() >= 4 and "MRR" in cards.first.inner_text()
+        kpi_top = page.locator(".segwork-kpis").first.bounding_box()
+        tabs_top = tabs.first.bounding_box()
+        assert kpi_top and tabs_top and kpi_top["y"] < tabs_top["y"]
+    page.screenshot(path=str(tmp_path / f"title_{notebook}.png"), full_page=True)
+
+
+def test_download_pdf_control_gives_a_pdf(browser, app_url, tmp_path):
+    """The "Download PDF" control prints the page as shown (chromium in the kernel) and offers
+    the file; the link downloads a PDF."""
+    page, errors = open_page(browser, f"{app_url}/03_cohort_retention.ipynb")
+    wait_for_explorer(page, PAGES["03_cohort_retention.ipynb"][0])
+    page.get_by_role("button", name="Download PDF").click()
+    link = page.locator("a[download$='.pdf']").first
+    link.wait_for(timeout=PAGE_TIMEOUT)
+    with page.expect_download(timeout=PAGE_TIMEOUT) as info:
+        link.click()
+    target = tmp_path / "cohort_retention.pdf"
+    info.value.save_as(str(target))
+    assert target.read_bytes().startswith(b"%PDF") and target.stat().st_size > 10_000
+    page.screenshot(path=str(tmp_path / "pdf_ready.png"), full_page=True)
     assert not [e for e in errors if "ResizeObserver" not in e]

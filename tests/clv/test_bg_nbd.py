@@ -85,3 +85,25 @@ def test_bad_summary() -> None:
         fit_bg_nbd(pd.DataFrame({"frequency": [1], "recency": [5.0], "T": [2.0]}))
     with pytest.raises(ValueError, match="no customers"):
         fit_bg_nbd(pd.DataFrame({"frequency": [], "recency": [], "T": []}))
+
+
+def test_the_fast_likelihood_and_gradient_equal_the_definition() -> None:
+    """The fit's one-pass likelihood (Gamma and Beta functions per distinct frequency) equals
+    eq. 6 written out (:func:`_log_lik`), and its gradient the finite differences of it."""
+    from scipy import optimize
+
+    from segwork.clv.bg_nbd import _log_lik, _neg_ll_and_grad
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 6, 200).astype(float)
+    T = rng.uniform(5, 40, 200)
+    t_x = np.where(x > 0, rng.uniform(0, 1, 200) * T, 0.0)
+    w = rng.integers(1, 4, 200).astype(float)
+    for p in ([0.7, 3.1, 0.9, 2.2], [0.24, 4.4, 0.79, 2.43], [2.0, 0.5, 0.3, 0.8]):
+        params = np.array(p)
+        value, grad = _neg_ll_and_grad(params, x, t_x, T, w)
+        assert value == pytest.approx(-(w @ _log_lik(params, x, t_x, T)) / w.sum(), rel=1e-12)
+        numeric = optimize.approx_fprime(
+            params, lambda q: -(w @ _log_lik(q, x, t_x, T)) / w.sum(), 1e-8
+        )
+        np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)

@@ -39,3 +39,21 @@ def test_refusals() -> None:
         fit_gamma_gamma(pd.DataFrame({"frequency": [1, 2], "monetary_value": [5.0, -1.0]}))
     with pytest.raises(ValueError, match="lacks column"):
         fit_gamma_gamma(pd.DataFrame({"frequency": [1, 2]}))
+
+
+def test_the_fast_likelihood_and_gradient_equal_the_definition() -> None:
+    """The fit's one-pass likelihood equals eq. 3 written out (:func:`_log_lik`), and its
+    gradient the finite differences of it."""
+    from scipy import optimize
+
+    from segwork.clv.gamma_gamma import _log_lik, _neg_ll_and_grad
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(1, 8, 300).astype(float)
+    m = rng.gamma(2.0, 20.0, 300)
+    for p in ([3.0, 4.0, 30.0], [6.25, 3.74, 15.44], [0.8, 1.5, 200.0]):
+        params = np.array(p)
+        value, grad = _neg_ll_and_grad(params, x, m)
+        assert value == pytest.approx(-_log_lik(params, x, m).mean(), rel=1e-12)
+        numeric = optimize.approx_fprime(params, lambda q: -_log_lik(q, x, m).mean(), 1e-8)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)

@@ -57,17 +57,41 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return counts
 
 
-def accordion(ex: segwork.widgets.Explorer, title: str) -> widgets.Accordion:
-    found = [
-        w for w in ex._body.children if isinstance(w, widgets.Accordion) and w.get_title(0) == title
-    ]
-    assert len(found) == 1, f"no section {title!r} on the page"
-    return found[0]
+class SectionTab:
+    """The tab of section ``title`` on the page: ``selected_index`` 0 when it is the tab shown,
+    None otherwise; setting 0 clicks it, setting None clicks the overview tab (as the
+    Accordion of each section did before the page had tabs)."""
+
+    def __init__(self, ex: segwork.widgets.Explorer, title: str) -> None:
+        titles = list(ex._tabs.titles)
+        assert titles[0] == ex.overview_title and title in titles, f"no tab {title!r}: {titles}"
+        assert ex._tabs.children[0] is ex._body  # the overview tab holds the main part
+        self.tabs, self.index = ex._tabs, titles.index(title)
+        self.children = [ex._tabs.children[self.index]]
+
+    @property
+    def selected_index(self) -> int | None:
+        return 0 if self.tabs.selected_index == self.index else None
+
+    @selected_index.setter
+    def selected_index(self, value: int | None) -> None:
+        self.tabs.selected_index = self.index if value == 0 else 0
+
+
+def accordion(ex: segwork.widgets.Explorer, title: str) -> SectionTab:
+    return SectionTab(ex, title)
 
 
 def section_html(ex: segwork.widgets.Explorer, title: str) -> str:
     box = accordion(ex, title).children[0]
     return "\n".join(w.value for w in box.children if isinstance(w, widgets.HTML))
+
+
+def test_sections_are_tabs_after_the_overview(data: segwork.Dataset) -> None:
+    ex = SegmentExplorer(data, by=["plan"], k=3)
+    assert list(ex._tabs.titles) == ["Overview", "Personas", "Mix shift"]
+    assert ex._tabs.selected_index == 0 and ex._export_box in ex._body.children
+    assert not any(isinstance(w, widgets.Accordion) for w in ex._body.children)
 
 
 def test_view_sections_are_computed_once() -> None:

@@ -61,9 +61,10 @@ def test_best_customers_sentence_hand_worked() -> None:
     # (monthly, starter, US) has no churn, so no LTV: skipped.
     assert best_customers_sentence(_table(), n=3) == (
         "Best customers (highest LTV among segments of at least 30 customers, gross margin 80 %): "
-        "Enterprise customers in DE, on annual plans: LTV $41k (CI 33k-52k), churn 0.60 %/month, "
+        "Enterprise customers in DE, on annual plans: LTV $41k (CI 33k-52k), implied lifetime "
+        "14 years, beyond the 10-year horizon: LTV flagged, churn 0.60 %/month, "
         "n = 212; Pro customers on monthly plans, with unknown country: LTV $9.5k (CI 7.6k-12k), "
-        "churn 3.0 %/month, n = 80."
+        "implied lifetime 2.8 years, churn 3.0 %/month, n = 80."
     )
     assert best_customers_sentence(_table(), n=1).endswith("n = 212.")
     none = _table().assign(small_segment=True)
