@@ -33,6 +33,7 @@ __all__ = [
     "HEADLINE_MIME",
     "KPI_CARDS",
     "Kpi",
+    "finite_number",
     "kpi_cards_html",
     "kpis_of",
     "previous_period",
@@ -116,7 +117,8 @@ class Kpi:
         return "up" if better else "down"
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float, or None when it is missing, not a number or not finite."""
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -149,8 +151,8 @@ def kpis_of(
     """
     cards = []
     for key, label, unit in KPI_CARDS.get(kind, []):
-        old = None if before is None else _number(before.get(key))
-        cards.append(Kpi(key, label, unit, _number(now.get(key)), old))
+        old = None if before is None else finite_number(before.get(key))
+        cards.append(Kpi(key, label, unit, finite_number(now.get(key)), old))
     return cards
 
 

@@ -20,20 +20,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from segwork.formatting import (
     currency_code,
-    money_text,
     rate_text,
     signed_count,
     signed_money,
     signed_percent,
     signed_pp,
 )
+from segwork.headline import Kpi, finite_number
 
 __all__ = [
     "KPI_SPECS",
@@ -76,31 +75,6 @@ _COUNT_LABEL = {"active_customers": "paying customers", "buyers": "buyers"}
 DIGEST_TOP = 3
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def _value_text(value: float, unit: str, currency: str | None) -> str:
-    if unit == "money":
-        return money_text(value, currency, short=True)
-    if unit == "rate":
-        return rate_text(value)
-    return f"{round(value):,}"
-
-
-def _change_text(new: float, old: float, unit: str, currency: str | None) -> str:
-    if unit == "money":
-        relative = (new - old) / abs(old) if old else None
-        return f"{signed_percent(relative)} ({signed_money(new - old, currency)})"
-    if unit == "rate":
-        return signed_pp(new - old)
-    return signed_count(new - old)
-
-
 def _segment_label(row: Mapping[str, Any], by: Sequence[str]) -> str:
     text = " · ".join("(none)" if row.get(c) is None else str(row.get(c)) for c in by)
     return text[:1].upper() + text[1:]
@@ -138,15 +112,15 @@ def compute_kpis(data: Any, as_of: str, *, window_months: int = 12) -> dict[str,
             "aov": total["aov"],
             "repeat_rate": total["repeat_rate"],
         }
-    out["figures"] = {k: _finite(v) for k, v in figures.items()}
+    out["figures"] = {k: finite_number(v) for k, v in figures.items()}
     by, measure, _, count = _SEGMENTS[kind]
     table = segment_table(data, by, as_of, window_months=window_months)
     out["segments_by"] = by
     out["segments"] = [
         {
             "segment": _segment_label(row, by),
-            measure: _finite(row[measure]),
-            count: _finite(row[count]),
+            measure: finite_number(row[measure]),
+            count: finite_number(row[count]),
         }
         for row in table.to_dict("records")
     ]
@@ -198,7 +172,7 @@ def _kpis_of(metrics: Mapping[str, Any]) -> dict[str, Any]:
             keep = ("mrr", "active_customers", "customers")
             return {
                 "kind": "subscription",
-                "figures": {k: _finite(figures.get(k)) for k in keep},
+                "figures": {k: finite_number(figures.get(k)) for k in keep},
                 "segments": [],
             }
     return {"kind": None, "figures": {}, "segments": []}
@@ -226,8 +200,8 @@ def _segment_moves(
     moves = []
     for name in sorted(set(before) | set(after)):
         b, a = before.get(name, {}), after.get(name, {})
-        vb, va = _finite(b.get(measure)) or 0.0, _finite(a.get(measure)) or 0.0
-        cb, ca = _finite(b.get(count)) or 0.0, _finite(a.get(count)) or 0.0
+        vb, va = finite_number(b.get(measure)) or 0.0, finite_number(a.get(measure)) or 0.0
+        cb, ca = finite_number(b.get(count)) or 0.0, finite_number(a.get(count)) or 0.0
         moves.append((abs(va - vb), name, va, vb, ca - cb))
     moves.sort(key=lambda m: (-m[0], m[1]))
     lines = []
@@ -264,13 +238,14 @@ def digest(
     specs = KPI_SPECS.get(str(new.get("kind")), [])
     shown = 0
     for key, label, unit in specs:
-        value = _finite(new["figures"].get(key))
+        value = finite_number(new["figures"].get(key))
         if value is None:
             continue
-        text = f"- **{label}** {_value_text(value, unit, currency)}"
-        before = _finite((old or {}).get("figures", {}).get(key)) if old else None
-        if old is not None:
-            text += f": {_change_text(value, before, unit, currency)}" if before is not None else ""
+        before = finite_number((old or {}).get("figures", {}).get(key)) if old else None
+        kpi = Kpi(key, label, unit, value, before)  # written as on the pages' KPI cards
+        text = f"- **{label}** {kpi.value_text(currency)}"
+        if old is not None and before is not None:
+            text += f": {kpi.change_text(currency)}"
         lines.append(text)
         shown += 1
     if not shown and new.get("error"):

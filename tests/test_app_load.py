@@ -30,6 +30,8 @@ import pytest
 
 import segwork
 from segwork.app import app_command
+from segwork.plots.cohorts import cohort_label
+from segwork.sentences import lifetime_columns
 from segwork.widgets.tables import format_frame
 from tests.test_app import get, start_app
 
@@ -50,7 +52,8 @@ SESSIONS: list[tuple[str, dict[str, Any]]] = [
     (COHORTS, {"metric": "nrr", "cohort": "signup"}),
     (COHORTS, {"period": "year", "metric": "grr", "by": "billing_interval"}),
 ]
-MAX_ROWS = 200  # rows of a table the page shows (segwork.widgets.tables.table_html)
+# rows of the main table the page shows before "Show all" (Explorer.long_table_rows)
+MAX_ROWS = 25
 KERNEL_ID = re.compile(r'"kernelId":\s*"([0-9a-f-]{36})"')
 MIB = 2**20
 
@@ -65,25 +68,30 @@ def expected_table(data: Any, as_of: str, notebook: str, query: dict[str, Any]) 
     """The main table a session must show, computed in-process by segwork."""
     if notebook == SEGMENTS:
         q = dict(query)
-        table = segwork.segment_table(data, q.pop("by"), as_of, **q)
+        # with the implied lifetime beside LTV, as the page shows it
+        table = lifetime_columns(segwork.segment_table(data, q.pop("by"), as_of, **q))
     else:
         table = segwork.cohort_retention(data, as_of, **query)
+        # the page names cohorts as its heat map does ("2022-01", "2022-Q1")
+        period = query.get("period", "month")
+        table["cohort"] = [cohort_label(c, period) for c in table["cohort"]]
     return table.head(MAX_ROWS)
 
 
 def cell_texts(df: pd.DataFrame) -> list[list[str]]:
-    """The table as the page prints it: header row, then the formatted cells."""
+    """The table's cells as the page prints them (formatted), row by row; the header row is
+    left out (its words and units are the labels' business, checked with the tables)."""
     shown = format_frame(df)
-    rows = [[str(c) for c in shown.columns]]
+    rows: list[list[str]] = []
     for values in shown.itertuples(index=False):
         rows.append(["—" if v is None or v is pd.NA or v != v else str(v) for v in values])
     return rows
 
 
 #: The main table as drawn by its ipywidgets HTML widget (so it came from the kernel, over the
-#: websocket: not a static rendering of the notebook).
-WIDGET_TABLE = ".widget-html table.segwork-table"
-PAGE_TABLE_JS = f"""() => Array.from(document.querySelector('{WIDGET_TABLE}').rows)
+#: websocket: not a static rendering of the notebook), in the page's first tab.
+WIDGET_TABLE = ".widget-html.segwork-result table.segwork-table"
+PAGE_TABLE_JS = f"""() => Array.from(document.querySelector('{WIDGET_TABLE}').rows).slice(1)
     .map(r => Array.from(r.cells).map(c => c.innerText.trim()))"""
 
 

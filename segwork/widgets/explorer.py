@@ -630,15 +630,18 @@ class Explorer:
         finally:
             self._syncing = False
 
-    def _table_widget(self, title: str, table: pd.DataFrame) -> widgets.Widget:
+    def _table_widget(
+        self, title: str, table: pd.DataFrame, css_class: str = "segwork-part"
+    ) -> widgets.Widget:
         """A table with its heading; a long one shows its first :attr:`long_table_rows` rows and
-        the rest behind a click (the whole table is also a CSV download)."""
+        the rest behind a click (the whole table is also a CSV download).  ``css_class`` marks
+        the table's widget in the page (``segwork-result`` for the page's main table)."""
         heading, full = self._heading(title, table), table
         table = self.shown(table)
         n = self.long_table_rows
         if len(table) <= n:
-            return widgets.HTML(heading + table_html(table))
-        shown = widgets.HTML(heading + table_html(table.head(n)))
+            return widgets.HTML(heading + table_html(table)).add_class(css_class)
+        shown = widgets.HTML(heading + table_html(table.head(n))).add_class(css_class)
         button = widgets.Button(
             description=f"Show all {len(table):,} rows", layout=widgets.Layout(width="auto")
         )
@@ -659,7 +662,9 @@ class Explorer:
         for text in v.texts.values():
             children.append(widgets.HTML(text_html(text)))
         result = (
-            [self._table_widget(self.result_heading(), v.result)] if len(v.result.columns) else []
+            [self._table_widget(self.result_heading(), v.result, "segwork-result")]
+            if len(v.result.columns)
+            else []
         )
         figures = [figure_output(fig) for fig in v.figures.values()]
         tables = [self._table_widget(name, table) for name, table in v.tables.items()]
