@@ -177,10 +177,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
         raise CLIError(f"--max-sessions must be at least 1, got {args.max_sessions}", code=2)
     try:
         return run_app(
-            data=args.data,
-            data_format=args.format,
-            base_currency=args.base_currency,
-            as_of=args.as_of,
+            **_workbook_data(args),
             port=args.port,
             host=args.host,
             open_browser=not args.no_browser,
@@ -200,10 +197,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         params[key] = value
     try:
         out = run_report(
-            data=args.data,
-            data_format=args.format,
-            base_currency=args.base_currency,
-            as_of=args.as_of,
+            **_workbook_data(args),
             out=args.out,
             notebooks=args.notebook,
             params=params,
@@ -231,8 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "sample",
+        _cmd_sample,
         help="generate synthetic SaaS sample data",
         description="Generate the synthetic SaaS sample (make_saas_data) as files.",
     )
@@ -240,10 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format")
-    p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "validate",
+        _cmd_validate,
         help="check data against the segwork contract",
         description="Load PATH (a directory of table files, a folder of Stripe / Shopify / "
         "Online Retail exports, or a DuckDB file), check every rule of docs/metrics.md and "
@@ -258,19 +255,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also count the rows the metrics set aside at this date (YYYY-MM-DD): dated after "
         "it, or of customers who signed up after it",
     )
-    p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "app",
+        _cmd_app,
         help="serve the workbooks as a Voila app",
         description="Serve the landing page and the three workbooks with Voila "
         "(no code shown). Binds 127.0.0.1 unless --host says otherwise.",
     )
-    p.add_argument(
-        "--data", help="data to open (directory, export folder or DuckDB file); default: the sample"
-    )
-    _data_options(p, encoding=False)
-    p.add_argument("--as-of", help="as-of date YYYY-MM-DD; default: the last date in the data")
+    _workbook_data_options(p, "data to open")
     p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
     p.add_argument(
         "--host",
@@ -298,10 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a host name the app answers to besides 127.0.0.1/localhost (repeatable; "
         "with --host another interface or behind a proxy)",
     )
-    p.set_defaults(func=_cmd_app)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "report",
+        _cmd_report,
         help="run the workbooks as a scheduled report",
         description="Run the notebooks with papermill and write reports/<as_of>/: "
         "executed notebooks, HTML pages (no code, figures offline), PDFs with --pdf, "
@@ -310,11 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Notebooks the data does not support are left out (metrics.json says why). "
         "Atomic: nothing is written unless every notebook succeeds.",
     )
-    p.add_argument(
-        "--data", help="data (directory, export folder or DuckDB file); default: the sample"
-    )
-    _data_options(p, encoding=False)
-    p.add_argument("--as-of", help="as-of date YYYY-MM-DD; default: the last date in the data")
+    _workbook_data_options(p, "data")
     p.add_argument(
         "--out", type=Path, default=Path("reports"), help="output root (default reports/)"
     )
@@ -351,10 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="inline plotly.js in each page (about 5 MB each) so that a page opens alone, "
         "offline; default: one shared copy in <out>/assets/",
     )
-    p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "import",
+        _cmd_import,
         help="read a vendor export into segwork tables (Parquet)",
         description="Read SOURCE (a folder of Stripe, Shopify or Online Retail exports, or "
         "segwork tables) by the rules of docs/metrics.md (Imported data), write the canonical "
@@ -366,8 +358,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace the segwork tables of a non-empty --out"
     )
     _data_options(p)
-    p.set_defaults(func=_cmd_import)
     return parser
+
+
+def _command(
+    sub: Any, name: str, func: Callable[[argparse.Namespace], int], **kwargs: str
+) -> argparse.ArgumentParser:
+    """Add the subcommand ``name`` (``help``, ``description`` in kwargs) that runs ``func``."""
+    p: argparse.ArgumentParser = sub.add_parser(name, **kwargs)
+    p.set_defaults(func=func)
+    return p
+
+
+def _workbook_data_options(p: argparse.ArgumentParser, what: str) -> None:
+    """``--data`` (help starting with ``what``), the data options and ``--as-of`` of the
+    commands that run the workbooks (app, report)."""
+    p.add_argument(
+        "--data", help=f"{what} (directory, export folder or DuckDB file); default: the sample"
+    )
+    _data_options(p, encoding=False)
+    p.add_argument("--as-of", help="as-of date YYYY-MM-DD; default: the last date in the data")
+
+
+def _workbook_data(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of ``run_app`` / ``run_report`` from :func:`_workbook_data_options`."""
+    return {
+        "data": args.data,
+        "data_format": args.format,
+        "base_currency": args.base_currency,
+        "as_of": args.as_of,
+    }
 
 
 def _data_options(p: argparse.ArgumentParser, *, encoding: bool = True) -> None:

@@ -30,6 +30,7 @@ from segwork.formatting import (
 )
 
 __all__ = [
+    "HEADLINE_KPIS",
     "HEADLINE_MIME",
     "KPI_CARDS",
     "Kpi",
@@ -43,21 +44,33 @@ __all__ = [
 HEADLINE_MIME = "application/vnd.segwork.headline+json"
 
 
-#: The KPI cards a page opens with, per data kind: (key in the total row of
-#: :func:`segwork.metrics.segment_table`, label, unit); unit is "money" (change in % and amount),
-#: "count" (signed number) or "rate" (change in percentage points).
-KPI_CARDS: dict[str, list[tuple[str, str, str]]] = {
+#: The headline KPIs per data kind, in the order they are shown: (key in the total row of
+#: :func:`segwork.metrics.segment_table`, label, unit, shown); unit is "money" (change in % and
+#: amount), "count" (signed number) or "rate" (change in percentage points); shown is "card" (on
+#: a page's KPI cards, :data:`KPI_CARDS`), "digest" (in a report's digest,
+#: :data:`segwork.report_digest.KPI_SPECS`) or "both".
+HEADLINE_KPIS: dict[str, list[tuple[str, str, str, str]]] = {
     "subscription": [
-        ("mrr", "MRR", "money"),
-        ("active_customers", "Customers", "count"),
-        ("churn_rate", "Logo churn (monthly)", "rate"),
-        ("nrr_12m", "NRR (12 months)", "rate"),
+        ("mrr", "MRR", "money", "both"),
+        ("active_customers", "Customers", "count", "card"),
+        ("active_customers", "Paying customers", "count", "digest"),
+        ("arpa", "ARPA", "money", "digest"),
+        ("churn_rate", "Logo churn (monthly)", "rate", "both"),
+        ("nrr_12m", "NRR (12 months)", "rate", "both"),
     ],
     "transactions": [
-        ("revenue", "Revenue (12 months)", "money"),
-        ("buyers", "Buyers (12 months)", "count"),
-        ("total_clv", "Predicted CLV (next 12 months)", "money"),
+        ("revenue", "Revenue (12 months)", "money", "both"),
+        ("buyers", "Buyers (12 months)", "count", "both"),
+        ("orders", "Orders (12 months)", "count", "digest"),
+        ("aov", "Average order value", "money", "digest"),
+        ("repeat_rate", "Repeat-purchase rate", "rate", "digest"),
+        ("total_clv", "Predicted CLV (next 12 months)", "money", "card"),
     ],
+}
+#: The KPI cards a page opens with, per data kind: (key, label, unit) of :data:`HEADLINE_KPIS`.
+KPI_CARDS: dict[str, list[tuple[str, str, str]]] = {
+    kind: [(key, label, unit) for key, label, unit, shown in kpis if shown != "digest"]
+    for kind, kpis in HEADLINE_KPIS.items()
 }
 #: A lower value is the better one for these KPIs (their change is coloured accordingly).
 LOWER_IS_BETTER = frozenset({"churn_rate"})

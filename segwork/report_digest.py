@@ -32,7 +32,7 @@ from segwork.formatting import (
     signed_percent,
     signed_pp,
 )
-from segwork.headline import Kpi, finite_number
+from segwork.headline import HEADLINE_KPIS, Kpi, finite_number
 
 __all__ = [
     "KPI_SPECS",
@@ -47,23 +47,17 @@ __all__ = [
     "signed_pp",
 ]
 
-#: Per data kind: (key, label, unit) of the headline KPIs, in the order they are shown; unit is
-#: "money" (change in % and amount), "count" (signed number) or "rate" (change in pp).
+#: Per data kind: (key, label, unit) of the headline KPIs, in the order they are shown: those of
+#: :data:`segwork.headline.HEADLINE_KPIS` a digest shows, keyed by their name in ``metrics.json``
+#: (``logo_churn`` for the total row's ``churn_rate``); unit is "money" (change in % and amount),
+#: "count" (signed number) or "rate" (change in pp).
 KPI_SPECS: dict[str, list[tuple[str, str, str]]] = {
-    "subscription": [
-        ("mrr", "MRR", "money"),
-        ("active_customers", "Paying customers", "count"),
-        ("arpa", "ARPA", "money"),
-        ("logo_churn", "Logo churn (monthly)", "rate"),
-        ("nrr_12m", "NRR (12 months)", "rate"),
-    ],
-    "transactions": [
-        ("revenue", "Revenue (12 months)", "money"),
-        ("buyers", "Buyers (12 months)", "count"),
-        ("orders", "Orders (12 months)", "count"),
-        ("aov", "Average order value", "money"),
-        ("repeat_rate", "Repeat-purchase rate", "rate"),
-    ],
+    kind: [
+        ("logo_churn" if key == "churn_rate" else key, label, unit)
+        for key, label, unit, shown in kpis
+        if shown != "card"
+    ]
+    for kind, kpis in HEADLINE_KPIS.items()
 }
 # what the segments are and which figure ranks their moves, per data kind
 _SEGMENTS: dict[str, tuple[list[str], str, str, str]] = {

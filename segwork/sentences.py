@@ -32,6 +32,20 @@ __all__ = [
 
 _LOCATION = ("country", "region", "market", "city", "state")
 _SIGNUP = ("signup_month", "signup_quarter", "signup_year")
+# How describe_segment words a criterion ({v} its value, {words} the value with spaces for "_"):
+# after the noun, the plan ones before the usage-flag rule and the others after it ...
+_PLAN_PHRASES = {"billing_interval": "on {words} plans", "first_plan": "who started on {v}"}
+_PHRASES = {
+    "lifecycle_stage": "in the {words} stage",
+    "acquisition_channel": "acquired via {words}",
+    "channel": "acquired via {words}",
+    **dict.fromkeys(_SIGNUP, "signed up {v}"),
+    "clv_band": "with predicted CLV {v}",
+    "alive_band": "with P(alive) {v}",
+    "first_product": "who first bought {v}",
+}
+# ... or before the noun
+_ADJECTIVES = {"engagement": "{v}-engagement", "rfm_segment": '"{v}" (RFM)'}
 _TABLE_COLUMNS = frozenset(
     {
         "customers", "customers_share", "active_customers", "mrr", "mrr_share", "arpa",
@@ -112,29 +126,15 @@ def describe_segment(
             companies = True
         elif col in _LOCATION:
             firmo.append(f"in {v}")
-        elif col == "billing_interval":
-            after.append(f"on {words} plans")
-        elif col == "first_plan":
-            after.append(f"who started on {v}")
+        elif col in _PLAN_PHRASES:
+            after.append(_PLAN_PHRASES[col].format(v=v, words=words))
         elif isinstance(v, bool | np.bool_):
             feature = col.removeprefix("uses_").replace("_", " ")
             after.append(f"using {feature}" if v else f"not using {feature}")
-        elif col == "lifecycle_stage":
-            after.append(f"in the {words} stage")
-        elif col in ("acquisition_channel", "channel"):
-            after.append(f"acquired via {words}")
-        elif col in _SIGNUP:
-            after.append(f"signed up {v}")
-        elif col == "engagement":
-            adjectives.append(f"{v}-engagement")
-        elif col == "rfm_segment":
-            adjectives.append(f'"{v}" (RFM)')
-        elif col == "clv_band":
-            after.append(f"with predicted CLV {v}")
-        elif col == "alive_band":
-            after.append(f"with P(alive) {v}")
-        elif col == "first_product":
-            after.append(f"who first bought {v}")
+        elif col in _ADJECTIVES:
+            adjectives.append(_ADJECTIVES[col].format(v=v))
+        elif col in _PHRASES:
+            after.append(_PHRASES[col].format(v=v, words=words))
         elif isinstance(v, str) and v and not any(c in v for c in "()[]<>=,"):
             adjectives.append(words)
         else:

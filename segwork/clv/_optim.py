@@ -4,13 +4,20 @@ a clear error when the fit does not converge, and standard errors from a numeric
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypedDict
 
 import numpy as np
 from scipy import optimize
 
 from segwork.errors import SegworkError
 
-__all__ = ["CLVFitError", "fit_log_params", "standard_errors"]
+__all__ = [
+    "CLVFitError",
+    "FitResults",
+    "fit_log_params",
+    "fit_results",
+    "standard_errors",
+]
 
 #: Bounds on each log parameter: parameters between about 1e-6 and 1e6.
 _LOG_BOUND = 6.0 * np.log(10.0)
@@ -160,3 +167,32 @@ def standard_errors(
         return np.full(k, np.nan)
     var = np.diag(cov)
     return np.where(var > 0, np.sqrt(np.abs(var)), np.nan)
+
+
+class FitResults(TypedDict):
+    """The fields every CLV fit result shares (see :func:`fit_results`)."""
+
+    params: dict[str, float]
+    standard_errors: dict[str, float]
+    log_likelihood: float
+    n_customers: int
+
+
+def fit_results(
+    value_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    params: np.ndarray,
+    names: Sequence[str],
+    n: float,
+) -> FitResults:
+    """The end of a fit: the fields ``params``, ``standard_errors``, ``log_likelihood`` and
+    ``n_customers`` of its result, from the per-customer ``value_and_grad`` (mean negative
+    log-likelihood and its gradient) at the fitted ``params`` over ``n`` customers."""
+    se = standard_errors(
+        lambda p: value_and_grad(p)[0] * n, params, gradient=lambda p: value_and_grad(p)[1] * n
+    )
+    return FitResults(
+        params=dict(zip(names, map(float, params), strict=True)),
+        standard_errors=dict(zip(names, map(float, se), strict=True)),
+        log_likelihood=-value_and_grad(params)[0] * n,
+        n_customers=int(n),
+    )

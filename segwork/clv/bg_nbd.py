@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
-from segwork.clv._optim import CLVFitError, fit_log_params, standard_errors
+from segwork.clv._optim import CLVFitError, fit_log_params, fit_results
 
 __all__ = ["BetaGeoFit", "fit_bg_nbd"]
 
@@ -255,12 +255,4 @@ def fit_bg_nbd(summary: pd.DataFrame) -> BetaGeoFit:
         (2.0, mean_t * 2, 2.0, 5.0),
     ]
     params = fit_log_params(neg_ll, starts, "BG/NBD", _NAMES, value_and_grad=value_and_grad)
-    se = standard_errors(
-        lambda p: neg_ll(p) * n, params, gradient=lambda p: value_and_grad(p)[1] * n
-    )
-    return BetaGeoFit(
-        params=dict(zip(_NAMES, map(float, params), strict=True)),
-        standard_errors=dict(zip(_NAMES, map(float, se), strict=True)),
-        log_likelihood=-neg_ll(params) * n,
-        n_customers=int(n),
-    )
+    return BetaGeoFit(**fit_results(value_and_grad, params, _NAMES, n))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from segwork.clv._optim import CLVFitError, fit_log_params, standard_errors
+from segwork.clv._optim import CLVFitError, fit_log_params, fit_results
 
 __all__ = ["GammaGammaFit", "fit_gamma_gamma"]
 
@@ -210,13 +210,6 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
             "(leave out wholesale or B2B invoices and the largest orders), or compare segments "
             "on revenue, AOV and repeat rate"
         )
-    se = standard_errors(
-        lambda pr: neg_ll(pr) * n, params, gradient=lambda pr: value_and_grad(pr)[1] * n
-    )
     return GammaGammaFit(
-        params=dict(zip(_NAMES, map(float, params), strict=True)),
-        standard_errors=dict(zip(_NAMES, map(float, se), strict=True)),
-        log_likelihood=-neg_ll(params) * n,
-        n_customers=int(n),
-        frequency_monetary_correlation=corr,
+        **fit_results(value_and_grad, params, _NAMES, n), frequency_monetary_correlation=corr
     )

@@ -122,7 +122,7 @@ def clv_validation(
     Parameters
     ----------
     data : Dataset
-        Needs a ``transactions`` table (``customer_id, order_id, date, amount``).
+        As in :func:`~segwork.clv.clv_summary`.
     calibration_end : date-like
         Last day of the calibration period.
     as_of : date-like

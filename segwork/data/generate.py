@@ -8,33 +8,26 @@ planted effects (:data:`PLANTED_EFFECTS`) let analyses and tests check that they
 
 from __future__ import annotations
 
+from segwork.data import gen_truth
 from segwork.data.bands import COMPANY_SIZE_BAND_LABELS, COMPANY_SIZE_BANDS, company_size_band
 from segwork.data.dataset import Dataset
 from segwork.data.gen_days import DateLike
 from segwork.data.gen_frames import generate_frames
-from segwork.data.gen_truth import (
-    ACQUISITION_CHANNELS,
-    COUNTRY_REGION,
-    FEATURES,
-    INDUSTRIES,
-    LIST_PRICES,
-    PLANS,
-    PLANTED_EFFECTS,
-    REGIONS,
-)
+from segwork.data.gen_truth import ACQUISITION_CHANNELS as ACQUISITION_CHANNELS
+from segwork.data.gen_truth import COUNTRY_REGION as COUNTRY_REGION
+from segwork.data.gen_truth import FEATURES as FEATURES
+from segwork.data.gen_truth import INDUSTRIES as INDUSTRIES
+from segwork.data.gen_truth import LIST_PRICES as LIST_PRICES
+from segwork.data.gen_truth import PLANS as PLANS
+from segwork.data.gen_truth import PLANTED_EFFECTS as PLANTED_EFFECTS
+from segwork.data.gen_truth import REGIONS as REGIONS
 from segwork.data.load import load
 
 __all__ = [
-    "ACQUISITION_CHANNELS",
+    # the sample's vocabulary and planted truth, re-exported from segwork.data.gen_truth
+    *(name for name in gen_truth.__all__ if name != "ANNUAL_PRICE_MONTHS"),
     "COMPANY_SIZE_BANDS",
     "COMPANY_SIZE_BAND_LABELS",
-    "COUNTRY_REGION",
-    "FEATURES",
-    "INDUSTRIES",
-    "LIST_PRICES",
-    "PLANS",
-    "PLANTED_EFFECTS",
-    "REGIONS",
     "company_size_band",
     "generate_frames",
     "make_saas_data",

@@ -31,7 +31,7 @@ from segwork.market.table import MarketLike, criteria_columns, market_frame
 from segwork.market.text import money as sizing_money
 from segwork.market.text import pct
 from segwork.metrics._common import as_list
-from segwork.metrics.segments import segment_tables
+from segwork.metrics.segments import SEGMENT_COLUMNS, segment_tables
 from segwork.metrics.stats import safe_ratio
 from segwork.sentences import describe_segment
 
@@ -45,19 +45,16 @@ __all__ = [
 #: Default ICP criteria, those present in ``customers`` are used (``country`` when no ``region``).
 FIRMOGRAPHIC_COLUMNS: tuple[str, ...] = ("industry", "company_size", "region", "billing_interval")
 
-#: Columns of ``ICP.segments`` around the ``by`` columns: ``rank, segment, *by, n_criteria, ...``.
+#: Columns of ``ICP.segments`` around the ``by`` columns: ``rank, segment, *by, n_criteria, ...``;
+#: the segment-table ones are those of :data:`~segwork.metrics.segments.SEGMENT_COLUMNS` it keeps.
 ICP_COLUMNS: tuple[str, ...] = (
     "n_criteria",
-    "customers",
-    "active_customers",
-    "arpa",
-    "churn_rate",
-    "churn_rate_low",
-    "churn_rate_high",
-    "nrr_12m",
-    "ltv",
-    "ltv_low",
-    "ltv_high",
+    *(
+        c
+        for c in SEGMENT_COLUMNS
+        if c in ("customers", "active_customers", "arpa")
+        or c.startswith(("churn_rate", "nrr_", "ltv"))
+    ),
     "market_accounts",
     "headroom_accounts",
     "market_acv",

@@ -22,12 +22,14 @@ import pandas as pd
 
 from segwork.data.derive import month_index, month_index_of
 from segwork.engine import Data, engine_for
+from segwork.metrics.stats import safe_ratio
 
 __all__ = [
     "DERIVED_ATTRIBUTES",
     "PLAN_ATTRIBUTES",
     "Bins",
     "Where",
+    "add_shares",
     "as_list",
     "attribute_tables",
     "available_attributes",
@@ -307,6 +309,20 @@ def check_segment_params(
         raise ValueError(f"min_customers must be an integer >= 1, got {min_customers!r}")
     if not is_real(confidence) or not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1) (e.g. 0.95), got {confidence!r}")
+
+
+def add_shares(table: pd.DataFrame, *columns: str) -> None:
+    """Add ``<column>_share`` for each column: each segment's share of the column's total (NaN
+    when the total is 0), in place.
+
+    >>> t = pd.DataFrame({"customers": [1, 3]})
+    >>> add_shares(t, "customers")
+    >>> t["customers_share"].tolist()
+    [0.25, 0.75]
+    """
+    for col in columns:
+        values = table[col].to_numpy()
+        table[f"{col}_share"] = safe_ratio(values, values.sum())
 
 
 def rank_segments(table: pd.DataFrame, value: str, by_names: Sequence[str]) -> pd.DataFrame:

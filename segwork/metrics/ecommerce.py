@@ -32,6 +32,7 @@ from segwork.engine.keys import CacheKey
 from segwork.metrics._common import (
     Bins,
     Where,
+    add_shares,
     as_list,
     bin_expr,
     check_segment_params,
@@ -675,8 +676,7 @@ def _finish(
     orders = got["orders"].to_numpy()
     with_orders = got["customers_with_orders"].to_numpy()
     repeat = got["repeat_customers"].to_numpy()
-    got["customers_share"] = safe_ratio(customers, customers.sum())
-    got["revenue_share"] = safe_ratio(revenue, revenue.sum())
+    add_shares(got, "customers", "revenue")
     got["aov"] = safe_ratio(revenue, orders)
     got["orders_per_customer"] = safe_ratio(orders, got["buyers"].to_numpy())
     got["repeat_rate"] = safe_ratio(repeat, with_orders)

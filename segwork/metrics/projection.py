@@ -519,10 +519,8 @@ def project_retention(
         Bootstrap replicates (0: no band, NaN bounds).
     random_state : int or None, default 0
         Seed of the bootstrap (the same seed gives the same band).
-    where : dict, optional
-        Filter on customers, e.g. ``{"plan": ["pro"]}``.
-    bins : dict, optional
-        Bin edges for numeric ``by`` columns.
+    where, bins : dict, optional
+        As in :func:`~segwork.metrics.mrr.mrr_movements`.
 
     Returns
     -------

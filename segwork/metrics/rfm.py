@@ -162,10 +162,8 @@ def rfm(data: Data, as_of: Any) -> pd.DataFrame:
 
     Parameters
     ----------
-    data : Dataset or Engine
-        Needs a ``transactions`` table.
-    as_of : date-like
-        The as-of date; orders after it are ignored.
+    data, as_of
+        As in :func:`rfm_expr`.
 
     Returns
     -------
@@ -176,7 +174,7 @@ def rfm(data: Data, as_of: Any) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        The Dataset has no ``transactions`` table, or as_of is before every signup.
+        As in :func:`rfm_expr`.
 
     Examples
     --------

@@ -25,6 +25,7 @@ from segwork.engine.keys import CacheKey
 from segwork.metrics._common import (
     Bins,
     Where,
+    add_shares,
     as_list,
     check_segment_params,
     days_between,
@@ -406,8 +407,7 @@ def _segment_finish(
     mrr = got["mrr"].to_numpy()
     at_risk = got["at_risk_customer_months"].to_numpy()
     churned = got["churned_customer_months"].to_numpy()
-    got["customers_share"] = safe_ratio(customers, customers.sum())
-    got["mrr_share"] = safe_ratio(mrr, mrr.sum())
+    add_shares(got, "customers", "mrr")
     arpa = safe_ratio(mrr, got["active_customers"].to_numpy())
     got["arpa"] = arpa
     churn = safe_ratio(churned, at_risk)

@@ -275,46 +275,42 @@ class SegmentExplorer(Explorer):
         )
 
     def _members(self, state: dict[str, Any], segments: list[dict[str, Any]]) -> pd.DataFrame:
-        if shop_data(self.data):
-            return self._shop_members(state, segments)
-        key = (
-            "members",
-            state["as_of"],
-            tuple(state["by"]),
-            cache_key(state["bins"]),
-            cache_key(state["where"]),
-            cache_key(segments),
+        """The members of ``segments`` at as_of: :func:`segment_members`, or on shop data
+        :func:`ecommerce_members` (which also takes the window and gross margin)."""
+        shop = shop_data(self.data)
+        members = ecommerce_members if shop else segment_members
+        extra = (
+            {"window_months": state["window_months"], "gross_margin": state["gross_margin"]}
+            if shop
+            else {}
         )
-        return self.memo(
-            key,
-            lambda: segment_members(
-                self.engine,
-                state["by"],
-                state["as_of"],
-                segments,
-                bins=state["bins"] or None,
-                where=state["where"] or None,
-            ),
-        )
-
-    def _shop_members(self, state: dict[str, Any], segments: list[dict[str, Any]]) -> pd.DataFrame:
         key = (
-            "shop_members", state["as_of"], tuple(state["by"]), cache_key(state["bins"]),
-            cache_key(state["where"]), cache_key(segments), state["window_months"],
-            state["gross_margin"],
+            "shop_members" if shop else "members", state["as_of"], tuple(state["by"]),
+            cache_key(state["bins"]), cache_key(state["where"]), cache_key(segments),
+            *extra.values(),
         )  # fmt: skip
         return self.memo(
             key,
-            lambda: ecommerce_members(
+            lambda: members(
                 self.engine,
                 state["by"],
                 state["as_of"],
                 segments,
                 bins=state["bins"] or None,
                 where=state["where"] or None,
-                window_months=state["window_months"],
-                gross_margin=state["gross_margin"],
+                **extra,
             ),
+        )
+
+    def _best_members(self, state: dict[str, Any], table: pd.DataFrame) -> Deferred:
+        """The best segment's members (its customers at as_of), queried when first needed: a
+        big download is prepared on a click."""
+        best = self._best_row(table)
+        segment = _segment_dicts(table, [best])
+        return Deferred(
+            int(table["customers"].iloc[best]) if len(table) else 0,
+            lambda: self._members(state, segment),
+            inline=self._members_inline(),
         )
 
     def _members_inline(self) -> bool:
@@ -403,15 +399,7 @@ class SegmentExplorer(Explorer):
         if shop_data(self.data):
             return self._shop_view(state)
         table = self._table(state)
-        best = self._best_row(table)
-        segment = _segment_dicts(table, [best])
-        # the best segment's members (its customers at as_of), queried when first needed: a big
-        # download is prepared on a click
-        members = Deferred(
-            int(table["customers"].iloc[best]) if len(table) else 0,
-            lambda: self._members(state, segment),
-            inline=self._members_inline(),
-        )
+        members = self._best_members(state, table)
         return View(
             result=table,
             figures={
@@ -424,6 +412,12 @@ class SegmentExplorer(Explorer):
             sections={
                 "Personas": lambda: self._personas_view(state),
                 "Mix shift": lambda: self._mix_view(state),
+                # mixed data: the one-off orders valued by predicted CLV (the section says so)
+                **(
+                    {CLV_SECTION: lambda: self._clv_view(state)}
+                    if self.data.has("transactions")
+                    else {}
+                ),
             },
         )
 
@@ -431,13 +425,7 @@ class SegmentExplorer(Explorer):
         """The page on shop data: the e-commerce table, its figures and sentence."""
         table = self._table(state)
         currency = self.data.currency
-        best = self._best_row(table)
-        segment = _segment_dicts(table, [best])
-        members = Deferred(
-            int(table["customers"].iloc[best]) if len(table) else 0,
-            lambda: self._members(state, segment),
-            inline=self._members_inline(),
-        )
+        members = self._best_members(state, table)
         figures = {"share": revenue_share_chart(table), "repeat": repeat_rate_chart(table)}
         if table["mean_clv"].notna().any():
             figures["clv"] = segment_clv_chart(table, currency=currency)

@@ -11,6 +11,7 @@ import html
 from collections.abc import Callable
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -54,12 +55,20 @@ _MONEY_NAMES = frozenset(
     {"new", "reactivation", "expansion", "contraction", "churn", "fx_adjustment"}
 )
 #: Fractions whose names carry no rate word.
-_PCT_NAMES = frozenset({"weight_a", "weight_b", "growth", "arr_to_som"})
+_PCT_NAMES = frozenset({"weight_a", "weight_b", "growth", "arr_to_som", "p_alive"})
 
 
 def _number(v: float) -> str:
-    """A plain number: thousands separators, never scientific notation from 1,000 on."""
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+    """A plain number: thousands separators from 1,000 on, else 4 significant digits, never in
+    scientific notation (``6.157e-05`` reads ``0.00006157``).
+
+    >>> _number(1.2e9), _number(0.2158), _number(6.157e-05), _number(0.0)
+    ('1,200,000,000', '0.2158', '0.00006157', '0')
+    """
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    text = np.format_float_positional(v, precision=4, unique=False, fractional=False, trim="-")
+    return text.rstrip(".")
 
 
 def column_kind(name: str) -> Literal["pct", "pp", "money", "number"]:

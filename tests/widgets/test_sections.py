@@ -89,7 +89,10 @@ def section_html(ex: segwork.widgets.Explorer, title: str) -> str:
 
 def test_sections_are_tabs_after_the_overview(data: segwork.Dataset) -> None:
     ex = SegmentExplorer(data, by=["plan"], k=3)
-    assert list(ex._tabs.titles) == ["Overview", "Personas", "Mix shift"]
+    # the sample has one-off orders beside subscriptions: their predicted value is a section
+    assert list(ex._tabs.titles) == [
+        "Overview", "Personas", "Mix shift", "Predicted customer value"
+    ]
     assert ex._tabs.selected_index == 0 and ex._export_box in ex._body.children
     assert not any(isinstance(w, widgets.Accordion) for w in ex._body.children)
 
@@ -238,7 +241,9 @@ def test_display_computes_every_section_except_when_served(
     monkeypatch.delenv("VOILA_KERNEL_ID")
     shown = SegmentExplorer(data, by=["plan"], k=3)
     bundle = shown._repr_mimebundle_()
-    assert calls["personas"] == 1 and list(shown.view.resolved) == ["Personas", "Mix shift"]
+    assert calls["personas"] == 1 and list(shown.view.resolved) == [
+        "Personas", "Mix shift", "Predicted customer value"
+    ]
     assert "Computed when opened" not in bundle["text/html"]
     assert "Silhouette by k" in bundle["text/html"]
     headline = bundle[segwork.widgets.explorer.HEADLINE_MIME]

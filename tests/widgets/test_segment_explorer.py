@@ -132,7 +132,10 @@ def test_view_equals_direct_calls(data: segwork.Dataset, ex: SegmentExplorer) ->
     pdt.assert_frame_equal(
         ex.result, segment_table(data, ["current_plan", "billing_interval"], AS_OF)
     )
-    assert set(ex.figures) == {"share", "churn", "ltv", "personas", "mix"}
+    # the sample's one-off orders: the predicted-value section's figures (mixed data)
+    assert set(ex.figures) == {
+        "share", "churn", "ltv", "personas", "mix", "clv_distribution", "calibration"
+    }
     p = personas(data, AS_OF, k=4, random_state=0)
     pdt.assert_frame_equal(ex.tables["Personas"], p.profiles)
     pdt.assert_frame_equal(ex.tables["Silhouette by k"], p.silhouette_by_k)
