@@ -464,3 +464,436 @@ def sql_rfm(d: Path, as_of: dt.date) -> pd.DataFrame:
     for c in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
         out[c] = out[c].astype("int64")
     return out
+
+
+# ================================================================================================
+# Fastest hand-written DuckDB SQL (issue 25): what an expert writes for speed.  Same inputs and
+# results as the sql_* above; the differences are the plans (EXPLAIN ANALYZE at 1M, see
+# benchmarks/README.md "Fastest SQL"):
+#   * dates are filtered as dates (``month <= DATE``, Parquet min/max pruning) and the month index
+#     is computed on the surviving rows only;
+#   * counts are count(*) over unique customer-month keys (the contract makes (customer_id, month)
+#     unique), never count(DISTINCT);
+#   * the 13-month churn window is a per-customer bitmask (one GROUP BY, no self-join, no window);
+#   * the cohort of a customer is a GROUP BY joined back, not min() OVER (PARTITION BY);
+#   * MRR movements and survival use one lag/lead pass instead of a full outer self-join;
+#   * RFM frequency is a two-level GROUP BY instead of count(DISTINCT), and the R and F quintiles
+#     come from a histogram of the (few) distinct values instead of a rank() sort.
+# ================================================================================================
+def _fast_m(as_of: dt.date, lo: dt.date | None = None) -> str:
+    """CTEs ``pop`` and ``m(customer_id, mi, mrr)``, months filtered as dates (lo <= month <= A)."""
+    low = f" AND r.month >= DATE '{lo}'" if lo is not None else ""
+    return f"""
+    pop AS (SELECT customer_id FROM customers WHERE signup_date <= DATE '{as_of}'),
+    m AS (
+      SELECT r.customer_id, year(r.month) * 12 + month(r.month) - 1 AS mi, r.mrr
+      FROM mrr r SEMI JOIN pop USING (customer_id)
+      WHERE r.mrr > 0 AND r.month <= DATE '{as_of}'{low}
+    )"""
+
+
+def _month_start(idx: int) -> dt.date:
+    return dt.date(idx // 12, idx % 12 + 1, 1)
+
+
+def fast_sql_segment_table(d: Path, as_of: dt.date, by: list[str]) -> pd.DataFrame:
+    a, w = month_idx_of(as_of), WINDOW
+    lo = a - w
+    cols = ", ".join(by)
+    low12 = (1 << w) - 1
+    q = f"""
+    WITH per AS (
+      SELECT customer_id,
+        bit_or(1::UBIGINT << (year(month) * 12 + month(month) - 1 - {lo})) AS b,
+        sum(mrr) FILTER (WHERE month = DATE '{_month_start(a)}') AS mrr_a,
+        sum(mrr) FILTER (WHERE month = DATE '{_month_start(lo)}') AS nrr_base
+      FROM mrr
+      WHERE mrr > 0 AND month >= DATE '{_month_start(lo)}' AND month <= DATE '{as_of}'
+      GROUP BY customer_id
+    )
+    SELECT {cols}, count(*) AS customers,
+      count(*) FILTER (WHERE b >> {w} = 1) AS active_customers,
+      coalesce(sum(mrr_a), 0) AS mrr,
+      coalesce(sum(bit_count(b & {low12}::UBIGINT)), 0) AS at_risk_customer_months,
+      coalesce(sum(bit_count(b & ~(b >> 1) & {low12}::UBIGINT)), 0) AS churned_customer_months,
+      coalesce(sum(nrr_base), 0) AS nrr_base,
+      coalesce(sum(mrr_a) FILTER (WHERE nrr_base > 0), 0) AS nrr_end
+    FROM customers c LEFT JOIN per USING (customer_id)
+    WHERE c.signup_date <= DATE '{as_of}'
+    GROUP BY ALL
+    """
+    with _con(d) as con:
+        g = con.execute(q).df()
+    return _segment_ratios(g)
+
+
+def fast_sql_cohort_retention(d: Path, as_of: dt.date, metric: str = "logo") -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    q = f"""
+    WITH {_fast_m(as_of)},
+    f AS (SELECT customer_id, min(mi) AS cohort FROM m GROUP BY customer_id),
+    cell AS (SELECT cohort, mi - cohort AS age, count(*) AS active_customers,
+                    sum(mrr) AS mrr_at_age
+             FROM m JOIN f USING (customer_id) GROUP BY ALL),
+    grid AS (SELECT cohort, active_customers AS cohort_customers, mrr_at_age AS mrr_base,
+                    unnest(range(0, {a} - cohort + 1)) AS age
+             FROM cell WHERE age = 0)
+    SELECT make_date(CAST(g.cohort // 12 AS INT), CAST(g.cohort % 12 + 1 AS INT), 1) AS cohort,
+      g.age, g.cohort_customers, coalesce(c.active_customers, 0) AS active_customers,
+      g.mrr_base, coalesce(c.mrr_at_age, 0) AS mrr_at_age
+    FROM grid g LEFT JOIN cell c USING (cohort, age)
+    ORDER BY g.cohort, g.age
+    """
+    with _con(d) as con:
+        out = con.execute(q).df()
+    out["cohort"] = pd.to_datetime(out["cohort"])
+    if metric == "logo":
+        out["retention"] = out["active_customers"] / out["cohort_customers"]
+        return out[["cohort", "age", "cohort_customers", "active_customers", "retention"]]
+    out["nrr"] = out["mrr_at_age"] / out["mrr_base"].where(out["mrr_base"] > 0)
+    return out[["cohort", "age", "mrr_base", "mrr_at_age", "nrr"]]
+
+
+def fast_sql_mrr_movements(d: Path, as_of: dt.date) -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    q = f"""
+    WITH {_fast_m(as_of)},
+    w AS (
+      SELECT mi, mrr, lag(mi) OVER s AS pmi, lag(mrr) OVER s AS pmrr, lead(mi) OVER s AS nmi
+      FROM m WINDOW s AS (PARTITION BY customer_id ORDER BY mi)
+    ),
+    cur AS (
+      SELECT mi,
+        sum(CASE WHEN pmi IS NULL THEN mrr ELSE 0 END) AS new,
+        sum(CASE WHEN pmi < mi - 1 THEN mrr ELSE 0 END) AS reactivation,
+        sum(CASE WHEN pmi = mi - 1 AND mrr > pmrr THEN mrr - pmrr ELSE 0 END) AS expansion,
+        sum(CASE WHEN pmi = mi - 1 AND mrr < pmrr THEN pmrr - mrr ELSE 0 END) AS contraction,
+        sum(CASE WHEN pmi = mi - 1 THEN pmrr ELSE 0 END) AS kept_start,
+        count(*) FILTER (WHERE pmi = mi - 1) AS kept_n,
+        sum(mrr) AS mrr_end, count(*) AS customers_end
+      FROM w GROUP BY mi
+    ),
+    gone AS (
+      SELECT mi + 1 AS mi, sum(mrr) AS churn, count(*) AS churn_n
+      FROM w WHERE (nmi IS NULL OR nmi > mi + 1) AND mi + 1 <= {a} GROUP BY ALL
+    ),
+    cal AS (SELECT unnest(range((SELECT min(mi) FROM cur), {a} + 1)) AS mi)
+    SELECT make_date(CAST(mi // 12 AS INT), CAST(mi % 12 + 1 AS INT), 1) AS month,
+      coalesce(kept_start, 0) + coalesce(churn, 0) AS mrr_start,
+      coalesce(new, 0) AS new, coalesce(reactivation, 0) AS reactivation,
+      coalesce(expansion, 0) AS expansion, coalesce(contraction, 0) AS contraction,
+      coalesce(churn, 0) AS churn, coalesce(mrr_end, 0) AS mrr_end,
+      coalesce(kept_n, 0) + coalesce(churn_n, 0) AS customers_start,
+      coalesce(customers_end, 0) AS customers_end
+    FROM cal LEFT JOIN cur USING (mi) LEFT JOIN gone USING (mi) ORDER BY mi
+    """
+    with _con(d) as con:
+        out = con.execute(q).df()
+    out["month"] = pd.to_datetime(out["month"])
+    return out
+
+
+def _km_from_hist(h: pd.DataFrame) -> pd.DataFrame:
+    t_max = int(h["duration"].max())
+    n = np.zeros(t_max + 1, dtype="int64")
+    ev = np.zeros(t_max + 1, dtype="int64")
+    n[h["duration"].to_numpy()] = h["n"].to_numpy()
+    ev[h["duration"].to_numpy()] = h["d"].to_numpy()
+    at_risk = n[::-1].cumsum()[::-1]
+    step = np.where(at_risk > 0, 1 - ev / np.maximum(at_risk, 1), 1.0)
+    step[0] = 1.0
+    return pd.DataFrame(
+        {
+            "tenure": np.arange(t_max + 1),
+            "n_at_risk": at_risk,
+            "n_events": ev,
+            "n_censored": n - ev,
+            "survival": np.cumprod(step),
+        }
+    )
+
+
+def fast_sql_survival(d: Path, as_of: dt.date) -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    q = f"""
+    WITH {_fast_m(as_of)},
+    w AS (SELECT customer_id, mi,
+                 lead(mi) OVER (PARTITION BY customer_id ORDER BY mi) AS nmi FROM m),
+    per AS (SELECT min(mi) AS s, min(mi) FILTER (WHERE nmi IS NULL OR nmi > mi + 1) AS e
+            FROM w GROUP BY customer_id)
+    SELECT CASE WHEN e < {a} THEN e - s + 1 ELSE {a} - s END AS duration,
+           count(*) FILTER (WHERE e < {a}) AS d, count(*) AS n
+    FROM per GROUP BY ALL
+    """
+    with _con(d) as con:
+        h = con.execute(q).df()
+    return _km_from_hist(h)
+
+
+def fast_sql_rfm(d: Path, as_of: dt.date) -> pd.DataFrame:
+    names = [(r, f + 1, name) for r, row in RFM_TABLE.items() for f, name in enumerate(row)]
+    seg = (
+        "CASE "
+        + " ".join(f"WHEN r_score = {r} AND f_score = {f} THEN '{n}'" for r, f, n in names)
+        + " END"
+    )
+    q = f"""
+    WITH pop AS (SELECT customer_id FROM customers WHERE signup_date <= DATE '{as_of}'),
+    o AS (
+      SELECT customer_id, max(date) AS last, sum(amount) AS amount
+      FROM transactions SEMI JOIN pop USING (customer_id)
+      WHERE date <= DATE '{as_of}' GROUP BY customer_id, order_id
+    ),
+    per AS (
+      SELECT customer_id, DATE '{as_of}' - max(last) AS recency_days, count(*) AS frequency,
+             sum(amount)::DOUBLE AS monetary
+      FROM o GROUP BY customer_id
+    ),
+    n AS (SELECT count(*) AS n FROM per),
+    rh AS (SELECT recency_days, 1 + floor(5 * (coalesce(sum(count(*)) OVER (ORDER BY recency_days
+              DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)) / (SELECT n FROM n))::BIGINT
+              AS r_score FROM per GROUP BY recency_days),
+    fh AS (SELECT frequency, 1 + floor(5 * (coalesce(sum(count(*)) OVER (ORDER BY frequency
+              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)) / (SELECT n FROM n))::BIGINT
+              AS f_score FROM per GROUP BY frequency),
+    scored AS (
+      SELECT per.*, r_score, f_score,
+        1 + floor(5 * (rank() OVER (ORDER BY monetary) - 1) / (SELECT n FROM n))::BIGINT AS m_score
+      FROM per JOIN rh USING (recency_days) JOIN fh USING (frequency)
+    )
+    SELECT *, {seg} AS rfm_segment FROM scored ORDER BY customer_id
+    """
+    with _con(d) as con:
+        out = con.execute(q).df()
+    for c in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
+        out[c] = out[c].astype("int64")
+    return out
+
+
+# ================================================================================================
+# Polars (lazy, reading the same Parquet files; the same inputs and results as the SQL)
+# ================================================================================================
+def _pl():
+    import polars as pl
+
+    return pl
+
+
+def _pl_m(d: Path, as_of: dt.date, lo: dt.date | None = None):
+    """LazyFrames (population ids, m: customer_id, mi, mrr) like :func:`_fast_m`."""
+    pl = _pl()
+    pop = (
+        pl.scan_parquet(d / "customers.parquet")
+        .filter(pl.col("signup_date") <= as_of)
+        .select("customer_id")
+    )
+    cond = (pl.col("mrr") > 0) & (pl.col("month") <= as_of)
+    if lo is not None:
+        cond = cond & (pl.col("month") >= lo)
+    m = (
+        pl.scan_parquet(d / "mrr.parquet")
+        .filter(cond)
+        .join(pop, on="customer_id", how="semi")
+        .select(
+            "customer_id",
+            (pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month() - 1).alias(
+                "mi"
+            ),
+            "mrr",
+        )
+    )
+    return pop, m
+
+
+def pl_load(d: Path) -> dict:
+    pl = _pl()
+    return {p.stem: pl.read_parquet(p) for p in sorted(d.glob("*.parquet"))}
+
+
+def pl_segment_table(d: Path, as_of: dt.date, by: list[str]) -> pd.DataFrame:
+    pl = _pl()
+    a, w = month_idx_of(as_of), WINDOW
+    lo = a - w
+    c = pl.col
+    cust = (
+        pl.scan_parquet(d / "customers.parquet")
+        .filter(c("signup_date") <= as_of)
+        .select("customer_id", *by)
+    )
+    per = (
+        pl.scan_parquet(d / "mrr.parquet")
+        .filter((c("mrr") > 0) & (c("month") >= _month_start(lo)) & (c("month") <= as_of))
+        .with_columns(
+            (c("month").dt.year().cast(pl.Int64) * 12 + c("month").dt.month() - 1 - lo).alias("k")
+        )
+        .group_by("customer_id")
+        .agg(
+            pl.lit(1, pl.UInt64).bitwise_left_shift(c("k")).bitwise_or().alias("b")
+            if hasattr(pl.Expr, "bitwise_left_shift")
+            else (pl.lit(2, pl.UInt64).pow(c("k")).cast(pl.UInt64)).sum().alias("b"),
+            c("mrr").filter(c("k") == w).sum().alias("mrr_a"),
+            c("mrr").filter(c("k") == 0).sum().alias("nrr_base"),
+        )
+    )
+    low = (1 << w) - 1
+    b = c("b")
+    t = cust.join(per, on="customer_id", how="left").with_columns(
+        active=(b >= (1 << w)).fill_null(False),
+        at_risk=(b & low).bitwise_count_ones().fill_null(0),
+        churned=(b & ~(b >> 1 if hasattr(pl.Expr, "__rshift__") else b // 2) & low)
+        .bitwise_count_ones()
+        .fill_null(0),
+        mrr_a=c("mrr_a").fill_null(0.0),
+        nrr_base=c("nrr_base").fill_null(0.0),
+    )
+    g = (
+        t.group_by(by)
+        .agg(
+            pl.len().alias("customers"),
+            c("active").sum().alias("active_customers"),
+            c("mrr_a").sum().alias("mrr"),
+            c("at_risk").sum().alias("at_risk_customer_months"),
+            c("churned").sum().alias("churned_customer_months"),
+            c("nrr_base").sum().alias("nrr_base"),
+            c("mrr_a").filter(c("nrr_base") > 0).sum().alias("nrr_end"),
+        )
+        .collect()
+        .to_pandas()
+    )
+    return _segment_ratios(g)
+
+
+def pl_cohort_retention(d: Path, as_of: dt.date, metric: str = "logo") -> pd.DataFrame:
+    pl = _pl()
+    a = month_idx_of(as_of)
+    c = pl.col
+    _, m = _pl_m(d, as_of)
+    m = m.with_columns(cohort=c("mi").min().over("customer_id"))
+    cell = (
+        m.group_by("cohort", (c("mi") - c("cohort")).alias("age"))
+        .agg(pl.len().alias("active_customers"), c("mrr").sum().alias("mrr_at_age"))
+        .collect()
+    )
+    base = cell.filter(c("age") == 0).select(
+        "cohort", cohort_customers="active_customers", mrr_base="mrr_at_age"
+    )
+    grid = base.with_columns(age=pl.int_ranges(0, a - c("cohort") + 1)).explode("age")
+    out = (
+        grid.join(cell, on=["cohort", "age"], how="left")
+        .with_columns(c("active_customers").fill_null(0), c("mrr_at_age").fill_null(0.0))
+        .sort("cohort", "age")
+        .to_pandas()
+    )
+    out["cohort"] = idx_to_ts(out["cohort"]).to_numpy()
+    if metric == "logo":
+        out["retention"] = out["active_customers"] / out["cohort_customers"]
+        return out[["cohort", "age", "cohort_customers", "active_customers", "retention"]]
+    out["nrr"] = out["mrr_at_age"] / out["mrr_base"].where(out["mrr_base"] > 0)
+    return out[["cohort", "age", "mrr_base", "mrr_at_age", "nrr"]]
+
+
+def pl_mrr_movements(d: Path, as_of: dt.date) -> pd.DataFrame:
+    pl = _pl()
+    a = month_idx_of(as_of)
+    c = pl.col
+    _, m = _pl_m(d, as_of)
+    w = m.sort("customer_id", "mi").with_columns(
+        pmi=c("mi").shift(1).over("customer_id"),
+        pmrr=c("mrr").shift(1).over("customer_id"),
+        nmi=c("mi").shift(-1).over("customer_id"),
+    )
+    kept = c("pmi") == c("mi") - 1
+    cur = w.group_by("mi").agg(
+        c("mrr").filter(c("pmi").is_null()).sum().alias("new"),
+        c("mrr").filter(c("pmi") < c("mi") - 1).sum().alias("reactivation"),
+        (c("mrr") - c("pmrr")).filter(kept & (c("mrr") > c("pmrr"))).sum().alias("expansion"),
+        (c("pmrr") - c("mrr")).filter(kept & (c("mrr") < c("pmrr"))).sum().alias("contraction"),
+        c("pmrr").filter(kept).sum().alias("kept_start"),
+        kept.sum().alias("kept_n"),
+        c("mrr").sum().alias("mrr_end"),
+        pl.len().alias("customers_end"),
+    )
+    gone = (
+        w.filter((c("nmi").is_null() | (c("nmi") > c("mi") + 1)) & (c("mi") + 1 <= a))
+        .group_by((c("mi") + 1).alias("mi"))
+        .agg(c("mrr").sum().alias("churn"), pl.len().alias("churn_n"))
+    )
+    cur_df, gone_df = pl.collect_all([cur, gone])
+    lo = int(cur_df["mi"].min())
+    cal = pl.DataFrame({"mi": np.arange(lo, a + 1, dtype="int64")})
+    out = (
+        cal.join(cur_df, on="mi", how="left")
+        .join(gone_df, on="mi", how="left")
+        .fill_null(0)
+        .sort("mi")
+        .to_pandas()
+    )
+    out["mrr_start"] = out["kept_start"] + out["churn"]
+    out["customers_start"] = out["kept_n"] + out["churn_n"]
+    out.insert(0, "month", idx_to_ts(out.pop("mi")).to_numpy())
+    return out
+
+
+def pl_survival(d: Path, as_of: dt.date) -> pd.DataFrame:
+    pl = _pl()
+    a = month_idx_of(as_of)
+    c = pl.col
+    _, m = _pl_m(d, as_of)
+    per = (
+        m.sort("customer_id", "mi")
+        .with_columns(nmi=c("mi").shift(-1).over("customer_id"))
+        .group_by("customer_id")
+        .agg(
+            c("mi").min().alias("s"),
+            c("mi").filter(c("nmi").is_null() | (c("nmi") > c("mi") + 1)).min().alias("e"),
+        )
+    )
+    event = c("e") < a
+    h = (
+        per.group_by(
+            pl.when(event).then(c("e") - c("s") + 1).otherwise(a - c("s")).alias("duration")
+        )
+        .agg(event.sum().alias("d"), pl.len().alias("n"))
+        .collect()
+        .to_pandas()
+    )
+    return _km_from_hist(h)
+
+
+def pl_rfm(d: Path, as_of: dt.date) -> pd.DataFrame:
+    pl = _pl()
+    c = pl.col
+    pop = (
+        pl.scan_parquet(d / "customers.parquet")
+        .filter(c("signup_date") <= as_of)
+        .select("customer_id")
+    )
+    per = (
+        pl.scan_parquet(d / "transactions.parquet")
+        .filter(c("date") <= as_of)
+        .join(pop, on="customer_id", how="semi")
+        .group_by("customer_id")
+        .agg(
+            (pl.lit(as_of) - c("date").max()).dt.total_days().alias("recency_days"),
+            c("order_id").n_unique().alias("frequency"),
+            c("amount").sum().cast(pl.Float64).alias("monetary"),
+        )
+    )
+    n = pl.len()
+
+    def q(x):
+        return (1 + (5 * (x.rank("min") - 1) / n).floor()).cast(pl.Int64)
+
+    out = per.with_columns(
+        r_score=q(-c("recency_days")), f_score=q(c("frequency")), m_score=q(c("monetary"))
+    )
+    names = pl.DataFrame(
+        [(r, f + 1, name) for r, row in RFM_TABLE.items() for f, name in enumerate(row)],
+        schema={"r_score": pl.Int64, "f_score": pl.Int64, "rfm_segment": pl.String},
+        orient="row",
+    )
+    out = out.join(names.lazy(), on=["r_score", "f_score"], how="left").sort("customer_id")
+    res = out.collect().to_pandas()
+    for col in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
+        res[col] = res[col].astype("int64")
+    return res

@@ -1,7 +1,7 @@
-"""Benchmark segwork against a plain-pandas baseline and hand-written DuckDB SQL.
+"""Benchmark segwork against hand-written DuckDB SQL (plain and fastest), Polars and pandas.
 
     python benchmarks/run.py --customers 100000,1000000 --runs 3 [--metrics segment_table,rfm]
-        [--engines segwork,duckdb_sql,pandas]
+        [--engines segwork,duckdb_sql,fast_sql,polars,pandas]
         [--out benchmarks/results] [--skip-pandas-above 1000000] [--as-of 2024-12-31]
 
 See benchmarks/README.md.
@@ -35,7 +35,11 @@ import segwork  # noqa: E402
 
 BY = ["plan", "billing_interval"]
 METRICS = ["segment_table", "cohort_logo", "cohort_nrr", "mrr_movements", "survival", "rfm"]
-ENGINES = ["segwork", "duckdb_sql", "pandas"]
+ENGINES = ["segwork", "duckdb_sql", "fast_sql", "polars", "pandas"]
+#: engine -> prefix of its functions in baselines.py
+PREFIX = {"duckdb_sql": "sql_", "fast_sql": "fast_sql_", "polars": "pl_", "pandas": "pd_"}
+#: pairs cross-checked after each metric (first, second)
+PAIRS = [("segwork", e) for e in ENGINES[1:]] + [("duckdb_sql", "pandas"), ("fast_sql", "polars")]
 
 # key columns and compared value columns per metric
 COMPARE = {
@@ -93,7 +97,7 @@ def segwork_call(metric: str, data, as_of):
 
 
 def baseline_call(engine: str, metric: str, d: Path, as_of: dt.date):
-    p = "pd_" if engine == "pandas" else "sql_"
+    p = PREFIX[engine]
     if metric == "segment_table":
         return getattr(B, p + "segment_table")(d, as_of, BY)
     if metric == "cohort_logo":
@@ -257,90 +261,226 @@ def compare(metric: str, a: pd.DataFrame, b: pd.DataFrame, rtol=1e-6, atol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------------
+def read_files(engine: str, d: Path):
+    """The read floor of ``load``: every file of the folder read into the engine's memory.
+
+    DuckDB: ``CREATE TABLE t AS SELECT * FROM read_parquet(...)`` per file (in-memory tables);
+    Polars: ``pl.read_parquet`` per file.  segwork: ``segwork.load(d)`` (read + every contract
+    rule checked).
+    """
+    if engine == "segwork":
+        return segwork.load(d)
+    if engine == "polars":
+        return B.pl_load(d)
+    import duckdb
+
+    con = duckdb.connect()
+    for f in sorted(d.glob("*.parquet")):
+        con.execute(f"CREATE TABLE {f.stem} AS SELECT * FROM read_parquet('{f}')")
+    return con
+
+
+def csv_copy(d: Path) -> Path:
+    """The same tables as CSV files, in ``<d>-csv`` (written once by DuckDB, then reused)."""
+    import duckdb
+
+    out = d.parent / f"{d.name}-csv"
+    files = sorted(d.glob("*.parquet"))
+    if all((out / f"{f.stem}.csv").exists() for f in files):
+        return out
+    out.mkdir(exist_ok=True)
+    con = duckdb.connect()
+    for f in files:
+        con.execute(f"COPY (SELECT * FROM read_parquet('{f}')) TO '{out / (f.stem + '.csv')}'")
+    con.close()
+    return out
+
+
+def read_csv_files(engine: str, d: Path):
+    """Like :func:`read_files`, from the CSV copy: segwork.load, DuckDB ``read_csv`` (its sniffer
+    typing every column), Polars ``read_csv``."""
+    if engine == "segwork":
+        return segwork.load(d)
+    if engine == "polars":
+        import polars as pl
+
+        return {p.stem: pl.read_csv(p) for p in sorted(d.glob("*.csv"))}
+    import duckdb
+
+    con = duckdb.connect()
+    for f in sorted(d.glob("*.csv")):
+        con.execute(f"CREATE TABLE {f.stem} AS SELECT * FROM read_csv('{f}')")
+    return con
+
+
+def worker(engine: str, n: int, args, as_of: dt.date, tmp: Path) -> None:
+    """One engine's timings at one size, in this (fresh) process; results under ``tmp``."""
+    d = args.cache / str(n)
+    rows = []
+    if args.load and engine in ("segwork", "duckdb_sql", "fast_sql", "polars"):
+        secs, deltas, peaks = [], [], []
+        for _ in range(args.runs):
+            out, s, dm, pk = timed(lambda: read_files(engine, d))
+            del out
+            secs.append(s)
+            deltas.append(dm)
+            peaks.append(pk)
+        rows.append(_row("load", engine, secs, None, deltas, peaks))
+        print(f"  {'load':14s} {engine:10s} median {statistics.median(secs):7.3f}s", flush=True)
+    if args.csv and engine in ("segwork", "duckdb_sql", "fast_sql", "polars"):
+        csv_dir = csv_copy(d)
+        secs, deltas, peaks = [], [], []
+        for _ in range(args.runs):
+            out, s, dm, pk = timed(lambda: read_csv_files(engine, csv_dir))
+            del out
+            secs.append(s)
+            deltas.append(dm)
+            peaks.append(pk)
+        rows.append(_row("load_csv", engine, secs, None, deltas, peaks))
+        print(f"  {'load_csv':14s} {engine:10s} median {statistics.median(secs):7.3f}s", flush=True)
+    for metric in args.metrics:
+        secs, deltas, peaks, warm = [], [], [], None
+        out = None
+        for _ in range(args.runs):
+            if engine == "segwork":
+                data = segwork.load(d)  # FRESH dataset: no cached monthly MRR
+                out, s, dm, pk = timed(lambda data=data: segwork_call(metric, data, as_of))
+                # warm: second call on the same Dataset (monthly MRR cached in the engine)
+                _, ws, _, _ = timed(lambda data=data: segwork_call(metric, data, as_of))
+                warm = ws if warm is None else min(warm, ws)
+                del data
+            else:
+                out, s, dm, pk = timed(lambda: baseline_call(engine, metric, d, as_of))
+            secs.append(s)
+            deltas.append(dm)
+            peaks.append(pk)
+        keys, cols = COMPARE[metric]
+        keep = out[[*keys, *[c for c in cols if c in out.columns]]].reset_index(drop=True)
+        keep.to_pickle(tmp / f"{engine}__{metric}.pkl")
+        rows.append(_row(metric, engine, secs, warm, deltas, peaks))
+        print(
+            f"  {metric:14s} {engine:10s} min {min(secs):7.3f}s  median "
+            f"{statistics.median(secs):7.3f}s"
+            + (f"  warm {warm:7.3f}s" if warm is not None else "")
+            + f"  rss +{max(deltas):7.1f} MB",
+            flush=True,
+        )
+    (tmp / f"{engine}.json").write_text(json.dumps(rows))
+
+
+def _row(metric, engine, secs, warm, deltas, peaks) -> dict:
+    return {
+        "metric": metric,
+        "engine": engine,
+        "skipped": False,
+        "min_s": min(secs),
+        "median_s": statistics.median(secs),
+        "runs": secs,
+        "warm_s": warm,
+        "rss_delta_mb": max(deltas),
+        "rss_peak_mb": max(peaks),
+    }
+
+
 def run_size(n: int, args, as_of: dt.date) -> dict:
+    """Every engine in its own process, runs interleaved across engines, then the cross-check."""
+    import subprocess
+    import tempfile
+
     d, gen = ensure_data(n, args.cache)
     print(
         f"\n=== {n:,} customers  (data: {d}; "
         f"{f'generated in {gen:.1f}s' if gen is not None else 'cached'})",
         flush=True,
     )
-    rows, results, mismatches = [], {}, []
-    load_times = []
-    for metric in args.metrics:
-        results[metric] = {}
-        for engine in args.engines:
-            if engine == "pandas" and args.skip_pandas_above and n > args.skip_pandas_above:
-                rows.append({"metric": metric, "engine": engine, "skipped": True})
-                continue
-            secs, deltas, peaks, warm = [], [], [], None
-            out = None
-            for _ in range(args.runs):
-                if engine == "segwork":
-                    t0 = time.perf_counter()
-                    data = segwork.load(d)  # FRESH dataset: no cached monthly MRR
-                    load_times.append(time.perf_counter() - t0)
-                    out, s, dm, pk = timed(lambda data=data: segwork_call(metric, data, as_of))
-                    # warm: second call on the same Dataset (monthly MRR cached in the engine)
-                    _, ws, _, _ = timed(lambda data=data: segwork_call(metric, data, as_of))
-                    warm = ws if warm is None else min(warm, ws)
-                    del data
-                else:
-                    out, s, dm, pk = timed(lambda e=engine: baseline_call(e, metric, d, as_of))
-                secs.append(s)
-                deltas.append(dm)
-                peaks.append(pk)
-            results[metric][engine] = out
-            rows.append(
-                {
-                    "metric": metric,
-                    "engine": engine,
-                    "skipped": False,
-                    "min_s": min(secs),
-                    "median_s": statistics.median(secs),
-                    "runs": secs,
-                    "warm_s": warm,
-                    "rss_delta_mb": max(deltas),
-                    "rss_peak_mb": max(peaks),
-                }
-            )
-            print(
-                f"  {metric:14s} {engine:10s} min {min(secs):7.3f}s  median "
-                f"{statistics.median(secs):7.3f}s"
-                + (f"  warm {warm:7.3f}s" if warm is not None else "")
-                + f"  rss +{max(deltas):7.1f} MB",
-                flush=True,
-            )
-        # cross-check
-        got = results[metric]
-        for e1, e2 in (("segwork", "duckdb_sql"), ("segwork", "pandas"), ("duckdb_sql", "pandas")):
-            if e1 in got and e2 in got:
-                notes = compare(metric, got[e1], got[e2])
-                for note in notes:
-                    mismatches.append({"metric": metric, "engines": f"{e1} vs {e2}", "note": note})
-                    print(f"  !! MISMATCH {metric}: {e1} vs {e2}: {note}", flush=True)
-        results[metric] = None  # free memory
-    table = _ratios(rows)
+    rows: list[dict] = []
+    mismatches: list[dict] = []
+    engines = list(args.engines)
+    if "pandas" in engines and args.skip_pandas_above and n > args.skip_pandas_above:
+        engines.remove("pandas")
+        rows += [{"metric": m, "engine": "pandas", "skipped": True} for m in args.metrics]
+    with tempfile.TemporaryDirectory(prefix="segwork-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        runs: dict[tuple[str, str], list[dict]] = {}
+        failed: set[str] = set()
+        # run r of every engine, then run r + 1 of every engine: a slow spell of the machine
+        # (other jobs) hits every engine alike instead of one engine's runs
+        for r in range(args.runs):
+            print(f"  -- run {r + 1} of {args.runs}", flush=True)
+            for engine in engines:
+                if engine in failed:
+                    continue
+                cmd = [
+                    sys.executable, __file__, "--worker", engine, "--customers", str(n),
+                    "--runs", "1", "--metrics", ",".join(args.metrics),
+                    "--cache", str(args.cache), "--as-of", str(as_of), "--tmp", str(tmp),
+                ] + ([] if args.load else ["--no-load"]) + (["--csv"] if args.csv else [])  # fmt: skip
+                proc = subprocess.run(cmd, check=False)
+                if proc.returncode:
+                    print(f"  !! {engine} failed (exit {proc.returncode})", flush=True)
+                    failed.add(engine)
+                    continue
+                for row in json.loads((tmp / f"{engine}.json").read_text()):
+                    runs.setdefault((row["metric"], row["engine"]), []).append(row)
+        done = [e for e in engines if e not in failed]
+        for (metric, engine), got in runs.items():
+            if engine in done:
+                warms = [g["warm_s"] for g in got if g["warm_s"] is not None]
+                rows.append(
+                    _row(
+                        metric,
+                        engine,
+                        [s for g in got for s in g["runs"]],
+                        min(warms) if warms else None,
+                        [g["rss_delta_mb"] for g in got],
+                        [g["rss_peak_mb"] for g in got],
+                    )
+                )
+        for metric in args.metrics:
+            for e1, e2 in PAIRS:
+                if e1 in done and e2 in done:
+                    a = pd.read_pickle(tmp / f"{e1}__{metric}.pkl")
+                    b = pd.read_pickle(tmp / f"{e2}__{metric}.pkl")
+                    for note in compare(metric, a, b):
+                        mismatches.append(
+                            {"metric": metric, "engines": f"{e1} vs {e2}", "note": note}
+                        )
+                        print(f"  !! MISMATCH {metric}: {e1} vs {e2}: {note}", flush=True)
+    load = [r for r in rows if r["metric"] == "load" and r["engine"] == "segwork"]
     return {
         "customers": n,
         "as_of": str(as_of),
         "generate_s": gen,
-        "segwork_load_s_median": statistics.median(load_times) if load_times else None,
-        "rows": table,
+        "segwork_load_s_median": load[0]["median_s"] if load else None,
+        "rows": _ratios(rows),
         "mismatches": mismatches,
     }
 
 
+#: ratio columns: name -> (numerator engine, denominator engine)
+RATIOS = {
+    "segwork_over_sql": ("segwork", "duckdb_sql"),
+    "segwork_over_fast_sql": ("segwork", "fast_sql"),
+    "segwork_over_polars": ("segwork", "polars"),
+    "pandas_over_segwork": ("pandas", "segwork"),
+}
+
+
 def _ratios(rows: list[dict]) -> list[dict]:
     by = {(r["metric"], r["engine"]): r for r in rows}
+    ok = lambda x: x is not None and not x.get("skipped")  # noqa: E731
     for r in rows:
-        sw = by.get((r["metric"], "segwork"))
-        sql = by.get((r["metric"], "duckdb_sql"))
-        pdr = by.get((r["metric"], "pandas"))
-        ok = lambda x: x is not None and not x.get("skipped")  # noqa: E731
-        r["segwork_over_sql"] = (sw["median_s"] / sql["median_s"]) if ok(sw) and ok(sql) else None
-        r["pandas_over_segwork"] = (
-            (pdr["median_s"] / sw["median_s"]) if ok(sw) and ok(pdr) else None
-        )
+        for name, (num, den) in RATIOS.items():
+            x, y = by.get((r["metric"], num)), by.get((r["metric"], den))
+            if den == "fast_sql":  # the fastest SQL: the quicker of the two hand-written ones
+                sqls = [by.get((r["metric"], e)) for e in ("fast_sql", "duckdb_sql")]
+                sqls = [q for q in sqls if ok(q)]
+                y = min(sqls, key=lambda q: q["median_s"]) if sqls else None
+                if y is not None:  # the quicker one by median; its min is the min of both
+                    y = {**y, "min_s": min(q["min_s"] for q in sqls)}
+            r[name] = (x["median_s"] / y["median_s"]) if ok(x) and ok(y) else None
+            # on a shared machine the minimum is the steadier figure: kept in the JSON too
+            r[name + "_min"] = (x["min_s"] / y["min_s"]) if ok(x) and ok(y) else None
     return rows
 
 
@@ -348,31 +488,40 @@ def markdown(res: dict) -> str:
     lines = [f"### {res['customers']:,} customers (as_of {res['as_of']})", ""]
     if res["generate_s"] is not None:
         lines.append(f"make_saas_data: {res['generate_s']:.1f} s.  ")
-    if res["segwork_load_s_median"] is not None:
-        lines.append(
-            f"segwork.load(dir) (not included below): median {res['segwork_load_s_median']:.3f} s."
-        )
     lines += [
+        "Each engine ran in its own process. `load`: segwork.load(dir) (read + every contract "
+        "rule) vs DuckDB CREATE TABLE AS read_parquet of every file and Polars read_parquet "
+        "(`load_csv`: the same from CSV copies, read_csv); metric times exclude it.",
         "",
         "| metric | engine | min s | median s | warm s | RSS delta MB | peak RSS MB "
-        "| segwork/sql | pandas/segwork |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| segwork/sql | segwork/fastest sql | segwork/polars | pandas/segwork |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     f = lambda x, p=3: "" if x is None else f"{x:.{p}f}"  # noqa: E731
     for r in res["rows"]:
         if r.get("skipped"):
-            lines.append(f"| {r['metric']} | {r['engine']} | skipped | | | | | | |")
+            lines.append(f"| {r['metric']} | {r['engine']} | skipped | | | | | | | | |")
             continue
+        sw = r["engine"] == "segwork"
         lines.append(
             f"| {r['metric']} | {r['engine']} | {f(r['min_s'])} | {f(r['median_s'])} | "
             f"{f(r['warm_s'])} | {f(r['rss_delta_mb'], 0)} | {f(r['rss_peak_mb'], 0)} | "
-            f"{f(r['segwork_over_sql'], 2) if r['engine'] == 'segwork' else ''} | "
-            f"{f(r['pandas_over_segwork'], 1) if r['engine'] == 'segwork' else ''} |"
+            + " | ".join(
+                f(r[k], 2 if k != "pandas_over_segwork" else 1) if sw else "" for k in RATIOS
+            )
+            + " |"
         )
     lines += ["", "Mismatches: " + ("none" if not res["mismatches"] else "")]
     for m in res["mismatches"]:
         lines.append(f"- **{m['metric']}** ({m['engines']}): {m['note']}")
     return "\n".join(lines) + "\n"
+
+
+def _version(module: str) -> str | None:
+    try:
+        return __import__(module).__version__
+    except ImportError:
+        return None
 
 
 def main(argv=None) -> int:
@@ -397,16 +546,29 @@ def main(argv=None) -> int:
         help=f"comma list of {ENGINES} (e.g. leave pandas out to measure segwork's peak RSS "
         "without the pandas baseline's memory in the same process)",
     )
+    ap.add_argument("--no-load", dest="load", action="store_false", help="do not time load")
+    ap.add_argument(
+        "--csv",
+        action="store_true",
+        help="also time loading the same tables from CSV (a copy written once to <cache>/<n>-csv)",
+    )
+    ap.add_argument("--worker", help=argparse.SUPPRESS)  # internal: one engine, one process
+    ap.add_argument("--tmp", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if set(args.engines) - set(ENGINES):
-        ap.error(f"unknown engines {sorted(set(args.engines) - set(ENGINES))}; choose from {ENGINES}")
+        ap.error(
+            f"unknown engines {sorted(set(args.engines) - set(ENGINES))}; choose from {ENGINES}"
+        )
     args.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     unknown = set(args.metrics) - set(METRICS)
     if unknown:
         ap.error(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
     sizes = [int(float(x)) for x in args.customers.split(",")]
     as_of = dt.date.fromisoformat(args.as_of)
+    if args.worker:
+        worker(args.worker, sizes[0], args, as_of, args.tmp)
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     env = {
         "python": platform.python_version(),
@@ -416,6 +578,7 @@ def main(argv=None) -> int:
         "pandas": pd.__version__,
         "duckdb": __import__("duckdb").__version__,
         "ibis": __import__("ibis").__version__,
+        "polars": _version("polars"),
     }
     stamp = dt.date.today().isoformat()
     for n in sizes:

@@ -14,7 +14,9 @@ from segwork.paths import REPO_ROOT
 def _pyproject() -> dict[str, Requirement]:
     meta = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     extras = meta["optional-dependencies"]
-    reqs = [Requirement(r) for r in meta["dependencies"] + extras["test"] + extras["spark"]]
+    # every extra: test, pdf, spark and bench (benchmarks/run.py's Polars baseline)
+    reqs = [Requirement(r) for r in meta["dependencies"]]
+    reqs += [Requirement(r) for extra in extras.values() for r in extra]
     return {canonicalize_name(r.name): r for r in reqs}
 
 
@@ -66,6 +68,15 @@ def test_environment_yml_is_valid_yaml():
     env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
     assert env["name"] == "segwork" and "conda-forge" in env["channels"]
     assert any(isinstance(d, dict) and "pip" in d for d in env["dependencies"])
+
+
+def test_bench_extra_is_polars_only_and_pinned():
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    names = {canonicalize_name(Requirement(r).name) for r in extras["bench"]}
+    assert names == {"polars"}
+    assert "polars" in _constraints() and "polars" in _environment()
 
 
 def test_tasks_install_with_the_constraints():

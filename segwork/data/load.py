@@ -195,12 +195,22 @@ def _load_tables(
     with _csv_errors(reading):
         con, raw, label, materialize, opened_notes = _open(source, reading)
         raw = _rename(raw, columns)
+        # A CSV is parsed once: into an engine table that validation and the typed copy then
+        # scan in memory (each scan of the file itself would parse it again).  Parquet files and
+        # engine tables are scanned in place, never copied.
+        parsed_once = {
+            name: con.create_table(f"_csv_{name}", raw[name], overwrite=True)
+            for name in materialize
+        }
+        raw.update(parsed_once)
         validate(raw)
         for name, t in raw.items():
             expr = canonical(name, t)
             tables[name] = (
                 con.create_table(name, expr, overwrite=True) if name in materialize else expr
             )
+            if name in parsed_once:  # the typed copy holds the data now (one copy at a time)
+                con.drop_table(f"_csv_{name}", force=True)
     currencies = settle_currencies(tables, base_currency)
     notes: list[str] = []
     if currencies.converts:

@@ -161,3 +161,66 @@ def test_validation_runs_in_the_engine_on_large_tables():
     with pytest.raises(DataContractError) as info:
         segwork.load({"customers": customers})
     assert info.value.rule == "duplicate_key" and info.value.n_rows == 2
+
+
+# -- the one-pass screens (issue 25): a screen may only send a table to the exact check ----------
+def _months(n: int, start: str = "2010-01-01") -> list[str]:
+    return [d.strftime("%Y-%m-%d") for d in pd.date_range(start, periods=n, freq="MS")]
+
+
+def test_mrr_key_screen_spans_month_buckets():
+    """200 distinct months of one customer (several 62-month buckets): no duplicate; the same
+    month twice in a late bucket: duplicate_key with both rows, as the exact check says."""
+    frames = tiny_frames()
+    months = _months(200)
+    ok = pd.DataFrame({"customer_id": 1, "month": months, "mrr": 1.0})
+    segwork.load({"customers": frames["customers"], "mrr": ok})
+    bad = pd.concat([ok, ok.iloc[[150]]], ignore_index=True)
+    with pytest.raises(DataContractError) as info:
+        segwork.load({"customers": frames["customers"], "mrr": bad})
+    assert (info.value.rule, info.value.column, info.value.n_rows) == (
+        "duplicate_key", "customer_id, month", 2)
+    assert list(info.value.examples["month"].astype(str)) == [months[150]] * 2
+
+
+def test_mrr_key_screen_null_months_are_checked_exactly():
+    frames = tiny_frames()
+    mrr = pd.DataFrame({"customer_id": [1, 1, 2], "month": [None, None, "2024-02-01"],
+                        "mrr": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataContractError) as info:
+        segwork.load({"customers": frames["customers"], "mrr": mrr})
+    rules = {(b.column, b.rule, b.n_rows) for b in info.value.breaches}
+    assert ("month", "missing_value", 2) in rules
+    assert ("customer_id, month", "duplicate_key", 2) in rules
+
+
+def test_mixed_currency_found_in_a_keyed_table():
+    frames = tiny_frames()
+    mrr = pd.DataFrame({"customer_id": [1, 2, 3], "month": ["2024-02-01"] * 3,
+                        "mrr": [1.0, 2.0, 3.0], "currency": ["usd", "USD ", "EUR"]})
+    with pytest.raises(DataContractError) as info:
+        segwork.load({"customers": frames["customers"], "mrr": mrr})
+    assert (info.value.rule, info.value.n_rows) == ("mixed_currency", 1)
+    one = mrr.assign(currency=["usd", "USD ", ""])
+    segwork.load({"customers": frames["customers"], "mrr": one})
+
+
+def test_order_lines_disagree_counted_with_min_max():
+    frames = tiny_frames()
+    tx = pd.DataFrame({"customer_id": [1, 1, 2, 2, 3], "order_id": ["a", "a", "b", "b", "c"],
+                       "date": ["2024-02-01", "2024-02-02", "2024-03-01", "2024-03-01",
+                                "2024-04-01"], "amount": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    with pytest.raises(DataContractError) as info:
+        segwork.load({"customers": frames["customers"], "transactions": tx})
+    err = info.value
+    assert (err.rule, err.column, err.n_rows) == ("order_lines_disagree", "date", 2)
+    assert "1 order_id(s)" in str(err)
+
+
+def test_unknown_customer_still_counts_rows():
+    frames = tiny_frames()
+    mrr = pd.DataFrame({"customer_id": [1, 9, 9], "month": _months(3, "2024-02-01"),
+                        "mrr": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataContractError) as info:
+        segwork.load({"customers": frames["customers"], "mrr": mrr})
+    assert (info.value.rule, info.value.n_rows) == ("unknown_customer", 2)

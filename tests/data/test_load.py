@@ -151,3 +151,29 @@ def test_summary_and_repr(reference):
 def test_market_only_dataset():
     data = segwork.load({"market": tiny_frames()["market"]})
     assert data.names == ("market",) and data.kind == "market"
+
+
+def test_csv_parsed_once_and_scratch_tables_dropped(tmp_path):
+    """A CSV folder is parsed into an engine table once, validated there, typed, and the
+    untyped copy is dropped (issue 25); a breach still names the rows as in the file."""
+    for name, frame in tiny_frames().items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    data = segwork.load(tmp_path)
+    names = data.backend.list_tables()
+    assert not [n for n in names if n.startswith("_csv_")]
+    assert {"customers", "subscriptions", "transactions"} <= set(names)
+    _assert_same(segwork.load(tiny_frames()), data)
+    bad = tiny_frames()["customers"].assign(signup_date=["2024-01-05", "soon", "2024-03-01"])
+    bad.to_csv(tmp_path / "customers.csv", index=False)
+    with pytest.raises(DataContractError) as info:
+        segwork.load(tmp_path)
+    assert (info.value.table, info.value.column, info.value.rule) == (
+        "customers", "signup_date", "unparseable_date")
+    assert list(info.value.examples["signup_date"]) == ["soon"]
+
+
+def test_parquet_folder_is_scanned_in_place(tmp_path, reference):
+    """Parquet tables are not copied into the engine by load (DuckDB scans the files)."""
+    reference.write(tmp_path, format="parquet")
+    data = segwork.load(tmp_path)
+    assert not [n for n in data.backend.list_tables() if not n.startswith("_raw_")]
