@@ -66,18 +66,20 @@ def _durations_expr(data: Data, day: dt.date, period: str, cohort: str) -> ir.Ta
         tx = data.table("transactions", needed_for="retention projection")
         tx = tx.filter(tx.date <= day)
         act = tx.select("customer_id", p=period_expr(tx.date, period))
-    act = act.distinct()
+    if not (data.has("mrr") and period == "month"):
+        act = act.distinct()  # monthly MRR has one row per customer and month already
     pop = population(eng, day)
     people = pop.select("customer_id", _o_signup=period_expr(pop.signup_date, period))
     j = act.join(people, "customer_id")
     if cohort == "signup":
         j = j.filter(j.p >= j._o_signup)
-    # gaps and islands: p - row_number() is constant on an unbroken run of periods
-    w = ibis.window(group_by=j.customer_id, order_by=j.p)
-    j = j.mutate(_g=j.p - ibis.row_number().over(w))
-    j = j.mutate(_g0=j._g.min().over(group_by=j.customer_id))
-    run = j.filter(j._g == j._g0)
-    per = run.group_by(["customer_id", "_o_signup"]).aggregate(_s=run.p.min(), _e=run.p.max())
+    # the first unbroken run of periods ends at the first period whose next active period is
+    # not the one after it (one LEAD window, no gaps-and-islands numbering)
+    nxt = j.p.lead().over(ibis.window(group_by=j.customer_id, order_by=j.p))
+    j = j.mutate(_ends=nxt.isnull() | (nxt != j.p + 1))
+    per = j.group_by(["customer_id", "_o_signup"]).aggregate(
+        _s=j.p.min(), _e=j.p.min(where=j._ends)
+    )
     origin = per._o_signup if cohort == "signup" else per._s
     is_event = per._e < a
     return per.select(
