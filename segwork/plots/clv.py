@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from segwork.formatting import currency_prefix, money_axis, money_text
 from segwork.plots._style import PALETTE, styled
-from segwork.plots.segments import SMALL_COLOUR, SMALL_PATTERN, segment_labels
+from segwork.plots.segments import interval_bar, segment_labels, small_marker
 
 __all__ = [
     "clv_distribution_figure",
@@ -96,18 +96,6 @@ def clv_validation_figure(
     return styled(fig, title)
 
 
-def _small_marker(table: pd.DataFrame, colour: str) -> dict[str, Any]:
-    small = (
-        table["small_segment"].fillna(False).to_numpy(dtype=bool)
-        if "small_segment" in table.columns
-        else np.zeros(len(table), dtype=bool)
-    )
-    return {
-        "color": [SMALL_COLOUR if s else colour for s in small],
-        "pattern": {"shape": [SMALL_PATTERN if s else "" for s in small]},
-    }
-
-
 def revenue_share_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Grouped bars per segment of an e-commerce segment table: share of customers vs share of
     revenue in the order window (a segment above its weight brings more than its share).
@@ -125,14 +113,14 @@ def revenue_share_chart(table: pd.DataFrame, title: str | None = None) -> go.Fig
                 name="Share of customers",
                 x=labels,
                 y=table["customers_share"].to_numpy(dtype=float),
-                marker=_small_marker(table, PALETTE[0]),
+                marker=small_marker(table, PALETTE[0]),
                 hovertemplate="%{x}<br>customers: %{y:.1%}<extra></extra>",
             ),
             go.Bar(
                 name="Share of revenue",
                 x=labels,
                 y=table["revenue_share"].to_numpy(dtype=float),
-                marker=_small_marker(table, PALETTE[1]),
+                marker=small_marker(table, PALETTE[1]),
                 hovertemplate="%{x}<br>revenue: %{y:.1%}<extra></extra>",
             ),
         ]
@@ -151,29 +139,8 @@ def repeat_rate_chart(table: pd.DataFrame, title: str | None = None) -> go.Figur
     >>> repeat_rate_chart(t).data[0].y.tolist()
     [0.5]
     """
-    labels = segment_labels(table)
-    rate = table["repeat_rate"].to_numpy(dtype=float)
-    low = table["repeat_rate_low"].to_numpy(dtype=float)
-    high = table["repeat_rate_high"].to_numpy(dtype=float)
     fig = go.Figure(
-        go.Bar(
-            name="Repeat-purchase rate",
-            x=labels,
-            y=rate,
-            marker=_small_marker(table, PALETTE[2]),
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": high - rate,
-                "arrayminus": rate - low,
-                "color": "#444",
-            },
-            customdata=np.column_stack([low, high]),
-            hovertemplate=(
-                "%{x}<br>repeat rate %{y:.1%}<br>CI %{customdata[0]:.1%} – "
-                "%{customdata[1]:.1%}<extra></extra>"
-            ),
-        )
+        interval_bar(table, "repeat_rate", "Repeat-purchase rate", PALETTE[2], "repeat rate")
     )
     conf = table.attrs.get("confidence", 0.95)
     fig.update_layout(yaxis={"tickformat": ".0%", "title": "customers with 2+ purchase days"})
@@ -222,7 +189,7 @@ def segment_clv_chart(
             y=mean,
             text=text,
             textposition="outside",
-            marker=_small_marker(table, PALETTE[2]),
+            marker=small_marker(table, PALETTE[2]),
             hovertext=hover,
             hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
         )

@@ -20,12 +20,14 @@ from segwork.sentences import segment_by_columns
 
 __all__ = [
     "churn_chart",
+    "interval_bar",
     "ltv_chart",
     "mix_shift_chart",
     "persona_chart",
     "segment_by_columns",
     "segment_labels",
     "share_chart",
+    "small_marker",
 ]
 
 SMALL_COLOUR = "#BBBBBB"
@@ -124,31 +126,52 @@ def share_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     return styled(fig, title or "Share of customers vs share of MRR by segment")
 
 
+def small_marker(table: pd.DataFrame, colour: str) -> dict[str, Any]:
+    """Bar colours of a segment table: ``colour``, small segments grey and hatched."""
+    return _marker(colour, _small(table))
+
+
+def interval_bar(
+    table: pd.DataFrame,
+    column: str,
+    name: str,
+    colour: str,
+    what: str,
+    fmt: str = ".1%",
+    unit: str = "",
+) -> go.Bar:
+    """Bars of a rate per segment (``column``) with its interval (``column_low``,
+    ``column_high``) as error bars, small segments grey and hatched; hover "``what`` 2.5%
+    ``unit``, CI 2.1% – 3.0%"."""
+    rate = table[column].to_numpy(dtype=float)
+    low = table[f"{column}_low"].to_numpy(dtype=float)
+    high = table[f"{column}_high"].to_numpy(dtype=float)
+    return go.Bar(
+        name=name,
+        x=segment_labels(table),
+        y=rate,
+        marker=small_marker(table, colour),
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": high - rate,
+            "arrayminus": rate - low,
+            "color": "#444",
+        },
+        customdata=np.column_stack([low, high]),
+        hovertemplate=(
+            f"%{{x}}<br>{what} %{{y:{fmt}}}{unit}<br>CI %{{customdata[0]:{fmt}}} – "
+            f"%{{customdata[1]:{fmt}}}<extra></extra>"
+        ),
+    )
+
+
 def churn_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Monthly logo churn per segment with its Wilson interval as error bars (docs/metrics.md
     "Confidence intervals"); small segments grey, hatched and labelled."""
-    labels = segment_labels(table)
-    rate = table["churn_rate"].to_numpy(dtype=float)
-    low = table["churn_rate_low"].to_numpy(dtype=float)
-    high = table["churn_rate_high"].to_numpy(dtype=float)
     fig = go.Figure(
-        go.Bar(
-            name="Monthly logo churn",
-            x=labels,
-            y=rate,
-            marker=_marker(PALETTE[3], _small(table)),
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": high - rate,
-                "arrayminus": rate - low,
-                "color": "#444",
-            },
-            customdata=np.column_stack([low, high]),
-            hovertemplate=(
-                "%{x}<br>churn %{y:.2%} / month<br>CI %{customdata[0]:.2%} – "
-                "%{customdata[1]:.2%}<extra></extra>"
-            ),
+        interval_bar(
+            table, "churn_rate", "Monthly logo churn", PALETTE[3], "churn", ".2%", " / month"
         )
     )
     conf = _pct(table.attrs.get("confidence", 0.95))
