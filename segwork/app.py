@@ -136,6 +136,8 @@ def app_command(
         f"--Voila.ip={host}",
         f"--port={port}",
         "--Voila.port_retries=0",
+        # segwork's template: the lab template, nothing from a CDN, a navigation bar
+        "--VoilaConfiguration.template=segwork",
         "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
         "--preheat_kernel=True",

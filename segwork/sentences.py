@@ -243,7 +243,7 @@ def best_customers_sentence(table: pd.DataFrame, n: int = 3, *, currency: str = 
     Reads a :func:`segwork.segment_table` result (pure; no computation).  Segments flagged
     ``small_segment`` (docs/metrics.md "Small segments") and those without a defined LTV (no
     churn seen) are skipped.  Each segment reads like "Enterprise customers in DE, on annual
-    plans: LTV $41k (CI 33k-52k), implied lifetime 14 years ..., churn 0.6 %/month, n = 212",
+    plans: LTV $41k (CI $33k-$52k), implied lifetime 14 years ..., churn 0.6 %/month, n = 212",
     the CI being the LTV interval that follows from the churn interval, the implied lifetime
     1 / churn, flagged past :data:`LTV_HORIZON_YEARS` (docs/metrics.md "LTV").
 
@@ -269,7 +269,7 @@ def best_customers_sentence(table: pd.DataFrame, n: int = 3, *, currency: str = 
     >>> t.attrs.update(gross_margin=0.8, min_customers=30)
     >>> best_customers_sentence(t)
     'Best customers (highest LTV among segments of at least 30 customers, gross margin 80 %): \
-Enterprise customers: LTV $41k (CI 33k-52k), implied lifetime 14 years, beyond the 10-year \
+Enterprise customers: LTV $41k (CI $33k-$52k), implied lifetime 14 years, beyond the 10-year \
 horizon: LTV flagged, churn 0.60 %/month, n = 212.'
     """
     if n < 1:
@@ -290,14 +290,14 @@ horizon: LTV flagged, churn 0.60 %/month, n = 212.'
     for _, row in ok.iterrows():
         hi = row["ltv_high"]
         ci = (
-            f"CI {_short_money(row['ltv_low'])}-{_short_money(hi)}"
+            f"CI {prefix}{_short_money(row['ltv_low'])}-{prefix}{_short_money(hi)}"
             if np.isfinite(hi)
-            else f"CI from {_short_money(row['ltv_low'])}, no upper bound"
+            else f"CI from {prefix}{_short_money(row['ltv_low'])}, no upper bound"
         )
         parts.append(
             f"{describe_segment(row, by)}: LTV {prefix}{_short_money(row['ltv'])} ({ci}), "
             f"implied lifetime {lifetime_text(row['churn_rate'])}, "
-            f"churn {_churn_text(row['churn_rate'])}, n = {int(row['customers'])}"
+            f"churn {_churn_text(row['churn_rate'])}, n = {int(row['customers']):,}"
         )
     gm_text = f", gross margin {float(gm):.0%}".replace("%", " %") if gm is not None else ""
     return (

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import html
 import inspect
+import os
 import re
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import tornado.web
@@ -34,7 +36,14 @@ from traitlets import Int, List, Unicode
 from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
 
-__all__ = ["BUSY_RETRY_SECONDS", "Guard", "PageHandler", "SegworkVoila", "main"]
+__all__ = [
+    "BUSY_RETRY_SECONDS",
+    "Guard",
+    "PageHandler",
+    "SegworkVoila",
+    "main",
+    "template_root",
+]
 
 #: Seconds a visitor refused as busy is asked to wait (``Retry-After``; the page reloads then).
 BUSY_RETRY_SECONDS = 60
@@ -307,8 +316,20 @@ class SegworkVoila(Voila):
         return hosts
 
 
+def template_root() -> str:
+    """The Jupyter data folder holding segwork's Voila template (``voila/templates/segwork``:
+    Voila's lab template without CDN links, with the pages' navigation bar)."""
+    return str(Path(__file__).resolve().parent / "share")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the server (``python -m segwork.server <voila options>``)."""
+    """Run the server (``python -m segwork.server <voila options>``).
+
+    segwork's template folder goes first on ``JUPYTER_PATH``, so ``--VoilaConfiguration.template
+    =segwork`` finds it wherever segwork is installed.
+    """
+    paths = [template_root(), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(paths)
     SegworkVoila.launch_instance(argv=sys.argv[1:] if argv is None else argv)
 
 

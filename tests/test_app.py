@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -177,3 +179,18 @@ def test_sigterm_stops_voila_too():
     time.sleep(1)
     with pytest.raises(OSError):
         get(base)  # nothing listens any more: Voila went down with segwork app
+
+
+def test_the_navigation_bar_lists_the_pages():
+    """The pages' navigation bar (segwork's Voila template) names the pages of PAGES, in order,
+    with their titles; the browser tab titles are the notebooks' ``title`` metadata."""
+    import nbformat
+
+    from segwork.paths import NOTEBOOKS_DIR
+    from segwork.server import template_root
+
+    template = Path(template_root(), "voila", "templates", "segwork", "index.html.j2").read_text()
+    listed = re.findall(r"\('(\w+)', '([^']+)'\)", template)
+    assert listed == [(name.removesuffix(".ipynb"), title) for name, (title, _) in PAGES.items()]
+    for name, (title, _) in PAGES.items():
+        assert nbformat.read(NOTEBOOKS_DIR / name, as_version=4).metadata["title"].startswith(title)

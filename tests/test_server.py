@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import re
 import shutil
 import threading
 import time
@@ -25,7 +26,7 @@ import pytest
 import tornado.httpclient
 import tornado.websocket
 
-from segwork.app import app_command
+from segwork.app import PAGES, app_command
 from segwork.server import BUSY_RETRY_SECONDS, Guard
 from tests.test_app import start_app
 from tests.test_app_load import KERNEL_ID, drain, kernel_processes, stop, wait_until
@@ -191,6 +192,22 @@ def test_no_500s_and_nothing_listed_or_writable(app):
     status, _, body = request("GET", base, "/voila/api/contents")
     assert status == 200 and '"writable": true' not in body and '"writable": false' in body
     assert not any("Traceback" in line or "AssertionError" in line for line in app.log)
+
+
+EXTERNAL = re.compile(r"""(?:href|src)\s*=\s*["']?(?:https?:)?//|import\(\s*["']https?://""", re.I)
+
+
+def test_pages_fetch_nothing_from_the_network_and_carry_the_navigation(app):
+    """segwork's Voila template: no CDN link (Font Awesome, mermaid), the pages' navigation bar
+    with the current page marked."""
+    status, _, page = request("GET", app.base, "/voila/render/index.ipynb")
+    assert status == 200
+    found = EXTERNAL.search(page)
+    assert found is None, page[max(0, found.start() - 200): found.end() + 200]
+    nav = page[page.index('<nav class="segwork-nav"'):]
+    nav = nav[: nav.index("</nav>")]
+    assert 'href="index.ipynb" title="All pages" aria-current="page"' in nav
+    assert all(f'href="{name}"' in nav for name in PAGES)
 
 
 def test_a_shutdown_without_the_page_cookie_is_refused(app):

@@ -9,7 +9,9 @@ all in the engine; every metric that takes ``by`` / ``where`` goes through it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ibis.expr.types as ir
 
@@ -48,7 +50,9 @@ def customer_attributes(
 
     Returns ``(table, by_names)``: ``table`` has ``customer_id, signup_date`` and one column per
     name in ``by`` (derived attributes computed, numeric columns in ``bins`` replaced by their bin
-    labels).  ``where`` maps a column (any ``by``-able name) to a value or a list of values.
+    labels).  ``where`` maps a column (any ``by``-able name) to a value or a list of values, or a
+    numeric column to a range ``{"min": a, "max": b}`` (both inclusive, either may be left out;
+    applied to the values before any bins; a missing value is in no range).
     Unknown names raise an error listing the available ones; a ``where`` matching nobody raises.
     """
     eng = engine_for(data)
@@ -110,12 +114,34 @@ def customer_attributes(
         )
         t = t.left_join(flags, "customer_id").drop("customer_id_right")
         t = t.mutate(**{n: t[n].fill_null(False) for n in uses})
+    ranges = {k: v for k, v in where.items() if isinstance(v, Mapping)}
+    for name, bounds in ranges.items():  # on the numbers, before any bins
+        t = t.filter(_in_range(t[name], name, bounds))
     for name, edges in bins.items():
         t = t.mutate(**{name: bin_expr(t[name], edges)})
     for name, value in where.items():
+        if name in ranges:
+            continue
         values = list(value) if isinstance(value, list | tuple | set) else [value]
         t = t.filter(t[name].isin(values))
     if where and int(t.count().to_pandas()) == 0:
         raise ValueError(f"where={where} matches no customer signed up by {as_of}")
     keep = ["customer_id", "signup_date", *[n for n in by_names if n not in ("customer_id",)]]
     return t.select(*dict.fromkeys(keep)), by_names
+
+
+def _in_range(col: ir.Column, name: str, bounds: Mapping[str, Any]) -> ir.BooleanValue:
+    """``where={name: {"min": a, "max": b}}``: a <= value <= b (either bound optional)."""
+    if not col.type().is_numeric():
+        raise ValueError(
+            f"where[{name!r}] is a range, which needs a numeric column; {name!r} is "
+            f"{col.type()}: list its values instead"
+        )
+    if not bounds or any(k not in ("min", "max") for k in bounds):
+        raise ValueError(f'where[{name!r}]: a range takes "min" and/or "max", got {dict(bounds)}')
+    keep = col.notnull()
+    for key, v in bounds.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ValueError(f"where[{name!r}]: {key} must be a number, got {v!r}")
+        keep &= (col >= v) if key == "min" else (col <= v)
+    return keep

@@ -10,6 +10,7 @@ drawn grey and hatched, as on the subscription figures.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from segwork.formatting import currency_prefix, money_axis, money_text
-from segwork.plots._style import PALETTE, styled
-from segwork.plots.segments import interval_bar, segment_labels, small_marker
+from segwork.plots._style import PALETTE, axis_title, styled
+from segwork.plots.segments import (
+    interval_bar,
+    interval_labels,
+    segment_axis_title,
+    segment_labels,
+    share_chart,
+    small_marker,
+)
 
 __all__ = [
     "clv_distribution_figure",
@@ -49,7 +57,7 @@ def clv_validation_figure(
     Returns
     -------
     plotly.graph_objects.Figure
-        Two bar traces, "actual" and "predicted", one bar per bucket in the table's order; the
+        Two bar traces, "Actual" and "Predicted", one bar per bucket in the table's order; the
         bucket's number of customers on hover.
 
     Raises
@@ -65,7 +73,7 @@ def clv_validation_figure(
     ...     "actual": [0.2, 0.5, 3.0], "predicted": [0.25, 0.45, 3.2]})
     >>> fig = clv_validation_figure(t)
     >>> [tr.name for tr in fig.data], list(fig.data[1].y)
-    (['actual', 'predicted'], [0.25, 0.45, 3.2])
+    (['Actual', 'Predicted'], [0.25, 0.45, 3.2])
     """
     missing = [c for c in _NEEDED if c not in by_frequency.columns]
     if missing:
@@ -77,74 +85,69 @@ def clv_validation_figure(
     customers = by_frequency["customers"].to_numpy()
     fig = go.Figure()
     for i, column in enumerate(("actual", "predicted")):
+        name = column.capitalize()
         fig.add_trace(
             go.Bar(
                 x=labels,
                 y=by_frequency[column].astype("float64").tolist(),
-                name=column,
+                name=name,
                 marker_color=PALETTE[i],
                 customdata=customers,
                 hovertemplate=(
-                    f"{column}: %{{y:.2f}}<br>calibration repeat purchases: %{{x}}"
-                    "<br>customers: %{customdata:,}<extra></extra>"
+                    f"{name}: %{{y:.2f}} repeat purchases per customer in the holdout"
+                    "<br>Repeat purchases in calibration: %{x}"
+                    "<br>Customers: %{customdata:,}<extra></extra>"
                 ),
             )
         )
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title_text="repeat purchases in calibration", type="category")
-    fig.update_yaxes(title_text="mean repeat purchases in holdout", rangemode="tozero")
+    fig.update_xaxes(title_text="Repeat purchases in the calibration period", type="category")
+    fig.update_yaxes(
+        title_text="Repeat purchases per customer in the holdout (mean)", rangemode="tozero"
+    )
     return styled(fig, title)
 
 
 def revenue_share_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Grouped bars per segment of an e-commerce segment table: share of customers vs share of
-    revenue in the order window (a segment above its weight brings more than its share).
+    revenue in the order window (:func:`segwork.plots.segments.share_chart` of revenue).
 
     >>> t = pd.DataFrame({"country": ["DE", "FR"], "customers": [40, 10],
     ...     "customers_share": [0.8, 0.2], "revenue_share": [0.6, 0.4],
     ...     "small_segment": [False, True]})
-    >>> [tr.name for tr in revenue_share_chart(t).data]
-    ['Share of customers', 'Share of revenue']
+    >>> t.attrs["window_months"] = 12
+    >>> revenue_share_chart(t).layout.title.text
+    'Share of customers vs share of revenue by segment (orders of the last 12 months)'
     """
-    labels = segment_labels(table)
-    fig = go.Figure(
-        [
-            go.Bar(
-                name="Share of customers",
-                x=labels,
-                y=table["customers_share"].to_numpy(dtype=float),
-                marker=small_marker(table, PALETTE[0]),
-                hovertemplate="%{x}<br>customers: %{y:.1%}<extra></extra>",
-            ),
-            go.Bar(
-                name="Share of revenue",
-                x=labels,
-                y=table["revenue_share"].to_numpy(dtype=float),
-                marker=small_marker(table, PALETTE[1]),
-                hovertemplate="%{x}<br>revenue: %{y:.1%}<extra></extra>",
-            ),
-        ]
-    )
-    window = table.attrs.get("window_months")
-    over = f" (orders of the last {window} months)" if window else ""
-    fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "share"})
-    return styled(fig, title or f"Share of customers vs share of revenue by segment{over}")
+    return share_chart(table, title, of="revenue")
 
 
 def repeat_rate_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """The repeat-purchase rate per segment with its Wilson interval as error bars.
+    """The repeat-purchase rate per segment with its Wilson interval as error bars, each value
+    written above its interval.
 
     >>> t = pd.DataFrame({"rfm_segment": ["Loyal"], "customers": [50], "repeat_rate": [0.5],
     ...     "repeat_rate_low": [0.4], "repeat_rate_high": [0.6], "small_segment": [False]})
     >>> repeat_rate_chart(t).data[0].y.tolist()
     [0.5]
     """
-    fig = go.Figure(
-        interval_bar(table, "repeat_rate", "Repeat-purchase rate", PALETTE[2], "repeat rate")
+    bar = interval_bar(
+        table,
+        "repeat_rate",
+        "Repeat-purchase rate",
+        PALETTE[2],
+        "Repeat-purchase rate",
+        unit=" of customers bought on 2+ days",
     )
+    fig = go.Figure(bar)
     conf = table.attrs.get("confidence", 0.95)
-    fig.update_layout(yaxis={"tickformat": ".0%", "title": "customers with 2+ purchase days"})
-    fig.update_layout(showlegend=False)
+    title_y = axis_title("repeat_rate", default="Repeat-purchase rate (% of customers)")
+    fig.update_layout(
+        yaxis={"tickformat": ".0%", "title": title_y, "rangemode": "tozero"},
+        xaxis={"title": segment_axis_title(table)},
+        showlegend=False,
+        annotations=interval_labels(bar),
+    )
     return styled(
         fig,
         title
@@ -176,8 +179,9 @@ def segment_clv_chart(
         money_text(v, currency, short=True) if np.isfinite(v) else "no prediction" for v in mean
     ]
     hover = [
-        f"mean CLV {money_text(m, currency)}<br>total {money_text(t, currency, short=True)}"
-        f"<br>mean P(alive) {a:.0%}"
+        f"Predicted CLV per customer: {money_text(m, currency)}"
+        f"<br>Predicted CLV of the segment: {money_text(t, currency, short=True)}"
+        f"<br>Chance still active, P(alive): {a:.0%}".replace("%", " %")
         if np.isfinite(m)
         else "no prediction"
         for m, t, a in zip(mean, total, alive, strict=True)
@@ -196,9 +200,13 @@ def segment_clv_chart(
     )
     fig.update_layout(
         yaxis={
-            "title": money_axis("predicted CLV per customer", currency),
+            "title": axis_title(
+                "mean_clv", currency, money_axis("Predicted CLV per customer", currency)
+            ),
             "tickprefix": currency_prefix(currency),
+            "rangemode": "tozero",
         },
+        xaxis={"title": segment_axis_title(table)},
         showlegend=False,
     )
     return styled(
@@ -235,7 +243,7 @@ def clv_distribution_figure(
 
     >>> p = pd.DataFrame({"clv": [10.0, 20.0, 30.0], "p_alive": [0.2, 0.5, 0.9]})
     >>> clv_distribution_figure(p).data[0].name
-    'customers'
+    'Customers'
     >>> clv_distribution_figure(p.assign(clv=float("nan"))).layout.xaxis.title.text
     'P(alive)'
     """
@@ -247,27 +255,41 @@ def clv_distribution_figure(
         above = int((clv > cap).sum())
         shown = np.minimum(clv, cap)
         counts, edges = np.histogram(shown, bins=bins)
-        label = "predicted CLV"
         what = f"Distribution of predicted CLV ({len(clv):,} customers"
         what += f"; {above:,} above {money_text(cap, currency, short=True)} in the last bar)"
         what = what if above else what.split(";")[0] + ")"
-        xaxis = {"title": money_axis(label, currency), "tickprefix": currency_prefix(currency)}
+        xaxis = {
+            "title": axis_title("clv", currency, money_axis("Predicted CLV", currency)),
+            "tickprefix": currency_prefix(currency),
+        }
+        bins_text = [
+            f"Predicted CLV {money_text(lo, currency)} – {money_text(hi, currency)}"
+            + (" and above" if above and k == len(edges) - 2 else "")
+            for k, (lo, hi) in enumerate(itertools.pairwise(edges))
+        ]
     else:
         alive = pd.to_numeric(predictions["p_alive"], errors="coerce").to_numpy(dtype=float)
         alive = alive[np.isfinite(alive)]
         counts, edges = np.histogram(alive, bins=20, range=(0.0, 1.0))
         what = f"Distribution of P(alive) ({len(alive):,} customers; no CLV prediction)"
         xaxis = {"title": "P(alive)", "tickformat": ".0%"}
+        bins_text = [
+            f"P(alive) {lo:.0%} – {hi:.0%}".replace("%", " %")
+            for lo, hi in itertools.pairwise(edges)
+        ]
     centres = (edges[:-1] + edges[1:]) / 2
     fig.add_trace(
         go.Bar(
-            name="customers",
+            name="Customers",
             x=centres,
             y=counts,
             width=np.diff(edges),
             marker_color=PALETTE[0],
-            hovertemplate="%{x:,.2f}<br>customers: %{y:,}<extra></extra>",
+            hovertext=bins_text,
+            hovertemplate="%{hovertext}<br>Customers: %{y:,}<extra></extra>",
         )
     )
-    fig.update_layout(xaxis=xaxis, yaxis={"title": "customers"}, showlegend=False, bargap=0.02)
+    fig.update_layout(
+        xaxis=xaxis, yaxis={"title": "Customers"}, showlegend=False, bargap=0.02
+    )
     return styled(fig, title or what)

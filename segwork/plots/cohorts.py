@@ -14,10 +14,19 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from segwork.formatting import currency_prefix, money_axis, money_hover, money_text
-from segwork.plots._style import PALETTE, SEQUENTIAL, styled
+from segwork.formatting import currency_prefix, money_axis, money_text
+from segwork.labels import column_title
+from segwork.plots._style import (
+    LABEL_FONT_SIZE,
+    PALETTE,
+    SEQUENTIAL,
+    axis_title,
+    money_ticks,
+    styled,
+)
 
 __all__ = [
+    "cell_text_layout",
     "cohort_heatmap",
     "cohort_label",
     "mrr_bridge",
@@ -29,12 +38,19 @@ __all__ = [
 #: Marker appended to the row label of a cohort under the minimum size.
 SMALL_MARK = "⚑"
 _BRIDGE = (
-    ("new", 1, "#009E73"),
-    ("reactivation", 1, "#56B4E9"),
-    ("expansion", 1, "#0072B2"),
-    ("contraction", -1, "#E69F00"),
-    ("churn", -1, "#D55E00"),
+    ("new", "New", 1, "#009E73"),
+    ("reactivation", "Reactivation", 1, "#56B4E9"),
+    ("expansion", "Expansion", 1, "#0072B2"),
+    ("contraction", "Contraction", -1, "#E69F00"),
+    ("churn", "Churn", -1, "#D55E00"),
 )
+#: The ratio columns of the cohort tables in words (axis, colour-bar and hover titles), used
+#: while :data:`segwork.labels.LABELS` does not list them.
+RATIO_TITLES = {
+    "retention": "Logo retention (% of the cohort)",
+    "nrr": "NRR (% of the cohort's starting MRR)",
+    "grr": "GRR (% of the cohort's starting MRR)",
+}
 #: The bridge's currency term (docs/metrics.md "Currencies"), its bar's name and colour.
 FX_COLUMN = "fx_adjustment"
 FX_LABEL = "FX adjustment"
@@ -43,6 +59,17 @@ _AVERAGE = "Weighted average"
 #: The heat map writes each cell's value in it up to this many ages (columns); past it the cells
 #: are too narrow for a readable label and the values are in the hover only.
 MAX_LABELLED_AGES = 18
+#: The width (px) a heat map is assumed to have when deciding whether its cells can hold their
+#: values: the pages' figures fill a column of about 1,000 px (the hover always has the value).
+ASSUMED_WIDTH = 960
+#: Height (px) of a heat-map row with its value written in it, and of one without (the row
+#: label stays readable).
+TEXT_ROW_PX = 24
+HOVER_ROW_PX = 18
+#: The tallest heat map (px); past it plotly thins out the row labels.
+MAX_HEIGHT = 2400
+#: Average width of a character of the 12 px label font, as a share of the font size.
+_CHAR_WIDTH = 0.62
 
 
 def cohort_label(value: Any, period: str = "month") -> str:
@@ -55,6 +82,63 @@ def cohort_label(value: Any, period: str = "month") -> str:
     if period == "week":
         return ts.strftime("%Y-%m-%d")
     return ts.strftime("%Y-%m")
+
+
+def cell_text_layout(
+    n_rows: int,
+    n_cols: int,
+    longest_text: int,
+    longest_row_label: int = 20,
+    width: int = ASSUMED_WIDTH,
+) -> tuple[bool, int]:
+    """Whether a heat map's cells can hold their values at :data:`LABEL_FONT_SIZE` px, and the
+    figure height that gives each row room for them.
+
+    A cell must be at least the text's width (``longest_text`` characters) plus padding wide,
+    within the plot area left by the row labels (``longest_row_label`` characters) and the colour
+    bar, and :data:`TEXT_ROW_PX` high; then each row gets :data:`TEXT_ROW_PX`.  Otherwise the
+    values are left to the hover and each row gets :data:`HOVER_ROW_PX` (up to
+    :data:`MAX_HEIGHT`).  Never more than :data:`MAX_LABELLED_AGES` columns are labelled.
+
+    Parameters
+    ----------
+    n_rows, n_cols : int
+        Rows (cohorts and average rows) and columns (ages) of the heat map.
+    longest_text : int
+        Characters of the longest cell value ("100%" is 4).
+    longest_row_label : int, default 20
+        Characters of the longest row label ("2024-01 (n=1,234)" is 17).
+    width : int, default :data:`ASSUMED_WIDTH`
+        The figure's width in px.
+
+    Returns
+    -------
+    (bool, int)
+        Show the cell text; the figure height in px (at least 420).
+
+    Examples
+    --------
+    >>> cell_text_layout(12, 12, 4)  # a year of monthly cohorts: values in the cells
+    (True, 428)
+    >>> cell_text_layout(36, 36, 4)  # three years: cells 17 px wide, values in the hover
+    (False, 788)
+    """
+    char_px = _CHAR_WIDTH * LABEL_FONT_SIZE
+    plot_width = width - (longest_row_label * 0.55 * 13 + 20) - 100 - 20  # labels, colour bar
+    wide_enough = (
+        n_cols <= MAX_LABELLED_AGES
+        and plot_width / max(n_cols, 1) >= longest_text * char_px + 8
+    )
+    row_px = TEXT_ROW_PX if wide_enough else HOVER_ROW_PX
+    height = int(min(MAX_HEIGHT, max(420, 140 + row_px * n_rows)))
+    tall_enough = (height - 140) / max(n_rows, 1) >= LABEL_FONT_SIZE + 8
+    return wide_enough and tall_enough, height
+
+
+def _period_words(period: str) -> tuple[str, str]:
+    """("month", "months") of a cohort period."""
+    unit = period if period in ("week", "month", "quarter", "year") else "period"
+    return unit, f"{unit}s"
 
 
 def _segment_columns(df: pd.DataFrame, first_value: str) -> list[str]:
@@ -192,9 +276,10 @@ def cohort_heatmap(
         label = f"{label} ({size_text})" + (f" {SMALL_MARK}" if is_small else "")
         labels.append(label)
         small.append(is_small)
-    what = "Retention" if is_logo else ratio_col.upper()
-    count_name = "Active" if is_logo else "MRR at age"
+    what = "Logo retention" if is_logo else ratio_col.upper()
+    count_name = "Active customers" if is_logo else "MRR at age"
     size_name = "Cohort size" if is_logo or customers is not None else "Base MRR"
+    unit, units = _period_words(period)
     z_fmt = ".1%" if pct else ",.0f"
     # One heat-map trace holds the cohort rows and the weighted-average rows: plotly.js fails to
     # draw two heat maps sharing a category axis.  Per-cell hover details go in customdata.
@@ -223,7 +308,7 @@ def cohort_heatmap(
             rows[label] = (
                 [None if np.isnan(v) else float(v) for v in row],
                 [f"<b>{_fmt(v, pct)}</b>" if not np.isnan(v) else "" for v in row],
-                ["weighted by cohort size"] * len(ages),
+                ["Average of the cohorts, weighted by cohort size"] * len(ages),
             )
         # each segment's average row right under that segment's cohorts
         avg_of = {_segment_label(k): lab for k, lab in zip(avg_keys, avg_labels, strict=True)}
@@ -237,13 +322,19 @@ def cohort_heatmap(
         order += list(avg_of.values())
     finite = z[~np.isnan(z)] if z.size else np.array([])
     zmax = max(1.0, float(finite.max())) if pct and finite.size else None
-    count_hover = f"%{{z:{z_fmt}}}" if is_logo else money_hover("z", currency, z_fmt)
     hover = (
-        "%{y}<br>Age %{x}<br>"
-        + (f"{what} %{{z:{z_fmt}}}" if pct else f"{count_name} {count_hover}")
-        + "<br>%{customdata}<extra></extra>"
+        f"<b>%{{y}}</b><br>Age: %{{x}} {units} after the cohort {unit}<br>"
+        + (f"{what}: %{{z:{z_fmt}}}<br>" if pct else "")
+        + "%{customdata}<extra></extra>"
     )
     count_title = count_name if is_logo else money_axis(count_name, currency)
+    texts = [t.replace("<b>", "").replace("</b>", "") for lab in order for t in rows[lab][1]]
+    show_text, height = cell_text_layout(
+        len(order),
+        len(ages),
+        max((len(t) for t in texts), default=0),
+        max((len(lab) for lab in order), default=0),
+    )
     fig = go.Figure(
         go.Heatmap(
             name="cohorts",
@@ -251,9 +342,10 @@ def cohort_heatmap(
             y=order,
             z=[rows[label][0] for label in order],
             text=[rows[label][1] for label in order],
-            # a cell's label only where cells are wide enough to read it (monthly cohorts over
-            # years are too narrow: the hover still says every value)
-            texttemplate="%{text}" if len(ages) <= MAX_LABELLED_AGES else "",
+            # a cell's label only where cells are large enough to read it at 12 px (monthly
+            # cohorts over years are too narrow: the hover still says every value)
+            texttemplate="%{text}" if show_text else "",
+            textfont={"size": LABEL_FONT_SIZE},
             customdata=[rows[label][2] for label in order],
             hovertemplate=hover,
             colorscale=SEQUENTIAL,
@@ -261,15 +353,25 @@ def cohort_heatmap(
             zmax=zmax,
             hoverongaps=False,
             colorbar={
-                "title": what if pct else count_title,
+                "title": {
+                    "text": axis_title(ratio_col, default=RATIO_TITLES.get(ratio_col, what))
+                    if pct
+                    else count_title,
+                    "side": "right",
+                },
                 "tickformat": ".0%" if pct else ",",
                 "tickprefix": None if pct or is_logo else currency_prefix(currency),
             },
         )
     )
-    styled(fig, title, height=max(420, 140 + 22 * len(order)))
-    fig.update_yaxes(type="category", autorange="reversed")  # rows top-down in `order`
-    fig.update_xaxes(title_text=f"Age ({period}s since the cohort {period})", dtick=1)
+    styled(fig, title, height=height)
+    fig.update_yaxes(  # rows top-down in `order`
+        type="category", autorange="reversed", title_text="Cohort"
+    )
+    fig.update_xaxes(
+        title_text=f"Age ({units} since the cohort {unit})",
+        dtick=1 if len(ages) <= 24 else None,
+    )
     if any(small):
         fig.add_annotation(
             text=f"{SMALL_MARK} cohort under {min_cohort_size} customers: rates unreliable",
@@ -350,6 +452,9 @@ def retention_curves(
         if col not in curves.columns:
             raise ValueError(f"curves has no column {col!r}; columns are {list(curves.columns)}")
     fig = go.Figure()
+    unit, units = _period_words(period)
+    y_title = axis_title(y, default=RATIO_TITLES.get(y, column_title(y)))
+    y_word = y_title.split(" (")[0]
     colour_of: dict[str, str] = {}
     for i, key in enumerate(_group_keys(curves, groups)):
         part = _select(curves, groups, key)
@@ -367,7 +472,9 @@ def retention_curves(
                 mode="lines+markers",
                 line={"color": colour, "width": 2},
                 marker={"size": 4},
-                hovertemplate=f"{name}<br>age %{{x}}<br>{y} %{{y:.1%}}<extra></extra>",
+                hovertemplate=(
+                    f"<b>{name}</b><br>Age: %{{x}} {units}<br>{y_word}: %{{y:.1%}}<extra></extra>"
+                ),
             )
         )
     if average is not None:
@@ -380,7 +487,9 @@ def retention_curves(
                 y=[None if pd.isna(v) else float(v) for v in average[y]],
                 mode="lines",
                 line={"color": "#000000", "width": 4},
-                hovertemplate=f"{name}<br>age %{{x}}<br>{y} %{{y:.1%}}<extra></extra>",
+                hovertemplate=(
+                    f"<b>{name}</b><br>Age: %{{x}} {units}<br>{y_word}: %{{y:.1%}}<extra></extra>"
+                ),
             )
         )
     if projection is not None:
@@ -414,12 +523,21 @@ def retention_curves(
                     y=[None if pd.isna(v) else float(v) for v in part["projected"]],
                     mode="lines",
                     line={"color": colour, "dash": "dash", "width": 2},
-                    hovertemplate=f"{label}<br>age %{{x}}<br>%{{y:.1%}}<extra></extra>",
+                    hovertemplate=(
+                        f"<b>{label[0].upper() + label[1:]}</b><br>Age: %{{x}} {units}<br>"
+                        f"{y_word}, projected: "
+                        "%{y:.1%}<extra></extra>"
+                    ),
                 )
             )
     styled(fig, title)
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=y)
-    fig.update_xaxes(title_text=f"Age ({period}s)")
+    if groups == ["cohort"]:
+        legend = "Cohort"
+    else:
+        legend = " · ".join(column_title(g) for g in groups)
+    fig.update_layout(legend_title_text=legend)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=y_title)
+    fig.update_xaxes(title_text=f"Age ({units} since the cohort {unit})")
     return fig
 
 
@@ -455,52 +573,70 @@ def mrr_bridge(
     Returns
     -------
     plotly.graph_objects.Figure
-        Five bar traces (``barmode="relative"``; contraction and churn drawn negative), the
-        ``FX adjustment`` bar trace when there is one, and an ``MRR`` line (``mrr_end``) on a
-        secondary y axis.
+        Five bar traces "New", "Reactivation", "Expansion", "Contraction", "Churn"
+        (``barmode="relative"``; contraction and churn drawn negative), the ``FX adjustment`` bar
+        trace when there is one, and an "MRR at month end" line (``mrr_end``) on a secondary y
+        axis.  The hover writes each movement with its sign before the currency ("-€8").
     """
     _check_unsegmented(movements)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     months = pd.to_datetime(movements["month"]).tolist()
-    bars = [(name, name, sign, colour) for name, sign, colour in _BRIDGE]
+    bars = list(_BRIDGE)
     if FX_COLUMN in movements.columns and movements[FX_COLUMN].fillna(0).ne(0).any():
         bars.append((FX_COLUMN, FX_LABEL, 1, FX_COLOUR))
+
+    def signed(v: float) -> str:  # "+$1,200", "-$300": the sign before the currency
+        text = money_text(v, currency)
+        return text if text.startswith("-") or text == "—" else f"+{text}"
+
     for column, name, sign, colour in bars:
+        y = (sign * movements[column].astype("float64")).tolist()
         fig.add_trace(
             go.Bar(
                 name=name,
                 x=months,
-                y=(sign * movements[column].astype("float64")).tolist(),
+                y=y,
                 marker_color=colour,
-                hovertemplate=f"{name} {money_hover('y', currency)}<extra>%{{x|%Y-%m}}</extra>",
+                hovertext=[f"{name}: {signed(v)}" for v in y],
+                hovertemplate="%{hovertext}<extra>%{x|%Y-%m}</extra>",
             ),
             secondary_y=False,
         )
+    mrr_end = movements["mrr_end"].astype("float64").tolist()
     fig.add_trace(
         go.Scatter(
-            name="MRR",
+            name="MRR at month end",
             x=months,
-            y=movements["mrr_end"].astype("float64").tolist(),
+            y=mrr_end,
             mode="lines",
             line={"color": "#000000", "width": 2},
-            hovertemplate=f"MRR {money_hover('y', currency)}<extra>%{{x|%Y-%m}}</extra>",
+            hovertext=[f"MRR at month end: {money_text(v, currency)}" for v in mrr_end],
+            hovertemplate="%{hovertext}<extra>%{x|%Y-%m}</extra>",
         ),
         secondary_y=True,
     )
     styled(fig, title)
     fig.update_layout(barmode="relative")
+    fig.update_xaxes(title_text="Month")
     prefix = currency_prefix(currency)
-    fig.update_yaxes(
-        title_text=money_axis("MRR movement", currency),
-        tickformat=",",
-        tickprefix=prefix,
-        secondary_y=False,
+    moves = np.array(
+        [(sign * movements[c].astype("float64").fillna(0)).to_numpy() for c, _, sign, _ in bars]
     )
-    fig.update_yaxes(
-        title_text=money_axis("MRR", currency),
-        tickformat=",",
+    up = float(np.clip(moves, 0, None).sum(axis=0).max(initial=0.0))
+    down = float(np.clip(moves, None, 0).sum(axis=0).min(initial=0.0))
+    fig.update_yaxes(  # ticks "-$50k" (the sign before the currency), written by money_ticks
+        title_text=money_axis("MRR movement", currency),
         tickprefix=prefix,
+        showtickprefix="none",
+        secondary_y=False,
+        **money_ticks(down, up, currency),
+    )
+    fig.update_yaxes(  # its own ticks (plotly.js would sync them to the left axis' grid)
+        title_text=axis_title("mrr", currency),
+        tickprefix=prefix,
+        tickmode="auto",
         rangemode="tozero",
+        showgrid=False,
         secondary_y=True,
     )
     return fig
@@ -518,7 +654,7 @@ def mrr_rates(movements: pd.DataFrame, *, title: str | None = None) -> go.Figure
     Returns
     -------
     plotly.graph_objects.Figure
-        Traces ``quick ratio`` (y1), ``gross MRR churn`` and ``net MRR churn`` (y2); NaN (a zero
+        Traces "Quick ratio" (y1), "Gross MRR churn" and "Net MRR churn" (y2); NaN (a zero
         denominator) leaves a gap.
     """
     _check_unsegmented(movements)
@@ -530,17 +666,19 @@ def mrr_rates(movements: pd.DataFrame, *, title: str | None = None) -> go.Figure
 
     fig.add_trace(
         go.Scatter(
-            name="quick ratio",
+            name="Quick ratio",
             x=months,
             y=vals("quick_ratio"),
             mode="lines+markers",
             line={"color": PALETTE[0]},
-            hovertemplate="quick ratio %{y:.2f}<extra>%{x|%Y-%m}</extra>",
+            hovertemplate="Quick ratio: %{y:.2f}<extra>%{x|%Y-%m}</extra>",
         ),
         secondary_y=False,
     )
     for col, colour in (("gross_mrr_churn", PALETTE[3]), ("net_mrr_churn", PALETTE[1])):
-        name = col.replace("_", " ").replace("mrr", "MRR")
+        name = axis_title(col, default=col.replace("_", " ").replace("mrr", "MRR"))
+        name = name[0].upper() + name[1:]
+        name = name.split(" (")[0]
         fig.add_trace(
             go.Scatter(
                 name=name,
@@ -548,13 +686,22 @@ def mrr_rates(movements: pd.DataFrame, *, title: str | None = None) -> go.Figure
                 y=vals(col),
                 mode="lines",
                 line={"color": colour, "dash": "dot" if col.startswith("net") else "solid"},
-                hovertemplate=f"{name} %{{y:.2%}}<extra>%{{x|%Y-%m}}</extra>",
+                hovertemplate=f"{name}: %{{y:.2%}}<extra>%{{x|%Y-%m}}</extra>",
             ),
             secondary_y=True,
         )
     styled(fig, title)
-    fig.update_yaxes(title_text="Quick ratio", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="MRR churn (monthly)", tickformat=".1%", secondary_y=True)
+    fig.update_xaxes(title_text="Month")
+    fig.update_yaxes(
+        title_text="Quick ratio (MRR gained / MRR lost)", rangemode="tozero", secondary_y=False
+    )
+    fig.update_yaxes(  # its own round ticks (plotly.js would sync them to the left axis' grid)
+        title_text="MRR churn (% per month)",
+        tickformat=".1%",
+        tickmode="auto",
+        showgrid=False,
+        secondary_y=True,
+    )
     return fig
 
 
@@ -601,11 +748,15 @@ def survival_curves(surv: pd.DataFrame, *, title: str | None = None) -> go.Figur
                 customdata=part["n_at_risk"].tolist(),
                 mode="lines",
                 line={"color": colour, "shape": "hv", "width": 2},
-                hovertemplate=f"{name}<br>month %{{x}}<br>S %{{y:.1%}}<br>at risk "
-                "%{customdata:,}<extra></extra>",
+                hovertemplate=f"<b>{name}</b><br>Month %{{x}} since first activity"
+                "<br>Still a customer: %{y:.1%}<br>Customers at risk: %{customdata:,}"
+                "<extra></extra>",
             )
         )
     styled(fig, title)
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.02], title_text="Still a customer")
+    fig.update_layout(legend_title_text=" · ".join(column_title(c) for c in by))
+    fig.update_yaxes(
+        tickformat=".0%", range=[0, 1.02], title_text="Still a customer (% of customers)"
+    )
     fig.update_xaxes(title_text="Months since first activity")
     return fig

@@ -12,10 +12,57 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from segwork.formatting import currency_code, currency_prefix, money_axis, money_hover
-from segwork.plots._style import PALETTE, styled
+from segwork.formatting import (
+    currency_code,
+    currency_prefix,
+    money_axis,
+    money_hover,
+    money_one_decimal,
+    money_text,
+    rate_text,
+)
+from segwork.labels import column_title
+from segwork.plots._style import PALETTE, styled, value_labels
 
-__all__ = ["funnel_figure", "penetration_figure", "segments_figure", "tornado_figure"]
+__all__ = [
+    "ASSUMPTION_NAMES",
+    "assumption_value",
+    "funnel_figure",
+    "penetration_figure",
+    "segments_figure",
+    "tornado_figure",
+]
+
+#: The market assumptions (:data:`segwork.market.assumptions.ASSUMPTIONS`) in words, and how a
+#: value of each is written: ``"rate"`` (a percentage), ``"money"`` (in the currency) or
+#: ``"count"``.
+ASSUMPTION_NAMES: dict[str, tuple[str, str]] = {
+    "share": ("Obtainable market share", "rate"),
+    "accounts": ("Accounts", "count"),
+    "acv": ("ACV (annual contract value)", "money"),
+    "growth": ("Market growth a year", "rate"),
+    "top_down": ("Top-down market value a year", "money"),
+}
+
+
+def assumption_value(assumption: str, value: float, currency: str | None) -> str:
+    """A value of a market assumption as a reader expects it: shares and growth as percentages,
+    ACV and top-down values as amounts, accounts as a count; never scientific notation.
+
+    >>> assumption_value("share", 0.05, "EUR"), assumption_value("acv", 12_000, "EUR")
+    ('5.0 %', '€12,000')
+    >>> assumption_value("accounts", 2_500_000, None), assumption_value("other", 1e-5, None)
+    ('2,500,000', '0.00001')
+    """
+    kind = ASSUMPTION_NAMES.get(assumption, ("", ""))[1]
+    v = float(value)
+    if kind == "rate":
+        return rate_text(v)
+    if kind == "money":
+        return money_text(v, currency)
+    if kind == "count" or abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:,.6f}".rstrip("0").rstrip(".")
 
 
 def _labels(df: pd.DataFrame, criteria: Sequence[str]) -> list[str]:
@@ -45,7 +92,7 @@ def funnel_figure(
     title : str, default "TAM, SAM and SOM"
     currency : str, default "USD"
         The currency of the amounts (``Dataset.currency``): the tick prefix, the hover and the
-        axis title ("annual value (EUR)").
+        axis title ("Annual value (EUR)").  Each bar's P50 is written above its P90 whisker.
 
     Returns
     -------
@@ -76,14 +123,22 @@ def funnel_figure(
                 [totals["point"].to_numpy(), totals["mean"].to_numpy(), p10, p90]
             ),
             hovertemplate=(
-                f"%{{x}}: P50 {money('y')}<br>P10-P90 {money('customdata[2]')} - "
-                f"{money('customdata[3]')}<br>at the modes {money('customdata[0]')}"
-                f"<br>mean {money('customdata[1]')}<extra></extra>"
+                f"%{{x}}: P50 {money('y')} a year<br>P10–P90 {money('customdata[2]')} – "
+                f"{money('customdata[3]')}<br>At the modes {money('customdata[0]')}"
+                f"<br>Mean {money('customdata[1]')}<extra></extra>"
             ),
         )
     )
+    tops = np.where(np.isfinite(p90), np.maximum(p90, p50), p50)
+    texts = [money_one_decimal(v, currency) for v in p50]
     fig.update_yaxes(
-        title_text=money_axis("annual value", currency), tickprefix=currency_prefix(currency)
+        title_text=money_axis("Annual value", currency),
+        tickprefix=currency_prefix(currency),
+        rangemode="tozero",
+    )
+    fig.update_xaxes(title_text="Market (P50 with the P10–P90 range)")
+    fig.update_layout(
+        annotations=value_labels(totals["measure"].tolist(), tops.tolist(), texts)
     )
     return styled(fig, title)
 
@@ -139,7 +194,10 @@ def segments_figure(
             x=part[measure].to_numpy(dtype="float64"),
             y=[lab for lab, m in zip(labels, mask, strict=True) if m],
             marker_color=colour,
-            hovertemplate=f"%{{y}}: {money_hover('x', currency)}<extra>{name}</extra>",
+            hovertemplate=(
+                f"%{{y}}<br>{measure.upper()}: {money_hover('x', currency)} a year"
+                f"<extra>{name.capitalize()}</extra>"
+            ),
         )
         if f"{measure}_p10" in part.columns:
             p50 = part[measure].to_numpy(dtype="float64")
@@ -151,13 +209,22 @@ def segments_figure(
                 "color": "#555",
             }
         fig.add_trace(trace)
-    fig.update_layout(barmode="overlay")
-    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    fig.update_layout(barmode="overlay", legend_title_text="")
+    fig.update_yaxes(
+        categoryorder="array", categoryarray=labels, title_text=_criteria_title(criteria)
+    )
     fig.update_xaxes(
         title_text=f"{measure.upper()} ({currency_code(currency)} a year)",
         tickprefix=currency_prefix(currency),
     )
+    for trace in fig.data:  # legend entries in words: "Serviceable", "Not serviceable"
+        trace.name = str(trace.name).capitalize()
     return styled(fig, title, height=max(360, 22 * len(df) + 120))
+
+
+def _criteria_title(criteria: Sequence[str]) -> str:
+    """ "Region / Industry": the criteria of a segment axis in words."""
+    return " / ".join(column_title(c) for c in criteria) if criteria else "Segment"
 
 
 def tornado_figure(
@@ -177,34 +244,44 @@ def tornado_figure(
     Returns
     -------
     plotly.graph_objects.Figure
-        Traces "low" (x = som_low - som_base) and "high" (x = som_high - som_base), both with
-        ``base = som_base``, so each bar spans SOM(low) .. SOM(high); a line marks the base SOM.
+        Traces "Assumption at its low" (x = som_low - som_base) and "Assumption at its high"
+        (x = som_high - som_base), both with ``base = som_base``, so each bar spans SOM(low) ..
+        SOM(high); a line marks the base SOM.  The assumptions are named in words
+        (:data:`ASSUMPTION_NAMES`) and their values written as shares, amounts or counts.
     """
     if tornado.empty:
         return _empty(title, "No assumption is a range: nothing to rank")
     df = tornado.iloc[::-1]
-    names = df["assumption"].tolist()
+    keys = [str(a) for a in df["assumption"]]
+    names = [ASSUMPTION_NAMES.get(k, (column_title(k), ""))[0] for k in keys]
     base = df["som_base"].to_numpy(dtype="float64")
     fig = go.Figure()
     for end, colour in (("low", PALETTE[3]), ("high", PALETTE[0])):
         som = df[f"som_{end}"].to_numpy(dtype="float64")
+        hover = [
+            f"{name} at its {end} ({assumption_value(k, v, currency)})"
+            for k, name, v in zip(keys, names, df[end].to_numpy(dtype="float64"), strict=True)
+        ]
         fig.add_trace(
             go.Bar(
-                name=end,
+                name=f"Assumption at its {end}",
                 orientation="h",
                 y=names,
                 x=som - base,
                 base=base,
                 marker_color=colour,
                 customdata=np.column_stack([df[end].to_numpy(dtype="float64"), som]),
+                hovertext=hover,
                 hovertemplate=(
-                    f"%{{y}} at its {end} (%{{customdata[0]:,.4g}}): SOM "
-                    f"{money_hover('customdata[1]', currency)}<extra></extra>"
+                    f"%{{hovertext}}<br>SOM {money_hover('customdata[1]', currency)} a year"
+                    f"<br>SOM at the modes (dotted line) {money_hover('base', currency)}"
+                    "<extra></extra>"
                 ),
             )
         )
     fig.add_vline(x=float(base[0]), line_dash="dot", line_color="#333")
     fig.update_layout(barmode="overlay")
+    fig.update_yaxes(title_text="Assumption")
     fig.update_xaxes(
         title_text=f"SOM ({currency_code(currency)} a year)",
         tickprefix=currency_prefix(currency),
@@ -231,7 +308,7 @@ def penetration_figure(
     Returns
     -------
     plotly.graph_objects.Figure
-        One trace "penetration" (x = ``penetration``; ``customdata`` = customers, accounts).
+        One trace "Penetration" (x = ``penetration``; ``customdata`` = customers, accounts).
     """
     title = title or f"Penetration by segment (top {top})"
     df = segments[segments["penetration"].notna()]
@@ -241,7 +318,7 @@ def penetration_figure(
     labels = _labels(df, criteria)
     fig = go.Figure(
         go.Bar(
-            name="penetration",
+            name="Penetration",
             orientation="h",
             x=df["penetration"].to_numpy(dtype="float64"),
             y=labels,
@@ -250,11 +327,16 @@ def penetration_figure(
                 [df["customers"].to_numpy(), df["accounts"].to_numpy(dtype="float64")]
             ),
             hovertemplate=(
-                "%{y}: %{x:.3%} (%{customdata[0]:,} customers of %{customdata[1]:,.0f} "
-                "accounts)<extra></extra>"
+                "%{y}<br>Penetration: %{x:.2%}<br>%{customdata[0]:,} customers of "
+                "%{customdata[1]:,.0f} accounts<extra></extra>"
             ),
         )
     )
-    fig.update_yaxes(categoryorder="array", categoryarray=labels)
-    fig.update_xaxes(title_text="customers / accounts", tickformat=".2%")
+    fig.update_yaxes(
+        categoryorder="array", categoryarray=labels, title_text=_criteria_title(criteria)
+    )
+    fig.update_xaxes(
+        title_text="Penetration (customers, % of the accounts)", tickformat=".2~%",
+        rangemode="tozero",
+    )
     return styled(fig, title, height=max(360, 22 * len(df) + 120))

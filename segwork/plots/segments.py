@@ -14,16 +14,19 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from segwork.formatting import currency_prefix, money_axis, money_text
-from segwork.plots._style import PALETTE, styled
+from segwork.formatting import currency_prefix, money_text, rate_text
+from segwork.labels import column_title
+from segwork.plots._style import PALETTE, axis_title, styled, value_labels
 from segwork.sentences import segment_by_columns
 
 __all__ = [
     "churn_chart",
     "interval_bar",
+    "interval_labels",
     "ltv_chart",
     "mix_shift_chart",
     "persona_chart",
+    "segment_axis_title",
     "segment_by_columns",
     "segment_labels",
     "share_chart",
@@ -97,33 +100,59 @@ def _pct(confidence: Any) -> str:
         return "95 %"
 
 
-def share_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """Grouped bars per segment: share of customers vs share of MRR (in the table's order).
+def segment_axis_title(table: pd.DataFrame) -> str:
+    """The title of a segment axis: the segment columns in words ("Plan · Billing interval"),
+    "Segment" when the table has none.
 
-    A segment whose MRR share exceeds its customer share brings more than its weight in revenue.
+    >>> segment_axis_title(pd.DataFrame({"plan": ["a"], "billing_interval": ["m"],
+    ...     "customers": [1]}))
+    'Plan · Billing interval'
+    """
+    by = segment_by_columns(table)
+    return " · ".join(column_title(c) for c in by) if by else "Segment"
+
+
+def share_chart(
+    table: pd.DataFrame, title: str | None = None, *, of: str = "mrr"
+) -> go.Figure:
+    """Grouped bars per segment: share of customers vs share of ``of`` (in the table's order).
+
+    A segment whose share of MRR (``of="mrr"``, a segment table) or of revenue
+    (``of="revenue"``, an e-commerce segment table: orders of its window) exceeds its share of
+    customers brings more than its weight.
+
+    >>> t = pd.DataFrame({"country": ["DE", "FR"], "customers": [40, 10],
+    ...     "customers_share": [0.8, 0.2], "revenue_share": [0.6, 0.4],
+    ...     "small_segment": [False, True]})
+    >>> [tr.name for tr in share_chart(t, of="revenue").data]
+    ['Share of customers', 'Share of revenue']
     """
     labels = segment_labels(table)
     small = _small(table)
-    fig = go.Figure(
-        [
+    bars = []
+    for i, (col, name) in enumerate(
+        (("customers_share", "Share of customers"), (f"{of}_share", column_title(f"{of}_share")))
+    ):
+        name = name.removesuffix(" (%)")
+        bars.append(
             go.Bar(
-                name="Share of customers",
+                name=name,
                 x=labels,
-                y=table["customers_share"].to_numpy(dtype=float),
-                marker=_marker(PALETTE[0], small),
-                hovertemplate="%{x}<br>customers: %{y:.1%}<extra></extra>",
-            ),
-            go.Bar(
-                name="Share of MRR",
-                x=labels,
-                y=table["mrr_share"].to_numpy(dtype=float),
-                marker=_marker(PALETTE[1], small),
-                hovertemplate="%{x}<br>MRR: %{y:.1%}<extra></extra>",
-            ),
-        ]
+                y=table[col].to_numpy(dtype=float),
+                marker=_marker(PALETTE[i], small),
+                hovertemplate=f"%{{x}}<br>{name}: %{{y:.1%}}<extra></extra>",
+            )
+        )
+    fig = go.Figure(bars)
+    fig.update_layout(
+        barmode="group",
+        yaxis={"tickformat": ".0%", "title": "Share of the total (%)", "rangemode": "tozero"},
+        xaxis={"title": segment_axis_title(table)},
     )
-    fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "share"})
-    return styled(fig, title or "Share of customers vs share of MRR by segment")
+    window = table.attrs.get("window_months") if of == "revenue" else None
+    over = f" (orders of the last {window} months)" if window else ""
+    other = name[0].lower() + name[1:]  # "share of MRR"
+    return styled(fig, title or f"Share of customers vs {other} by segment{over}")
 
 
 def small_marker(table: pd.DataFrame, colour: str) -> dict[str, Any]:
@@ -141,15 +170,28 @@ def interval_bar(
     unit: str = "",
 ) -> go.Bar:
     """Bars of a rate per segment (``column``) with its interval (``column_low``,
-    ``column_high``) as error bars, small segments grey and hatched; hover "``what`` 2.5%
-    ``unit``, CI 2.1% – 3.0%"."""
+    ``column_high``) as error bars, small segments grey and hatched; hover "``what``: 2.5%
+    ``unit``<br>95 % interval: 2.1% – 3.0%".
+
+    The value is not written on the bar (``text`` holds it for the hover only): the error bar
+    would cross it.  :func:`interval_labels` writes it beyond the interval's upper end.
+
+    >>> t = pd.DataFrame({"plan": ["a"], "churn_rate": [0.02], "churn_rate_low": [0.01],
+    ...     "churn_rate_high": [0.04]})
+    >>> bar = interval_bar(t, "churn_rate", "Logo churn", "#000", "Logo churn", ".2%")
+    >>> bar.text, bar.textposition
+    (('2.0 %',), 'none')
+    """
     rate = table[column].to_numpy(dtype=float)
     low = table[f"{column}_low"].to_numpy(dtype=float)
     high = table[f"{column}_high"].to_numpy(dtype=float)
+    conf = _pct(table.attrs.get("confidence", 0.95))
     return go.Bar(
         name=name,
         x=segment_labels(table),
         y=rate,
+        text=[rate_text(v) if np.isfinite(v) else "n/a" for v in rate],
+        textposition="none",
         marker=small_marker(table, colour),
         error_y={
             "type": "data",
@@ -157,27 +199,51 @@ def interval_bar(
             "array": high - rate,
             "arrayminus": rate - low,
             "color": "#444",
+            "thickness": 1.5,
+            "width": 6,
         },
         customdata=np.column_stack([low, high]),
         hovertemplate=(
-            f"%{{x}}<br>{what} %{{y:{fmt}}}{unit}<br>CI %{{customdata[0]:{fmt}}} – "
-            f"%{{customdata[1]:{fmt}}}<extra></extra>"
+            f"%{{x}}<br>{what}: %{{y:{fmt}}}{unit}<br>{conf} interval: "
+            f"%{{customdata[0]:{fmt}}} – %{{customdata[1]:{fmt}}}<extra></extra>"
         ),
     )
 
 
+def interval_labels(bar: go.Bar) -> list[dict[str, Any]]:
+    """Annotations writing an :func:`interval_bar`'s values (its ``text``) just above the upper
+    end of each error bar, where the error bar cannot cover them (add them to the figure with
+    ``fig.update_layout(annotations=...)``).
+
+    >>> t = pd.DataFrame({"plan": ["a"], "churn_rate": [0.02], "churn_rate_low": [0.01],
+    ...     "churn_rate_high": [0.04]})
+    >>> [(a["y"], a["text"]) for a in interval_labels(interval_bar(t, "churn_rate", "c", "#000",
+    ...     "c"))]
+    [(0.04, '2.0 %')]
+    """
+    y = np.asarray(bar.y, dtype=float)
+    plus = np.asarray(bar.error_y.array, dtype=float) if bar.error_y.array is not None else 0 * y
+    top = np.where(np.isfinite(plus), y + np.nan_to_num(plus), y)
+    return value_labels(list(bar.x), top.tolist(), list(bar.text))
+
+
 def churn_chart(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Monthly logo churn per segment with its Wilson interval as error bars (docs/metrics.md
-    "Confidence intervals"); small segments grey, hatched and labelled."""
-    fig = go.Figure(
-        interval_bar(
-            table, "churn_rate", "Monthly logo churn", PALETTE[3], "churn", ".2%", " / month"
-        )
+    "Confidence intervals"); small segments grey, hatched and labelled; each value written above
+    its interval."""
+    bar = interval_bar(
+        table, "churn_rate", "Monthly logo churn", PALETTE[3], "Logo churn", ".2%", " per month"
     )
+    fig = go.Figure(bar)
     conf = _pct(table.attrs.get("confidence", 0.95))
     window = table.attrs.get("window_months")
     over = f" over {window} months" if window else ""
-    fig.update_layout(yaxis={"tickformat": ".1%", "title": "churn per month"}, showlegend=False)
+    fig.update_layout(
+        yaxis={"tickformat": ".1%", "title": axis_title("churn_rate"), "rangemode": "tozero"},
+        xaxis={"title": segment_axis_title(table)},
+        showlegend=False,
+        annotations=interval_labels(bar),
+    )
     return styled(fig, title or f"Monthly logo churn by segment{over} ({conf} Wilson interval)")
 
 
@@ -188,6 +254,8 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = 
     LTV is shown, here in the title.  An undefined LTV (no churn seen) has no bar and reads
     "undefined (no churn)"; an unbounded upper end has no upper whisker and says so on hover.
     ``currency`` (``Dataset.currency``) writes the amounts and names the axis ("LTV (EUR)").
+    Each value (the bar's ``text``) is written above the upper end of its interval, never on the
+    error bar.
     """
 
     def _money(v: float) -> str:
@@ -200,8 +268,9 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = 
     plus = np.where(np.isfinite(high), high - ltv, 0.0)
     minus = np.where(np.isfinite(low), ltv - low, 0.0)
     text = ["undefined (no churn)" if not np.isfinite(v) else _money(v) for v in ltv]
+    conf = _pct(table.attrs.get("confidence", 0.95))
     hover = [
-        f"LTV {_money(v)}<br>CI {_money(lo)} – "
+        f"LTV {_money(v)}<br>{conf} interval {_money(lo)} – "
         + ("no upper bound" if not np.isfinite(hi) else _money(hi))
         if np.isfinite(v)
         else "LTV undefined: no churn observed"
@@ -213,7 +282,7 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = 
             x=labels,
             y=ltv,
             text=text,
-            textposition="outside",
+            textposition="none",
             marker=_marker(PALETTE[2], _small(table)),
             error_y={
                 "type": "data",
@@ -221,6 +290,8 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = 
                 "array": plus,
                 "arrayminus": minus,
                 "color": "#444",
+                "thickness": 1.5,
+                "width": 6,
             },
             hovertext=hover,
             hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
@@ -232,10 +303,16 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = 
         if gm is not None
         else ("gross margin not stated")
     )
-    conf = _pct(table.attrs.get("confidence", 0.95))
+    top = np.where(np.isfinite(ltv), ltv + plus, 0.0)
     fig.update_layout(
-        yaxis={"title": money_axis("LTV", currency), "tickprefix": currency_prefix(currency)},
+        yaxis={
+            "title": axis_title("ltv", currency),
+            "tickprefix": currency_prefix(currency),
+            "rangemode": "tozero",
+        },
+        xaxis={"title": segment_axis_title(table)},
         showlegend=False,
+        annotations=value_labels(labels, top.tolist(), text),
     )
     return styled(fig, title or f"Customer lifetime value by segment ({gm_text}; {conf} interval)")
 
@@ -244,10 +321,16 @@ def persona_chart(centers: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Heat map of the personas' mean z-scores per feature (``Personas.centers``).
 
     Red = above the clustered customers' average, blue = below; the labels come from the
-    strongest cells.
+    strongest cells.  Features are named in words ("Tenure", "Annual billing"); a cell reads
+    "+1.20" (standard deviations from the average).
+
+    >>> c = pd.DataFrame({"arpa": [1.2], "days_since_last_order": [-0.5]}, index=["Big"])
+    >>> fig = persona_chart(c)
+    >>> list(fig.data[0].x), fig.data[0].colorbar.title.text
+    (['ARPA', 'Days since last order'], 'Mean z-score (SD from average)')
     """
     z = centers.to_numpy(dtype=float)
-    x = [_FEATURE_NAMES.get(str(c), str(c)) for c in centers.columns]
+    x = [_FEATURE_NAMES.get(str(c), column_title(str(c))) for c in centers.columns]
     y = [str(i) for i in centers.index]
     fig = go.Figure(
         go.Heatmap(
@@ -256,13 +339,14 @@ def persona_chart(centers: pd.DataFrame, title: str | None = None) -> go.Figure:
             y=y,
             zmid=0,
             colorscale="RdBu_r",
-            text=np.round(z, 2),
+            text=[[f"{v:+.2f}" if np.isfinite(v) else "" for v in row] for row in z],
             texttemplate="%{text}",
-            colorbar={"title": "z"},
-            hovertemplate="%{y}<br>%{x}: z = %{z:.2f}<extra></extra>",
+            colorbar={"title": {"text": "Mean z-score (SD from average)", "side": "right"}},
+            hovertemplate="%{y}<br>%{x}: %{z:+.2f} SD from the average<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", title_text="Persona")
+    fig.update_xaxes(title_text="Feature")
     return styled(
         fig,
         title or "Persona profiles (mean z-score of each feature)",
@@ -275,9 +359,12 @@ def mix_shift_chart(mix: pd.DataFrame, title: str | None = None) -> go.Figure:
 
     Reads a :func:`segwork.mix_shift` table (its last row is the total).
     """
-    labels = segment_labels(mix, mark_small=False)
+    labels = ["All segments" if lab == "(total)" else lab
+              for lab in segment_labels(mix, mark_small=False)]
     mix_e = mix["mix_effect"].to_numpy(dtype=float) * 100
     rate_e = mix["rate_effect"].to_numpy(dtype=float) * 100
+    a = mix.attrs
+    what = "NRR" if a.get("metric") == "nrr" else "Monthly churn"
     fig = go.Figure(
         [
             go.Bar(
@@ -285,25 +372,28 @@ def mix_shift_chart(mix: pd.DataFrame, title: str | None = None) -> go.Figure:
                 x=labels,
                 y=mix_e,
                 marker_color=PALETTE[4],
-                hovertemplate="%{x}<br>mix %{y:+.3f} pp<extra></extra>",
+                hovertemplate="%{x}<br>Mix effect: %{y:+.2f} pp<extra></extra>",
             ),
             go.Bar(
                 name="Rate effect",
                 x=labels,
                 y=rate_e,
                 marker_color=PALETTE[5],
-                hovertemplate="%{x}<br>rate %{y:+.3f} pp<extra></extra>",
+                hovertemplate="%{x}<br>Rate effect: %{y:+.2f} pp<extra></extra>",
             ),
         ]
     )
-    a = mix.attrs
     if title is None:
-        what = "NRR" if a.get("metric") == "nrr" else "Monthly churn"
         ra, rb = a.get("overall_a", np.nan), a.get("overall_b", np.nan)
         digits = 1 if a.get("metric") == "nrr" else 2
         title = (
             f"{what}: {a.get('as_of_a', '')} {ra:.{digits}%} → {a.get('as_of_b', '')} "
             f"{rb:.{digits}%} ({(rb - ra) * 100:+.2f} pp = mix + rate)"
         ).replace("%", " %")
-    fig.update_layout(barmode="group", yaxis={"title": "percentage points", "zeroline": True})
+    fig.update_layout(
+        barmode="group",
+        yaxis={"title": f"Change in {what if what == 'NRR' else 'monthly churn'} (pp)",
+               "zeroline": True},
+        xaxis={"title": segment_axis_title(mix)},
+    )
     return styled(fig, title)

@@ -11,6 +11,7 @@ survival with the number at risk, and the churn rate under four conventions.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets as widgets
@@ -45,15 +46,21 @@ from segwork.plots.cohorts import (
     retention_curves,
     survival_curves,
 )
+from segwork.widgets.controls import default_control, text_width
 from segwork.widgets.explorer import Explorer
-from segwork.widgets.params import Param, check_filter
+from segwork.widgets.params import Param, check_filter, criterion_text
+from segwork.widgets.pickers import ColumnValues, FilterPicker, column_values
 from segwork.widgets.view import View
 
 __all__ = [
+    "COHORT_WORDS",
+    "METRIC_WORDS",
     "MOVEMENTS_TABLE",
     "MRR_NOTE",
     "NO_PLAN_NOTE",
+    "PERIOD_WORDS",
     "PLAN_MOVES_TABLE",
+    "VALUE_WORDS",
     "CohortExplorer",
     "cohort_range",
     "curve_cohorts",
@@ -70,6 +77,15 @@ MOVEMENTS_TABLE = "MRR movements (monthly bridge)"
 PLAN_MOVES_TABLE = "Plan moves: upgrades and downgrades (last 12 months)"
 #: Said instead when the data records no plan.
 NO_PLAN_NOTE = "Plan moves need a plan column in subscriptions (or in a given mrr table)."
+#: The words of the page's choices (the values stay those of links and notebook parameters).
+PERIOD_WORDS = {"week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}
+METRIC_WORDS = {
+    "logo": "Logo retention (customers)",
+    "nrr": "Net revenue retention (NRR)",
+    "grr": "Gross revenue retention (GRR)",
+}
+COHORT_WORDS = {"first_active": "First active period", "signup": "Signup date"}
+VALUE_WORDS = {"pct": "Rate (%)", "count": "Count (customers or MRR)"}
 #: Periods per 12 months (the comparison is "12-month retention").
 _PER_YEAR = {"week": 52, "month": 12, "quarter": 4, "year": 1}
 #: At most this many single-cohort curves (evenly spaced over the selected cohorts).
@@ -160,7 +176,9 @@ class CohortExplorer(Explorer):
     Parameters (``.state``, the notebook's parameters besides ``data``): ``as_of``; ``period``
     (week / month / quarter / year); ``metric`` (``logo``, ``nrr``, ``grr``); ``cohort``
     (``first_active`` or ``signup``); ``by`` (one attribute of :func:`segwork.available_attributes`
-    or None); ``where`` (filter, e.g. ``{"plan": ["pro"]}``); ``value`` (``pct`` or ``count``);
+    or None); ``where`` (filter, e.g. ``{"plan": ["pro"]}``, a numeric column also
+    ``{"company_size": {"min": 10, "max": 250}}``; the page edits it with a
+    :class:`~segwork.widgets.pickers.FilterPicker`); ``value`` (``pct`` or ``count``);
     ``cohort_from`` / ``cohort_to`` (optional ``YYYY-MM-DD``: which cohorts to show);
     ``min_cohort_size`` (cohorts under it are marked, docs/metrics.md "Small segments"); ``horizon``
     (periods of the sBG projection).
@@ -196,26 +214,39 @@ class CohortExplorer(Explorer):
     figures_first = True  # the charts come before the long table
     params = (
         Param("as_of", "2024-12-31", kind="date", label="As of"),
-        Param("period", "month", kind="choice", choices=PERIODS, label="Period"),
+        Param(
+            "period", "month", kind="choice", choices=PERIODS, label="Period", words=PERIOD_WORDS
+        ),
         Param(
             "metric",
             "logo",
             kind="choice",
             choices=METRICS,
+            words=METRIC_WORDS,
             label="Metric",
             help="logo retention, net revenue retention or gross revenue retention",
         ),
-        Param("cohort", "first_active", kind="choice", choices=COHORT_BASES, label="Cohort by"),
+        Param(
+            "cohort",
+            "first_active",
+            kind="choice",
+            choices=COHORT_BASES,
+            label="Cohort by",
+            words=COHORT_WORDS,
+        ),
         Param(
             "by",
             None,
             kind="choice",
             choices=available_attributes,
+            words=criterion_text,
             label="Split by",
             help="one customer attribute (or none)",
         ),
         Param("where", {}, kind="json", label="Filter", help='e.g. {"plan": ["pro"]}; {} = all'),
-        Param("value", "pct", kind="choice", choices=("pct", "count"), label="Show"),
+        Param(
+            "value", "pct", kind="choice", choices=("pct", "count"), label="Show", words=VALUE_WORDS
+        ),
         Param(
             "cohort_from",
             None,
@@ -243,13 +274,43 @@ class CohortExplorer(Explorer):
     )
 
     def make_control(self, param: Param) -> widgets.Widget | None:
+        """The split (none or one criterion, in words), the filter's picker and the projection
+        horizon in the unit of the period."""
         if param.name == "by":
             options: list[tuple[str, str | None]] = [("(none)", None)]
-            options += [(str(c), str(c)) for c in self.choices("by") or []]
+            options += [(criterion_text(c), str(c)) for c in self.choices("by") or []]
+            longest = max(len(text) for text, _ in options)
             return widgets.Dropdown(
-                options=options, description="Split by", style={"description_width": "initial"}
+                options=options,
+                description="Split by",
+                style={"description_width": "initial"},
+                layout=widgets.Layout(width=text_width("Split by", longest, "56px")),
             )
+        if param.name == "where":
+            columns = [(criterion_text(c), c) for c in self.choices("by") or []]
+            return FilterPicker("Filter", columns, self._values, placeholder=param.help)
+        if param.name == "horizon":  # wide enough for the longest unit, "quarters"
+            widest = replace(param, label=self._horizon_label("quarter"))
+            control = default_control(widest, self.choices)
+            control.description = self._horizon_label(self._state["period"])
+            return control
         return None
+
+    @staticmethod
+    def _horizon_label(period: str) -> str:
+        return f"Projection horizon ({period}s)"
+
+    def after_render(self) -> list[widgets.Widget]:
+        """The projection horizon's field names the unit of the current period."""
+        self.controls["horizon"].description = self._horizon_label(self._state["period"])
+        return []
+
+    def _values(self, name: str) -> ColumnValues:
+        """The values the filter offers for criterion ``name`` (at the page's as_of, kept)."""
+        as_of = self._state["as_of"]
+        return self.memo(
+            ("column_values", name, as_of), lambda: column_values(self.engine, name, as_of)
+        )
 
     def prepare(self) -> None:
         # quarters and years of a given mrr table: each customer's activity per period of all

@@ -51,7 +51,7 @@ from segwork.widgets.static import (
     slug,
     write_page_pdf,
 )
-from segwork.widgets.tables import CSS, column_kind, table_html, text_html
+from segwork.widgets.tables import CSS, column_kind, error_text, table_html, text_html
 from segwork.widgets.view import View, download_frame, download_html, download_widget
 from segwork.widgets.voila_page import page_query, served_by_voila
 
@@ -249,7 +249,7 @@ class Explorer:
         try:
             cards = self.kpis(state)
         except Exception as err:  # said in the page, the rest of the page stays
-            text = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+            text = error_text(err)
             why = html.escape(text)
             return f'<div class="segwork-error">Key numbers not available: {why}</div>'
         as_of = state.get("as_of")
@@ -409,7 +409,7 @@ class Explorer:
             self.view = view
             self._render()
         except Exception as err:  # shown in the page, never swallowed
-            self.error = f"{type(err).__name__}: {err}"
+            self.error = error_text(err)
             self._last_traceback = traceback.format_exc()
             if self.view is not previous:  # the new view could not be drawn: back to the last
                 self.view = previous
@@ -430,7 +430,7 @@ class Explorer:
 
     def _failure_html(self, err: Exception) -> str:
         """Why the page was not updated (what went wrong, after which change) and what to do."""
-        text = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+        text = error_text(err)
         kept = (
             "the last good result is still shown"
             if self._shown
@@ -538,7 +538,7 @@ class Explorer:
         try:
             pdf = write_page_pdf(self.to_html(include_plotlyjs=True, sections="computed"), name)
         except Exception as err:  # shown in the page, never swallowed
-            text = str(err) if isinstance(err, (ValueError, RuntimeError)) else repr(err)
+            text = error_text(err)
             self.pdf_link.value = (
                 f'<span class="segwork-error">The PDF could not be made: {html.escape(text)}</span>'
             )
@@ -595,10 +595,8 @@ class Explorer:
         """Say in the page which typed values were not applied, why, and what to do."""
         lines, texts, fields = [], [], []
         for params, err in problems:
-            if isinstance(err, ValueError):
-                text = str(err)
-            else:
-                text = f"{type(err).__name__}: {err}"
+            text = error_text(err)
+            if not isinstance(err, ValueError):
                 self._last_traceback = "".join(traceback.format_exception(err))
             names = ", ".join(param_label(p) for p in params)
             help_text = params[0].help if params else ""
@@ -636,12 +634,12 @@ class Explorer:
         """A table with its heading; a long one shows its first :attr:`long_table_rows` rows and
         the rest behind a click (the whole table is also a CSV download).  ``css_class`` marks
         the table's widget in the page (``segwork-result`` for the page's main table)."""
-        heading, full = self._heading(title, table), table
+        heading, full, cur = self._heading(title, table), table, self.data.currency
         table = self.shown(table)
         n = self.long_table_rows
         if len(table) <= n:
-            return widgets.HTML(heading + table_html(table)).add_class(css_class)
-        shown = widgets.HTML(heading + table_html(table.head(n))).add_class(css_class)
+            return widgets.HTML(heading + table_html(table, currency=cur)).add_class(css_class)
+        shown = widgets.HTML(heading + table_html(table.head(n), currency=cur)).add_class(css_class)
         button = widgets.Button(
             description=f"Show all {len(table):,} rows", layout=widgets.Layout(width="auto")
         )
@@ -651,7 +649,7 @@ class Explorer:
         )
 
         def show_all(_button: widgets.Button) -> None:
-            shown.value = heading + table_html(table)
+            shown.value = heading + table_html(table, currency=cur)
             button.layout.display = "none"
 
         button.on_click(show_all)
@@ -701,7 +699,7 @@ class Explorer:
             box.children = self._view_widgets(v.section(title))
         except Exception as err:  # shown in the section, never swallowed
             self._last_traceback = traceback.format_exc()
-            text = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+            text = error_text(err)
             box.children = [
                 widgets.HTML(
                     f'<div class="segwork-error"><b>Could not compute {html.escape(title)}'
@@ -753,6 +751,7 @@ class Explorer:
             shown=self.shown,
             include_plotlyjs=include_plotlyjs,
             sections=sections,
+            currency=self.data.currency,
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

@@ -19,11 +19,27 @@ from urllib.parse import parse_qsl
 import pandas as pd
 
 from segwork.data.dataset import Dataset
+from segwork.labels import label
 
-__all__ = ["Choices", "Kind", "Param", "check_filter", "param_label", "parse_query"]
+__all__ = [
+    "RANGE_KEYS",
+    "Choices",
+    "Kind",
+    "Param",
+    "Words",
+    "check_filter",
+    "criterion_text",
+    "param_label",
+    "parse_query",
+]
 
 Kind = Literal["date", "multi", "choice", "int", "float", "bool", "json", "text"]
 Choices = Sequence[Any] | Callable[[Dataset], Sequence[Any]] | None
+#: The words a control shows for an allowed value: a mapping (values not in it read as they
+#: are) or a function of the value.
+Words = Mapping[Any, str] | Callable[[Any], str] | None
+#: The keys of a range in a filter: ``{"company_size": {"min": 10, "max": 250}}``.
+RANGE_KEYS = ("min", "max")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T].*)?$")
 
 
@@ -48,6 +64,16 @@ class Param:
     section : str, optional
         The title of the :class:`View` section that alone uses this parameter (e.g. ``k`` of
         "Personas"): changing it opens that section, whose result is then what was asked for.
+    words : mapping or callable, optional
+        The words a ``choice`` or ``multi`` control shows for each allowed value
+        (:meth:`option_text`); the state, links and notebooks keep the values themselves.
+
+    Examples
+    --------
+    >>> p = Param("metric", "logo", kind="choice", choices=("logo", "nrr"),
+    ...           words={"logo": "Logo retention"})
+    >>> p.check("nrr"), p.option_text("logo"), p.option_text("nrr")
+    ('nrr', 'Logo retention', 'nrr')
     """
 
     name: str
@@ -60,6 +86,16 @@ class Param:
     label: str | None = None
     help: str = ""
     section: str | None = None
+    words: Words = None
+
+    def option_text(self, value: Any) -> str:
+        """The words shown for the allowed value ``value`` (the value itself when none are
+        given; ``None`` reads "(none)")."""
+        if callable(self.words):
+            return str(self.words(value))
+        if self.words is not None and value in self.words:
+            return self.words[value]
+        return "(none)" if value is None else str(value)
 
     @property
     def optional(self) -> bool:
@@ -183,15 +219,60 @@ def param_label(p: Param) -> str:
     return p.label or p.name
 
 
+def criterion_text(name: Any) -> str:
+    """A criterion (a customer attribute, derived or not) in words, as a page's controls show it
+    (:func:`segwork.labels.label`).
+
+    >>> criterion_text("current_plan"), criterion_text("rfm_segment")
+    ('Current plan', 'RFM segment')
+    """
+    return "(none)" if name is None else label(str(name)).text
+
+
 def check_filter(name: str, mapping: Mapping[str, Any] | None) -> None:
-    """A ValueError when the filter ``mapping`` (``{column: [values]}``) lists no value for a
-    column: such a filter matches nobody, whatever the data."""
+    """A ValueError when the filter ``mapping`` cannot be right whatever the data.
+
+    A filter maps a column to a value, a list of values, or for a numeric column a range
+    ``{"min": a, "max": b}`` (both inclusive, either may be left out; docs/metrics.md
+    "Segmentations and derived attributes").  An empty list matches nobody; a range needs at
+    least one bound, finite numbers, and ``min <= max``.
+
+    Examples
+    --------
+    >>> check_filter("where", {"plan": ["pro"], "company_size": {"min": 10, "max": 250}})
+    >>> check_filter("where", {"company_size": {"min": 250, "max": 10}})
+    Traceback (most recent call last):
+    ...
+    ValueError: where['company_size'] runs from 250 to 10: the smaller number comes first (as "min")
+    """
     for column, values in (mapping or {}).items():
         if isinstance(values, list | tuple) and not values:
             raise ValueError(
                 f"{name}[{column!r}] lists no value, so it matches nobody: list at least one "
                 f'value (e.g. {{"{column}": ["..."]}}) or remove {column!r}'
             )
+        if isinstance(values, Mapping):
+            _check_range(f"{name}[{column!r}]", column, values)
+
+
+def _check_range(what: str, column: str, bounds: Mapping[str, Any]) -> None:
+    """Refuse a range that is not ``{"min": a, "max": b}`` of finite numbers with a <= b."""
+    example = f'e.g. {{"{column}": {{"min": 10, "max": 250}}}}'
+    other = sorted(str(k) for k in bounds if k not in RANGE_KEYS)
+    if other or not bounds:
+        why = f"has {', '.join(repr(k) for k in other)}" if other else "is empty"
+        raise ValueError(
+            f'{what} {why}: a range takes "min" and/or "max" ({example}), a list of values '
+            'takes brackets (["a", "b"])'
+        )
+    for key, v in bounds.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ValueError(f"{what}: {key} must be a number, got {v!r} ({example})")
+    if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+        raise ValueError(
+            f"{what} runs from {bounds['min']} to {bounds['max']}: the smaller number comes "
+            'first (as "min")'
+        )
 
 
 def parse_query(query: str, allowed: Sequence[str]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from segwork.data.dataset import Dataset
 from segwork.formatting import money_text
 from segwork.metrics._common import available_attributes, cache_key, check_edges
 from segwork.metrics.ecommerce import (
+    SHOP_ATTRIBUTES,
     customer_predictions,
     customers_to_win_back,
     ecommerce_attributes,
@@ -70,7 +71,14 @@ from segwork.sentences import (
 )
 from segwork.widgets.controls import default_control
 from segwork.widgets.explorer import Explorer
-from segwork.widgets.params import Param, check_filter
+from segwork.widgets.params import Param, check_filter, criterion_text
+from segwork.widgets.pickers import (
+    BinsPicker,
+    ColumnValues,
+    FilterPicker,
+    column_values,
+    numeric_columns,
+)
 from segwork.widgets.view import INLINE_QUERY_CUSTOMERS, Deferred, View, on_click, show_download
 
 __all__ = ["SegmentExplorer", "segment_criteria", "shop_data"]
@@ -123,10 +131,13 @@ class SegmentExplorer(Explorer):
 
     Parameters (``.state``, the notebook's parameters): ``as_of``; ``by`` (criteria: any of
     :func:`segwork.available_attributes`, derived ones included); ``bins`` (``{"company_size":
-    [10, 50, 250]}``); ``where`` (``{"country": ["DE"]}``); ``window_months`` (churn window);
+    [10, 50, 250]}``); ``where`` (``{"country": ["DE"]}``, a numeric column also ``{"company_size":
+    {"min": 10, "max": 250}}``); ``window_months`` (churn window);
     ``gross_margin``; ``min_customers`` (small segment threshold, 30); ``k`` and ``random_state``
     (personas); ``compare_as_of`` (the earlier date of the mix shift; None = one year before
-    as_of).
+    as_of).  The page edits ``bins`` and ``where`` with pickers built from the columns' values
+    (:class:`~segwork.widgets.pickers.BinsPicker`, :class:`~segwork.widgets.pickers.FilterPicker`);
+    their JSON form is the one of links and notebook parameters.
 
     Shows at once: ``texts["best"]`` (:func:`best_customers_sentence`), ``result`` (the
     :func:`segwork.segment_table`), figures ``share``, ``churn``, ``ltv``; download
@@ -160,6 +171,7 @@ class SegmentExplorer(Explorer):
             ["current_plan", "billing_interval"],
             kind="multi",
             choices=segment_criteria,
+            words=criterion_text,
             label="Criteria",
             help="Segment by these attributes (Ctrl/Cmd-click to pick several)",
         ),
@@ -211,10 +223,34 @@ class SegmentExplorer(Explorer):
         return state
 
     def make_control(self, param: Param) -> widgets.Widget | None:
-        """On shop data the window counts orders, not churn: its field says so."""
+        """Pickers of the filter and of the bin edges, built from the columns' values; on shop
+        data the window counts orders, not churn: its field says so."""
         if param.name == "window_months" and shop_data(self.data):
             return default_control(replace(param, label="Order window (months)"), self.choices)
+        criteria = self.choices("by") or []
+        if param.name == "where":
+            columns = [(criterion_text(c), c) for c in criteria]
+            return FilterPicker("Filter", columns, self._values, placeholder=param.help)
+        if param.name == "bins":
+            numeric = set(numeric_columns(self.data)) | {"clv_band", "alive_band"}
+            columns = [(criterion_text(c), c) for c in criteria if c in numeric]
+            return BinsPicker("Bin edges", columns, self._bin_values, placeholder=param.help)
         return None
+
+    def _values(self, name: str) -> ColumnValues:
+        """The values the filter offers for criterion ``name`` (at the page's as_of, kept)."""
+        as_of = self._state["as_of"]
+        return self.memo(
+            ("column_values", name, as_of), lambda: column_values(self.engine, name, as_of)
+        )
+
+    def _bin_values(self, name: str) -> ColumnValues:
+        """The range and suggested edges the bin-edge picker offers for ``name``."""
+        as_of = self._state["as_of"]
+        return self.memo(
+            ("bin_values", name, as_of),
+            lambda: column_values(self.engine, name, as_of, numbers=True),
+        )
 
     # -- validation ---------------------------------------------------------------------------
     def validate(self, state: dict[str, Any]) -> None:
@@ -244,6 +280,12 @@ class SegmentExplorer(Explorer):
         if not isinstance(where, dict):
             raise ValueError('where must be a mapping like {"country": ["DE"]}')
         check_filter("where", where)
+        for name in SHOP_ATTRIBUTES:
+            if isinstance(where.get(name), dict):
+                raise ValueError(
+                    f"where[{name!r}] is a range, but {name} is a band or a name: list its values "
+                    f'(e.g. {{"{name}": ["..."]}})'
+                )
         compare = state["compare_as_of"]
         if compare is not None and compare >= state["as_of"]:
             raise ValueError(
@@ -311,6 +353,7 @@ class SegmentExplorer(Explorer):
             int(table["customers"].iloc[best]) if len(table) else 0,
             lambda: self._members(state, segment),
             inline=self._members_inline(),
+            live=False,  # the live page offers it once, with the export control below
         )
 
     def _members_inline(self) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from segwork.widgets.tables import CSS, table_html, text_html
+from segwork.widgets.tables import CSS, error_text, table_html, text_html
 from segwork.widgets.view import View, download_frame, download_html
 
 __all__ = ["SECTION_CLOSED", "page_html", "pdf_link_html", "slug", "write_page_pdf"]
@@ -50,6 +50,7 @@ def page_html(
     sections: Literal["all", "computed"] = "all",
     figures_first: bool = False,
     shown: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    currency: str | None = None,
 ) -> str:
     """A page's ``view`` as static HTML (headings, parameters, texts, tables, figures).
 
@@ -79,6 +80,8 @@ def page_html(
         Draw the figures before the main table (a page whose main table is long).
     shown : callable(DataFrame) -> DataFrame, optional
         A table as the page shows it (:meth:`Explorer.shown`); default the table itself.
+    currency : str, optional
+        The amounts' currency code, named in the money columns' headers ("MRR (EUR)").
 
     Returns
     -------
@@ -119,14 +122,14 @@ def page_html(
         if isinstance(part, Exception):
             parts.append(
                 f'<div class="segwork-error">Could not compute {html.escape(str(heading))}: '
-                f"{html.escape(f'{type(part).__name__}: {part}')}</div>"
+                f"{html.escape(error_text(part))}</div>"
             )
             continue
         parts.extend(text_html(t) for t in part.texts.values())
         result = []
         if len(part.result.columns):
             heading = table_heading(result_title, part.result)
-            result.append(heading + table_html(show(part.result)))
+            result.append(heading + table_html(show(part.result), currency=currency))
         figures = []
         for name, fig in part.figures.items():
             figures.append(
@@ -139,7 +142,7 @@ def page_html(
             js = False
         parts.extend([*figures, *result] if figures_first else [*result, *figures])
         for name, table in part.tables.items():
-            parts.append(table_heading(name, table) + table_html(show(table)))
+            parts.append(table_heading(name, table) + table_html(show(table), currency=currency))
         for name, df in part.downloads.items():
             parts.append(f"<p>{download_html(name, download_frame(df))}</p>")
     return "\n".join(parts)

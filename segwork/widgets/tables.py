@@ -14,11 +14,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from segwork.formatting import rate_text
+from segwork.labels import column_help, column_title
+
 __all__ = [
     "CSS",
     "column_kind",
     "error_html",
+    "error_text",
     "format_frame",
+    "header_html",
     "table_html",
     "text_html",
 ]
@@ -102,20 +107,30 @@ def column_kind(name: str) -> Literal["pct", "pp", "money", "number"]:
     return "number"
 
 
-def format_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A display copy: rates as percentages, money with thousands separators, NaN as '—'.
+def _is_code(name: str) -> bool:
+    """Whether an integer column holds codes or calendar numbers, written without separators
+    (``customer_id``, ``year``, ``k``)."""
+    return name in {"id", "year", "k", "rank"} or name.endswith(("_id", "_year"))
 
-    Chosen by column name (``*rate*``, ``*_share``, ``retention``, ``nrr``... as %; differences
-    of rates, ``*_effect`` and ``diff_*``, in percentage points; ``mrr``, ``arpa``, ``ltv``, the
-    MRR movements... as money); other numbers with separators (never ``1.2e+09``); integers and
-    text are left as they are.
+
+def format_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A display copy: rates as percentages, money and counts with thousands separators, NaN
+    as '—'.
+
+    Chosen by column name (``*rate*``, ``*_share``, ``retention``, ``nrr``... as % in the style
+    of the sentences, :func:`segwork.formatting.rate_text`; differences of rates, ``*_effect``
+    and ``diff_*``, in percentage points; ``mrr``, ``arpa``, ``ltv``, the MRR movements... as
+    money); other numbers with separators (never ``1.2e+09``); integer counts with separators
+    (identifiers and years as they are); text is left as it is.
 
     >>> format_frame(pd.DataFrame({"mrr_share": [0.25], "rate_effect": [-0.0012],
-    ...     "churn": [41748.2], "point": [1.2e9], "silhouette": [0.2158]})).iloc[0].tolist()
-    ['25.0%', '-0.12 pp', '41,748', '1,200,000,000', '0.2158']
+    ...     "churn": [41748.2], "point": [1.2e9], "silhouette": [0.2158],
+    ...     "churn_rate": [0.0023], "customers": [446896], "customer_id": [123456]})
+    ... ).iloc[0].astype(str).tolist()
+    ['25.0 %', '-0.12 pp', '41,748', '1,200,000,000', '0.2158', '0.23 %', '446,896', '123456']
     """
     formats: dict[str, Callable[[float], str]] = {
-        "pct": lambda v: f"{v:.1%}",
+        "pct": rate_text,
         "pp": lambda v: f"{100 * v:+.2f} pp",
         "money": lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}",
         "number": _number,
@@ -123,6 +138,13 @@ def format_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         s = out[col]
+        if (
+            pd.api.types.is_integer_dtype(s)
+            and not pd.api.types.is_bool_dtype(s)
+            and not _is_code(str(col).lower())
+        ):
+            out[col] = s.map(lambda v: "—" if pd.isna(v) else f"{int(v):,}")
+            continue
         if not pd.api.types.is_float_dtype(s):
             continue
         fmt = formats[column_kind(str(col).lower())]
@@ -140,16 +162,38 @@ def _cell(v: Any) -> str:
     return html.escape(str(v))
 
 
-def table_html(df: pd.DataFrame, max_rows: int = 200) -> str:
-    """The first ``max_rows`` rows of ``df`` as a ``segwork-table`` (formatted by
-    :func:`format_frame`; small segments greyed with a tooltip), and how many more there are.
+def header_html(name: Any, currency: str | None = None) -> str:
+    """A table's header cell: the column in words with its unit and currency
+    (:func:`segwork.labels.column_title`), its definition on hover (``title``), and the column's
+    own name in ``data-column`` for scripts and tests.
 
-    Written out directly (pandas' ``to_html`` took 30 ms for 200 rows, a tenth of a page
-    change).
+    >>> header_html("mrr", "EUR")[:61]
+    '<th data-column="mrr" title="Monthly recurring revenue in the'
+    >>> header_html("plan")
+    '<th data-column="plan">Plan</th>'
+    """
+    name = str(name)
+    help_text = column_help(name)
+    hover = f' title="{html.escape(help_text)}"' if help_text else ""
+    return (
+        f'<th data-column="{html.escape(name)}"{hover}>'
+        f"{html.escape(column_title(name, currency))}</th>"
+    )
+
+
+def table_html(df: pd.DataFrame, max_rows: int = 200, currency: str | None = None) -> str:
+    """The first ``max_rows`` rows of ``df`` as a ``segwork-table`` (headers in words with
+    their definitions on hover, :func:`header_html`; cells formatted by :func:`format_frame`;
+    small segments greyed with a tooltip), and how many more there are.
+
+    ``currency`` is the code the money headers name ("MRR (EUR)"; USD when not given).  Written
+    out directly (pandas' ``to_html`` took 30 ms for 200 rows, a tenth of a page change).
 
     >>> h = table_html(pd.DataFrame({"a": [1, None], "b": ["<x>", "y"]}))
-    >>> h.count("<tr>"), "<th>a</th><th>b</th>" in h, "<td>—</td><td>y</td>" in h, "&lt;x&gt;" in h
-    (2, True, True, True)
+    >>> h.count("<tr>"), 'data-column="a">A</th>' in h, "<td>—</td><td>y</td>" in h
+    (2, True, True)
+    >>> "&lt;x&gt;" in h, ">MRR (GBP)</th>" in table_html(pd.DataFrame({"mrr": [1.0]}), 5, "GBP")
+    (True, True)
     """
     shown = df.head(max_rows)
     small = (
@@ -158,7 +202,7 @@ def table_html(df: pd.DataFrame, max_rows: int = 200) -> str:
         else None
     )
     text = format_frame(shown)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in text.columns)
+    head = "".join(header_html(c, currency) for c in text.columns)
     columns = [text[c].to_numpy(dtype=object) for c in text.columns]
     rows = []
     for i in range(len(text)):
@@ -179,16 +223,31 @@ def table_html(df: pd.DataFrame, max_rows: int = 200) -> str:
     )
 
 
+def error_text(err: BaseException) -> str:
+    """An exception's message as every page and report says it: the words alone, without the
+    Python class name; a ``KeyError`` without its quotes; none reads as such.
+
+    >>> error_text(ValueError("as_of is after the data")), error_text(KeyError("window"))
+    ('as_of is after the data', 'window')
+    >>> error_text(RuntimeError())
+    'Something went wrong, without a message.'
+    """
+    text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+    return text.strip() or "Something went wrong, without a message."
+
+
 def error_html(err: BaseException) -> str:
-    """An exception as the page's error box: ``<div class="segwork-error">Type: message</div>``.
+    """An exception as the page's error box: ``<div class="segwork-error">message</div>``.
+
+    Every error a page shows reads the same: the message in words, without the Python class
+    name (``ValueError: ...``); an exception without a message says so.
 
     >>> error_html(ValueError("a < b"))
-    '<div class="segwork-error">ValueError: a &lt; b</div>'
+    '<div class="segwork-error">a &lt; b</div>'
+    >>> error_html(RuntimeError())
+    '<div class="segwork-error">Something went wrong, without a message.</div>'
     """
-    return (
-        f'<div class="segwork-error">{html.escape(type(err).__name__)}: '
-        f"{html.escape(str(err))}</div>"
-    )
+    return f'<div class="segwork-error">{html.escape(error_text(err))}</div>'
 
 
 #: The page's style sheet: the ``segwork-table`` tables and the ``segwork-error`` box.
@@ -196,6 +255,7 @@ CSS = (
     "<style>.segwork-table{border-collapse:collapse;font-size:13px}"
     ".segwork-table th,.segwork-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5;"
     "text-align:right}.segwork-table th{background:#f6f6f6}"
+    ".segwork-table th[title]{text-decoration:underline dotted #999;cursor:help}"
     ".segwork-error{color:#b00020;background:#fdecea;padding:6px 10px;border-radius:4px;"
     "white-space:pre-wrap}</style>"
 )

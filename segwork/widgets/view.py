@@ -48,6 +48,9 @@ class Deferred:
 
     ``inline=False`` marks a build that is costly whatever the rows (a query reading the whole
     of a large Dataset): the page prepares it on a click even when small (:func:`on_click`).
+    ``live=False`` marks a download that the live page offers with a control of its own (the
+    segmentation page's export of the selected segments): :func:`download_widget` then draws
+    nothing, so the page shows the file once; reports and the API keep it.
 
     >>> d = Deferred(2, lambda: pd.DataFrame({"x": [1, 2]}))
     >>> d.rows, d.frame()["x"].tolist()
@@ -55,10 +58,16 @@ class Deferred:
     """
 
     def __init__(
-        self, rows: int, build: Callable[[], pd.DataFrame], *, inline: bool = True
+        self,
+        rows: int,
+        build: Callable[[], pd.DataFrame],
+        *,
+        inline: bool = True,
+        live: bool = True,
     ) -> None:
         self.rows = int(rows)
         self.inline = bool(inline)
+        self.live = bool(live)
         self._build: Callable[[], pd.DataFrame] | None = build
         self._frame: pd.DataFrame | None = None
 
@@ -169,7 +178,11 @@ def download_widget(name: str, df: Download) -> widgets.Widget:
     >>> big.children[0].click()
     >>> "Download b.csv" in big.children[1].value, big.children[0].layout.display
     (True, 'none')
+    >>> download_widget("c.csv", Deferred(1, pd.DataFrame, live=False)).layout.display
+    'none'
     """
+    if isinstance(df, Deferred) and not df.live:  # the page offers it with its own control
+        return widgets.Box(layout=widgets.Layout(display="none"))
     rows = df.rows if isinstance(df, Deferred) else len(df)
     if not on_click(df):
         return widgets.HTML(download_html(name, download_frame(df)))
@@ -185,7 +198,14 @@ def download_widget(name: str, df: Download) -> widgets.Widget:
 
 def show_download(link: widgets.HTML, button: widgets.Button, name: str, df: Download) -> None:
     """Put the download link of ``df`` in ``link`` and hide the ``button`` that asked for it; a
-    failure is shown in ``link`` (never swallowed) and the button stays for another try."""
+    failure is shown in ``link`` in words (:func:`~segwork.widgets.tables.error_html`, never
+    swallowed) and the button stays for another try.
+
+    >>> link, button = widgets.HTML(), widgets.Button()
+    >>> show_download(link, button, "a.csv", Deferred(1, lambda: 1 / 0))
+    >>> link.value, button.layout.display
+    ('<div class="segwork-error">division by zero</div>', None)
+    """
     try:
         link.value = download_html(name, download_frame(df))
     except Exception as err:  # shown in the page, never swallowed

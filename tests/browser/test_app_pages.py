@@ -70,9 +70,25 @@ def assert_no_error_text(text: str) -> None:
 def test_landing_page(browser, app_url, tmp_path):
     page, errors = open_page(browser, f"{app_url}/index.ipynb")
     for title, _ in PAGES.values():
-        page.get_by_role("link", name=title).wait_for(timeout=PAGE_TIMEOUT)
+        page.get_by_role("link", name=title).first.wait_for(timeout=PAGE_TIMEOUT)
     page.screenshot(path=str(tmp_path / "landing.png"), full_page=True)
     assert_no_error_text(visible_text(page))
+    assert not errors
+
+
+def test_the_app_address_opens_the_landing_page(browser, app_url, tmp_path):
+    """The app's address itself (``/``) lands on the landing page with its links (never a file
+    list), titled in words, with the navigation bar to every page."""
+    base = app_url.removesuffix("/voila/render")
+    page, errors = open_page(browser, f"{base}/")
+    for title, _ in PAGES.values():
+        page.get_by_role("link", name=title).first.wait_for(timeout=PAGE_TIMEOUT)
+    assert page.url.endswith("/voila/render/index.ipynb")
+    assert "Select items" not in visible_text(page)
+    nav = page.locator("nav.segwork-nav")
+    assert nav.locator("a").all_inner_texts() == ["segwork", *(t for t, _ in PAGES.values())]
+    assert page.title().startswith("segwork")
+    page.screenshot(path=str(tmp_path / "root.png"), full_page=True)
     assert not errors
 
 
@@ -87,6 +103,12 @@ def test_each_page_renders_without_errors(browser, app_url, tmp_path, notebook):
     assert_no_error_text(text)
     assert "import segwork" not in text  # no code shown
     assert page.locator(".js-plotly-plot").count() >= 1
+    # the tables are headed in words ("Churned customer-months", "MRR (USD)"), never by a
+    # column's name, and the metrics carry their definition on hover
+    headers = page.locator("table.segwork-table th").all_inner_texts()
+    assert headers and not [h for h in headers if "_" in h or h != h.strip()]
+    assert page.locator("table.segwork-table th[title*='docs/metrics.md']").count() >= 1
+    assert page.title() == f"{title} · segwork"
     assert not [e for e in errors if "ResizeObserver" not in e]
 
 
@@ -96,7 +118,7 @@ def test_changing_a_criterion_changes_the_table(browser, app_url, tmp_path):
     table = page.locator("table.segwork-table").first
     before = table.inner_text()
     select = page.locator("select[multiple]").first
-    select.select_option(["region"])
+    select.select_option(label=["Region"])
     page.wait_for_function(
         "(before) => { const t = document.querySelector('table.segwork-table');"
         " return t && t.innerText !== before; }", arg=before, timeout=PAGE_TIMEOUT)
@@ -110,7 +132,7 @@ def test_deep_link_restores_the_state(browser, app_url, tmp_path):
     page, _ = open_page(browser, f"{app_url}/02_customer_segmentation.ipynb?{query}")
     wait_for_explorer(page, PAGES["02_customer_segmentation.ipynb"][0])
     header = page.locator("table.segwork-table").first.locator("th").all_inner_texts()
-    assert "billing_interval" in header and "region" not in header
+    assert "Billing interval" in header and "Region" not in header
     assert_no_error_text(visible_text(page))
     page.screenshot(path=str(tmp_path / "deep_link.png"), full_page=True)
 
@@ -125,9 +147,9 @@ def test_a_section_opens_on_click(browser, app_url, tmp_path):
     assert page.get_by_role("heading", name="Silhouette by k").count() == 0
     header.click()
     page.get_by_role("heading", name="Silhouette by k").first.wait_for(timeout=PAGE_TIMEOUT)
-    personas_table = page.locator("table.segwork-table", has_text="dominant_plan").first
+    personas_table = page.locator("table.segwork-table", has_text="Most common plan").first
     personas_table.wait_for(timeout=PAGE_TIMEOUT)
-    assert "churn_rate" in personas_table.inner_text()
+    assert "Logo churn (% per month)" in personas_table.inner_text()
     assert_no_error_text(visible_text(page))
     page.screenshot(path=str(tmp_path / "personas_open.png"), full_page=True)
     assert not [e for e in errors if "ResizeObserver" not in e]

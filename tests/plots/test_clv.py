@@ -24,14 +24,14 @@ def test_grouped_bars_actual_and_predicted_per_bucket() -> None:
     assert isinstance(fig, go.Figure)
     assert [t.type for t in fig.data] == ["bar", "bar"]
     actual, predicted = fig.data
-    assert (actual.name, predicted.name) == ("actual", "predicted")
+    assert (actual.name, predicted.name) == ("Actual", "Predicted")
     assert list(actual.x) == ["0", "1", "2", "7+"] == list(predicted.x)
     assert list(actual.y) == [0.2, 0.5, 0.9, 3.0]
     assert list(predicted.y) == [0.25, 0.45, 1.0, 2.8]
     assert list(actual.customdata) == [100, 40, 10, 3]
     assert fig.layout.barmode == "group"
-    assert fig.layout.xaxis.title.text == "repeat purchases in calibration"
-    assert fig.layout.yaxis.title.text == "mean repeat purchases in holdout"
+    assert fig.layout.xaxis.title.text == "Repeat purchases in the calibration period"
+    assert fig.layout.yaxis.title.text == "Repeat purchases per customer in the holdout (mean)"
     assert fig.layout.title.text == "Holdout check"
 
 

@@ -56,8 +56,8 @@ def test_heatmap_cells_are_the_matrix_and_future_cells_are_none() -> None:
     assert list(heat.x) == [0, 1, 2]
     assert list(heat.text[0]) == ["100%", "75%", "50%"] and heat.text[2][1] == ""
     # hover data per cell: active customers and cohort size
-    assert heat.customdata[0][1] == "Active: 30<br>Cohort size: 40"
-    assert heat.customdata[1][1] == "Active: 5<br>Cohort size: 10"
+    assert heat.customdata[0][1] == "Active customers: 30<br>Cohort size: 40"
+    assert heat.customdata[1][1] == "Active customers: 5<br>Cohort size: 10"
     assert heat.customdata[2][1] == ""  # future cell
     assert "%{customdata}" in heat.hovertemplate
     # cohort sizes beside the rows; Feb (10 < 30) marked small (S)
@@ -67,7 +67,7 @@ def test_heatmap_cells_are_the_matrix_and_future_cells_are_none() -> None:
     # the weighted-average row under the matrix
     assert list(heat.z[3]) == [1.0, 0.7, 0.5]
     assert list(heat.text[3]) == ["<b>100%</b>", "<b>70%</b>", "<b>50%</b>"]
-    assert heat.customdata[3][0] == "weighted by cohort size"
+    assert heat.customdata[3][0] == "Average of the cohorts, weighted by cohort size"
     assert fig.layout.yaxis.autorange == "reversed"
 
 
@@ -162,18 +162,18 @@ MOVEMENTS = pd.DataFrame(
 def test_mrr_bridge_signs_and_line() -> None:
     fig = mrr_bridge(MOVEMENTS)
     bars = {t.name: list(t.y) for t in fig.data if isinstance(t, go.Bar)}
-    assert bars == {"new": [100.0, 20.0], "reactivation": [0.0, 5.0], "expansion": [0.0, 10.0],
-                    "contraction": [-0.0, -8.0], "churn": [-0.0, -12.0]}
+    assert bars == {"New": [100.0, 20.0], "Reactivation": [0.0, 5.0], "Expansion": [0.0, 10.0],
+                    "Contraction": [-0.0, -8.0], "Churn": [-0.0, -12.0]}
     assert fig.layout.barmode == "relative"
     line = fig.data[-1]
-    assert line.name == "MRR" and list(line.y) == [100.0, 115.0] and line.yaxis == "y2"
+    assert line.name == "MRR at month end" and list(line.y) == [100.0, 115.0] and line.yaxis == "y2"
     with pytest.raises(ValueError, match="without by"):
         mrr_bridge(MOVEMENTS.assign(plan="a")[["plan", *MOVEMENTS.columns]])
 
 
 def test_mrr_rates() -> None:
     fig = mrr_rates(MOVEMENTS)
-    assert [t.name for t in fig.data] == ["quick ratio", "gross MRR churn", "net MRR churn"]
+    assert [t.name for t in fig.data] == ["Quick ratio", "Gross MRR churn", "Net MRR churn"]
     assert list(fig.data[0].y) == [None, 1.75]
     assert list(fig.data[1].y) == [None, 0.2] and fig.data[1].yaxis == "y2"
 

@@ -46,12 +46,12 @@ def test_symbols_codes_and_texts() -> None:
 
 def test_market_figures_name_the_currency() -> None:
     fig = funnel_figure(totals(), currency="EUR")
-    assert fig.layout.yaxis.title.text == "annual value (EUR)" and fig.layout.yaxis.tickprefix == "€"
+    assert fig.layout.yaxis.title.text == "Annual value (EUR)" and fig.layout.yaxis.tickprefix == "€"
     hover = fig.data[0].hovertemplate
     assert "€%{y:,.0f}" in hover and "€%{customdata[2]:,.0f}" in hover and "$" not in hover
     # the default stays USD
     usd = funnel_figure(totals())
-    assert usd.layout.yaxis.title.text == "annual value (USD)" and usd.layout.yaxis.tickprefix == "$"
+    assert usd.layout.yaxis.title.text == "Annual value (USD)" and usd.layout.yaxis.tickprefix == "$"
     seg = segments_figure(segments(), ["region", "industry"], currency="GBP")
     assert seg.layout.xaxis.title.text == "TAM (GBP a year)" and seg.layout.xaxis.tickprefix == "£"
     assert all("£%{x:,.0f}" in t.hovertemplate for t in seg.data)
@@ -75,7 +75,7 @@ def test_ltv_chart_names_the_currency() -> None:
     assert fig.layout.yaxis.title.text == "LTV (GBP)" and fig.layout.yaxis.tickprefix == "£"
     bar = fig.data[0]
     assert bar.text[0] == "£41k" and bar.text[1] == "undefined (no churn)"
-    assert bar.hovertext[0] == "LTV £41k<br>CI £30k – £52k"
+    assert bar.hovertext[0] == "LTV £41k<br>95 % interval £30k – £52k"
     assert ltv_chart(table).layout.yaxis.title.text == "LTV (USD)"
 
 
@@ -88,13 +88,14 @@ def test_revenue_heatmap_names_the_currency() -> None:
     assert list(heat.y) == ["2024-01 (MRR €1,000)"]
     assert heat.colorbar.title.text == "MRR at age (EUR)" and heat.colorbar.tickprefix == "€"
     assert heat.customdata[0][1] == "MRR at age: €1,100<br>Base MRR: €1,000"
-    assert "€%{z:,.0f}" in heat.hovertemplate
+    assert heat.customdata[0][0] == "MRR at age: €1,000<br>Base MRR: €1,000"
     # a logo heat map counts customers: no currency anywhere
     logo = pd.DataFrame({"cohort": pd.to_datetime(["2024-01-01"] * 2), "age": [0, 1],
                          "cohort_customers": [40, 40], "active_customers": [40, 30],
                          "retention": [1.0, 0.75]})
     heat = cohort_heatmap(logo, value="count", currency="EUR").data[0]
-    assert heat.colorbar.title.text == "Active" and "€" not in heat.hovertemplate
+    assert heat.colorbar.title.text == "Active customers" and "€" not in heat.hovertemplate
+    assert not any("€" in c for row in heat.customdata for c in row)
 
 
 def _bars(fig: go.Figure) -> dict[str, list[float]]:
@@ -108,14 +109,17 @@ def test_mrr_bridge_draws_the_fx_adjustment_and_adds_up() -> None:
     mov["mrr_end"] = [100.0, 108.0]
     fig = mrr_bridge(mov, currency="EUR")
     bars = _bars(fig)
-    assert list(bars) == ["new", "reactivation", "expansion", "contraction", "churn", FX_LABEL]
+    assert list(bars) == ["New", "Reactivation", "Expansion", "Contraction", "Churn", FX_LABEL]
     assert bars[FX_LABEL] == [0.0, -7.0]
-    assert [t.name for t in fig.data][-1] == "MRR"  # the FX bar comes before the MRR line
+    assert [t.name for t in fig.data][-1] == "MRR at month end"  # the FX bar comes first
     total = np.sum([np.asarray(y) for y in bars.values()], axis=0)
     np.testing.assert_allclose(total, mov["mrr_end"] - mov["mrr_start"])  # (B)
     assert fig.layout.yaxis.title.text == "MRR movement (EUR)" and fig.layout.yaxis.tickprefix == "€"
     assert fig.layout.yaxis2.title.text == "MRR (EUR)" and fig.layout.yaxis2.tickprefix == "€"
-    assert all("€%{y:,.0f}" in t.hovertemplate for t in fig.data)
+    assert all("€" in h for t in fig.data for h in t.hovertext)
+    # the sign before the currency: "-€7", "+€20", never "€-7"
+    assert fig.data[5].hovertext[1] == "FX adjustment: -€7"
+    assert fig.data[3].hovertext[1] == "Contraction: -€8" and fig.data[0].hovertext[1] == "New: +€20"
     # one currency (fx_adjustment 0 in every month) or no such column: no FX bar
     one = mov.assign(fx_adjustment=0.0, mrr_end=[100.0, 115.0])
     assert FX_LABEL not in _bars(mrr_bridge(one)) and FX_LABEL not in _bars(mrr_bridge(MOVEMENTS))
@@ -143,7 +147,7 @@ def test_mrr_bridge_of_converted_data_is_exact() -> None:
     bars = _bars(fig)
     # the USD 50 revalued: February at 0.8 instead of 0.9; March at 1.0 (its churn too: 50)
     assert bars[FX_LABEL] == pytest.approx([0.0, 50 * (0.8 - 0.9), 50 * (1.0 - 0.8)])
-    assert bars["churn"] == pytest.approx([0.0, 0.0, -50.0])
+    assert bars["Churn"] == pytest.approx([0.0, 0.0, -50.0])
     total = np.sum([np.asarray(y) for y in bars.values()], axis=0)
     np.testing.assert_allclose(total, mov["mrr_end"] - mov["mrr_start"], atol=1e-9)
     assert fig.layout.yaxis2.title.text == "MRR (EUR)"

@@ -59,13 +59,13 @@ def segments() -> pd.DataFrame:
 def test_segments_figure() -> None:
     fig = segments_figure(segments(), ["region", "industry"], top=2)
     # top 2 by TAM: US / sw (500), EU / sw (300); both serviceable -> one trace
-    assert [t.name for t in fig.data] == ["serviceable"]
+    assert [t.name for t in fig.data] == ["Serviceable"]
     bar = fig.data[0]
     assert list(bar.y) == ["EU / sw", "US / sw"]  # largest drawn on top (last)
     assert list(bar.x) == [300.0, 500.0]
     assert list(bar.error_x.array) == [100.0, 200.0]
     fig = segments_figure(segments(), ["region", "industry"])
-    assert [t.name for t in fig.data] == ["serviceable", "not serviceable"]
+    assert [t.name for t in fig.data] == ["Serviceable", "Not serviceable"]
     assert list(fig.data[1].x) == [100.0]
     fig = segments_figure(segments(), ["region"], measure="som")
     assert sorted(fig.data[0].x) == [15.0, 25.0]
@@ -89,8 +89,12 @@ def test_tornado_figure() -> None:
     )
     fig = tornado_figure(t)
     low, high = fig.data
-    assert (low.name, high.name) == ("low", "high")
-    assert list(low.y) == ["share", "acv"]  # the largest swing drawn on top
+    assert (low.name, high.name) == ("Assumption at its low", "Assumption at its high")
+    # the largest swing drawn on top; assumptions in words, their values as shares / amounts
+    assert list(low.y) == ["Obtainable market share", "ACV (annual contract value)"]
+    assert list(low.hovertext) == ["Obtainable market share at its low (4.0 %)",
+                                   "ACV (annual contract value) at its low ($500)"]
+    assert "e+" not in "".join(high.hovertext)
     assert list(low.base) == [55_000.0, 55_000.0]
     assert list(low.x) == [-11_000.0, -27_500.0]  # som_low - som_base
     assert list(high.x) == [11_000.0, 55_000.0]  # som_high - som_base
@@ -126,4 +130,4 @@ def test_figures_from_real_results() -> None:
     assert list(fig.data[0].y) == m.totals["p50"].tolist()
     assert segments_figure(m.segments, m.criteria).data
     t = sensitivity(market)
-    assert tornado_figure(t).data[0].y == ("acv",)
+    assert tornado_figure(t).data[0].y == ("ACV (annual contract value)",)

@@ -149,7 +149,7 @@ def test_mix_shift_chart() -> None:
     fig = mix_shift_chart(mix)
     m, r = fig.data
     assert m.name == "Mix effect" and r.name == "Rate effect"
-    assert list(m.x) == ["a", "b", "(total)"]
+    assert list(m.x) == ["a", "b", "All segments"]
     np.testing.assert_allclose(m.y, mix["mix_effect"] * 100)  # percentage points
     np.testing.assert_allclose(r.y, mix["rate_effect"] * 100)
     title = fig.layout.title.text

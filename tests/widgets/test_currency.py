@@ -108,7 +108,7 @@ def test_segment_page_in_gbp(gbp: segwork.Dataset) -> None:
 def test_market_page_in_gbp(gbp: segwork.Dataset) -> None:
     ex = MarketExplorer(gbp, n_draws=200, top_down=2.5e10)
     figs = ex.figures
-    assert figs["funnel"].layout.yaxis.title.text == "annual value (GBP)"
+    assert figs["funnel"].layout.yaxis.title.text == "Annual value (GBP)"
     assert figs["funnel"].layout.yaxis.tickprefix == "£"
     assert figs["segments"].layout.xaxis.title.text == "TAM (GBP a year)"
     assert figs["tornado"].layout.xaxis.title.text == "SOM (GBP a year)"
@@ -153,4 +153,4 @@ def test_movements_of_converted_data_show_the_fx_adjustment() -> None:
     assert bridge.layout.yaxis.title.text == "MRR movement (EUR)"
     html = ex.to_html(sections="computed")  # the section was computed above
     assert f"{MOVEMENTS_TABLE} <small>· amounts in EUR</small>" in html
-    assert "<th>fx_adjustment</th>" in html
+    assert 'data-column="fx_adjustment"' in html and ">FX adjustment (EUR)</th>" in html

@@ -465,7 +465,7 @@ def test_an_unexpected_error_in_a_handler_is_shown_not_raised(
         raise KeyError("window")
 
     monkeypatch.setattr(seg, "validate", broken)
-    before = refused(seg, "window_months", 6, ["Churn window (months):", "KeyError: 'window'"])
+    before = refused(seg, "window_months", 6, ["Churn window (months):", "window"])
     monkeypatch.undo()
     # the value typed then was kept in its widget: the next change applies it too
     corrected(seg, "gross_margin", 0.9, before)
@@ -484,7 +484,7 @@ def test_a_view_that_cannot_be_drawn_keeps_the_last_good_one(
 
     monkeypatch.setattr(seg, "after_render", broken)
     seg.controls["gross_margin"].value = 0.9
-    assert seg.view is view and "RuntimeError: cannot draw" in message(seg)
+    assert seg.view is view and "cannot draw" in message(seg) and "RuntimeError" not in message(seg)
     assert "after the change of Gross margin" in message(seg)
     pdt.assert_frame_equal(seg.result, result)
     monkeypatch.undo()

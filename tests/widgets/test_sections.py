@@ -271,22 +271,19 @@ def test_big_downloads_are_prepared_on_a_click(
     assert len(calls) == 1 and deferred.rows == len(members) > 5
     best = ex.result[ex.result["plan"] == members["plan"].iloc[0]]
     assert int(best["customers"].iloc[0]) == len(members)
+    # the live page offers the file once, with the export control (issue 24): no download
+    # widget of its own in the overview
     boxes = [
         w
         for w in ex._body.children
         if isinstance(w, widgets.HBox) and isinstance(w.children[0], widgets.Button)
     ]
-    assert len(boxes) == 1
-    button, link = boxes[0].children
-    assert button.description == f"Prepare segment_members.csv ({len(members):,} rows)"
-    assert link.value == ""
-    button.click()
-    payload = re.search(r"base64,([^\"]+)", link.value)
-    assert payload and base64.b64decode(payload.group(1)).decode() == members.to_csv(index=False)
-    assert button.layout.display == "none"
-    # the export control: the same for the selected segments
+    assert boxes == []
+    # the export control: the best segment selected, its members prepared on a click
+    assert ex.export_prepare.description == f"Prepare segment_members.csv ({len(members):,} rows)"
     assert ex.export_prepare.layout.display is None and ex.export_link.value == ""
     ex.export_prepare.click()
+    pdt.assert_frame_equal(ex.export_frame, members)
     payload = re.search(r"base64,([^\"]+)", ex.export_link.value)
     assert payload and base64.b64decode(payload.group(1)).decode() == ex.export_frame.to_csv(
         index=False

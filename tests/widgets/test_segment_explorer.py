@@ -61,9 +61,9 @@ def test_best_customers_sentence_hand_worked() -> None:
     # (monthly, starter, US) has no churn, so no LTV: skipped.
     assert best_customers_sentence(_table(), n=3) == (
         "Best customers (highest LTV among segments of at least 30 customers, gross margin 80 %): "
-        "Enterprise customers in DE, on annual plans: LTV $41k (CI 33k-52k), implied lifetime "
+        "Enterprise customers in DE, on annual plans: LTV $41k (CI $33k-$52k), implied lifetime "
         "14 years, beyond the 10-year horizon: LTV flagged, churn 0.60 %/month, "
-        "n = 212; Pro customers on monthly plans, with unknown country: LTV $9.5k (CI 7.6k-12k), "
+        "n = 212; Pro customers on monthly plans, with unknown country: LTV $9.5k (CI $7.6k-$12k), "
         "implied lifetime 2.8 years, churn 3.0 %/month, n = 80."
     )
     assert best_customers_sentence(_table(), n=1).endswith("n = 212.")
@@ -121,11 +121,14 @@ def test_defaults_and_state_round_trip(data: segwork.Dataset, ex: SegmentExplore
     }
     assert SegmentExplorer(data, **custom).state == custom
     # the criteria offered: every attribute, derived ones included
-    options = list(ex.controls["by"].options)
+    # the criteria offered, in words (the values stay the names of links and notebooks)
+    options = [value for _words, value in ex.controls["by"].options]
     assert {"lifecycle_stage", "engagement", "rfm_segment", "billing_interval", "plan"} <= set(
         options
     )
     assert options == segwork.available_attributes(data)
+    words = dict(ex.controls["by"].options)
+    assert words["Current plan"] == "current_plan" and words["RFM segment"] == "rfm_segment"
 
 
 def test_view_equals_direct_calls(data: segwork.Dataset, ex: SegmentExplorer) -> None:

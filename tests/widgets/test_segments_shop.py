@@ -94,7 +94,7 @@ def test_shop_page_with_predicted_clv(simulated_shop: segwork.Dataset) -> None:
     assert total == pytest.approx(float(np.nansum(t.total_clv)))
     assert total > 0 and 0 < head["share_alive"] <= 1
     assert head["best_segment"]["mean_clv"] > 0
-    assert ex.figures["clv_distribution"].layout.xaxis.title.text.startswith("predicted CLV")
+    assert ex.figures["clv_distribution"].layout.xaxis.title.text.startswith("Predicted CLV")
     assert "segwork-error" not in _page_html(ex)
     pd.testing.assert_frame_equal(
         ex.result, segwork.segment_table(simulated_shop, ["clv_band"], "2024-12-31")
