@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from segwork.paths import NOTEBOOKS_DIR
-from segwork.settings import AS_OF_ENV, CURRENCY_ENV, DATA_ENV, FORMAT_ENV
+from segwork.settings import AS_OF_ENV, CURRENCY_ENV, DATA_ENV, FORMAT_ENV, IOPUB_TIMEOUT_SECONDS
 
 __all__ = ["LANDING_PAGE", "PAGES", "app_command", "run_app"]
 
@@ -140,6 +140,9 @@ def app_command(
         "--VoilaConfiguration.template=segwork",
         "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
+        # a busy machine may send a cell's last output (the page's widget) seconds after its
+        # reply: wait for it (nbclient's 4 s default dropped whole pages under load)
+        f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT_SECONDS}",
         "--preheat_kernel=True",
         f"--pool_size={pool_size}",
         # serve notebooks only: no other file of the folder is downloadable

@@ -43,7 +43,7 @@ from segwork.report_digest import compute_kpis, digest, previous_report
 from segwork.report_index import root_lock, write_index, write_text_atomic
 from segwork.report_pdf import pdf_unavailable, write_pdfs
 from segwork.report_render import clean_notebook, render_html, write_assets
-from segwork.settings import AS_OF_ENV, CURRENCY_ENV, DATA_ENV, FORMAT_ENV
+from segwork.settings import AS_OF_ENV, CURRENCY_ENV, DATA_ENV, FORMAT_ENV, IOPUB_TIMEOUT_SECONDS
 from segwork.sources import open_data
 
 __all__ = [
@@ -414,6 +414,7 @@ def run_report(
                         kernel_name="python3",
                         progress_bar=progress,
                         cwd=str(tmp),
+                        iopub_timeout=IOPUB_TIMEOUT_SECONDS,  # late outputs waited for
                     )
                 except PapermillExecutionError as err:
                     raise ReportError(

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["AS_OF_ENV", "CURRENCY_ENV", "DATA_ENV", "FORMAT_ENV", "env"]
+__all__ = [
+    "AS_OF_ENV",
+    "CURRENCY_ENV",
+    "DATA_ENV",
+    "FORMAT_ENV",
+    "IOPUB_TIMEOUT_SECONDS",
+    "env",
+]
 
 #: The data a notebook opens when its ``data`` parameter is empty (``segwork app --data``).
 DATA_ENV = "SEGWORK_DATA"
@@ -19,6 +26,11 @@ FORMAT_ENV = "SEGWORK_FORMAT"
 CURRENCY_ENV = "SEGWORK_BASE_CURRENCY"
 #: The as-of date of the pages (``segwork app --as-of``); default: the data's last date.
 AS_OF_ENV = "SEGWORK_AS_OF"
+
+#: Seconds the app's pages (Voila) and the reports (papermill) wait for a cell's outputs after
+#: its reply (nbclient's ``iopub_timeout``, default 4): past it the output is dropped, and with
+#: it a page's widget, which a busy machine sends late.
+IOPUB_TIMEOUT_SECONDS = 60
 
 
 def env(name: str) -> str | None:

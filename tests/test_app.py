@@ -66,6 +66,8 @@ def test_command_defaults_are_safe():
     assert "--MappingKernelManager.cull_interval=10" in cmd
     assert "--MappingKernelManager.cull_connected=False" in cmd
     assert f"--SegworkVoila.max_sessions={default_max_sessions()}" in cmd
+    # a busy machine's late outputs are waited for, not dropped with the page's widget
+    assert "--VoilaExecutor.iopub_timeout=60" in cmd
 
 
 def test_cull_idle_timeout_option(capsys, started):

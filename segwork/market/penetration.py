@@ -534,6 +534,7 @@ def _sentence(
     month = month_start_of(month_index_of(day)).strftime("%Y-%m")
     text += (
         f" Current ARR {money(t['arr'], currency)} (12 x MRR of {month}) is "
-        f"{pct(t['arr_to_som'])} of the SOM {money(t['som'], currency)}."
+        f"{pct(t['arr_to_som'])} of the SOM point estimate {money(t['som'], currency)} "
+        "(assumptions at their modes)."
     )
     return text

@@ -389,7 +389,10 @@ def _gap_sentence(prep: Prepared, point: dict[str, Any]) -> str:
     n = prep.n_segments
     bu = f"{cash(point['tam'])} ({n} segment{'s' if n != 1 else ''} x accounts x ACV)"
     if "td_tam" not in point:
-        return f"No top-down figure given: bottom-up TAM is {bu}."
+        return (
+            "No top-down figure given: the bottom-up TAM at the assumptions' modes (point "
+            f"estimate) is {bu}."
+        )
     td_tam, tam = point["td_tam"], point["tam"]
     gap = td_tam - tam
     if tam > 0 and abs(gap) < 0.005 * tam:
@@ -404,9 +407,9 @@ def _gap_sentence(prep: Prepared, point: dict[str, Any]) -> str:
         else "the bottom-up serviceable share"
     )
     return (
-        f"Top-down TAM {cash(td_tam)} ({prep.top_down_label}) {rel} the bottom-up TAM {bu}; "
-        f"with {s_note} and the same obtainable share, SOM is {cash(point['td_som'])} top-down "
-        f"vs {cash(point['som'])} bottom-up."
+        f"Top-down TAM {cash(td_tam)} ({prep.top_down_label}) {rel} the bottom-up TAM {bu} "
+        f"(point estimates, assumptions at their modes); with {s_note} and the same obtainable "
+        f"share, SOM is {cash(point['td_som'])} top-down vs {cash(point['som'])} bottom-up."
     )
 
 
@@ -423,16 +426,25 @@ def _sentence(prep: Prepared, totals: pd.DataFrame, method: str, has_ranges: boo
     )
 
     def fig(m: str) -> str:
-        if has_ranges:
-            return (
-                f"{m} {cash(t.loc[m, 'p50'])} (P10-P90 {cash(t.loc[m, 'p10'])}-"
-                f"{cash(t.loc[m, 'p90'])})"
-            )
+        return (
+            f"{m} {cash(t.loc[m, 'p50'])} (P10-P90 {cash(t.loc[m, 'p10'])}-"
+            f"{cash(t.loc[m, 'p90'])})"
+        )
+
+    def point(m: str) -> str:
         return f"{m} {cash(t.loc[m, 'point'])}"
 
     years = f"{prep.horizon:g} year{'s' if prep.horizon != 1 else ''}"
     how = "top-down" if method == "top_down" else "bottom-up"
+    points = f"{point('TAM')}, {point('SAM')}, {point('SOM')}"
+    # each figure says which estimate it is: the Monte Carlo median over the ranges, or the
+    # point estimate with every assumption at its mode (what the gap and penetration use)
+    head = (
+        f"Monte Carlo medians: {fig('TAM')}, {fig('SAM')}, {fig('SOM')}; point estimates "
+        f"(assumptions at their modes): {points}"
+        if has_ranges
+        else f"Point estimates: {points}"
+    )
     return (
-        f"{fig('TAM')}, {fig('SAM')}, {fig('SOM')} ({how}; SOM = {share_txt} of the serviceable "
-        f"market after {years} of growth)."
+        f"{head} ({how}; SOM = {share_txt} of the serviceable market after {years} of growth)."
     )

@@ -368,19 +368,16 @@ def mix_shift_chart(mix: pd.DataFrame, title: str | None = None) -> go.Figure:
     fig = go.Figure(
         [
             go.Bar(
-                name="Mix effect",
+                name=name,
                 x=labels,
-                y=mix_e,
-                marker_color=PALETTE[4],
-                hovertemplate="%{x}<br>Mix effect: %{y:+.2f} pp<extra></extra>",
-            ),
-            go.Bar(
-                name="Rate effect",
-                x=labels,
-                y=rate_e,
-                marker_color=PALETTE[5],
-                hovertemplate="%{x}<br>Rate effect: %{y:+.2f} pp<extra></extra>",
-            ),
+                y=effect,
+                marker_color=colour,
+                hovertemplate=f"%{{x}}<br>{name}: %{{y:+.2f}} pp<extra></extra>",
+            )
+            for name, effect, colour in (
+                ("Mix effect", mix_e, PALETTE[4]),
+                ("Rate effect", rate_e, PALETTE[5]),
+            )
         ]
     )
     if title is None:

@@ -40,6 +40,7 @@ from segwork.metrics.ecommerce import (
     ecommerce_attributes,
     ecommerce_members,
 )
+from segwork.metrics.ltv import with_capped_ltv
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.nrr import NRR_MONTHS
@@ -133,7 +134,10 @@ class SegmentExplorer(Explorer):
     :func:`segwork.available_attributes`, derived ones included); ``bins`` (``{"company_size":
     [10, 50, 250]}``); ``where`` (``{"country": ["DE"]}``, a numeric column also ``{"company_size":
     {"min": 10, "max": 250}}``); ``window_months`` (churn window);
-    ``gross_margin``; ``min_customers`` (small segment threshold, 30); ``k`` and ``random_state``
+    ``gross_margin``; ``min_customers`` (small segment threshold, 30); ``ltv_horizon_months``
+    and ``ltv_discount_rate`` (0 = none; above 0 the table adds the LTV over that many months,
+    discounted a year at the rate: :func:`segwork.metrics.ltv.with_capped_ltv`); ``k`` and
+    ``random_state``
     (personas); ``compare_as_of`` (the earlier date of the mix shift; None = one year before
     as_of).  The page edits ``bins`` and ``where`` with pickers built from the columns' values
     (:class:`~segwork.widgets.pickers.BinsPicker`, :class:`~segwork.widgets.pickers.FilterPicker`);
@@ -188,6 +192,26 @@ class SegmentExplorer(Explorer):
             "gross_margin", 1.0, kind="float", low=0.01, high=1.0, step=0.01, label="Gross margin"
         ),
         Param("min_customers", 30, kind="int", low=1, high=1_000_000, label="Min. segment size"),
+        Param(
+            "ltv_horizon_months",
+            0,
+            kind="int",
+            low=0,
+            high=600,
+            label="LTV horizon (months, 0 = none)",
+            help="0: LTV = ARPA x margin / churn only; a number of months adds the LTV of that "
+            "many months, discounted (docs/metrics.md, Horizon-capped LTV)",
+        ),
+        Param(
+            "ltv_discount_rate",
+            0.0,
+            kind="float",
+            low=0.0,
+            high=1.0,
+            step=0.01,
+            label="LTV discount (a year)",
+            help="Yearly discount rate of the horizon-capped LTV (0.1 is 10 % a year)",
+        ),
         Param("k", 4, kind="int", low=2, high=12, label="Personas (k)", section="Personas"),
         Param(
             "random_state",
@@ -297,6 +321,13 @@ class SegmentExplorer(Explorer):
 
     # -- compute ------------------------------------------------------------------------------
     def _table(self, state: dict[str, Any]) -> pd.DataFrame:
+        table = self._segment_table(state)
+        horizon = state.get("ltv_horizon_months")
+        if not horizon or "ltv" not in table.columns:  # shop data has no LTV to cap
+            return table
+        return with_capped_ltv(table, horizon, state.get("ltv_discount_rate") or 0.0)
+
+    def _segment_table(self, state: dict[str, Any]) -> pd.DataFrame:
         key = (
             "table", state["as_of"], tuple(state["by"]), cache_key(state["bins"]),
             cache_key(state["where"]), state["window_months"], state["gross_margin"],

@@ -167,7 +167,10 @@ def test_no_top_down() -> None:
     assert m.top_down.empty and list(m.top_down.columns) == [
         "measure", "bottom_up", "top_down", "gap", "gap_pct",
     ]  # fmt: skip
-    assert m.gap_sentence.startswith("No top-down figure given: bottom-up TAM is $300.0k")
+    assert m.gap_sentence.startswith(
+        "No top-down figure given: the bottom-up TAM at the assumptions' modes (point estimate) "
+        "is $300.0k"
+    )
 
 
 # -- Monte Carlo ------------------------------------------------------------------------------------
@@ -366,3 +369,27 @@ def test_point_identities(rows: list, share: float) -> None:
     assert full.sam <= full.tam * (1 + 1e-12) + 1e-9
     assert full.som == pytest.approx(full.sam * share)
     assert coarse.segments["accounts"].sum() == market["accounts"].sum()
+
+
+def test_each_figure_names_its_estimate() -> None:
+    """issue 24: "TAM $21.9B" next to "bottom-up TAM is $18.9B" read as a contradiction. Each
+    figure of the sentences says which estimate it is: the Monte Carlo median (with its P10-P90)
+    or the point estimate with every assumption at its mode, and one name never carries two
+    numbers."""
+    ranged = three_segments().rename(columns={"acv": "acv_mode"})
+    ranged["acv_low"] = ranged["acv_mode"] * 0.5
+    ranged["acv_high"] = ranged["acv_mode"] * 3  # skewed: the median is above the mode
+    m = market_size(ranged, share=0.1, horizon_years=0, n_draws=2_000, random_state=1)
+    p50, point = totals(m, "p50"), totals(m)
+    assert p50["TAM"] > 1.1 * point["TAM"]  # two different numbers ...
+    medians, points = m.sentence.split("; point estimates (assumptions at their modes): ")
+    assert medians.startswith(f"Monte Carlo medians: TAM {money(p50['TAM'])} (P10-P90 ")
+    assert points.startswith(  # ... each under its own name
+        f"TAM {money(point['TAM'])}, SAM {money(point['SAM'])}, SOM {money(point['SOM'])} "
+    )
+    assert "at the assumptions' modes (point estimate) is " + money(point["TAM"]) in (
+        m.gap_sentence
+    )
+    plain = market_size(three_segments(), share=0.1, horizon_years=0)
+    assert plain.sentence.startswith("Point estimates: TAM $300.0k, SAM $300.0k, SOM $30.0k")
+    assert "Monte Carlo" not in plain.sentence

@@ -103,10 +103,13 @@ def test_defaults_and_state_round_trip(data: segwork.Dataset, ex: SegmentExplore
         "window_months",
         "gross_margin",
         "min_customers",
+        "ltv_horizon_months",
+        "ltv_discount_rate",
         "k",
         "random_state",
         "compare_as_of",
     ]
+    assert state["ltv_horizon_months"] == 0 and state["ltv_discount_rate"] == 0.0
     assert state["min_customers"] == 30 and state["k"] == 4 and state["random_state"] == 0
     assert state["compare_as_of"] is None
     again = SegmentExplorer(data, **state)
