@@ -255,16 +255,19 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = 
     "undefined (no churn)"; an unbounded upper end has no upper whisker and says so on hover.
     ``currency`` (``Dataset.currency``) writes the amounts and names the axis ("LTV (EUR)").
     Each value (the bar's ``text``) is written above the upper end of its interval, never on the
-    error bar.
+    error bar.  A table with the horizon-capped LTV (:func:`segwork.metrics.ltv.with_capped_ltv`)
+    shows that one, its horizon and discount in the title (docs/metrics.md "Horizon-capped LTV").
     """
 
     def _money(v: float) -> str:
         return money_text(v, currency, short=True)
 
     labels = segment_labels(table)
-    ltv = table["ltv"].to_numpy(dtype=float)
-    low = table["ltv_low"].to_numpy(dtype=float)
-    high = table["ltv_high"].to_numpy(dtype=float)
+    capped = "ltv_capped" in table.columns
+    col = "ltv_capped" if capped else "ltv"
+    ltv = table[col].to_numpy(dtype=float)
+    low = table[f"{col}_low"].to_numpy(dtype=float)
+    high = table[f"{col}_high"].to_numpy(dtype=float)
     plus = np.where(np.isfinite(high), high - ltv, 0.0)
     minus = np.where(np.isfinite(low), ltv - low, 0.0)
     text = ["undefined (no churn)" if not np.isfinite(v) else _money(v) for v in ltv]
@@ -314,6 +317,11 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = 
         showlegend=False,
         annotations=value_labels(labels, top.tolist(), text),
     )
+    if capped:
+        months = int(table.attrs.get("ltv_horizon_months", 0))
+        rate = float(table.attrs.get("ltv_discount_rate", 0.0))
+        disc = f", discounted {rate:.0%} a year".replace("%", " %") if rate else ""
+        gm_text = f"over {months} months{disc}; {gm_text}"
     return styled(fig, title or f"Customer lifetime value by segment ({gm_text}; {conf} interval)")
 
 

@@ -68,3 +68,9 @@ def test_the_page_offers_it() -> None:
     capped = SegmentExplorer(data, ltv_horizon_months=60, ltv_discount_rate=0.1)
     want = with_capped_ltv(plain.result, 60, 0.1)
     pd.testing.assert_frame_equal(capped.result, want, check_like=False)
+    # the LTV chart follows: the capped LTV, its horizon and discount named in the title
+    bars = capped.figures["ltv"].data[0]
+    np.testing.assert_allclose(np.asarray(bars.y, dtype=float), want["ltv_capped"].to_numpy())
+    title = capped.figures["ltv"].layout.title.text
+    assert "over 60 months, discounted 10 % a year" in title
+    assert "months" not in plain.figures["ltv"].layout.title.text
