@@ -27,8 +27,10 @@ from segwork.plots.market import (
     segments_figure,
     tornado_figure,
 )
+from segwork.widgets.controls import text_width
 from segwork.widgets.explorer import Explorer
-from segwork.widgets.params import Param, check_filter
+from segwork.widgets.params import Param, check_filter, criterion_text
+from segwork.widgets.pickers import ColumnValues, FilterPicker
 from segwork.widgets.view import View
 
 __all__ = ["MarketExplorer"]
@@ -36,6 +38,13 @@ __all__ = ["MarketExplorer"]
 _OPTIONAL_FLOATS = ("share_low", "share_high", "top_down")
 #: Tables of amounts whose column names do not say so (their headings name the currency).
 _MONEY_TABLES = frozenset({"TAM / SAM / SOM", "Top-down vs bottom-up"})
+
+
+class ServiceablePicker(FilterPicker):
+    """The SAM filter as rows: a multi-select of each market criterion's values."""
+
+    empty_text = "Every segment is serviceable (no filter)."
+    add_text = "Serve only…"
 
 
 def _market_criteria(data: Dataset) -> list[str]:
@@ -97,7 +106,16 @@ class MarketExplorer(Explorer):
         Param("share_low", None, kind="float", low=0.0, high=1.0, label="Share low"),
         Param("share_high", None, kind="float", low=0.0, high=1.0, label="Share high"),
         Param("horizon_years", 3, kind="int", low=0, high=30, label="Horizon (years)"),
-        Param("acv_scale", 1.0, kind="float", low=0.01, high=100.0, step=0.05, label="ACV x"),
+        Param(
+            "acv_scale",
+            1.0,
+            kind="float",
+            low=0.01,
+            high=100.0,
+            step=0.05,
+            label="ACV multiplier",
+            help="What-if: every segment's annual contract value times this (1 = as in the data)",
+        ),
         Param(
             "top_down",
             None,
@@ -115,6 +133,11 @@ class MarketExplorer(Explorer):
 
     # -- optional floats are typed as text ("" = not set) -----------------------------------------
     def make_control(self, param: Param) -> widgets.Widget | None:
+        if param.name == "serviceable":  # the values of the market's criteria, picked
+            columns = [(criterion_text(c), c) for c in _market_criteria(self.data)]
+            return ServiceablePicker(
+                "Serviceable (SAM)", columns, self._market_values, placeholder=param.help
+            )
         if param.name in _OPTIONAL_FLOATS:
             label = param.label or param.name
             if param.name == "top_down":  # an amount a year, in the data's currency
@@ -124,9 +147,13 @@ class MarketExplorer(Explorer):
                 placeholder="not set",
                 continuous_update=False,
                 style={"description_width": "initial"},
-                layout=widgets.Layout(width="220px"),
+                layout=widgets.Layout(width=text_width(label, 10)),
             )
         return None
+
+    def _market_values(self, name: str) -> ColumnValues:
+        values = self._market()[name].dropna().unique().tolist()
+        return ColumnValues(name, values=tuple(sorted(values, key=str)))
 
     def to_widget(self, param: Param, value: Any) -> Any:
         if param.name in _OPTIONAL_FLOATS:

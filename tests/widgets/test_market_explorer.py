@@ -127,3 +127,17 @@ def test_static_html(explorer: MarketExplorer) -> None:
         assert heading in html
     assert "segwork-marketexplorer-funnel" in html
     assert explorer.headline()["tam"] == pytest.approx(explorer.result["tam"].sum())
+
+
+def test_serviceable_is_picked_from_the_markets_values(data: segwork.Dataset) -> None:
+    """The SAM filter is a picker of the market criteria's values (JSON only for links): picking
+    Europe gives the SAM of ``serviceable={"region": ["Europe"]}``."""
+    ex = MarketExplorer(data, **FAST)
+    picker = ex.controls["serviceable"]
+    assert type(picker).__name__ == "ServiceablePicker"
+    picker.add("region")
+    picker.select("region", ["Europe"])
+    assert ex.state["serviceable"] == {"region": ["Europe"]}
+    direct = market_size(data, serviceable={"region": ["Europe"]}, n_draws=500)
+    assert ex.result["sam"].sum() == pytest.approx(direct.segments["sam"].sum())
+    assert picker.selected("region") == ("Europe",)
