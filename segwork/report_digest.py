@@ -24,14 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from segwork.formatting import (
-    currency_code,
-    rate_text,
-    signed_count,
-    signed_money,
-    signed_percent,
-    signed_pp,
-)
+from segwork.formatting import currency_code, signed_count, signed_money, signed_percent
 from segwork.headline import HEADLINE_KPIS, Kpi, finite_number
 
 __all__ = [
@@ -40,11 +33,6 @@ __all__ = [
     "digest",
     "list_reports",
     "previous_report",
-    "rate_text",
-    "signed_count",
-    "signed_money",
-    "signed_percent",
-    "signed_pp",
 ]
 
 #: Per data kind: (key, label, unit) of the headline KPIs, in the order they are shown: those of

@@ -205,7 +205,7 @@ def test_two_runs_keep_both_reports_index_them_and_digest_the_change(books):
     assert "nothing to compare" in (first / "summary.md").read_text()
     old = json.loads((first / "metrics.json").read_text())["kpis"]["figures"]
     new = json.loads((second / "metrics.json").read_text())["kpis"]["figures"]
-    from segwork.report_digest import signed_count, signed_percent
+    from segwork.formatting import signed_count, signed_percent
 
     assert "Compared with the report as of 2024-05-31 (generated " in summary
     change = signed_percent((new["mrr"] - old["mrr"]) / old["mrr"])

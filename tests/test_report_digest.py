@@ -14,16 +14,8 @@ import json
 import pytest
 
 import segwork
-from segwork.report_digest import (
-    compute_kpis,
-    digest,
-    list_reports,
-    previous_report,
-    signed_count,
-    signed_money,
-    signed_percent,
-    signed_pp,
-)
+from segwork.formatting import signed_count, signed_money, signed_percent, signed_pp
+from segwork.report_digest import compute_kpis, digest, list_reports, previous_report
 
 BY = ["current_plan", "billing_interval"]
 

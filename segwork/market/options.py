@@ -4,13 +4,34 @@ beyond the assumptions: method, Monte Carlo settings, and their checks."""
 from __future__ import annotations
 
 import numbers
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypedDict
 
-__all__ = ["Correlation", "Distribution", "Method", "check_options"]
+from segwork.market.assumptions import Triple
+
+__all__ = ["Correlation", "Distribution", "Method", "SizingOptions", "check_options"]
 
 Distribution = Literal["triangular", "pert"]
 Correlation = Literal["shared", "independent"]
 Method = Literal["bottom_up", "top_down"]
+
+
+class SizingOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`segwork.market.market_size` after the market, but the
+    currency: what :func:`segwork.market.sensitivity` takes too (their defaults are
+    ``market_size``'s)."""
+
+    criteria: str | Sequence[str] | None
+    serviceable: Mapping[str, Any] | None
+    share: Triple
+    horizon_years: float
+    method: Method
+    top_down: Triple | Mapping[str, Any] | None
+    n_draws: int
+    random_state: int
+    distribution: Distribution
+    correlation: Correlation
+    acv_scale: float
 
 
 def check_options(

@@ -6,15 +6,15 @@ table ranks them by how far each one moves SOM.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Unpack
 
 import pandas as pd
 
-from segwork.market.assumptions import ASSUMPTIONS, Triple, assumption_table
+from segwork.market.assumptions import ASSUMPTIONS, assumption_table
 from segwork.market.evaluation import evaluate
-from segwork.market.options import Correlation, Distribution, Method, check_options
+from segwork.market.options import SizingOptions, check_options
 from segwork.market.prepare import prepare
+from segwork.market.sizing import sizing_arguments
 from segwork.market.table import MarketLike
 
 __all__ = ["TORNADO_COLUMNS", "sensitivity"]
@@ -32,21 +32,7 @@ TORNADO_COLUMNS: tuple[str, ...] = (
 )
 
 
-def sensitivity(
-    market: MarketLike,
-    *,
-    criteria: str | Sequence[str] | None = None,
-    serviceable: Mapping[str, Any] | None = None,
-    share: Triple = 0.05,
-    horizon_years: float = 3,
-    method: Method = "bottom_up",
-    top_down: Triple | Mapping[str, Any] | None = None,
-    n_draws: int = 10_000,
-    random_state: int = 0,
-    distribution: Distribution = "triangular",
-    correlation: Correlation = "shared",
-    acv_scale: float = 1.0,
-) -> pd.DataFrame:
+def sensitivity(market: MarketLike, **options: Unpack[SizingOptions]) -> pd.DataFrame:
     """Tornado table: how far SOM moves when each assumption goes from its low to its high value.
 
     docs/metrics.md "Sensitivity": the ranged assumptions ranked by how far they move SOM.
@@ -61,10 +47,13 @@ def sensitivity(
 
     Parameters
     ----------
-    market, criteria, serviceable, share, horizon_years, method, top_down, acv_scale
+    market
         As in :func:`segwork.market.market_size`.
-    n_draws, random_state, distribution, correlation
-        Accepted and checked for symmetry with :func:`~segwork.market.market_size`; unused.
+    **options
+        The options of :func:`~segwork.market.market_size` (:class:`~segwork.market.options.
+        SizingOptions`), with its defaults: ``criteria, serviceable, share, horizon_years,
+        method, top_down, acv_scale`` as there; ``n_draws, random_state, distribution,
+        correlation`` accepted and checked for symmetry, unused.
 
     Returns
     -------
@@ -89,8 +78,15 @@ def sensitivity(
     0      share   4000.0   10000.0   20000.0  16000.0
     1        acv   5000.0   10000.0   15000.0  10000.0
     """
-    check_options(method, top_down, n_draws, random_state, distribution, correlation)
-    prep = prepare(market, criteria, serviceable, share, horizon_years, top_down, acv_scale)
+    a = sizing_arguments(market, options)
+    method = a["method"]
+    check_options(
+        method, a["top_down"], a["n_draws"], a["random_state"], a["distribution"], a["correlation"]
+    )
+    prep = prepare(
+        market, a["criteria"], a["serviceable"], a["share"], a["horizon_years"], a["top_down"],
+        a["acv_scale"],
+    )  # fmt: skip
     key = "td_som" if method == "top_down" else "som"
     base = float(evaluate(prep)[key])
     summary = assumption_table(prep.ranges, prep.acv_scale).set_index("assumption")

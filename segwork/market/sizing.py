@@ -16,6 +16,7 @@ millions): it is read into memory once and the Monte Carlo runs on numpy arrays,
 segments and draws (chunks of rows bound the memory; the only Python loop runs over those chunks).
 """
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,13 @@ import pandas as pd
 from segwork.market.assumptions import ASSUMPTIONS, Triple, assumption_table
 from segwork.market.evaluation import evaluate
 from segwork.market.montecarlo import QUANTILES, monte_carlo
-from segwork.market.options import Correlation, Distribution, Method, check_options
+from segwork.market.options import (
+    Correlation,
+    Distribution,
+    Method,
+    SizingOptions,
+    check_options,
+)
 from segwork.market.prepare import Prepared, prepare
 from segwork.market.table import ASSUMPTION_COLUMNS, MarketLike, market_frame
 from segwork.market.text import money, pct
@@ -448,3 +455,31 @@ def _sentence(prep: Prepared, totals: pd.DataFrame, method: str, has_ranges: boo
     return (
         f"{head} ({how}; SOM = {share_txt} of the serviceable market after {years} of growth)."
     )
+
+
+def sizing_arguments(market: MarketLike, options: SizingOptions) -> dict[str, Any]:
+    """Every argument of :func:`market_size` for ``market`` and ``options``, its defaults filled in.
+
+    Functions that take the same options (:func:`segwork.market.sensitivity`) read them here,
+    so that the defaults are written once, in ``market_size``'s signature.
+
+    Examples
+    --------
+    >>> args = sizing_arguments("market", {"share": 0.1})
+    >>> args["share"], args["horizon_years"], args["method"]
+    (0.1, 3, 'bottom_up')
+    >>> sizing_arguments("market", {"shares": 0.1})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: unknown market sizing option 'shares'; the options are: criteria, serviceable, ...
+    """
+    signature = inspect.signature(market_size)
+    names = [n for n in signature.parameters if n not in ("market", "currency")]
+    unknown = [n for n in options if n not in names]
+    if unknown:
+        raise TypeError(
+            f"unknown market sizing option {unknown[0]!r}; the options are: {', '.join(names)}"
+        )
+    bound = signature.bind(market, **options)
+    bound.apply_defaults()
+    return dict(bound.arguments)

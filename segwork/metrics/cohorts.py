@@ -46,11 +46,16 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class CohortActivity(CacheKey):
-    """Each customer's revenue per period up to ``as_of`` (subscriptions)."""
+class _ByPeriodUpTo(CacheKey):
+    """A per-customer, per-``period`` table up to ``as_of`` (the keys below are of this form)."""
 
     as_of: dt.date
     period: str
+
+
+@dataclass(frozen=True)
+class CohortActivity(_ByPeriodUpTo):
+    """Each customer's revenue per period up to ``as_of`` (subscriptions)."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +79,8 @@ class FirstActiveMonth(CacheKey):
 
 
 @dataclass(frozen=True)
-class CohortOf(CacheKey):
+class CohortOf(_ByPeriodUpTo):
     """Each customer's first period of activity up to ``as_of``."""
-
-    as_of: dt.date
-    period: str
 
 
 @dataclass(frozen=True)

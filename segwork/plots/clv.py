@@ -23,9 +23,8 @@ from segwork.plots.segments import (
     interval_bar,
     interval_labels,
     segment_axis_title,
-    segment_labels,
+    segment_bar,
     share_chart,
-    small_marker,
 )
 
 __all__ = [
@@ -171,7 +170,6 @@ def segment_clv_chart(
     >>> segment_clv_chart(t, currency="EUR").data[0].text
     ('€120',)
     """
-    labels = segment_labels(table)
     mean = table["mean_clv"].to_numpy(dtype=float)
     total = table["total_clv"].to_numpy(dtype=float)
     alive = table["mean_p_alive"].to_numpy(dtype=float)
@@ -187,16 +185,7 @@ def segment_clv_chart(
         for m, t, a in zip(mean, total, alive, strict=True)
     ]
     fig = go.Figure(
-        go.Bar(
-            name="Mean predicted CLV",
-            x=labels,
-            y=mean,
-            text=text,
-            textposition="outside",
-            marker=small_marker(table, PALETTE[2]),
-            hovertext=hover,
-            hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
-        )
+        segment_bar(table, "Mean predicted CLV", mean, text, hover, textposition="outside")
     )
     fig.update_layout(
         yaxis={

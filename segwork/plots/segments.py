@@ -21,12 +21,14 @@ from segwork.sentences import segment_by_columns
 
 __all__ = [
     "churn_chart",
+    "error_bars",
     "interval_bar",
     "interval_labels",
     "ltv_chart",
     "mix_shift_chart",
     "persona_chart",
     "segment_axis_title",
+    "segment_bar",
     "segment_by_columns",
     "segment_labels",
     "share_chart",
@@ -160,6 +162,49 @@ def small_marker(table: pd.DataFrame, colour: str) -> dict[str, Any]:
     return _marker(colour, _small(table))
 
 
+def error_bars(plus: Any, minus: Any) -> dict[str, Any]:
+    """An asymmetric error bar (``plus`` above, ``minus`` below the value) in the charts' style."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": plus,
+        "arrayminus": minus,
+        "color": "#444",
+        "thickness": 1.5,
+        "width": 6,
+    }
+
+
+def segment_bar(
+    table: pd.DataFrame,
+    name: str,
+    values: Any,
+    text: list[str],
+    hover: list[str],
+    *,
+    textposition: str = "none",
+    error_y: dict[str, Any] | None = None,
+) -> go.Bar:
+    """One bar per segment of ``table``: its value ``text``, the ``hover`` in words, small
+    segments grey and hatched.
+
+    >>> t = pd.DataFrame({"plan": ["a"], "ltv": [10.0], "small_segment": [True]})
+    >>> segment_bar(t, "LTV", [10.0], ["$10"], ["LTV $10"]).marker.pattern.shape
+    ('/',)
+    """
+    return go.Bar(
+        name=name,
+        x=segment_labels(table),
+        y=values,
+        text=text,
+        textposition=textposition,
+        marker=small_marker(table, PALETTE[2]),
+        error_y=error_y,
+        hovertext=hover,
+        hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
+    )
+
+
 def interval_bar(
     table: pd.DataFrame,
     column: str,
@@ -193,15 +238,7 @@ def interval_bar(
         text=[rate_text(v) if np.isfinite(v) else "n/a" for v in rate],
         textposition="none",
         marker=small_marker(table, colour),
-        error_y={
-            "type": "data",
-            "symmetric": False,
-            "array": high - rate,
-            "arrayminus": rate - low,
-            "color": "#444",
-            "thickness": 1.5,
-            "width": 6,
-        },
+        error_y=error_bars(high - rate, rate - low),
         customdata=np.column_stack([low, high]),
         hovertemplate=(
             f"%{{x}}<br>{what}: %{{y:{fmt}}}{unit}<br>{conf} interval: "
@@ -279,27 +316,7 @@ def ltv_chart(table: pd.DataFrame, title: str | None = None, *, currency: str = 
         else "LTV undefined: no churn observed"
         for v, lo, hi in zip(ltv, low, high, strict=True)
     ]
-    fig = go.Figure(
-        go.Bar(
-            name="LTV",
-            x=labels,
-            y=ltv,
-            text=text,
-            textposition="none",
-            marker=_marker(PALETTE[2], _small(table)),
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": plus,
-                "arrayminus": minus,
-                "color": "#444",
-                "thickness": 1.5,
-                "width": 6,
-            },
-            hovertext=hover,
-            hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
-        )
-    )
+    fig = go.Figure(segment_bar(table, "LTV", ltv, text, hover, error_y=error_bars(plus, minus)))
     gm = table.attrs.get("gross_margin")
     gm_text = (
         f"gross margin {float(gm):.0%}".replace("%", " %")

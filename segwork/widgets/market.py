@@ -36,6 +36,7 @@ from segwork.widgets.view import View
 __all__ = ["MarketExplorer"]
 
 _OPTIONAL_FLOATS = ("share_low", "share_high", "top_down")
+_ACV_HELP = "What-if: every segment's annual contract value times this (1 = as in the data)"
 #: Tables of amounts whose column names do not say so (their headings name the currency).
 _MONEY_TABLES = frozenset({"TAM / SAM / SOM", "Top-down vs bottom-up"})
 
@@ -106,16 +107,8 @@ class MarketExplorer(Explorer):
         Param("share_low", None, kind="float", low=0.0, high=1.0, label="Share low"),
         Param("share_high", None, kind="float", low=0.0, high=1.0, label="Share high"),
         Param("horizon_years", 3, kind="int", low=0, high=30, label="Horizon (years)"),
-        Param(
-            "acv_scale",
-            1.0,
-            kind="float",
-            low=0.01,
-            high=100.0,
-            step=0.05,
-            label="ACV multiplier",
-            help="What-if: every segment's annual contract value times this (1 = as in the data)",
-        ),
+        Param("acv_scale", 1.0, kind="float", low=0.01, high=100.0, step=0.05,
+              label="ACV multiplier", help=_ACV_HELP),
         Param(
             "top_down",
             None,

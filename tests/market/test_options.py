@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import inspect
 
+import pandas as pd
 import pytest
 
 from segwork.market import market_size, sensitivity
-from segwork.market.options import check_options
+from segwork.market.options import SizingOptions, check_options
+from segwork.market.sizing import sizing_arguments
 
 
 def test_sensitivity_keywords_are_market_size_keywords() -> None:
+    """sensitivity takes market_size's options (SizingOptions) with market_size's defaults; an
+    unknown one is named."""
     sizing = inspect.signature(market_size).parameters
-    tornado = inspect.signature(sensitivity).parameters
     # currency only words the sentences, which the tornado table has none of
-    assert [n for n in sizing if n != "currency"] == list(tornado)
-    for name, param in tornado.items():
-        assert param.default == sizing[name].default, name
-        assert param.kind == sizing[name].kind, name
+    assert [n for n in sizing if n not in ("market", "currency")] == list(
+        SizingOptions.__annotations__
+    )
+    args = sizing_arguments("m", {"share": 0.1})
+    assert args == {n: p.default for n, p in sizing.items()} | {
+        "market": "m", "share": 0.1,
+    }  # fmt: skip
+    with pytest.raises(TypeError, match="unknown market sizing option 'shares'"):
+        sensitivity(pd.DataFrame(), shares=0.1)  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
