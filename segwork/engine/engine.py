@@ -68,6 +68,15 @@ class Engine:
         histories), so that a change of as_of reuses them.  A page sets it (it changes dates);
         a one-off call leaves it False and computes only what its date needs, which is cheaper
         once.  Both give the same numbers (each faster path is tested equal to the definition).
+    fast_paths : bool, default True
+        Run a metric's faster expression where it has one (the churn window's months as the
+        bits of one integer per customer instead of a window function over its months, ...);
+        each is tested equal to the definition, which ``False`` runs.
+    one_off : bool, default False
+        The engine of a single metric call (:func:`engine_for` on a Dataset): an engine table
+        stays a lazy expression, planned inside the query that reads it, until it is asked for
+        a second time (then it is kept), so one query never pays for copying what it reads
+        once.  A page or report's engine keeps each table from its first use.
 
     Examples
     --------
@@ -80,11 +89,21 @@ class Engine:
     True
     """
 
-    def __init__(self, data: Dataset, *, reuse_across_dates: bool = False) -> None:
+    def __init__(
+        self,
+        data: Dataset,
+        *,
+        reuse_across_dates: bool = False,
+        fast_paths: bool = True,
+        one_off: bool = False,
+    ) -> None:
         if not isinstance(data, Dataset):
             raise TypeError(f"an Engine runs on a segwork Dataset, not {type(data).__name__}")
         self.data = data
         self.reuse_across_dates = reuse_across_dates
+        self.fast_paths = fast_paths
+        self.one_off = one_off
+        self._asked: set[CacheKey] = set()
         self._tables: LRU[ir.Table] = LRU(TABLE_CACHE_SIZE)
         self._frames: LRU[pd.DataFrame] = LRU(FRAME_CACHE_SIZE)
         self._values: LRU[Any] = LRU(VALUE_CACHE_SIZE)
@@ -102,6 +121,12 @@ class Engine:
         depends on the as-of date, so it has no such table)."""
         return self.reuse_across_dates and self.data.has("mrr") and not self.data.mrr_derived
 
+    @property
+    def backend_name(self) -> str:
+        """The engine the tables live on (``"duckdb"``, ``"pyspark"``, ...): faster paths
+        written for one engine's functions are chosen by it."""
+        return str(getattr(self.data.backend, "name", ""))
+
     # -- caches -----------------------------------------------------------------------------
     def table(self, key: CacheKey, build: Callable[[], ir.Table]) -> ir.Table:
         """``build()``, materialised once in the engine and reused for the same ``key``.
@@ -114,11 +139,14 @@ class Engine:
         fields must name everything the table depends on.
         """
         _check_key(key)
+        if self.one_off and key not in self._asked and key not in self._tables:
+            self._asked.add(key)  # read once so far: planned inside the query that reads it
+            return build()
 
         def materialised() -> ir.Table:
             expr = build()
             # ibis drops the materialised table once no expression refers to it any more
-            return expr.cache() if getattr(self.data.backend, "name", "") == "duckdb" else expr
+            return expr.cache() if self.backend_name == "duckdb" else expr
 
         return self._tables.get_or_build(key, materialised)
 
@@ -256,7 +284,7 @@ def engine_for(data: Data) -> Engine:
     if isinstance(data, Engine):
         return data
     if isinstance(data, Dataset):
-        return Engine(data)
+        return Engine(data, one_off=True)
     raise TypeError(
         f"expected a segwork Dataset or Engine, not {type(data).__name__}; "
         "load tables with segwork.load(...)"

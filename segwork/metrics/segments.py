@@ -95,10 +95,71 @@ def per_customer(data: Data, as_of_month: int, window_months: int, as_of: Any) -
     """
     eng = engine_for(data)
     data = eng.data
+    if (
+        eng.fast_paths
+        and eng.backend_name == "duckdb"
+        and not eng.serves_every_date
+        and window_months <= MAX_BITS_WINDOW
+    ):
+        build = per_customer_bits  # one group-by, no window function; tested equal
+    else:
+        build = _per_customer_expr  # the definition
     return eng.table(
         PerCustomer(as_of, window_months),
-        lambda: _per_customer_expr(eng, as_of_month, window_months, as_of),
+        lambda: build(eng, as_of_month, window_months, as_of),
     )
+
+
+#: The longest churn window :func:`per_customer_bits` holds in one 64-bit integer per customer.
+MAX_BITS_WINDOW = 60
+
+
+def per_customer_bits(data: Data, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
+    """:func:`per_customer` in one group-by: each customer's active months A-w .. A as the bits
+    of one integer (bit k = month A-w+k), the churn-window counts read from the bits.
+
+    At risk in m (A-w+1 .. A) <=> active in m-1 (a row of A-w .. A-1); churned in m <=> active
+    in m-1 and not in m: bit k set and bit k+1 clear, counted as the set bits of ``bits & ~next``
+    where ``next`` has bit k set when month A-w+k+1 is active (less month A's own bit).  The
+    definition's "the next active month is not m-1 + 1" without a window function over each
+    customer's months.  The engine uses it on DuckDB for a window of at most
+    :data:`MAX_BITS_WINDOW` months when it keeps no every-month table; tested equal to the
+    definition (tests/metrics/test_segments.py).
+    """
+    eng = engine_for(data)
+    a, w = as_of_month, window_months
+    base_idx = a - NRR_MONTHS
+    mrr = eng.monthly_mrr(as_of)
+    r = mrr.filter(((mrr.month_idx >= a - w) & (mrr.month_idx <= a)) | (mrr.month_idx == base_idx))
+    k = (r.month_idx - (a - w)).cast("int64")
+    one = ibis.literal(1).cast("int64")
+    zero_bits = ibis.literal(0).cast("int64")
+    in_window = r.month_idx >= a - w
+    at_a = r.month_idx == a
+    per = r.group_by("customer_id").aggregate(
+        bits=ibis.ifelse(in_window, one << k, zero_bits).bit_or(),
+        next_bits=ibis.ifelse(in_window & (k > 0), one << (k - 1), zero_bits).bit_or(),
+        at_risk=(in_window & ~at_a).cast("int64").sum(),
+        active_a=at_a.any(),
+        mrr_a=ibis.ifelse(at_a, r.mrr, ibis.literal(0.0)).sum(),
+        nrr_base=nrr_base(r, base_idx),
+    )
+    # one term per operator: bitwise operators' precedence differs between SQL dialects
+    ended = _bit_count(per.bits & ~per.next_bits)
+    return per.select(
+        "customer_id",
+        "active_a",
+        "mrr_a",
+        "at_risk",
+        churned=(ended - per.active_a.cast("int64")).cast("int64"),
+        nrr_base=per.nrr_base,
+        nrr_end=nrr_end(per.nrr_base, per.mrr_a),
+    )
+
+
+@ibis.udf.scalar.builtin(name="bit_count")
+def _bit_count(x: int) -> int:  # type: ignore[empty-body]
+    """DuckDB's number of set bits of an integer."""
 
 
 def _per_customer_expr(data: Data, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:

@@ -480,6 +480,10 @@ def test_segments_add_up_and_engines_agree(
     if ref["mrr"] > 0:
         assert by_plan["mrr_share"].sum() == pytest.approx(1.0)
     assert not np.isinf(by_plan[["ltv", "ltv_low", "ltv_high", "arpa"]].to_numpy()).any()
+    # The definition (an engine without its faster paths: the churn window by a window function
+    # over each customer's months, not by the bits of one integer) gives the same table.
+    definition = segwork.Engine(data, fast_paths=False)
+    pd.testing.assert_frame_equal(segment_table(definition, "plan", as_of, window_months=w), by_plan)
     # Same numbers from a Parquet-backed Dataset.
     with tempfile.TemporaryDirectory() as tmp:
         customers.to_parquet(Path(tmp) / "customers.parquet")
@@ -575,3 +579,16 @@ def test_segment_tables_equal_one_segment_table_each(segmentations, kwargs):
         want = segwork.segment_table(data, by, "2024-12-31", **kwargs)
         pd.testing.assert_frame_equal(table, want)
         assert table.attrs == want.attrs
+
+
+def test_the_engine_chooses_the_bits_path_up_to_its_width(data: segwork.Dataset) -> None:
+    """A one-off call counts the churn window with the bits of one integer per customer (up to
+    MAX_BITS_WINDOW months; a longer window runs the definition): the same table either way."""
+    from segwork.metrics.segments import MAX_BITS_WINDOW
+
+    for w in (1, 12, MAX_BITS_WINDOW, MAX_BITS_WINDOW + 1):
+        fast = segment_table(data, "plan", "2024-12-31", window_months=w)
+        slow = segment_table(
+            segwork.Engine(data, fast_paths=False), "plan", "2024-12-31", window_months=w
+        )
+        pd.testing.assert_frame_equal(fast, slow)
