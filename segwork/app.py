@@ -40,8 +40,11 @@ PAGES: dict[str, tuple[str, str]] = {
 LANDING_PAGE = "index.ipynb"
 #: A kernel no page is connected to is shut down after this many idle seconds (a page closed
 #: without its unload beacon, a plain GET that never connected).  Pages open in a browser stay
-#: connected and are never culled (``cull_connected=False``).
-CULL_IDLE_SECONDS = 60
+#: connected and are never culled (``cull_connected=False``).  Long enough for a page that has
+#: been rendered to connect on a busy machine: at 60 s, one of ten pages opened at once on two
+#: busy cores lost its kernel before its browser connected and showed "Loading widget..."
+#: for good.
+CULL_IDLE_SECONDS = 300
 #: How often (seconds) idle kernels are looked for, at most.
 CULL_INTERVAL_SECONDS = 10
 #: Memory one page session's kernel holds, MiB (RSS on the sample measured by

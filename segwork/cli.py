@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--cull-idle-timeout",
         type=int,
         metavar="SECONDS",
-        help="shut down a kernel no page is connected to after this many idle seconds (default 60)",
+        help="shut down a kernel no page is connected to after SECONDS idle seconds (default 300)",
     )
     p.add_argument(
         "--max-sessions",

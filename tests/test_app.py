@@ -60,9 +60,9 @@ def test_command_defaults_are_safe():
     assert "--VoilaConfiguration.file_allowlist=[]" in cmd  # no file downloads
     assert "--preheat_kernel=True" in cmd and "--no-browser" in cmd
     assert "-m segwork.server" in cmd  # Voila behind the guard (Host, sessions, 404s)
-    # a kernel no page is connected to is shut down after 60 idle seconds, looked for every 10;
-    # pages open in a browser are kept
-    assert "--MappingKernelManager.cull_idle_timeout=60" in cmd
+    # a kernel no page is connected to is shut down after 300 idle seconds, looked for every
+    # 10; pages open in a browser are kept
+    assert "--MappingKernelManager.cull_idle_timeout=300" in cmd
     assert "--MappingKernelManager.cull_interval=10" in cmd
     assert "--MappingKernelManager.cull_connected=False" in cmd
     assert f"--SegworkVoila.max_sessions={default_max_sessions()}" in cmd

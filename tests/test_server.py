@@ -33,7 +33,7 @@ from tests.test_app_load import KERNEL_ID, drain, kernel_processes, stop, wait_u
 
 CHROMIUM = shutil.which("chromium")
 MAX_SESSIONS = 3
-CULL_SECONDS = 6  # the idle window of the live tests (the app's default is 60 s)
+CULL_SECONDS = 6  # the idle window of the live tests (the app's default is 300 s)
 BROWSER_CULL_SECONDS = 15  # the browser test's: the beacon must come first on a busy machine
 WAIT = 120  # s: bounds a failing run only
 

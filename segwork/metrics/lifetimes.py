@@ -24,7 +24,14 @@ from segwork.engine.keys import CacheKey
 from segwork.metrics._common import population
 from segwork.metrics.periods import month_to_period, period_expr, period_of
 
-__all__ = ["KaplanMeier", "customer_durations", "kaplan_meier", "lifetime_counts"]
+__all__ = [
+    "KaplanMeier",
+    "customer_durations",
+    "first_runs",
+    "first_runs_fast",
+    "kaplan_meier",
+    "lifetime_counts",
+]
 
 
 @dataclass(frozen=True)
@@ -73,13 +80,7 @@ def _durations_expr(data: Data, day: dt.date, period: str, cohort: str) -> ir.Ta
     j = act.join(people, "customer_id")
     if cohort == "signup":
         j = j.filter(j.p >= j._o_signup)
-    # the first unbroken run of periods ends at the first period whose next active period is
-    # not the one after it (one LEAD window, no gaps-and-islands numbering)
-    nxt = j.p.lead().over(ibis.window(group_by=j.customer_id, order_by=j.p))
-    j = j.mutate(_ends=nxt.isnull() | (nxt != j.p + 1))
-    per = j.group_by(["customer_id", "_o_signup"]).aggregate(
-        _s=j.p.min(), _e=j.p.min(where=j._ends)
-    )
+    per = first_runs_fast(j) if eng.fast_paths else first_runs(j)
     origin = per._o_signup if cohort == "signup" else per._s
     is_event = per._e < a
     return per.select(
@@ -88,6 +89,36 @@ def _durations_expr(data: Data, day: dt.date, period: str, cohort: str) -> ir.Ta
         duration=ibis.ifelse(is_event, per._e - origin + 1, a - origin).cast("int64"),
         event=is_event.cast("int64"),
     )
+
+
+def first_runs(j: ir.Table) -> ir.Table:
+    """``customer_id, _o_signup, _s, _e``: each customer's first active period ``_s`` and the
+    last period ``_e`` of its first unbroken run of active periods, from its rows ``j``
+    (``customer_id, _o_signup, p``, one per active period).
+
+    The definition: the run ends at the first period whose next active period is not the one
+    after it (one LEAD window over each customer's periods, no gaps-and-islands numbering).
+    """
+    nxt = j.p.lead().over(ibis.window(group_by=j.customer_id, order_by=j.p))
+    j = j.mutate(_ends=nxt.isnull() | (nxt != j.p + 1))
+    return j.group_by(["customer_id", "_o_signup"]).aggregate(
+        _s=j.p.min(), _e=j.p.min(where=j._ends)
+    )
+
+
+def first_runs_fast(j: ir.Table) -> ir.Table:
+    """:func:`first_runs` with the window over the few customers that need it: a customer whose
+    periods have no gap (as many periods as from its first to its last) has one run, ending at
+    its last period; only the others' periods are ordered.  Chosen by the engine
+    (:attr:`segwork.Engine.fast_paths`); tested equal to the definition
+    (tests/metrics/test_lifetimes.py)."""
+    per = j.group_by(["customer_id", "_o_signup"]).aggregate(
+        _s=j.p.min(), _last=j.p.max(), _n=j.p.count()
+    )
+    unbroken = per._n == per._last - per._s + 1
+    whole = per.filter(unbroken).select("customer_id", "_o_signup", "_s", _e=per._last)
+    gaps = per.filter(~unbroken).select("customer_id")
+    return whole.union(first_runs(j.semi_join(gaps, "customer_id")))
 
 
 # -- the Kaplan-Meier estimate over lifetimes (docs/metrics.md "Survival") ---------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,7 @@ import pandas as pd
 from segwork.data.dates import to_date
 from segwork.data.derive import calendar, month_index_of
 from segwork.data.fx import to_base
-from segwork.engine import Data, engine_for
+from segwork.engine import Data, Engine, engine_for
 from segwork.metrics._common import Bins, Where
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.stats import safe_ratio
@@ -159,6 +160,36 @@ def mrr_movements(
     data = eng.data
     t, by_names = _population_mrr(eng, as_of, by, where, bins)
     last_idx = month_index_of(to_date(as_of))
+    if eng.fast_paths and not data.currencies.converts:
+        agg = movement_sums_window(t, by_names, last_idx)  # tested equal to the definition
+    else:
+        agg = _movement_sums(eng, t, by_names, to_date(as_of), last_idx)
+    bounds = t.aggregate(lo=t.month_idx.min()).to_pandas()
+    lo = bounds.iloc[0]["lo"]
+    if pd.isna(lo):
+        raise ValueError(f"no customer has MRR > 0 on or before as_of={to_date(as_of)}")
+    grid = calendar(int(lo), last_idx)
+    if by_names:
+        segments = t.select(*by_names).distinct()
+        grid = grid.cross_join(segments)
+    # null-safe on the segment columns: a null attribute value is a segment of its own
+    preds = [grid.month_idx == agg.month_idx] + [grid[b].identical_to(agg[b]) for b in by_names]
+    full = grid.left_join(agg, preds)
+    out = (
+        full.select(grid.month, *[grid[b] for b in by_names], *[full[c] for c in _COLUMNS[1:11]])
+        .order_by([*by_names, "month"])
+        .to_pandas()
+    )
+    return _finish(out, by_names)
+
+
+def _movement_sums(
+    eng: Engine, t: ir.Table, by_names: list[str], day: dt.date, last_idx: int
+) -> ir.Table:
+    """The definition: per month (and segment), the movements summed over every customer-month
+    of the full outer join of each month's MRR with the previous month's (docs/metrics.md "MRR
+    movements"); ``t`` is :func:`_population_mrr`'s table."""
+    data = eng.data
     keys = ["customer_id", "month_idx"]
     prev = t.select("customer_id", *by_names, month_idx=t.month_idx + 1, prev_mrr=t.mrr)
     cur = t.select("customer_id", *by_names, "month_idx", cur_mrr=t.mrr)
@@ -175,7 +206,7 @@ def mrr_movements(
     both = both.join(first, "customer_id")
     if data.currencies.converts:
         # last month's MRR at this month's rates: a change of rate is not a customer's movement
-        at_new = _previous_at_new_rates(eng, to_date(as_of), last_idx)
+        at_new = _previous_at_new_rates(eng, day, last_idx)
         both = both.left_join(at_new, keys).drop("customer_id_right", "month_idx_right")
         both = both.mutate(prev_at=both.prev_at.fill_null(0.0))
     else:
@@ -198,23 +229,58 @@ def mrr_movements(
         customers_start=(flows.prev > 0).cast("int64").sum(),
         customers_end=(flows.cur > 0).cast("int64").sum(),
     )
-    bounds = t.aggregate(lo=t.month_idx.min()).to_pandas()
-    lo = bounds.iloc[0]["lo"]
-    if pd.isna(lo):
-        raise ValueError(f"no customer has MRR > 0 on or before as_of={to_date(as_of)}")
-    grid = calendar(int(lo), last_idx)
-    if by_names:
-        segments = t.select(*by_names).distinct()
-        grid = grid.cross_join(segments)
-    # null-safe on the segment columns: a null attribute value is a segment of its own
-    preds = [grid.month_idx == agg.month_idx] + [grid[b].identical_to(agg[b]) for b in by_names]
-    full = grid.left_join(agg, preds)
-    out = (
-        full.select(grid.month, *[grid[b] for b in by_names], *[full[c] for c in _COLUMNS[1:11]])
-        .order_by([*by_names, "month"])
-        .to_pandas()
+    return agg
+
+
+def movement_sums_window(t: ir.Table, by_names: list[str], last_idx: int) -> ir.Table:
+    """:func:`_movement_sums` (data in one currency) from one window over each customer's
+    months: a month's row compares itself with the customer's previous active month (new,
+    reactivation, expansion, contraction, the MRR kept) and the month after a last active
+    month counts the churn, no outer join of all months with all months shifted.  Chosen by
+    the engine (:attr:`segwork.Engine.fast_paths`); tested equal to the definition
+    (tests/metrics/test_mrr.py)."""
+    w = ibis.window(group_by=t.customer_id, order_by=t.month_idx)
+    r = t.mutate(
+        _pmi=t.month_idx.lag().over(w), _pmrr=t.mrr.lag().over(w), _nmi=t.month_idx.lead().over(w)
     )
-    return _finish(out, by_names)
+    zero = ibis.literal(0.0)
+    kept = r._pmi == r.month_idx - 1
+    up, down = r.mrr - r._pmrr, r._pmrr - r.mrr
+    cur = r.group_by(["month_idx", *by_names]).aggregate(
+        new=ibis.ifelse(r._pmi.isnull(), r.mrr, zero).sum(),
+        reactivation=ibis.ifelse(r._pmi < r.month_idx - 1, r.mrr, zero).sum(),
+        expansion=ibis.ifelse(kept & (up > 0), up, zero).sum(),
+        contraction=ibis.ifelse(kept & (down > 0), down, zero).sum(),
+        _kept_start=ibis.ifelse(kept, r._pmrr, zero).sum(),
+        _kept_n=kept.cast("int64").sum(),
+        mrr_end=r.mrr.sum(),
+        customers_end=r.month_idx.count().cast("int64"),
+    )
+    last = r._nmi.isnull() | (r._nmi > r.month_idx + 1)  # no MRR the month after
+    ends = r.filter(last & (r.month_idx + 1 <= last_idx))
+    gone = ends.group_by([(ends.month_idx + 1).name("month_idx"), *by_names]).aggregate(
+        churn=ends.mrr.sum(), _churn_n=ends.count().cast("int64")
+    )
+    keys = ["month_idx", *by_names]
+    both = cur.outer_join(gone, [cur[k].identical_to(gone[k]) for k in keys])
+    sums = ("new", "reactivation", "expansion", "contraction", "_kept_start", "mrr_end", "churn")
+    filled = {c: both[c].fill_null(0.0) for c in sums}
+    counts = {
+        c: both[c].fill_null(0).cast("int64") for c in ("_kept_n", "customers_end", "_churn_n")
+    }
+    return both.select(
+        **{k: ibis.coalesce(both[k], both[f"{k}_right"]) for k in keys},
+        mrr_start=filled["_kept_start"] + filled["churn"],
+        new=filled["new"],
+        reactivation=filled["reactivation"],
+        expansion=filled["expansion"],
+        contraction=filled["contraction"],
+        churn=filled["churn"],
+        fx_adjustment=zero,
+        mrr_end=filled["mrr_end"],
+        customers_start=counts["_kept_n"] + counts["_churn_n"],
+        customers_end=counts["customers_end"],
+    )
 
 
 def _previous_at_new_rates(data: Data, day: Any, last_idx: int) -> ir.Table:

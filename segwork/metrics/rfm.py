@@ -64,6 +64,16 @@ def _quintile_score(rank0: ir.IntegerValue, n: ir.IntegerValue) -> ir.IntegerVal
     return (1 + (rank0 * 5 / n).floor()).cast("int64")
 
 
+def _ranked_before(per: ir.Table, column: str, *, descending: bool = False) -> ir.Table:
+    """``column, _before_<column>``: for each distinct value, how many rows of ``per`` come
+    before it (a smaller value; a larger one when ``descending``): the 0-based "min" rank of
+    the value, from the histogram of the values rather than a sort of the rows."""
+    hist = per.group_by(column).aggregate(_n=per.count())
+    order = ibis.desc(hist[column]) if descending else hist[column]
+    before = hist._n.sum().over(ibis.window(order_by=order, rows=(None, -1)))
+    return hist.select(column, **{f"_before_{column}": before.fill_null(0).cast("int64")})
+
+
 def _segment_expr(r_score: ir.IntegerValue, f_score: ir.IntegerValue) -> ir.StringValue:
     """The named segment of (R, F) per :data:`RFM_SEGMENTS`, as a CASE expression."""
     return ibis.cases(
@@ -141,10 +151,14 @@ def rfm_expr(data: Data, as_of: Any) -> ir.Table:
         monetary=per.monetary,
     )
     n = per.customer_id.count().over(ibis.window())
-    # ibis.rank() is the SQL "min" rank minus 1 (0-based): exactly r - 1 of docs/metrics.md "RFM".
+    # r - 1 of docs/metrics.md "RFM" is the number of customers ranked before: for recency and
+    # frequency (few distinct values) read from a histogram of the values, for monetary from
+    # ibis.rank(), the SQL "min" rank minus 1 (0-based)
+    per = per.join(_ranked_before(per, "recency_days", descending=True), "recency_days")
+    per = per.join(_ranked_before(per, "frequency"), "frequency")
     scored = per.mutate(
-        r_score=_quintile_score(ibis.rank().over(order_by=ibis.desc(per.recency_days)), n),
-        f_score=_quintile_score(ibis.rank().over(order_by=per.frequency), n),
+        r_score=_quintile_score(per._before_recency_days, n),
+        f_score=_quintile_score(per._before_frequency, n),
         m_score=_quintile_score(ibis.rank().over(order_by=per.monetary), n),
     )
     scored = scored.mutate(rfm_segment=_segment_expr(scored.r_score, scored.f_score))

@@ -62,14 +62,18 @@ def test_durations_equal_a_plain_reading(customers, period, cohort) -> None:
              for i, ms in active.items() for m in sorted(set(ms))]
         ),
     }  # fmt: skip
-    got = customer_durations(segwork.load(frames), AS_OF, period, cohort).to_pandas()
-    got = {
-        int(r.customer_id): (int(r.o) - (MONTHS[0].year * 12) // PER[period], int(r.duration),
-                             int(r.event))
-        for r in got.itertuples()
-    }  # fmt: skip
     want = _reference(active, signup, period, cohort)
-    assert got == want
+    # the engine's faster path (the window only over customers with a gap, first_runs_fast) and
+    # the definition (fast_paths=False: the window over every customer) both read it
+    for fast in (True, False):
+        engine = segwork.Engine(segwork.load(frames), fast_paths=fast)
+        got = customer_durations(engine, AS_OF, period, cohort).to_pandas()
+        got = {
+            int(r.customer_id): (int(r.o) - (MONTHS[0].year * 12) // PER[period], int(r.duration),
+                                 int(r.event))
+            for r in got.itertuples()
+        }  # fmt: skip
+        assert got == want, fast
 
 
 def test_kaplan_meier_by_hand() -> None:

@@ -17,6 +17,8 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import segwork
 from segwork.data.dataset import Dataset
@@ -244,3 +246,39 @@ def test_bad_as_of(hand_data: Dataset) -> None:
         rfm(hand_data, "not a date")
     with pytest.raises(ValueError, match="before all data"):
         rfm(hand_data, "2020-01-01")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 15), st.integers(0, 40), st.sampled_from([5.0, 10.0, 12.5])),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_scores_equal_a_plain_reading_with_ties(orders: list[tuple[int, int, float]]) -> None:
+    """R, F and M scores by docs/metrics.md "RFM" (r = the "min" rank: ties share the smallest),
+    read with pandas' rank(method="min"), on data full of ties."""
+    as_of = pd.Timestamp("2024-03-31")
+    tx = pd.DataFrame(
+        [(c, i, as_of - pd.Timedelta(days=d), a) for i, (c, d, a) in enumerate(orders)],
+        columns=["customer_id", "order_id", "date", "amount"],
+    )
+    ids = sorted(tx["customer_id"].unique())
+    customers = pd.DataFrame({"customer_id": ids, "signup_date": ["2023-01-01"] * len(ids)})
+    got = rfm(segwork.load({"customers": customers, "transactions": tx}), as_of)
+    per = tx.groupby("customer_id").agg(
+        last=("date", "max"), frequency=("order_id", "nunique"), monetary=("amount", "sum")
+    )
+    recency = (as_of - per["last"]).dt.days
+    n = len(per)
+
+    def score(values: pd.Series) -> pd.Series:
+        return (1 + np.floor(5 * (values.rank(method="min") - 1) / n)).astype("int64")
+
+    want = pd.DataFrame(
+        {"r_score": score(-recency), "f_score": score(per["frequency"]),
+         "m_score": score(per["monetary"])}
+    )  # fmt: skip
+    got = got.set_index("customer_id")[["r_score", "f_score", "m_score"]]
+    pd.testing.assert_frame_equal(got, want, check_names=False)
