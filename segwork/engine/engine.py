@@ -73,10 +73,10 @@ class Engine:
         bits of one integer per customer instead of a window function over its months, ...);
         each is tested equal to the definition, which ``False`` runs.
     one_off : bool, default False
-        The engine of a single metric call (:func:`engine_for` on a Dataset): an engine table
-        stays a lazy expression, planned inside the query that reads it, until it is asked for
-        a second time (then it is kept), so one query never pays for copying what it reads
-        once.  A page or report's engine keeps each table from its first use.
+        The engine of a single metric call (:func:`engine_for` on a Dataset): a table that is
+        only a projection of the user's table (every month of a given ``mrr``) is scanned in
+        place by each query instead of being copied first.  A page or report's engine keeps it,
+        since it is read again with every change.
 
     Examples
     --------
@@ -103,7 +103,6 @@ class Engine:
         self.reuse_across_dates = reuse_across_dates
         self.fast_paths = fast_paths
         self.one_off = one_off
-        self._asked: set[CacheKey] = set()
         self._tables: LRU[ir.Table] = LRU(TABLE_CACHE_SIZE)
         self._frames: LRU[pd.DataFrame] = LRU(FRAME_CACHE_SIZE)
         self._values: LRU[Any] = LRU(VALUE_CACHE_SIZE)
@@ -128,7 +127,9 @@ class Engine:
         return str(getattr(self.data.backend, "name", ""))
 
     # -- caches -----------------------------------------------------------------------------
-    def table(self, key: CacheKey, build: Callable[[], ir.Table]) -> ir.Table:
+    def table(
+        self, key: CacheKey, build: Callable[[], ir.Table], *, view: bool = False
+    ) -> ir.Table:
         """``build()``, materialised once in the engine and reused for the same ``key``.
 
         The metrics keep what every change of a page needs again (monthly MRR per as_of,
@@ -136,11 +137,11 @@ class Engine:
         only re-runs the small last step.  On DuckDB the table is materialised
         (``Table.cache``; the :data:`TABLE_CACHE_SIZE` most recent kept); other engines
         (Spark, warehouses) keep the lazy expression and plan it with each query.  ``key``'s
-        fields must name everything the table depends on.
+        fields must name everything the table depends on.  A ``view`` (a projection of the
+        user's table, cheap to scan again) is not copied by a one-off engine.
         """
         _check_key(key)
-        if self.one_off and key not in self._asked and key not in self._tables:
-            self._asked.add(key)  # read once so far: planned inside the query that reads it
+        if view and self.one_off:  # a projection of the user's table: scanned in place
             return build()
 
         def materialised() -> ir.Table:
@@ -240,7 +241,8 @@ class Engine:
                 return in_base(native, data.given["fx"], data.currency)
             return given_monthly(m)
 
-        return self.table(EveryMonthMRR(), build)
+        # a projection of the given mrr (a join with the rates when it converts currencies)
+        return self.table(EveryMonthMRR(), build, view=not data.currencies.converts)
 
     # -- rows set aside (docs/metrics.md "Rows set aside") ------------------------------------
     def set_aside(self, as_of: Any, tables: Sequence[str] | None = None) -> pd.DataFrame:
