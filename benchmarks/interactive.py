@@ -97,18 +97,10 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def _click_open(page: Any, title: str) -> None:
-    """Open the section ``title`` the way a click does: its accordion's selected_index."""
-    import ipywidgets as widgets
-
-    for w in page._body.children:
-        if isinstance(w, widgets.Accordion) and w.get_title(0) == title:
-            w.selected_index = 0
-            box = w.children[0]
-            shown = " ".join(str(getattr(c, "value", "")) for c in box.children)
-            if "Could not compute" in shown:
-                raise RuntimeError(f"section {title!r} shows an error: {shown[:500]}")
-            return
-    raise RuntimeError(f"no section {title!r} on the page")
+    """Open the section ``title`` the way a click on its tab does (``open_section``)."""
+    page.open_section(title)
+    if page.error:
+        raise RuntimeError(f"section {title!r} shows an error: {page.error}")
 
 
 def run_scenarios(d: Path, runs: int) -> list[dict[str, Any]]:
