@@ -16,7 +16,6 @@ millions): it is read into memory once and the Monte Carlo runs on numpy arrays,
 segments and draws (chunks of rows bound the memory; the only Python loop runs over those chunks).
 """
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ from segwork.market.prepare import Prepared, prepare
 from segwork.market.table import ASSUMPTION_COLUMNS, MarketLike, market_frame
 from segwork.market.text import money, pct
 from segwork.metrics.stats import safe_ratio
+from segwork.options import bind_options
 
 __all__ = [
     "ASSUMPTIONS",
@@ -473,13 +473,7 @@ def sizing_arguments(market: MarketLike, options: SizingOptions) -> dict[str, An
     ...
     TypeError: unknown market sizing option 'shares'; the options are: criteria, serviceable, ...
     """
-    signature = inspect.signature(market_size)
-    names = [n for n in signature.parameters if n not in ("market", "currency")]
-    unknown = [n for n in options if n not in names]
-    if unknown:
-        raise TypeError(
-            f"unknown market sizing option {unknown[0]!r}; the options are: {', '.join(names)}"
-        )
-    bound = signature.bind(market, **options)
-    bound.apply_defaults()
-    return dict(bound.arguments)
+    return {
+        "market": market,
+        **bind_options(market_size, options, what="market sizing", leading=1, exclude=["currency"]),
+    }

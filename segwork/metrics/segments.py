@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import ibis
 import ibis.expr.types as ir
@@ -46,9 +46,11 @@ from segwork.metrics.history import (
 )
 from segwork.metrics.nrr import NRR_MONTHS, nrr_base, nrr_end
 from segwork.metrics.stats import safe_ratio, wilson_interval
+from segwork.options import bind_options
 
 __all__ = [
     "SEGMENT_COLUMNS",
+    "SegmentOptions",
     "engagement",
     "lifecycle_stage",
     "per_customer",
@@ -335,17 +337,23 @@ def segment_table(
     )
 
 
+class SegmentOptions(TypedDict, total=False):
+    """The keyword options of :func:`segment_table`, which :func:`segment_tables` takes too (their
+    defaults are ``segment_table``'s)."""
+
+    window_months: int
+    gross_margin: float
+    min_customers: int
+    confidence: float
+    where: Where | None
+    bins: Bins | None
+
+
 def segment_tables(
     data: Data,
     segmentations: Sequence[Sequence[str]],
     as_of: Any,
-    *,
-    window_months: int = 12,
-    gross_margin: float = 1.0,
-    min_customers: int = 30,
-    confidence: float = 0.95,
-    where: Where | None = None,
-    bins: Bins | None = None,
+    **options: Unpack[SegmentOptions],
 ) -> list[pd.DataFrame]:
     """:func:`segment_table` for several segmentations, from ONE engine query.
 
@@ -361,6 +369,10 @@ def segment_tables(
     history (:mod:`segwork.metrics.history`), built once and summed for any as_of: the same
     segmentations at another date cost a query over small tables.  Same numbers either way.
     On transactions-only data each table is :func:`segment_table`'s e-commerce table.
+
+    The keyword ``options`` are :func:`segment_table`'s (:class:`SegmentOptions`: window_months,
+    gross_margin, min_customers, confidence, where, bins), with its defaults; an unknown one is a
+    ``TypeError`` naming the options.
 
     Examples
     --------
@@ -382,27 +394,15 @@ def segment_tables(
     data = eng.data
     if not data.has("mrr") and data.has("transactions"):  # the e-commerce table, one per
         # segmentation (the customers' CLV is predicted once and shared)
-        options: dict[str, Any] = {
-            "window_months": window_months,
-            "gross_margin": gross_margin,
-            "min_customers": min_customers,
-            "confidence": confidence,
-            "where": where,
-            "bins": bins,
-        }
         return [segment_table(eng, s, as_of, **options) for s in segmentations]
-    check_segment_params(window_months, gross_margin, min_customers, confidence)
+    o = bind_options(segment_table, options, what="segment table", leading=3)
+    window_months = int(o["window_months"])
+    check_segment_params(window_months, o["gross_margin"], o["min_customers"], o["confidence"])
     day = to_date(as_of)
     wanted = [as_list(s) for s in segmentations]
     every = list(dict.fromkeys(c for s in wanted for c in s))
     counts, names = _segment_counts(
-        eng,
-        every,
-        day,
-        int(window_months),
-        where=where,
-        bins=bins,
-        over_time=True,
+        eng, every, day, window_months, where=o["where"], bins=o["bins"], over_time=True
     )
     rename = dict(zip(every, names, strict=True))
     return [
@@ -410,10 +410,10 @@ def segment_tables(
             rollup(counts, [rename[c] for c in s]),
             [rename[c] for c in s],
             day,
-            window_months=int(window_months),
-            gross_margin=gross_margin,
-            min_customers=min_customers,
-            confidence=confidence,
+            window_months=window_months,
+            gross_margin=o["gross_margin"],
+            min_customers=o["min_customers"],
+            confidence=o["confidence"],
         )
         for s in wanted
     ]
