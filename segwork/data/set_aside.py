@@ -26,6 +26,7 @@ __all__ = [
     "dates_histogram",
     "from_histogram",
     "histogram_frame",
+    "nothing_set_aside",
     "set_aside",
 ]
 
@@ -116,6 +117,27 @@ def set_aside(
         for why, k in counts.items():
             n = 0 if pd.isna(k) else int(k)
             rows.append({"table": name, "reason": why, "rows": n, "table_rows": total})
+    return pd.DataFrame(rows, columns=SET_ASIDE_COLUMNS)
+
+
+def nothing_set_aside(
+    table_rows: Mapping[str, int], names: Sequence[str] | str | None = None
+) -> pd.DataFrame:
+    """:func:`set_aside` at an as_of on or after the data's last date (every date column's, so no
+    row is dated after it and nobody signed up after it): every count is 0.
+
+    ``table_rows`` holds the row count of each table present (``customers`` among them when
+    given: it decides which tables have the later-signup reason); no query is run.
+    """
+    rows: list[dict[str, object]] = []
+    for name, reason in dated_tables(names).items():
+        if name not in table_rows:
+            continue
+        reasons = [reason]
+        if name != "customers" and "customers" in table_rows:
+            reasons.append(LATER_SIGNUP)
+        for why in reasons:
+            rows.append({"table": name, "reason": why, "rows": 0, "table_rows": table_rows[name]})
     return pd.DataFrame(rows, columns=SET_ASIDE_COLUMNS)
 
 

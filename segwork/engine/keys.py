@@ -20,6 +20,7 @@ __all__ = [
     "MonthlyMRR",
     "NativeMRR",
     "PageMemo",
+    "TableRows",
 ]
 
 
@@ -50,6 +51,13 @@ class EveryMonthMRR(CacheKey):
 @dataclass(frozen=True)
 class DatesHistogram(CacheKey):
     """A table's rows counted per date and customer signup date (rows set aside)."""
+
+    table: str
+
+
+@dataclass(frozen=True)
+class TableRows(CacheKey):
+    """The number of rows of a table as given."""
 
     table: str
 

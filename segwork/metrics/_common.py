@@ -14,6 +14,7 @@ import json
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -22,6 +23,7 @@ import pandas as pd
 
 from segwork.data.derive import month_index, month_index_of
 from segwork.engine import Data, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics.stats import safe_ratio
 
 __all__ = [
@@ -100,13 +102,25 @@ def population(data: Data, as_of: dt.date) -> ir.Table:
     return pop
 
 
+@dataclass(frozen=True)
+class EventNames(CacheKey):
+    """The distinct event names of the events table (as_of-independent)."""
+
+
 def event_names(data: Data) -> list[str]:
+    """The distinct names of the ``events`` table, sorted (the ``uses_<event>`` attributes); one
+    query per engine, then kept (a page asks for them with every list of criteria)."""
     eng = engine_for(data)
     data = eng.data
     if not data.has("events"):
         return []
     ev = data.table("events")
-    return sorted(str(x) for x in ev.select("event").distinct().to_pandas()["event"].dropna())
+
+    def build() -> list[str]:
+        names = ev.select("event").distinct().to_pandas()["event"].dropna()
+        return sorted(str(x) for x in names)
+
+    return list(eng.value(EventNames(), build))
 
 
 def available_attributes(data: Data) -> list[str]:

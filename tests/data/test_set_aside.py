@@ -259,3 +259,20 @@ def test_a_pages_histograms_equal_the_definition(tables):
     engine = segwork.Engine(data, reuse_across_dates=True)
     for day in pd.date_range("2023-12-15", "2024-08-15", freq="19D").date:
         pd.testing.assert_frame_equal(engine.set_aside(day, tables), data.set_aside(day, tables))
+
+
+@pytest.mark.parametrize("tables", [None, ["customers"], ["mrr", "events", "transactions"]])
+def test_on_or_after_the_last_date_no_histogram_is_built(tables):
+    """From the data's last date on, nothing is dated after as_of and nobody signed up after it:
+    a page's engine says so from the row counts alone (no histogram), equal to the definition."""
+    data = segwork.load(_frames())
+    engine = segwork.Engine(data, reuse_across_dates=True)
+    end = data.data_end
+    for day in (end, end + dt.timedelta(days=1), end + dt.timedelta(days=400)):
+        got = engine.set_aside(day, tables)
+        pd.testing.assert_frame_equal(got, data.set_aside(day, tables))
+        assert (got["rows"] == 0).all()
+    assert not [k for k in engine.table_keys() if isinstance(k, DatesHistogram)]
+    # the day before the last date is counted as before
+    before = end - dt.timedelta(days=1)
+    pd.testing.assert_frame_equal(engine.set_aside(before, tables), data.set_aside(before, tables))
