@@ -65,20 +65,17 @@ class Engine:
     data : Dataset
         The tables the metrics read (never changed by the engine).
     reuse_across_dates : bool, default False
-        Build the metrics' as_of-independent engine tables (every month's next active month
-        for the churn window, each period's activity of all time for cohorts, the segment
-        histories), so that a change of as_of reuses them.  A page sets it (it changes dates);
-        a one-off call leaves it False and computes only what its date needs, which is cheaper
-        once.  Both give the same numbers (each faster path is tested equal to the definition).
+        Build the metrics' as_of-independent engine tables (each period's activity of all
+        time for cohorts, the segment histories; every month's next active month for the churn
+        window where the faster paths do not apply), so that a change of as_of reuses them.
+        A page sets it (it changes dates); a one-off call leaves it False and computes only
+        what its date needs, which is cheaper once.  Both give the same numbers (each faster
+        path is tested equal to the definition).
     fast_paths : bool, default True
         Run a metric's faster expression where it has one (the churn window's months as the
-        bits of one integer per customer instead of a window function over its months, ...);
-        each is tested equal to the definition, which ``False`` runs.
-    one_off : bool, default False
-        The engine of a single metric call (:func:`engine_for` on a Dataset): a table that is
-        only a projection of the user's table (every month of a given ``mrr``) is scanned in
-        place by each query instead of being copied first.  A page or report's engine keeps it,
-        since it is read again with every change.
+        bits of one integer per customer instead of a window function over its months, on a
+        page for as_of's month and the month before in one pass, ...); each is tested equal to
+        the definition, which ``False`` runs.
 
     Examples
     --------
@@ -97,14 +94,12 @@ class Engine:
         *,
         reuse_across_dates: bool = False,
         fast_paths: bool = True,
-        one_off: bool = False,
     ) -> None:
         if not isinstance(data, Dataset):
             raise TypeError(f"an Engine runs on a segwork Dataset, not {type(data).__name__}")
         self.data = data
         self.reuse_across_dates = reuse_across_dates
         self.fast_paths = fast_paths
-        self.one_off = one_off
         self._tables: LRU[ir.Table] = LRU(TABLE_CACHE_SIZE)
         self._frames: LRU[pd.DataFrame] = LRU(FRAME_CACHE_SIZE)
         self._values: LRU[Any] = LRU(VALUE_CACHE_SIZE)
@@ -140,10 +135,11 @@ class Engine:
         (``Table.cache``; the :data:`TABLE_CACHE_SIZE` most recent kept); other engines
         (Spark, warehouses) keep the lazy expression and plan it with each query.  ``key``'s
         fields must name everything the table depends on.  A ``view`` (a projection of the
-        user's table, cheap to scan again) is not copied by a one-off engine.
+        user's table, as cheap to scan again as the copy) is never copied: every month of a
+        given ``mrr`` is read in place by each query that needs it.
         """
         _check_key(key)
-        if view and self.one_off:  # a projection of the user's table: scanned in place
+        if view:  # a projection of the user's table: scanned in place
             return build()
 
         def materialised() -> ir.Table:
@@ -297,7 +293,7 @@ def engine_for(data: Data) -> Engine:
     if isinstance(data, Engine):
         return data
     if isinstance(data, Dataset):
-        return Engine(data, one_off=True)
+        return Engine(data)
     raise TypeError(
         f"expected a segwork Dataset or Engine, not {type(data).__name__}; "
         "load tables with segwork.load(...)"

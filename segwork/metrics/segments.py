@@ -50,10 +50,13 @@ from segwork.options import bind_options
 
 __all__ = [
     "SEGMENT_COLUMNS",
+    "PerCustomerMonths",
     "SegmentOptions",
     "engagement",
     "lifecycle_stage",
     "per_customer",
+    "per_customer_bits",
+    "per_customer_of_months",
     "segment_table",
     "segment_tables",
 ]
@@ -97,15 +100,11 @@ def per_customer(data: Data, as_of_month: int, window_months: int, as_of: Any) -
     """
     eng = engine_for(data)
     data = eng.data
-    if (
-        eng.fast_paths
-        and eng.backend_name == "duckdb"
-        and not eng.serves_every_date
-        and window_months <= MAX_BITS_WINDOW
-    ):
-        build = per_customer_bits  # one group-by, no window function; tested equal
-    else:
-        build = _per_customer_expr  # the definition
+    bits = eng.fast_paths and eng.backend_name == "duckdb" and window_months <= MAX_BITS_WINDOW
+    if bits and eng.serves_every_date and not data.currencies.converts:
+        # a page: this month and the one before from one group-by (its KPI cards compare them)
+        return per_customer_of_months(eng, as_of_month, window_months)
+    build = per_customer_bits if bits else _per_customer_expr  # faster path / the definition
     return eng.table(
         PerCustomer(as_of, window_months),
         lambda: build(eng, as_of_month, window_months, as_of),
@@ -130,32 +129,92 @@ def per_customer_bits(data: Data, as_of_month: int, window_months: int, as_of: A
     """
     eng = engine_for(data)
     a, w = as_of_month, window_months
-    base_idx = a - NRR_MONTHS
-    mrr = eng.monthly_mrr(as_of)
-    r = mrr.filter(((mrr.month_idx >= a - w) & (mrr.month_idx <= a)) | (mrr.month_idx == base_idx))
+    r = _rows_for(eng.monthly_mrr(as_of), [a], w)
+    return _bits_finish(r.group_by("customer_id").aggregate(**_bits_aggregates(r, a, w, "")), "")
+
+
+@dataclass(frozen=True)
+class PerCustomerMonths(CacheKey):
+    """:func:`per_customer` at month index ``month`` and the month before, in one table."""
+
+    month: int
+    window_months: int
+
+
+def per_customer_of_months(data: Data, as_of_month: int, window_months: int) -> ir.Table:
+    """:func:`per_customer_bits` of a page: month A from the engine table of A and A-1 (built by
+    one group-by), or of A+1 and A when that one is kept (a page's KPI cards compare as_of with
+    the month before it, so a date costs one pass, not two).
+
+    A given ``mrr`` in one currency only (the months up to A-1's are those up to A's, less
+    month A).  Tested equal to the definition (tests/metrics/test_segments.py).
+    """
+    eng = engine_for(data)
+    a, w = as_of_month, window_months
+    after = PerCustomerMonths(a + 1, w)
+    if after in eng.table_keys():
+        pair, tag = eng.table(after, lambda: _months_pair(eng, a + 1, w)), "_p"
+    else:
+        pair, tag = eng.table(PerCustomerMonths(a, w), lambda: _months_pair(eng, a, w)), ""
+    # a customer with no row of this month's window nor its NRR base has no row, as at one date
+    pair = pair.filter((pair[f"bits{tag}"] != 0) | pair[f"has_base{tag}"])
+    return _bits_finish(pair, tag)
+
+
+def _months_pair(eng: Any, a: int, w: int) -> ir.Table:
+    every = eng.monthly_mrr_all()
+    r = _rows_for(every, [a, a - 1], w)
+    aggs = {**_bits_aggregates(r, a, w, ""), **_bits_aggregates(r, a - 1, w, "_p")}
+    return r.group_by("customer_id").aggregate(**aggs)
+
+
+def _rows_for(mrr: ir.Table, months: Sequence[int], w: int) -> ir.Table:
+    """The rows :func:`_bits_aggregates` reads for the months A in ``months``: the churn window
+    A-w .. A and the NRR base A-12 of each."""
+    lo, hi = min(months) - w, max(months)
+    bases = [m - NRR_MONTHS for m in months]
+    return mrr.filter(
+        ((mrr.month_idx >= lo) & (mrr.month_idx <= hi)) | mrr.month_idx.isin(bases)
+    )
+
+
+def _bits_aggregates(r: ir.Table, a: int, w: int, tag: str) -> dict[str, Any]:
+    """Per customer at month A (``tag`` suffixing the names): its active months A-w .. A as the
+    bits of one integer (bit k = month A-w+k), ``next`` with bit k set when month A-w+k+1 is
+    active, the at-risk months, activity, MRR in A and its NRR base."""
     k = (r.month_idx - (a - w)).cast("int64")
     one = ibis.literal(1).cast("int64")
     zero_bits = ibis.literal(0).cast("int64")
-    in_window = r.month_idx >= a - w
+    in_window = (r.month_idx >= a - w) & (r.month_idx <= a)
     at_a = r.month_idx == a
-    per = r.group_by("customer_id").aggregate(
-        bits=ibis.ifelse(in_window, one << k, zero_bits).bit_or(),
-        next_bits=ibis.ifelse(in_window & (k > 0), one << (k - 1), zero_bits).bit_or(),
-        at_risk=(in_window & ~at_a).cast("int64").sum(),
-        active_a=at_a.any(),
-        mrr_a=ibis.ifelse(at_a, r.mrr, ibis.literal(0.0)).sum(),
-        nrr_base=nrr_base(r, base_idx),
-    )
+    base_idx = a - NRR_MONTHS
+    return {
+        f"bits{tag}": ibis.ifelse(in_window, one << k, zero_bits).bit_or(),
+        f"next_bits{tag}": ibis.ifelse(in_window & (k > 0), one << (k - 1), zero_bits).bit_or(),
+        f"at_risk{tag}": (in_window & ~at_a).cast("int64").sum(),
+        f"active_a{tag}": at_a.any(),
+        f"mrr_a{tag}": ibis.ifelse(at_a, r.mrr, ibis.literal(0.0)).sum(),
+        f"nrr_base{tag}": nrr_base(r, base_idx),
+        f"has_base{tag}": (r.month_idx == base_idx).any(),
+    }
+
+
+def _bits_finish(per: ir.Table, tag: str) -> ir.Table:
+    """:func:`per_customer`'s columns from :func:`_bits_aggregates` of suffix ``tag``: churned
+    in m <=> bit k set and bit k+1 clear (the set bits of ``bits & ~next``, less month A's own
+    bit when active in A)."""
+    active = per[f"active_a{tag}"]
     # one term per operator: bitwise operators' precedence differs between SQL dialects
-    ended = _bit_count(per.bits & ~per.next_bits)
+    ended = _bit_count(per[f"bits{tag}"] & ~per[f"next_bits{tag}"])
+    base = per[f"nrr_base{tag}"]
     return per.select(
         "customer_id",
-        "active_a",
-        "mrr_a",
-        "at_risk",
-        churned=(ended - per.active_a.cast("int64")).cast("int64"),
-        nrr_base=per.nrr_base,
-        nrr_end=nrr_end(per.nrr_base, per.mrr_a),
+        active_a=active,
+        mrr_a=per[f"mrr_a{tag}"],
+        at_risk=per[f"at_risk{tag}"],
+        churned=(ended - active.cast("int64")).cast("int64"),
+        nrr_base=base,
+        nrr_end=nrr_end(base, per[f"mrr_a{tag}"]),
     )
 
 

@@ -492,12 +492,26 @@ def test_segments_add_up_and_engines_agree(
         pd.testing.assert_frame_equal(segment_table(pq, "plan", as_of, window_months=w), by_plan)
     # An earlier as_of on the same Dataset (its engine tables shared across dates; the months
     # after that as_of are in the data and must not count).
-    # A page's Dataset (explorers keep the date-independent tables: every month's next active
-    # month) gives the same table.
+    # A page's engine (as_of's month and the month before counted in one pass) gives the same
+    # table, and the month before read from that pass equals the definition at that date.
     page = segwork.Engine(
         segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
     )
     pd.testing.assert_frame_equal(segment_table(page, "plan", as_of, window_months=w), by_plan)
+    before = as_of - pd.offsets.MonthEnd(1)
+    if before >= customers["signup_date"].min():
+        keys = list(page.table_keys())
+        pd.testing.assert_frame_equal(
+            segment_table(page, "plan", before, window_months=w),
+            segment_table(definition, "plan", before, window_months=w),
+        )
+        assert set(page.table_keys()) == set(keys)  # no new pass
+        # and from a page that had not seen as_of (its own pass of before and the month before)
+        fresh = segwork.Engine(data, reuse_across_dates=True)
+        pd.testing.assert_frame_equal(
+            segment_table(fresh, None, before, window_months=w),
+            segment_table(definition, None, before, window_months=w),
+        )
     earlier = as_of - pd.offsets.MonthEnd(3)
     if earlier >= customers["signup_date"].min():
         expected_earlier = _reference(customers, mrr, earlier, w)
