@@ -43,6 +43,7 @@ def datasets(tmp_path_factory):
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")  # pandas in via Arrow
         .config("spark.sql.warehouse.dir", str(warehouse))
         .getOrCreate()
     )

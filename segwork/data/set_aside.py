@@ -145,8 +145,16 @@ def dates_histogram(tables: Mapping[str, ir.Table], name: str) -> ir.Table:
     """``_d, [_s,] _n``: the rows of table ``name`` counted per date and customer signup date.
 
     Whatever the as-of date, the rows it sets aside are sums over this table (bounded by the
-    dates, not the rows: 600k rows for the events of 1M customers)."""
+    dates, not the rows).  The signup date is kept only where it is after the row's date (in or
+    after its month for ``mrr``): any other row is never of a customer who signed up after an
+    as_of it is counted at."""
     r = _dated_rows(tables, name)
+    if "_s" in r.columns:
+        # a row is of a later signup at some as_of only when its customer signed up after the
+        # row's date (in or after its month for mrr): other rows keep no signup date, so the
+        # histogram has about one row per date instead of one per date and signup date
+        later = (month_index(r._s) >= r._d) if name == "mrr" else (r._s > r._d)
+        r = r.mutate(_s=ibis.ifelse(later, r._s, ibis.null("date")))
     keys = [c for c in ("_d", "_s") if c in r.columns]
     return r.group_by(keys).aggregate(_n=r.count())
 

@@ -153,12 +153,27 @@ def _subscription_activity(data: Data, day: dt.date, period: str) -> ir.Table:
 
 def _activity_all(data: Data, period: str) -> ir.Table:
     """``customer_id, p, first_m, end_mrr``: every customer's activity per period of all time
-    (a given ``mrr``), cached in the engine once per period; see :func:`_given_activity`."""
+    (a given ``mrr``), cached in the engine once per period; see :func:`_given_activity`.
+    Years are summed from the quarters when those are kept (a quarter of the rows)."""
     eng = engine_for(data)
     data = eng.data
     k = MONTHS_PER_PERIOD[period]
 
     def build() -> ir.Table:
+        quarters = ActivityAll("quarter")
+        if period == "year" and quarters in eng.table_keys():
+            # a year's quarters hold its rows: its first active month is their first, its
+            # last month (December) is the last month of its fourth quarter
+            q = _activity_all(eng, "quarter")
+            y = q.select(
+                "customer_id",
+                "first_m",
+                p=(q.p // 4).cast("int64"),
+                end_mrr=ibis.ifelse(q.p % 4 == 3, q.end_mrr, ibis.literal(0.0)),
+            )
+            return y.group_by(["customer_id", "p"]).aggregate(
+                first_m=y.first_m.min(), end_mrr=y.end_mrr.sum().cast("float64")
+            )
         every = eng.monthly_mrr_all()
         p = month_to_period(every.month_idx, period)
         rows = every.select(

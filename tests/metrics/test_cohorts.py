@@ -492,7 +492,7 @@ def _reference_monthly(frames: dict[str, pd.DataFrame], as_of: dt.date) -> pd.Da
     return pd.DataFrame(rows, columns=["p", "age", "n", "active", "base", "at", "capped"])
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(mrr_tables())
 def test_property_reference_bounds_and_parquet(tmp_path_factory, table):
     frames, as_of = table
@@ -576,7 +576,7 @@ def _reference_period(frames: dict[str, pd.DataFrame], as_of: dt.date, k: int) -
     return pd.DataFrame(rows, columns=["p", "age", "n", "active", "base", "at"])
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(mrr_tables())
 def test_property_quarters_and_years_at_several_as_of(table):
     """Quarter and year cohorts at as_of dates early, inside and at the end of the data, on a

@@ -156,7 +156,7 @@ def random_tables(draw: st.DrawFn) -> dict[str, pd.DataFrame]:
     return {"customers": frame, "mrr": mrr}
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     tables=random_tables(),
     days=st.lists(st.integers(0, 790), min_size=1, max_size=3),

@@ -90,7 +90,7 @@ def mrr_tables(draw):
     return [(c, f"2023-{m + 1:02d}-01", v) for (c, m), v in rows.items()]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(mrr_tables())
 def test_bridge_is_exact_in_every_row(rows):
     # docs/metrics.md "MRR movements": mrr_end = mrr_start + new + reactivation + expansion
@@ -112,7 +112,7 @@ def test_pandas_and_parquet_backed_datasets_agree(tmp_path):
                                   segwork.mrr_movements(again, "2024-03-31", by="plan"))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(mrr_tables(), st.sampled_from([None, "plan"]), st.integers(3, 8))
 def test_window_path_equals_the_definition(rows, by, as_of_month):
     """The engine's faster path (one window over each customer's months,

@@ -463,7 +463,7 @@ def _reference(customers: pd.DataFrame, mrr: pd.DataFrame, as_of: pd.Timestamp, 
     }
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mrr_tables(), st.integers(1, 13))
 def test_segments_add_up_and_engines_agree(
     tables: tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp], w: int
