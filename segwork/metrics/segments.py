@@ -50,10 +50,11 @@ from segwork.options import bind_options
 
 __all__ = [
     "SEGMENT_COLUMNS",
-    "PerCustomerMonths",
+    "ActiveMonths",
     "SegmentOptions",
     "engagement",
     "lifecycle_stage",
+    "month_span",
     "per_customer",
     "per_customer_bits",
     "per_customer_of_months",
@@ -102,8 +103,10 @@ def per_customer(data: Data, as_of_month: int, window_months: int, as_of: Any) -
     data = eng.data
     bits = eng.fast_paths and eng.backend_name == "duckdb" and window_months <= MAX_BITS_WINDOW
     if bits and eng.serves_every_date and not data.currencies.converts:
-        # a page: this month and the one before from one group-by (its KPI cards compare them)
-        return per_customer_of_months(eng, as_of_month, window_months)
+        # a page: every date's window from the active months of all time, kept once
+        got = per_customer_of_months(eng, as_of_month, window_months, as_of)
+        if got is not None:
+            return got
     build = per_customer_bits if bits else _per_customer_expr  # faster path / the definition
     return eng.table(
         PerCustomer(as_of, window_months),
@@ -124,98 +127,149 @@ def per_customer_bits(data: Data, as_of_month: int, window_months: int, as_of: A
     where ``next`` has bit k set when month A-w+k+1 is active (less month A's own bit).  The
     definition's "the next active month is not m-1 + 1" without a window function over each
     customer's months.  The engine uses it on DuckDB for a window of at most
-    :data:`MAX_BITS_WINDOW` months when it keeps no every-month table; tested equal to the
-    definition (tests/metrics/test_segments.py).
+    :data:`MAX_BITS_WINDOW` months (a page reads :func:`per_customer_of_months` instead); tested
+    equal to the definition (tests/metrics/test_segments.py).
     """
     eng = engine_for(data)
     a, w = as_of_month, window_months
-    r = _rows_for(eng.monthly_mrr(as_of), [a], w)
-    return _bits_finish(r.group_by("customer_id").aggregate(**_bits_aggregates(r, a, w, "")), "")
-
-
-@dataclass(frozen=True)
-class PerCustomerMonths(CacheKey):
-    """:func:`per_customer` at month index ``month`` and the month before, in one table."""
-
-    month: int
-    window_months: int
-
-
-def per_customer_of_months(data: Data, as_of_month: int, window_months: int) -> ir.Table:
-    """:func:`per_customer_bits` of a page: month A from the engine table of A and A-1 (built by
-    one group-by), or of A+1 and A when that one is kept (a page's KPI cards compare as_of with
-    the month before it, so a date costs one pass, not two).
-
-    A given ``mrr`` in one currency only (the months up to A-1's are those up to A's, less
-    month A).  Tested equal to the definition (tests/metrics/test_segments.py).
-    """
-    eng = engine_for(data)
-    a, w = as_of_month, window_months
-    after = PerCustomerMonths(a + 1, w)
-    if after in eng.table_keys():
-        pair, tag = eng.table(after, lambda: _months_pair(eng, a + 1, w)), "_p"
-    else:
-        pair, tag = eng.table(PerCustomerMonths(a, w), lambda: _months_pair(eng, a, w)), ""
-    # a customer with no row of this month's window nor its NRR base has no row, as at one date
-    pair = pair.filter((pair[f"bits{tag}"] != 0) | pair[f"has_base{tag}"])
-    return _bits_finish(pair, tag)
-
-
-def _months_pair(eng: Any, a: int, w: int) -> ir.Table:
-    every = eng.monthly_mrr_all()
-    r = _rows_for(every, [a, a - 1], w)
-    aggs = {**_bits_aggregates(r, a, w, ""), **_bits_aggregates(r, a - 1, w, "_p")}
-    return r.group_by("customer_id").aggregate(**aggs)
-
-
-def _rows_for(mrr: ir.Table, months: Sequence[int], w: int) -> ir.Table:
-    """The rows :func:`_bits_aggregates` reads for the months A in ``months``: the churn window
-    A-w .. A and the NRR base A-12 of each."""
-    lo, hi = min(months) - w, max(months)
-    bases = [m - NRR_MONTHS for m in months]
-    return mrr.filter(
-        ((mrr.month_idx >= lo) & (mrr.month_idx <= hi)) | mrr.month_idx.isin(bases)
-    )
-
-
-def _bits_aggregates(r: ir.Table, a: int, w: int, tag: str) -> dict[str, Any]:
-    """Per customer at month A (``tag`` suffixing the names): its active months A-w .. A as the
-    bits of one integer (bit k = month A-w+k), ``next`` with bit k set when month A-w+k+1 is
-    active, the at-risk months, activity, MRR in A and its NRR base."""
+    base_idx = a - NRR_MONTHS
+    mrr = eng.monthly_mrr(as_of)
+    r = mrr.filter(((mrr.month_idx >= a - w) & (mrr.month_idx <= a)) | (mrr.month_idx == base_idx))
     k = (r.month_idx - (a - w)).cast("int64")
     one = ibis.literal(1).cast("int64")
     zero_bits = ibis.literal(0).cast("int64")
-    in_window = (r.month_idx >= a - w) & (r.month_idx <= a)
+    in_window = r.month_idx >= a - w
     at_a = r.month_idx == a
-    base_idx = a - NRR_MONTHS
-    return {
-        f"bits{tag}": ibis.ifelse(in_window, one << k, zero_bits).bit_or(),
-        f"next_bits{tag}": ibis.ifelse(in_window & (k > 0), one << (k - 1), zero_bits).bit_or(),
-        f"at_risk{tag}": (in_window & ~at_a).cast("int64").sum(),
-        f"active_a{tag}": at_a.any(),
-        f"mrr_a{tag}": ibis.ifelse(at_a, r.mrr, ibis.literal(0.0)).sum(),
-        f"nrr_base{tag}": nrr_base(r, base_idx),
-        f"has_base{tag}": (r.month_idx == base_idx).any(),
-    }
-
-
-def _bits_finish(per: ir.Table, tag: str) -> ir.Table:
-    """:func:`per_customer`'s columns from :func:`_bits_aggregates` of suffix ``tag``: churned
-    in m <=> bit k set and bit k+1 clear (the set bits of ``bits & ~next``, less month A's own
-    bit when active in A)."""
-    active = per[f"active_a{tag}"]
+    per = r.group_by("customer_id").aggregate(
+        bits=ibis.ifelse(in_window, one << k, zero_bits).bit_or(),
+        next_bits=ibis.ifelse(in_window & (k > 0), one << (k - 1), zero_bits).bit_or(),
+        at_risk=(in_window & ~at_a).cast("int64").sum(),
+        active_a=at_a.any(),
+        mrr_a=ibis.ifelse(at_a, r.mrr, ibis.literal(0.0)).sum(),
+        nrr_base=nrr_base(r, base_idx),
+    )
     # one term per operator: bitwise operators' precedence differs between SQL dialects
-    ended = _bit_count(per[f"bits{tag}"] & ~per[f"next_bits{tag}"])
-    base = per[f"nrr_base{tag}"]
+    ended = _bit_count(per.bits & ~per.next_bits)
     return per.select(
         "customer_id",
-        active_a=active,
-        mrr_a=per[f"mrr_a{tag}"],
-        at_risk=per[f"at_risk{tag}"],
-        churned=(ended - active.cast("int64")).cast("int64"),
-        nrr_base=base,
-        nrr_end=nrr_end(base, per[f"mrr_a{tag}"]),
+        "active_a",
+        "mrr_a",
+        "at_risk",
+        churned=(ended - per.active_a.cast("int64")).cast("int64"),
+        nrr_base=per.nrr_base,
+        nrr_end=nrr_end(per.nrr_base, per.mrr_a),
     )
+
+
+@dataclass(frozen=True)
+class ActiveMonths(CacheKey):
+    """Every customer's active months of all time as the bits of one integer (bit k = month
+    ``origin`` + k)."""
+
+    origin: int
+
+
+@dataclass(frozen=True)
+class MonthSpan(CacheKey):
+    """The first and last month index of a given ``mrr`` table."""
+
+
+#: The most months :func:`per_customer_of_months` holds in one 64-bit integer per customer.
+MAX_BITS_MONTHS = 62
+
+
+def month_span(data: Data) -> tuple[int, int] | None:
+    """``(first, last)`` month index of every month of a given ``mrr`` (one query per engine);
+    None when it has no row."""
+    eng = engine_for(data)
+    every = eng.monthly_mrr_all()
+
+    def build() -> tuple[int, int] | None:
+        got = every.aggregate(lo=every.month_idx.min(), hi=every.month_idx.max()).to_pandas()
+        lo, hi = got["lo"].iloc[0], got["hi"].iloc[0]
+        return None if pd.isna(lo) else (int(lo), int(hi))
+
+    span: tuple[int, int] | None = eng.value(MonthSpan(), build)
+    return span
+
+
+def per_customer_of_months(
+    data: Data, as_of_month: int, window_months: int, as_of: Any
+) -> ir.Table | None:
+    """:func:`per_customer` of a page from every customer's active months of all time, kept as
+    the bits of one integer (one group-by, once, :class:`ActiveMonths`): any date's churn window
+    is then a shift and a mask of a 1M-row table, plus one filtered read of months A and A-12
+    for the MRR and the NRR base.  None (use another path) when the data spans more than
+    :data:`MAX_BITS_MONTHS` months or has no row.
+
+    A given ``mrr`` in one currency only.  Tested equal to the definition
+    (tests/metrics/test_segments.py).
+    """
+    eng = engine_for(data)
+    span = month_span(eng)
+    if span is None or span[1] - span[0] + 1 > MAX_BITS_MONTHS:
+        return None
+    origin = span[0]
+    a, w = as_of_month, window_months
+    every = eng.monthly_mrr_all()
+    one = ibis.literal(1).cast("int64")
+
+    def every_month() -> ir.Table:
+        k = (every.month_idx - origin).cast("int64")
+        return every.group_by("customer_id").aggregate(months=(one << k).bit_or())
+
+    bits = eng.table(ActiveMonths(origin), every_month)
+
+    def at_date() -> ir.Table:
+        base_idx = a - NRR_MONTHS
+        m = every.filter(every.month_idx.isin([a, base_idx]))
+        now = m.group_by("customer_id").aggregate(
+            mrr_a=ibis.ifelse(m.month_idx == a, m.mrr, ibis.literal(0.0)).sum(),
+            nrr_base=nrr_base(m, base_idx),
+        )
+        j = bits.left_join(now, "customer_id")
+        # the window A-w .. A as bits 0..w, the months after each as bits 0..w-1, month A's bit
+        t = j.select(
+            "customer_id",
+            window=_bits_of(j.months, a - w - origin, w + 1),
+            next=_bits_of(j.months, a - w + 1 - origin, w),
+            active=_bits_of(j.months, a - origin, 1),
+            mrr_a=j.mrr_a.fill_null(0.0),
+            nrr_base=j.nrr_base.fill_null(0.0),
+            has_base=j.nrr_base.notnull() & (j.nrr_base > 0),
+        )
+        # a customer with no row of the window nor an NRR base has no row, as in the definition
+        return t.filter((t.window != 0) | t.has_base)
+
+    # kept per date: the bit terms above are read by the query below as columns (bitwise
+    # operators' precedence differs between SQL dialects, so they are never nested)
+    per = eng.table(PerCustomer(as_of, w), at_date)
+    active = per.active.cast("int64")
+    in_window = _bit_count(per.window).cast("int64")
+    kept = _bit_count(per.window & per.next).cast("int64")
+    return per.select(
+        "customer_id",
+        active_a=per.active == 1,
+        mrr_a=per.mrr_a,
+        at_risk=(in_window - active).cast("int64"),
+        churned=(in_window - kept - active).cast("int64"),
+        nrr_base=per.nrr_base,
+        nrr_end=nrr_end(per.nrr_base, per.mrr_a),
+    )
+
+
+def _bits_of(months: ir.IntegerValue, shift: int, width: int) -> ir.IntegerValue:
+    """Bits ``shift`` .. ``shift + width - 1`` of ``months`` as bits 0 .. width-1 (a negative
+    shift: months before the first, which are never active)."""
+    def mask(n: int) -> ir.IntegerScalar:
+        return ibis.literal((1 << n) - 1).cast("int64")
+
+    if shift >= MAX_BITS_MONTHS or width + shift <= 0:  # no month of the data is there
+        return ibis.literal(0).cast("int64")
+    if shift >= 0:
+        return ((months >> shift) & mask(width)).cast("int64")
+    # bits 0 .. width+shift-1 move up to -shift .. width-1 (masked first: nothing overflows)
+    return ((months & mask(width + shift)) << -shift).cast("int64")
 
 
 @ibis.udf.scalar.builtin(name="bit_count")

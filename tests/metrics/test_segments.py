@@ -18,7 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import segwork
-from segwork.metrics.segments import SEGMENT_COLUMNS, lifecycle_stage, segment_table
+from segwork.metrics.segments import (
+    SEGMENT_COLUMNS,
+    ActiveMonths,
+    lifecycle_stage,
+    segment_table,
+)
 from segwork.metrics.stats import wilson_interval
 
 AS_OF = "2024-04-30"
@@ -492,26 +497,21 @@ def test_segments_add_up_and_engines_agree(
         pd.testing.assert_frame_equal(segment_table(pq, "plan", as_of, window_months=w), by_plan)
     # An earlier as_of on the same Dataset (its engine tables shared across dates; the months
     # after that as_of are in the data and must not count).
-    # A page's engine (as_of's month and the month before counted in one pass) gives the same
-    # table, and the month before read from that pass equals the definition at that date.
+    # A page's engine (every customer's active months of all time kept once as the bits of one
+    # integer, each date a shift and a mask of it) gives the same table at any date, also before
+    # the first month with MRR and long after the last one.
     page = segwork.Engine(
         segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
     )
     pd.testing.assert_frame_equal(segment_table(page, "plan", as_of, window_months=w), by_plan)
-    before = as_of - pd.offsets.MonthEnd(1)
-    if before >= customers["signup_date"].min():
-        keys = list(page.table_keys())
-        pd.testing.assert_frame_equal(
-            segment_table(page, "plan", before, window_months=w),
-            segment_table(definition, "plan", before, window_months=w),
-        )
-        assert set(page.table_keys()) == set(keys)  # no new pass
-        # and from a page that had not seen as_of (its own pass of before and the month before)
-        fresh = segwork.Engine(data, reuse_across_dates=True)
-        pd.testing.assert_frame_equal(
-            segment_table(fresh, None, before, window_months=w),
-            segment_table(definition, None, before, window_months=w),
-        )
+    for months in (1, w + 1, -14, -70):
+        other = as_of - pd.offsets.MonthEnd(months)
+        if other >= customers["signup_date"].min():
+            pd.testing.assert_frame_equal(
+                segment_table(page, "plan", other, window_months=w),
+                segment_table(definition, "plan", other, window_months=w),
+            )
+    assert sum(isinstance(k, ActiveMonths) for k in page.table_keys()) == 1
     earlier = as_of - pd.offsets.MonthEnd(3)
     if earlier >= customers["signup_date"].min():
         expected_earlier = _reference(customers, mrr, earlier, w)
@@ -593,6 +593,33 @@ def test_segment_tables_equal_one_segment_table_each(segmentations, kwargs):
         want = segwork.segment_table(data, by, "2024-12-31", **kwargs)
         pd.testing.assert_frame_equal(table, want)
         assert table.attrs == want.attrs
+
+
+def test_a_page_spanning_more_months_than_the_bits_runs_the_definition() -> None:
+    """Data over more than MAX_BITS_MONTHS months: a page's engine keeps no bits of all time and
+    gives the definition's table."""
+    from segwork.metrics.segments import MAX_BITS_MONTHS
+
+    months = pd.date_range("2018-01-01", periods=MAX_BITS_MONTHS + 8, freq="MS")
+    customers = pd.DataFrame(
+        {"customer_id": [1, 2, 3], "signup_date": ["2018-01-01"] * 3, "plan": ["a", "a", "b"]}
+    )
+    mrr = pd.DataFrame(
+        {
+            "customer_id": [1] * len(months) + [2, 2, 3],
+            "month": [*months, months[0], months[-1], months[-2]],
+            "mrr": 10.0,
+        }
+    )
+    data = segwork.load({"customers": customers, "mrr": mrr})
+    page = segwork.Engine(data, reuse_across_dates=True)
+    as_of = months[-1] + pd.offsets.MonthEnd(0)
+    got = segment_table(page, "plan", as_of, window_months=3)
+    pd.testing.assert_frame_equal(
+        got, segment_table(segwork.Engine(data, fast_paths=False), "plan", as_of, window_months=3)
+    )
+    assert not any(isinstance(k, ActiveMonths) for k in page.table_keys())
+    assert got["churned_customer_months"].sum() == 1  # customer 3 left in the last month
 
 
 def test_the_engine_chooses_the_bits_path_up_to_its_width(data: segwork.Dataset) -> None:
