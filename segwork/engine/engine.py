@@ -73,9 +73,9 @@ class Engine:
         path is tested equal to the definition).
     fast_paths : bool, default True
         Run a metric's faster expression where it has one (the churn window's months as the
-        bits of one integer per customer instead of a window function over its months, on a
-        page for as_of's month and the month before in one pass, ...); each is tested equal to
-        the definition, which ``False`` runs.
+        bits of one integer per customer instead of a window function over its months; on a
+        page, every date's window read from each customer's active months of all time, ...);
+        each is tested equal to the definition, which ``False`` runs.
 
     Examples
     --------
