@@ -59,34 +59,3 @@ def tiny_frames() -> dict[str, pd.DataFrame]:
 @pytest.fixture
 def frames() -> dict[str, pd.DataFrame]:
     return tiny_frames()
-
-
-#: Test files that take the longest (minutes of ten browser sessions, a Spark session, report
-#: runs, property tests over many dates), slowest first.  ``--dist loadfile`` hands files to the
-#: workers in collection order: started first, they run beside the many short files instead of
-#: leaving one worker alone at the end (tests/test_conftest.py).
-SLOW_FILES = (
-    "tests/test_app_load.py",
-    "tests/browser/test_app_pages.py",
-    "tests/test_report.py",
-    "tests/test_spark.py",
-    "tests/metrics/test_cohorts.py",
-    "tests/metrics/test_history.py",
-    "tests/test_report_faults.py",
-    "tests/test_server.py",
-    "tests/test_readme.py",
-    "tests/test_app.py",
-    "tests/test_report_notebooks.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run :data:`SLOW_FILES` first, in that order; every other item keeps its place (a stable
-    sort, so the items of one file stay together and in order)."""
-    rank = {name: i for i, name in enumerate(SLOW_FILES)}
-
-    def key(item: pytest.Item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return rank.get(path, len(SLOW_FILES))
-
-    items.sort(key=key)
