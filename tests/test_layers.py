@@ -5,6 +5,8 @@ module imports nothing above the data floor."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import segwork
@@ -94,3 +96,17 @@ def test_nothing_below_imports_the_package_root():
         if m != "segwork" and any(t == "segwork" for t, _ in _imports(p, modules))
     ]
     assert not back, back
+
+
+def test_a_page_imports_no_fitting_library():
+    """A cold kernel pays every import before its first render: importing segwork and its pages
+    loads neither scipy.stats nor scipy.optimize nor scikit-learn (seconds together); they are
+    imported by the fits that need them."""
+    code = (
+        "import sys, segwork, segwork.widgets, segwork.report; "
+        "print(sorted(m for m in ('scipy.stats', 'scipy.optimize', 'sklearn') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.strip() == "[]"

@@ -4,12 +4,14 @@ a clear error when the fit does not converge, and standard errors from a numeric
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
-from scipy import optimize
 
 from segwork.errors import SegworkError
+
+if TYPE_CHECKING:  # scipy.optimize is imported when a model is fitted: a page need not pay it
+    from scipy import optimize
 
 __all__ = [
     "CLVFitError",
@@ -75,6 +77,8 @@ def fit_log_params(
             return 1e300, np.zeros_like(theta)
         g = np.asarray(g, dtype=float) * p  # d/d(log p) = p d/dp
         return float(v), np.where(np.isfinite(g), g, 0.0)
+
+    from scipy import optimize
 
     objective = value if value_and_grad is None else log_value_and_grad
     best: optimize.OptimizeResult | None = None

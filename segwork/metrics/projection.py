@@ -29,7 +29,6 @@ import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import optimize
 from scipy import special as sp
 
 from segwork.data.dates import to_date
@@ -194,6 +193,8 @@ def fit_sbg_censored(events: npt.ArrayLike, censored: npt.ArrayLike) -> SBGFit:
 
 def _fit(d: np.ndarray, c: np.ndarray, start: SBGFit | None = None) -> SBGFit:
     """The MLE on (log alpha, log beta); ``start``: warm start with default tolerances."""
+    from scipy import optimize  # imported on a fit only: seconds on a cold kernel
+
     t = np.arange(len(d), dtype="float64")
     keep = (t >= 1) & ((d > 0) | (c > 0))
     tt, dd, cc = t[keep], d[keep], c[keep]

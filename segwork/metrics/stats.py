@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as _st
+from scipy import special
 
-__all__ = ["safe_ratio", "wilson_interval"]
+__all__ = ["safe_ratio", "two_sided_z", "wilson_interval"]
 
 ArrayLike = npt.ArrayLike
+
+
+def two_sided_z(confidence: float) -> float:
+    """The standard normal quantile of a two-sided ``confidence`` level (1.96 at 95 %).
+
+    ``scipy.special.ndtri``, the function ``scipy.stats.norm.ppf`` evaluates, without importing
+    ``scipy.stats`` (seconds on a cold kernel, paid by every page).
+
+    Examples
+    --------
+    >>> round(two_sided_z(0.95), 4)
+    1.96
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    return float(special.ndtri(0.5 + confidence / 2))
 
 
 def wilson_interval(
@@ -37,11 +53,9 @@ def wilson_interval(
     >>> round(float(low), 4), round(float(high), 4)
     (0.0552, 0.1744)
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    z = two_sided_z(confidence)
     k = np.asarray(successes, dtype="float64")
     n = np.asarray(trials, dtype="float64")
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = k / n
         denom = 1 + z**2 / n

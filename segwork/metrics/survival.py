@@ -14,13 +14,13 @@ from typing import Any
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from segwork.data.dates import to_date
 from segwork.engine import Data, engine_for
 from segwork.metrics._common import Bins, Where
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.lifetimes import customer_durations, kaplan_meier, lifetime_counts
+from segwork.metrics.stats import two_sided_z
 
 __all__ = ["median_lifetime", "survival"]
 
@@ -186,7 +186,7 @@ def _loglog_bounds(
     surv: np.ndarray, cum_var: np.ndarray, confidence: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Log-log (exponential Greenwood) bounds, exactly as lifelines' ``KaplanMeierFitter``."""
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    z = two_sided_z(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.log(surv)
         spread = z * np.sqrt(cum_var) / v
