@@ -195,21 +195,15 @@ def _load_tables(
     with _csv_errors(reading):
         con, raw, label, materialize, opened_notes = _open(source, reading)
         raw = _rename(raw, columns)
-        # A CSV is parsed once: into an engine table that validation and the typed copy then
-        # scan in memory (each scan of the file itself would parse it again).  Parquet files and
-        # engine tables are scanned in place, never copied.
-        parsed_once = {
-            name: con.create_table(f"_csv_{name}", raw[name], overwrite=True)
-            for name in materialize
-        }
-        raw.update(parsed_once)
+        # A CSV was parsed once, into an engine table (_read_file); Parquet files and engine
+        # tables are scanned in place, never copied.
         validate(raw)
         for name, t in raw.items():
             expr = canonical(name, t)
             tables[name] = (
                 con.create_table(name, expr, overwrite=True) if name in materialize else expr
             )
-            if name in parsed_once:  # the typed copy holds the data now (one copy at a time)
+            if name in materialize:  # the typed copy holds the data now (one copy at a time)
                 con.drop_table(f"_csv_{name}", force=True)
     currencies = settle_currencies(tables, base_currency)
     notes: list[str] = []
@@ -381,30 +375,55 @@ def _table_name(path: Path) -> str | None:
 
 
 def _read_file(con: Any, path: Path, name: str, reading: _Reading) -> tuple[ir.Table, bool]:
+    """The file as a raw table, and whether it is a CSV.
+
+    A Parquet file is scanned in place.  A CSV is parsed once, into the engine table
+    ``_csv_<name>`` that validation and the typed copy then scan in memory (each scan of the file
+    itself would parse it again); on DuckDB that is one statement, so the dialect sniffer runs
+    once per file.
+    """
     lower = path.name.lower()
     kind = next(k for s, k in _FILE_SUFFIXES.items() if lower.endswith(s))
     if kind == "parquet":
         return con.read_parquet(path, table_name=f"_raw_{name}"), False
     path = reading.utf8_path(path)
-    _check_csv_header(con, path, name)
+    header = _header_row(path)
+    if header is not None:  # DuckDB would silently rename a second "amount" to "amount_1"
+        _check_column_names(name, [f for f in header[1] if f])
     try:
-        t = con.read_csv(path, table_name=f"_raw_{name}", auto_type_candidates=_CSV_TYPES)
-    except duckdb.Error:
-        _refuse_ragged_rows(path, name)  # ragged rows can make the dialect sniffer give up
+        t = _parse_csv(con, path, f"_csv_{name}")
+    except duckdb.Error as err:
+        if "CSV Error" not in str(err):  # ragged rows can make the dialect sniffer give up
+            _refuse_ragged_rows(path, name)
         raise
-    header = _header_fields(path)
-    if header is not None and len(t.columns) != header[1]:
+    if header is not None and len(header[1]) > 1 and len(t.columns) != len(header[1]):
         # the sniffer saw another number of columns than the header has: ragged rows in its
         # sample make it pick another delimiter ("|", one column) or take the header for data
+        con.drop_table(f"_csv_{name}", force=True)
         _refuse_ragged_rows(path, name)
     return t, True
 
 
-def _header_fields(path: Path) -> tuple[str, int] | None:
-    """(delimiter, number of fields) of a CSV's first line; None when it has a single field.
+def _parse_csv(con: Any, path: Path, table: str) -> ir.Table:
+    """The CSV parsed into the engine table ``table`` (columns and types sniffed)."""
+    if getattr(con, "name", None) == "duckdb":
+        literal = "'" + str(path).replace("'", "''") + "'"
+        types = ", ".join(f"'{t}'" for t in _CSV_TYPES)
+        con.con.execute(
+            f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM read_csv({literal}, '
+            f"header = true, auto_detect = true, auto_type_candidates = [{types}])"
+        )
+        return con.table(table)
+    raw = con.read_csv(path, table_name=f"_raw{table}", auto_type_candidates=_CSV_TYPES)
+    return con.create_table(table, raw, overwrite=True)
 
-    The delimiter is the candidate that splits the header into the most fields (quotes
-    respected).  Only the first line is read.
+
+def _header_row(path: Path) -> tuple[str, list[str]] | None:
+    """(delimiter, fields) of a CSV's first line, read with Python's csv module.
+
+    The delimiter is the candidate that splits the line into the most fields (quotes respected;
+    ties go to the first candidate, as in DuckDB's sniffer).  Only the first line is read; None
+    when the file cannot be read.
     """
     opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
     try:
@@ -413,9 +432,9 @@ def _header_fields(path: Path) -> tuple[str, int] | None:
     except OSError:
         return None
     line = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
-    counts = [(len(next(csv.reader([line], delimiter=d), [])), d) for d in _CSV_DELIMITERS]
-    n, delim = max(counts, key=lambda c: c[0])  # ties: the first candidate, as DuckDB
-    return (delim, n) if n > 1 else None
+    rows = [(next(csv.reader([line], delimiter=d), []), d) for d in _CSV_DELIMITERS]
+    fields, delim = max(rows, key=lambda r: len(r[0]))
+    return delim, fields
 
 
 def _refuse_ragged_rows(path: Path, name: str) -> None:
@@ -425,10 +444,10 @@ def _refuse_ragged_rows(path: Path, name: str) -> None:
     the header's delimiter and DuckDB's rejects table collects every line with another number of
     fields.  Returns quietly when there is none (the caller's error stands).
     """
-    header = _header_fields(path)
-    if header is None:
+    header = _header_row(path)
+    if header is None or len(header[1]) < 2:
         return
-    delim, _ = header
+    delim = header[0]
     scan = duckdb.connect()
     try:
         scan.execute(
@@ -482,19 +501,6 @@ def _refuse_ragged_rows(path: Path, name: str) -> None:
             )
         ]
     )
-
-
-def _check_csv_header(con: Any, path: Path, name: str) -> None:
-    """Refuse repeated header names: DuckDB would silently rename the second ``amount`` to
-    ``amount_1``, and the contract would check only one of them."""
-    try:
-        row = con.con.execute(
-            "SELECT * FROM read_csv(?, header = false, all_varchar = true) LIMIT 1", [str(path)]
-        ).fetchone()
-    except duckdb.Error:
-        return  # an unreadable file: the real read reports it
-    if row:
-        _check_column_names(name, [str(v) for v in row if v is not None])
 
 
 @contextmanager
