@@ -1,8 +1,10 @@
 """Real-browser tests of `segwork app`: Debian's chromium driven by playwright (no downloads).
 
 Starts the app on a free port, opens the landing page and every workbook, waits for the widgets,
-checks no error text is visible, changes a criterion on the segmentation page, opens a deep link,
-and saves screenshots under the test's tmp dir.
+checks no error text is visible, opens a deep link and changes a criterion there, opens a section,
+prints a PDF, and saves screenshots under the test's tmp dir.  Each workbook is opened once for
+the checks that only read it (its kernel renders it once), all of them at the same time; a test
+that clicks opens its own page.
 """
 
 from __future__ import annotations
@@ -67,13 +69,17 @@ def assert_no_error_text(text: str) -> None:
     assert m is None, "error text on the page: ..." + text[max(0, m.start() - 300): m.end() + 300]
 
 
-def test_landing_page(browser, app_url, tmp_path):
-    page, errors = open_page(browser, f"{app_url}/index.ipynb")
-    for title, _ in PAGES.values():
-        page.get_by_role("link", name=title).first.wait_for(timeout=PAGE_TIMEOUT)
-    page.screenshot(path=str(tmp_path / "landing.png"), full_page=True)
-    assert_no_error_text(visible_text(page))
-    assert not errors
+@pytest.fixture(scope="module")
+def pages(browser, app_url):
+    """Every workbook opened once, all requested before any is waited on (their kernels start
+    together), for the checks that only read a page; each page is closed at the end."""
+    opened = {nb: open_page(browser, f"{app_url}/{nb}") for nb in PAGES}
+    for nb, (page, _) in opened.items():
+        wait_for_explorer(page, PAGES[nb][0])
+        page.locator(".js-plotly-plot").first.wait_for(timeout=PAGE_TIMEOUT)
+    yield opened
+    for page, _ in opened.values():
+        page.close()
 
 
 def test_the_app_address_opens_the_landing_page(browser, app_url, tmp_path):
@@ -84,20 +90,21 @@ def test_the_app_address_opens_the_landing_page(browser, app_url, tmp_path):
     for title, _ in PAGES.values():
         page.get_by_role("link", name=title).first.wait_for(timeout=PAGE_TIMEOUT)
     assert page.url.endswith("/voila/render/index.ipynb")
-    assert "Select items" not in visible_text(page)
+    text = visible_text(page)
+    assert "Select items" not in text
+    assert_no_error_text(text)
     nav = page.locator("nav.segwork-nav")
     assert nav.locator("a").all_inner_texts() == ["segwork", *(t for t, _ in PAGES.values())]
     assert page.title().startswith("segwork")
     page.screenshot(path=str(tmp_path / "root.png"), full_page=True)
     assert not errors
+    page.close()
 
 
 @pytest.mark.parametrize("notebook", list(PAGES))
-def test_each_page_renders_without_errors(browser, app_url, tmp_path, notebook):
+def test_each_page_renders_without_errors(pages, tmp_path, notebook):
     title = PAGES[notebook][0]
-    page, errors = open_page(browser, f"{app_url}/{notebook}")
-    wait_for_explorer(page, title)
-    page.wait_for_timeout(1500)
+    page, errors = pages[notebook]
     page.screenshot(path=str(tmp_path / f"{notebook}.png"), full_page=True)
     text = visible_text(page)
     assert_no_error_text(text)
@@ -112,10 +119,17 @@ def test_each_page_renders_without_errors(browser, app_url, tmp_path, notebook):
     assert not [e for e in errors if "ResizeObserver" not in e]
 
 
-def test_changing_a_criterion_changes_the_table(browser, app_url, tmp_path):
-    page, _ = open_page(browser, f"{app_url}/02_customer_segmentation.ipynb")
+def test_deep_link_restores_the_state_and_a_criterion_changes_the_table(
+    browser, app_url, tmp_path
+):
+    query = urllib.parse.urlencode({"by": json.dumps(["billing_interval"]), "min_customers": "50"})
+    page, _ = open_page(browser, f"{app_url}/02_customer_segmentation.ipynb?{query}")
     wait_for_explorer(page, PAGES["02_customer_segmentation.ipynb"][0])
     table = page.locator("table.segwork-table").first
+    header = table.locator("th").all_inner_texts()
+    assert "Billing interval" in header and "Region" not in header
+    assert_no_error_text(visible_text(page))
+    page.screenshot(path=str(tmp_path / "deep_link.png"), full_page=True)
     before = table.inner_text()
     select = page.locator("select[multiple]").first
     select.select_option(label=["Region"])
@@ -125,16 +139,7 @@ def test_changing_a_criterion_changes_the_table(browser, app_url, tmp_path):
     after = page.locator("table.segwork-table").first.inner_text()
     assert after != before and "region" in after.lower()
     page.screenshot(path=str(tmp_path / "criterion_changed.png"), full_page=True)
-
-
-def test_deep_link_restores_the_state(browser, app_url, tmp_path):
-    query = urllib.parse.urlencode({"by": json.dumps(["billing_interval"]), "min_customers": "50"})
-    page, _ = open_page(browser, f"{app_url}/02_customer_segmentation.ipynb?{query}")
-    wait_for_explorer(page, PAGES["02_customer_segmentation.ipynb"][0])
-    header = page.locator("table.segwork-table").first.locator("th").all_inner_texts()
-    assert "Billing interval" in header and "Region" not in header
-    assert_no_error_text(visible_text(page))
-    page.screenshot(path=str(tmp_path / "deep_link.png"), full_page=True)
+    page.close()
 
 
 def test_a_section_opens_on_click(browser, app_url, tmp_path):
@@ -153,15 +158,15 @@ def test_a_section_opens_on_click(browser, app_url, tmp_path):
     assert_no_error_text(visible_text(page))
     page.screenshot(path=str(tmp_path / "personas_open.png"), full_page=True)
     assert not [e for e in errors if "ResizeObserver" not in e]
+    page.close()
 
 
 @pytest.mark.parametrize("notebook", list(PAGES))
-def test_title_once_kpis_first_and_no_analyst_text(browser, app_url, tmp_path, notebook):
+def test_title_once_kpis_first_and_no_analyst_text(pages, tmp_path, notebook):
     """The page's title shows once (the notebook's own title cell), the analyst-only cells are
     left out, the parts are tabs, and the KPI cards come before them (pages with KPIs)."""
     title = PAGES[notebook][0]
-    page, _ = open_page(browser, f"{app_url}/{notebook}")
-    wait_for_explorer(page, title)
+    page, _ = pages[notebook]
     assert page.get_by_role("heading", name=title, exact=True).count() == 1
     text = visible_text(page)
     assert "For analysts" not in text and "papermill" not in text
@@ -176,11 +181,11 @@ def test_title_once_kpis_first_and_no_analyst_text(browser, app_url, tmp_path, n
     page.screenshot(path=str(tmp_path / f"title_{notebook}.png"), full_page=True)
 
 
-def test_download_pdf_control_gives_a_pdf(browser, app_url, tmp_path):
+def test_download_pdf_control_gives_a_pdf(pages, tmp_path):
     """The "Download PDF" control prints the page as shown (chromium in the kernel) and offers
-    the file; the link downloads a PDF."""
-    page, errors = open_page(browser, f"{app_url}/03_cohort_retention.ipynb")
-    wait_for_explorer(page, PAGES["03_cohort_retention.ipynb"][0])
+    the file; the link downloads a PDF (a click that leaves the page's numbers as they are, so
+    it runs on the shared page)."""
+    page, errors = pages["03_cohort_retention.ipynb"]
     page.get_by_role("button", name="Download PDF").click()
     link = page.locator("a[download$='.pdf']").first
     link.wait_for(timeout=PAGE_TIMEOUT)
