@@ -4,9 +4,16 @@ query string of its URL (:func:`page_query`), read from the environment Voila se
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import threading
+import warnings
 
 __all__ = ["page_query", "served_by_voila"]
+
+#: Seconds a preheated kernel waits to connect to Voila's request-info socket.
+_CONNECT_SECONDS = 5
 
 
 def served_by_voila() -> bool:
@@ -15,11 +22,46 @@ def served_by_voila() -> bool:
 
 
 def page_query() -> str:
-    """The query string of the Voila page this kernel serves ("" outside Voila)."""
+    """The query string of the Voila page this kernel serves ("" outside Voila).
+
+    A preheated kernel ran the notebook before any page was asked for: it waits here for the
+    request (:func:`wait_for_request`) and then reads the query string Voila sent.
+    """
     if not served_by_voila():
         return ""
     if os.environ.get("VOILA_PREHEAT", "False") != "False":
-        from voila.utils import get_query_string  # blocks until the page is requested
-
-        return get_query_string() or ""
+        wait_for_request()
     return os.environ.get("QUERY_STRING", "")
+
+
+def wait_for_request() -> None:
+    """Block until Voila hands this preheated kernel a page request; put the request's
+    environment (``QUERY_STRING``, ``SERVER_NAME``, ...) in ``os.environ``.
+
+    What ``voila.utils.wait_for_request`` does (one message on the websocket
+    ``<server>voila/query/<kernel id>``), without importing the ``voila`` package in the kernel:
+    that import pulls in the Jupyter server, 2 s of CPU in every preheated kernel.
+    """
+    import websockets  # a dependency of voila, which is what runs this kernel
+
+    protocol = os.environ.get("VOILA_WS_PROTOCOL", "ws")
+    ip = os.environ.get("VOILA_APP_IP", "127.0.0.1")
+    port = os.environ.get("VOILA_APP_PORT", "8866")
+    base = os.environ.get("VOILA_WS_BASE_URL", os.environ.get("VOILA_SERVER_URL", "/"))
+    url = f"{protocol}://{ip}:{port}{base}voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}"
+    received: list[str | bytes] = []
+
+    async def receive() -> None:
+        try:
+            async with websockets.connect(url, open_timeout=_CONNECT_SECONDS) as socket:
+                received.append(await socket.recv())
+        except (TimeoutError, OSError):
+            warnings.warn(f"Failed to connect to {url}", stacklevel=2)
+
+    # on a thread of its own: the kernel's event loop is running this cell
+    thread = threading.Thread(target=lambda: asyncio.run(receive()), daemon=True)
+    thread.start()
+    thread.join()
+    if received:
+        for key, value in json.loads(received[0]).items():
+            os.environ[key] = value
