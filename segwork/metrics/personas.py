@@ -189,7 +189,7 @@ def _features_expr(
     t = t.mutate(tenure=(t.ref_idx - month_index(t.signup_date)).cast("int64"))
     churn = per_customer(eng, a, w, day).select("customer_id", "at_risk", "churned")
     t = t.left_join(churn, "customer_id").drop("customer_id_right")
-    t = eng.table(PersonaReference(day, w), lambda: t)
+    t = base = eng.table(PersonaReference(day, w), lambda: t)
 
     avail = {"usage": data.has("events"), "plan": False, "annual": False}
     if avail["usage"]:
@@ -219,7 +219,8 @@ def _features_expr(
             usage=t.n_events.fill_null(0).cast("float64") / t.active_months,
             features_used=t.features_used.fill_null(0).cast("int64"),
         )
-    sub = _subscription_flags(eng, day, t)
+    # from the reference table, not from t with its usage: the events would be read twice
+    sub = _subscription_flags(eng, day, base)
     plan: ir.Value = ibis.null("string")
     annual: ir.Value = ibis.null("boolean")
     if sub is not None:

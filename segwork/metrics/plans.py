@@ -259,13 +259,15 @@ def customer_plans(data: Data, as_of: Any) -> pd.DataFrame:
 
 
 def plan_by_month_expr(data: Data, as_of: Any, first_idx: int) -> ir.Table:
-    """``customer_id, month_idx, plan``: each customer's plan in each month ``first_idx`` ..
-    as_of's month in which it has a paid row naming a plan.
+    """``customer_id, month_idx, plan``: the plan in each month ``first_idx`` .. as_of's month
+    in which it has a paid row naming a plan, of each customer that has two plans or more in
+    those months (no other customer can move from one plan to another in them).
 
     docs/metrics.md "Plan moves".  From ``subscriptions``: the plan of the highest-MRR paid
     subscription active in the month (in the base currency at that month's rate), ties broken
     by latest start_date, then plan name (alphabetical, first wins).  From a given ``mrr`` table
-    with ``plan``: the month's row's plan when its mrr > 0.
+    with ``plan``: the month's row's plan when its mrr > 0.  The customers with one plan are
+    left out before each month's plan is picked: at 1M customers, most of them.
     """
     eng = engine_for(data)
     data = eng.data
@@ -275,9 +277,11 @@ def plan_by_month_expr(data: Data, as_of: Any, first_idx: int) -> ir.Table:
     if source == "mrr":
         m = data.table("mrr")
         rows = _paid_mrr_rows(m)
-        return rows.filter((rows.month_idx >= first_idx) & (rows.month_idx <= a))
+        rows = rows.filter((rows.month_idx >= first_idx) & (rows.month_idx <= a))
+        return rows.semi_join(_with_two_plans(rows), "customer_id")
     paid = _paid_subscriptions(eng, day)
     paid = paid.filter((paid.last_idx >= first_idx) & (paid.first_idx <= a))
+    paid = paid.semi_join(_with_two_plans(paid), "customer_id")
     cal = calendar(first_idx, a).select("month_idx")
     j = paid.join(cal, [cal.month_idx >= paid.first_idx, cal.month_idx <= paid.last_idx])
     j = _valued_at(eng, j, "month_idx")
@@ -285,3 +289,9 @@ def plan_by_month_expr(data: Data, as_of: Any, first_idx: int) -> ir.Table:
         j, ["customer_id", "month_idx"], [_desc(j.value), _desc(j.start_date), j.plan]
     )
     return best.select("customer_id", "month_idx", "plan")
+
+
+def _with_two_plans(t: ir.Table) -> ir.Table:
+    """``customer_id`` of the customers with two different plans or more among ``t``'s rows."""
+    g = t.group_by("customer_id").aggregate(_lo=t.plan.min(), _hi=t.plan.max())
+    return g.filter(g._lo != g._hi).select("customer_id")
