@@ -263,6 +263,28 @@ class Engine:
                 frames[name] = self._histogram(name)
         return from_histogram(frames, day, tables)
 
+    def dated_tables(self, tables: Sequence[str] | None = None) -> list[str]:
+        """The dated tables of the data (among ``tables``; all when None) whose rows
+        :meth:`set_aside` counts."""
+        return [name for name in dated_tables(tables) if name in self.data.given]
+
+    def prepare_set_aside(self, tables: Sequence[str] | None = None) -> list[str]:
+        """Build now the histograms :meth:`set_aside` sums at any date before the data's
+        last (one aggregate query per table, kept); a page does this once it is shown, so that
+        its first change to an earlier as_of does not wait for them.  Returns the tables.
+
+        >>> import segwork
+        >>> page = segwork.Engine(segwork.make_saas_data(100, random_state=1))
+        >>> page.prepare_set_aside(["customers", "mrr", "events"])  # MRR derived: no mrr rows
+        ['customers', 'events']
+        >>> page.prepare_set_aside()
+        ['customers', 'subscriptions', 'events', 'transactions']
+        """
+        names = self.dated_tables(tables)
+        for name in names:
+            self._histogram(name)
+        return names
+
     def _rows(self, name: str) -> int:
         table = self.data.given[name]
         return int(self.value(TableRows(name), lambda: int(table.count().to_pandas())))

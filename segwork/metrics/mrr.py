@@ -15,8 +15,9 @@ from segwork.data.dates import to_date
 from segwork.data.derive import calendar, month_index_of
 from segwork.data.fx import to_base
 from segwork.engine import Data, Engine, engine_for
-from segwork.metrics._common import Bins, Where
+from segwork.metrics._common import Bins, Where, population
 from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.mrr_history import history_applies, movement_history, movements_at
 from segwork.metrics.stats import safe_ratio
 
 __all__ = ["MOVEMENTS", "monthly_mrr", "mrr_movements"]
@@ -158,6 +159,15 @@ def mrr_movements(
     """
     eng = engine_for(data)
     data = eng.data
+    split = bool(by) or bool(where) or bool(bins)
+    if history_applies(eng, split=split, converts=data.currencies.converts):
+        # a page: every as_of's bridge from one table (tested equal to the definition)
+        day = to_date(as_of)
+        population(eng, day)  # as_of before every signup: the definition's error
+        bridge = movements_at(movement_history(eng), day)
+        if bridge is None:
+            raise ValueError(f"no customer has MRR > 0 on or before as_of={day}")
+        return _finish(bridge, [])
     t, by_names = _population_mrr(eng, as_of, by, where, bins)
     last_idx = month_index_of(to_date(as_of))
     if eng.fast_paths and not data.currencies.converts:

@@ -11,7 +11,9 @@ survival with the number at risk, and the churn rate under four conventions.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import ipywidgets as widgets
@@ -36,6 +38,7 @@ from segwork.metrics.cohorts_compare import compare_cohort_years, weighted_avera
 from segwork.metrics.conventions import VENDOR_NOTE, churn_conventions
 from segwork.metrics.moves import plan_moves
 from segwork.metrics.mrr import mrr_movements
+from segwork.metrics.mrr_history import history_applies, movement_history
 from segwork.metrics.projection import project_retention, retention_fits
 from segwork.metrics.survival import median_lifetime, survival
 from segwork.plots.cohorts import (
@@ -312,10 +315,19 @@ class CohortExplorer(Explorer):
             ("column_values", name, as_of), lambda: column_values(self.engine, name, as_of)
         )
 
-    def prepare(self) -> None:
-        # quarters and years of a given mrr table: each customer's activity per period of all
-        # time, built now rather than on the first change of period
-        prepare_period_tables(self.engine, ("quarter", "year"))
+    def preparations(self) -> list[Callable[[], object]]:
+        # quarters and years of a given mrr table (each customer's activity per period of all
+        # time; years are summed from quarters), the base's set-aside histograms, then the
+        # MRR bridge of every as_of (the longest step: a click waits for at most one step)
+        steps: list[Callable[[], object]] = [
+            partial(prepare_period_tables, self.engine, (period,)) for period in ("quarter", "year")
+        ]
+        steps += super().preparations()
+        if self.data.has("mrr") and history_applies(
+            self.engine, split=False, converts=self.data.currencies.converts
+        ):  # the MRR movements section's bridge of every as_of
+            steps.append(lambda: movement_history(self.engine))
+        return steps
 
     def tables_read(self, state: dict[str, Any]) -> list[str]:
         names = ["customers"]

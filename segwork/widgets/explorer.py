@@ -21,6 +21,7 @@ import html
 import json
 import traceback
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -43,6 +44,7 @@ from segwork.settings import AS_OF_ENV, env
 from segwork.sources import open_data
 from segwork.widgets.controls import default_control
 from segwork.widgets.figures import figure_output
+from segwork.widgets.idle import IdleSteps
 from segwork.widgets.params import Param, param_label, parse_query
 from segwork.widgets.static import (
     SECTION_CLOSED,
@@ -74,12 +76,17 @@ class Explorer:
     #: A table longer than this shows its first rows, the rest behind a click (and a download).
     long_table_rows: ClassVar[int] = 25
     params: ClassVar[tuple[Param, ...]] = ()
+    #: Compute the first render like a one-off call (the plan of its date alone) and build the
+    #: tables that serve every date when the kernel is idle: for a page whose as_of-independent
+    #: tables cost more than its first date (the market page's segment history).
+    first_date_alone: ClassVar[bool] = False
 
     def __init__(self, data: Any = None, **state: Any) -> None:
         self.data: Dataset = open_data(data)
         #: the page's engine state (caches, segment histories): a page changes as_of, so it
-        #: keeps the engine tables that serve every date
-        self.engine = Engine(self.data, reuse_across_dates=True)
+        #: keeps the engine tables that serve every date (from its first render, or from when
+        #: it is idle: :attr:`first_date_alone`)
+        self.engine = Engine(self.data, reuse_across_dates=not self.first_date_alone)
         self._choices: dict[str, Sequence[Any] | None] = {}
         self._defaults = self.default_state()
         self._state: dict[str, Any] = copy.deepcopy(self._defaults)
@@ -100,9 +107,10 @@ class Explorer:
         self._shown_tab: str | None = None  # the section whose tab is shown (None: overview)
         self._tabbing = False  # while the page sets its tabs itself
         self.controls: dict[str, widgets.Widget] = {}
+        #: what the page builds ahead once it is shown and its kernel is idle
+        self.idle = IdleSteps(self.preparations)
         self._build()
         self._recompute()
-        self.prepare()
 
     # -- to override ------------------------------------------------------------------------------
     def compute(self, state: dict[str, Any]) -> View:  # pragma: no cover - abstract
@@ -117,9 +125,18 @@ class Explorer:
         to its data (criteria the data does not have are not proposed)."""
         return {p.name: copy.deepcopy(p.default) for p in self.params}
 
+    def preparations(self) -> list[Callable[[], object]]:
+        """What a later change would otherwise build first, built ahead once the page is shown
+        (:mod:`segwork.widgets.idle`): by default the histograms that give the rows set aside
+        at any earlier as_of (:meth:`segwork.Engine.prepare_set_aside`), one step per table the
+        page reads.  Pages add their own (the cohort page: quarters and years)."""
+        tables = self.engine.dated_tables(self.tables_read(self._state))
+        return [partial(self.engine.prepare_set_aside, [name]) for name in tables]
+
     def prepare(self) -> None:
-        """Build, with the first render, what a later change would otherwise build first (the
-        engine tables of another period, say), so that every change is equally quick."""
+        """Build now what :meth:`preparations` builds when the kernel is idle (a script or a
+        benchmark, which has no idle kernel, calls this; a change works without it)."""
+        self.idle.run()
 
     def tables_read(self, state: dict[str, Any]) -> Sequence[str] | None:
         """The tables the page's numbers read at ``state`` (None: any of them); the note of
@@ -525,9 +542,7 @@ class Explorer:
             [self._link, self.pdf_button, self.pdf_link],
             layout=widgets.Layout(align_items="center", grid_gap="12px"),
         )
-        self.widget = widgets.VBox(
-            [header, controls, tools, self._status, self._kpis, self._tabs]
-        )
+        self.widget = widgets.VBox([header, controls, tools, self._status, self._kpis, self._tabs])
 
     def prepare_pdf(self) -> bytes:
         """Print the page as shown (its computed sections, with figures) to PDF with chromium
@@ -762,6 +777,7 @@ class Explorer:
         elsewhere (JupyterLab, papermill reports, nbconvert) every section is computed for it.
         """
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        self.idle.schedule()  # shown: build ahead when the kernel is idle
         served = served_by_voila()
         bundle["text/html"] = self.to_html(sections="computed" if served else "all")
         bundle["text/plain"] = repr(self)

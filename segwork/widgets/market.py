@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
@@ -69,6 +70,10 @@ class MarketExplorer(Explorer):
       :func:`segwork.market.market_size`;
     - ``min_customers``: smallest segment the ICP may pick.
 
+    The first render computes its as_of alone (:attr:`Explorer.first_date_alone`); the segment
+    history that answers any other as_of in one query over small tables is built once the page
+    is shown and its kernel is idle (:mod:`segwork.widgets.idle`).
+
     Examples
     --------
     >>> import segwork
@@ -86,6 +91,7 @@ class MarketExplorer(Explorer):
     )
     result_title = "Market segments"
     figures_first = True  # the charts come before the long table
+    first_date_alone = True  # its segment history costs more than one date: built when idle
     params = (
         Param("as_of", "2024-12-31", kind="date", label="As of"),
         Param(
@@ -107,8 +113,16 @@ class MarketExplorer(Explorer):
         Param("share_low", None, kind="float", low=0.0, high=1.0, label="Share low"),
         Param("share_high", None, kind="float", low=0.0, high=1.0, label="Share high"),
         Param("horizon_years", 3, kind="int", low=0, high=30, label="Horizon (years)"),
-        Param("acv_scale", 1.0, kind="float", low=0.01, high=100.0, step=0.05,
-              label="ACV multiplier", help=_ACV_HELP),
+        Param(
+            "acv_scale",
+            1.0,
+            kind="float",
+            low=0.01,
+            high=100.0,
+            step=0.05,
+            label="ACV multiplier",
+            help=_ACV_HELP,
+        ),
         Param(
             "top_down",
             None,
@@ -203,6 +217,25 @@ class MarketExplorer(Explorer):
         # penetration and the ideal customer profile (firmographic customer columns) read the
         # customers and their MRR; the market table has no dates
         return ["customers", *mrr_tables(self.data)]
+
+    def preparations(self) -> list[Callable[[], object]]:
+        steps = super().preparations()
+        if not self.data.has("mrr"):
+            return steps
+        state = self.state
+
+        def every_date() -> None:
+            # the first render computed its date alone; from now on the ideal customer profile
+            # and penetration read the segment history, built here (equal numbers: tested)
+            self.engine.reuse_across_dates = True
+            ideal_customer_profile(
+                self.engine,
+                state["as_of"],
+                min_customers=state["min_customers"],
+                market=self._market(),
+            )
+
+        return [every_date, *steps]
 
     def _market(self) -> pd.DataFrame:
         return self.memo(("market",), lambda: market_frame(self.data))

@@ -9,14 +9,19 @@ reproduce exactly):
 
 from __future__ import annotations
 
+import asyncio
+
 import pandas as pd
 import pytest
 
 import segwork
 import segwork.widgets.cohorts as page
+from segwork.engine.keys import DatesHistogram
 from segwork.metrics.cohorts import ActivityAll, cohort_matrix, cohort_retention
 from segwork.metrics.cohorts_compare import compare_cohort_years
+from segwork.metrics.mrr_history import MovementHistory
 from segwork.widgets.cohorts import (
+    MOVEMENTS_TABLE,
     MRR_NOTE,
     NO_PLAN_NOTE,
     PLAN_MOVES_TABLE,
@@ -228,14 +233,35 @@ def test_cohort_range_and_curve_cohorts() -> None:
     assert picks[-1] == pd.Timestamp("2024-12-01")
 
 
-def test_page_prepares_quarters_and_years_with_its_first_render() -> None:
-    """The first change of period reads tables built with the first render (each customer's
-    activity per quarter / year of all time, a given mrr table); one-off calls build none, and
-    the page's numbers at quarters equal a one-off call's."""
+def test_page_builds_quarters_and_years_ahead_once_shown() -> None:
+    """The first change of period reads tables the page built ahead (each customer's activity
+    per quarter / year of all time, a given mrr table): not with the first render, which they
+    made wait, but once the page is shown and its kernel is idle (segwork.widgets.idle); one-off
+    calls build none, and the page's numbers at quarters equal a one-off call's."""
     data = segwork.load_sample()
     ex = CohortExplorer(data, as_of="2024-12-31")
+    assert not any(isinstance(k, ActivityAll) for k in ex.engine.table_keys())
+    ex.idle.delay = 0.0
+
+    async def shown() -> None:  # the kernel's loop: the page is displayed, then idle
+        ex._repr_mimebundle_()
+        for _ in range(3000):
+            if ex.idle.done:
+                return
+            await asyncio.sleep(0.01)
+
+    asyncio.run(shown())
+    assert ex.idle.done and ex.idle.error is None
     built = {k for k in ex.engine.table_keys() if isinstance(k, ActivityAll)}
     assert built == {ActivityAll("quarter"), ActivityAll("year")}
+    histograms = {k.table for k in ex.engine.table_keys() if isinstance(k, DatesHistogram)}
+    assert histograms == {"customers", "mrr"}  # the tables the page reads
+    assert MovementHistory() in ex.engine.frame_keys()  # the MRR section's bridge, any as_of
+    ex.open_section("MRR movements")
+    pd.testing.assert_frame_equal(
+        ex.tables[MOVEMENTS_TABLE],
+        segwork.mrr_movements(segwork.Engine(data, fast_paths=False), "2024-12-31"),
+    )
     one_off = segwork.Engine(segwork.load_sample())  # as a one-off call's throwaway engine
     segwork.cohort_retention(one_off, "2024-12-31", period="quarter")
     assert not any(isinstance(k, ActivityAll) for k in one_off.table_keys())
@@ -246,7 +272,8 @@ def test_page_prepares_quarters_and_years_with_its_first_render() -> None:
             ex.result, segwork.cohort_retention(one_off, "2024-12-31", period=period)
         )
     derived = segwork.load({n: data.to_pandas(n) for n in ("customers", "subscriptions")})
-    page = CohortExplorer(derived, as_of="2024-12-31")  # MRR per as_of: nothing to prepare
+    page = CohortExplorer(derived, as_of="2024-12-31")  # MRR per as_of: no period to prepare
+    page.prepare()
     assert not any(isinstance(k, ActivityAll) for k in page.engine.table_keys())
 
 

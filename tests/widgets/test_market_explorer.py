@@ -10,6 +10,7 @@ import pytest
 
 import segwork
 from segwork.market import ideal_customer_profile, market_size, penetration, sensitivity
+from segwork.metrics.history import HistoryPart
 from segwork.widgets.market import MarketExplorer
 
 FAST = {"n_draws": 500}
@@ -141,3 +142,25 @@ def test_serviceable_is_picked_from_the_markets_values(data: segwork.Dataset) ->
     direct = market_size(data, serviceable={"region": ["Europe"]}, n_draws=500)
     assert ex.result["sam"].sum() == pytest.approx(direct.segments["sam"].sum())
     assert picker.selected("region") == ("Europe",)
+
+
+def test_first_date_alone_then_the_history_when_idle() -> None:
+    """The market page's first render computes its as_of alone (no segment history: it costs
+    more than one date); once prepared (the kernel idle after the page is shown) the history
+    answers every other as_of, with the numbers of a page that never built it."""
+    page = MarketExplorer(segwork.load_sample(), as_of="2024-12-31")
+    assert not page.engine.reuse_across_dates
+    assert not any(isinstance(k, HistoryPart) for k in page.engine.table_keys())
+    page.prepare()
+    assert page.engine.reuse_across_dates
+    assert any(isinstance(k, HistoryPart) for k in page.engine.table_keys())
+    alone = MarketExplorer(segwork.load_sample(), as_of="2024-12-31")  # never prepared
+    for day in ("2024-06-30", "2023-11-15"):
+        page.set(as_of=day)
+        alone.set(as_of=day)
+        assert page.error is None and alone.error is None
+        assert page.tables.keys() == alone.tables.keys()
+        for title, table in page.tables.items():
+            pd.testing.assert_frame_equal(table, alone.tables[title])
+        assert page.texts == alone.texts
+    assert not any(isinstance(k, HistoryPart) for k in alone.engine.table_keys())

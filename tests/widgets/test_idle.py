@@ -1,0 +1,71 @@
+"""segwork.widgets.idle: steps built ahead on the kernel's event loop, one per turn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from segwork.widgets.idle import IdleSteps
+
+
+async def _until(condition, timeout: float = 30.0) -> None:
+    """Wait on the loop until ``condition()`` (a generous deadline for a busy machine)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "the idle steps did not finish"
+        await asyncio.sleep(0.005)
+
+
+def test_steps_run_one_per_turn_of_the_loop_and_let_messages_in_between() -> None:
+    order: list[str] = []
+
+    async def page() -> None:
+        loop = asyncio.get_running_loop()
+
+        def step(name: str) -> None:
+            order.append(name)
+            if name == "quarter":  # a widget message arrives while a step runs
+                loop.call_soon(order.append, "message")
+
+        idle = IdleSteps(lambda: [lambda n=n: step(n) for n in ("quarter", "year", "mrr")])
+        idle.delay = 0.0
+        assert idle.schedule() is True
+        assert idle.schedule() is False  # once
+        assert order == []  # nothing runs before the cell (the caller) returns to the loop
+        await _until(lambda: idle.done)
+
+    asyncio.run(page())
+    assert order == ["quarter", "message", "year", "mrr"]
+
+
+def test_steps_are_chosen_when_the_work_starts() -> None:
+    state = {"tables": ["customers"]}
+    built: list[str] = []
+    idle = IdleSteps(lambda: [lambda t=t: built.append(t) for t in state["tables"]])
+    state["tables"] = ["customers", "events"]  # the page changed before it was idle
+    idle.run()
+    assert built == ["customers", "events"] and idle.done
+
+
+def test_without_a_running_loop_nothing_is_scheduled() -> None:
+    built: list[int] = []
+    idle = IdleSteps(lambda: [lambda: built.append(1)])
+    assert idle.schedule() is False and built == [] and not idle.done
+
+
+def test_a_failing_step_is_logged_and_stops_the_rest(caplog: pytest.LogCaptureFixture) -> None:
+    built: list[str] = []
+
+    def broken() -> None:
+        raise ValueError("mrr: column 'month' is not a date")
+
+    idle = IdleSteps(lambda: [broken, lambda: built.append("year")])
+    with caplog.at_level(logging.WARNING, logger="segwork"):
+        idle.run()
+    assert idle.done and isinstance(idle.error, ValueError) and built == []
+    assert "building ahead stopped (mrr: column 'month' is not a date)" in caplog.text
+    idle.run()  # done: nothing runs again
+    assert built == []
