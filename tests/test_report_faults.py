@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -94,8 +95,15 @@ class Run:
             if ppid == self.pid and "ipykernel" in cmd
         ]
 
+    def cells_run(self) -> int:
+        """How many cells of the notebook its kernel has run (papermill's progress bar)."""
+        done = re.findall(r"\| *(\d+)/\d+ \[", self.stderr)
+        return int(done[-1]) if done else 0
+
     def wait_mid_run(self) -> None:
-        """Until it holds the lock, has its temporary folder and its kernel runs the notebook."""
+        """Until it holds the lock, has its temporary folder and its kernel runs the notebook
+        (a cell has run: the kernel answered, so a pause now cannot outlast the client's wait
+        for a kernel that starts)."""
         tmp, lock = self.out / f".tmp-{self.day}-{self.pid}", self.out / f".lock-{self.day}"
 
         def mid_run() -> bool:
@@ -109,6 +117,7 @@ class Run:
                 and _read(lock) == str(self.pid)
                 and bool(self.kernels())
                 and f"[1/1] {NOTEBOOK}: running" in self.stdout
+                and self.cells_run() >= 1
             )
 
         poll(mid_run, "the run to be mid-run")
