@@ -17,7 +17,12 @@ from segwork.data.fx import to_base
 from segwork.engine import Data, Engine, engine_for
 from segwork.metrics._common import Bins, Where, population
 from segwork.metrics.attributes import customer_attributes
-from segwork.metrics.mrr_history import history_applies, movement_history, movements_at
+from segwork.metrics.mrr_history import (
+    history_applies,
+    movement_history,
+    movement_rows,
+    movements_at,
+)
 from segwork.metrics.stats import safe_ratio
 
 __all__ = ["MOVEMENTS", "monthly_mrr", "mrr_movements"]
@@ -249,30 +254,20 @@ def movement_sums_window(t: ir.Table, by_names: list[str], last_idx: int) -> ir.
     month counts the churn, no outer join of all months with all months shifted.  Chosen by
     the engine (:attr:`segwork.Engine.fast_paths`); tested equal to the definition
     (tests/metrics/test_mrr.py)."""
-    w = ibis.window(group_by=t.customer_id, order_by=t.month_idx)
-    r = t.mutate(
-        _pmi=t.month_idx.lag().over(w), _pmrr=t.mrr.lag().over(w), _nmi=t.month_idx.lead().over(w)
-    )
-    zero = ibis.literal(0.0)
-    kept = r._pmi == r.month_idx - 1
-    up, down = r.mrr - r._pmrr, r._pmrr - r.mrr
+    r, flows, gone = movement_rows(t)
     cur = r.group_by(["month_idx", *by_names]).aggregate(
-        new=ibis.ifelse(r._pmi.isnull(), r.mrr, zero).sum(),
-        reactivation=ibis.ifelse(r._pmi < r.month_idx - 1, r.mrr, zero).sum(),
-        expansion=ibis.ifelse(kept & (up > 0), up, zero).sum(),
-        contraction=ibis.ifelse(kept & (down > 0), down, zero).sum(),
-        _kept_start=ibis.ifelse(kept, r._pmrr, zero).sum(),
-        _kept_n=kept.cast("int64").sum(),
+        **{m: flows[m].sum() for m in ("new", "reactivation", "expansion", "contraction")},
+        _kept_start=flows["kept_start"].sum(),
+        _kept_n=flows["kept_n"].sum(),
         mrr_end=r.mrr.sum(),
         customers_end=r.month_idx.count().cast("int64"),
     )
-    last = r._nmi.isnull() | (r._nmi > r.month_idx + 1)  # no MRR the month after
-    ends = r.filter(last & (r.month_idx + 1 <= last_idx))
-    gone = ends.group_by([(ends.month_idx + 1).name("month_idx"), *by_names]).aggregate(
+    ends = r.filter(gone & (r.month_idx + 1 <= last_idx))
+    gone_n = ends.group_by([(ends.month_idx + 1).name("month_idx"), *by_names]).aggregate(
         churn=ends.mrr.sum(), _churn_n=ends.count().cast("int64")
     )
     keys = ["month_idx", *by_names]
-    both = cur.outer_join(gone, [cur[k].identical_to(gone[k]) for k in keys])
+    both = cur.outer_join(gone_n, [cur[k].identical_to(gone_n[k]) for k in keys])
     sums = ("new", "reactivation", "expansion", "contraction", "_kept_start", "mrr_end", "churn")
     filled = {c: both[c].fill_null(0.0) for c in sums}
     counts = {
@@ -286,7 +281,7 @@ def movement_sums_window(t: ir.Table, by_names: list[str], last_idx: int) -> ir.
         expansion=filled["expansion"],
         contraction=filled["contraction"],
         churn=filled["churn"],
-        fx_adjustment=zero,
+        fx_adjustment=ibis.literal(0.0),
         mrr_end=filled["mrr_end"],
         customers_start=counts["_kept_n"] + counts["_churn_n"],
         customers_end=counts["customers_end"],

@@ -30,7 +30,13 @@ from segwork.data.derive import month_index, month_index_of, month_start_of
 from segwork.engine import Engine
 from segwork.engine.keys import CacheKey
 
-__all__ = ["MovementHistory", "history_applies", "movement_history", "movements_at"]
+__all__ = [
+    "MovementHistory",
+    "history_applies",
+    "movement_history",
+    "movement_rows",
+    "movements_at",
+]
 
 #: The sums kept per month (and later signup date), in :func:`movement_history`'s columns.
 _SUMS = ("new", "reactivation", "expansion", "contraction", "kept_start", "mrr_end", "churn")
@@ -54,12 +60,42 @@ def _later(signup: ir.DateValue, idx: ir.IntegerValue) -> ir.BooleanValue:
     return (s_idx > idx) | ((s_idx == idx) & (signup.day() > 1))
 
 
+def movement_rows(t: ir.Table) -> tuple[ir.Table, dict[str, ir.Value], ir.BooleanValue]:
+    """Each customer-month of ``t`` (``customer_id, month_idx, mrr``, MRR > 0) classified by one
+    window over the customer's months, the rows of docs/metrics.md "MRR movements" in one
+    currency: ``(r, flows, gone)``.
+
+    ``r`` is ``t`` with the previous and next active months; ``flows`` the month's ``new``,
+    ``reactivation``, ``expansion``, ``contraction``, ``kept_start`` (the previous month's MRR
+    when it was the month before) and ``kept_n`` (1 then), as expressions on ``r``; ``gone`` is
+    true on a last active month before a gap or the end, whose MRR is churned the month after.
+    Shared by :func:`segwork.metrics.mrr.movement_sums_window` and :func:`movement_history`.
+    """
+    w = ibis.window(group_by=t.customer_id, order_by=t.month_idx)
+    r = t.mutate(
+        _pmi=t.month_idx.lag().over(w), _pmrr=t.mrr.lag().over(w), _nmi=t.month_idx.lead().over(w)
+    )
+    zero = ibis.literal(0.0)
+    kept = r._pmi == r.month_idx - 1
+    up, down = r.mrr - r._pmrr, r._pmrr - r.mrr
+    flows: dict[str, ir.Value] = {
+        "new": ibis.ifelse(r._pmi.isnull(), r.mrr, zero),
+        "reactivation": ibis.ifelse(r._pmi < r.month_idx - 1, r.mrr, zero),
+        "expansion": ibis.ifelse(kept & (up > 0), up, zero),
+        "contraction": ibis.ifelse(kept & (down > 0), down, zero),
+        "kept_start": ibis.ifelse(kept, r._pmrr, zero),
+        "kept_n": kept.cast("int64"),
+    }
+    gone = r._nmi.isnull() | (r._nmi > r.month_idx + 1)  # no MRR the month after
+    return r, flows, gone
+
+
 def movement_history(eng: Engine) -> pd.DataFrame:
     """``month_idx, signup, new, reactivation, expansion, contraction, kept_start, mrr_end,
     churn, kept_n, customers_end, churn_n``: the movements of every month of all time.
 
-    One window over each customer's months, as
-    :func:`segwork.metrics.mrr.movement_sums_window`, grouped by month and by ``signup``: the
+    Each customer-month classified by :func:`movement_rows` (the window of
+    :func:`segwork.metrics.mrr.movement_sums_window`), summed by month and by ``signup``: the
     customer's signup date where it is after the first day of the month (NaT otherwise; see
     the module docstring).  Customers without a signup date are in no population.  Kept in the
     engine (a few thousand rows at 1M customers).
@@ -72,31 +108,17 @@ def movement_history(eng: Engine) -> pd.DataFrame:
             "customer_id", _signup=customers.signup_date
         )
         t = every.join(signups, "customer_id")
-        w = ibis.window(group_by=t.customer_id, order_by=t.month_idx)
-        r = t.mutate(
-            _pmi=t.month_idx.lag().over(w),
-            _pmrr=t.mrr.lag().over(w),
-            _nmi=t.month_idx.lead().over(w),
-        )
+        r, flows, gone = movement_rows(t)
         zero, none = ibis.literal(0.0), ibis.literal(0, "int64")
-        kept = r._pmi == r.month_idx - 1
-        up, down = r.mrr - r._pmrr, r._pmrr - r.mrr
-        # the month after a last active month counts the churn (in that later month)
-        gone = r._nmi.isnull() | (r._nmi > r.month_idx + 1)
         rows = r.select(
             month_idx=r.month_idx,
             signup=ibis.ifelse(_later(r._signup, r.month_idx), r._signup, ibis.null("date")),
-            new=ibis.ifelse(r._pmi.isnull(), r.mrr, zero),
-            reactivation=ibis.ifelse(r._pmi < r.month_idx - 1, r.mrr, zero),
-            expansion=ibis.ifelse(kept & (up > 0), up, zero),
-            contraction=ibis.ifelse(kept & (down > 0), down, zero),
-            kept_start=ibis.ifelse(kept, r._pmrr, zero),
+            **flows,
             mrr_end=r.mrr,
             churn=zero,
-            kept_n=kept.cast("int64"),
             customers_end=ibis.literal(1, "int64"),
             churn_n=none,
-        )
+        ).select("month_idx", "signup", *_SUMS, *_COUNTS)
         ends = r.filter(gone)
         nxt = ends.month_idx + 1
         churns = ends.select(
