@@ -253,14 +253,10 @@ class Engine:
         Equal to the definition (tests/data/test_set_aside.py).
         """
         day = to_date(as_of)
-        given = self.data.given
-        present = [name for name in dated_tables(None) if name in given]
+        present = self.dated_tables()
         if present and day >= self.data.data_end:  # nothing is dated after it: no histogram
             return nothing_set_aside({name: self._rows(name) for name in present}, tables)
-        frames = {}
-        for name in dated_tables(tables):
-            if name in given:
-                frames[name] = self._histogram(name)
+        frames = {name: self._histogram(name) for name in self.dated_tables(tables)}
         return from_histogram(frames, day, tables)
 
     def dated_tables(self, tables: Sequence[str] | None = None) -> list[str]:
