@@ -53,7 +53,7 @@ def _bridge(engine, as_of):
         return str(err)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(tables(), st.lists(AS_OF, min_size=1, max_size=4))
 @example(
     (
