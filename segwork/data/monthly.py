@@ -8,20 +8,29 @@ for the ``mrr`` table derived from subscriptions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import ibis.expr.types as ir
 
-from segwork.data.derive import derive_mrr, month_index, month_index_of
+from segwork.data.derive import derive_mrr, month_index, month_index_of, month_start_of
 from segwork.data.fx import require_rates, to_base
 
-__all__ = ["given_monthly", "in_base", "native_monthly", "require_monthly_rates"]
+__all__ = ["given_monthly", "given_months", "in_base", "native_monthly", "require_monthly_rates"]
 
 
 def given_monthly(mrr: ir.Table) -> ir.Table:
     """``customer_id, month_idx, month, mrr``: every month with MRR > 0 of a given ``mrr``."""
     expr = mrr.select("customer_id", month_idx=month_index(mrr.month), month=mrr.month, mrr=mrr.mrr)
     return expr.filter(expr.mrr > 0)
+
+
+def given_months(mrr: ir.Table, months: Sequence[int]) -> ir.Table:
+    """``customer_id, month, mrr``: the rows of the months of index ``months`` of a given
+    ``mrr`` with MRR > 0, as in :func:`given_monthly`, filtered on the month column itself (the
+    engine prunes a stored file's rows before reading them, where a month index is computed for
+    every row first)."""
+    rows = mrr.filter(mrr.month.isin([month_start_of(m) for m in months]) & (mrr.mrr > 0))
+    return rows.select("customer_id", "month", "mrr")
 
 
 def native_monthly(tables: Mapping[str, ir.Table], through: dt.date, *, derived: bool) -> ir.Table:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
 import ibis
@@ -20,8 +19,7 @@ import pandas as pd
 
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of
-from segwork.engine import Data, engine_for
-from segwork.engine.keys import CacheKey
+from segwork.engine import Data, Engine, engine_for
 from segwork.metrics._common import (
     Bins,
     Where,
@@ -45,30 +43,26 @@ from segwork.metrics.history import (
     typed_counts,
 )
 from segwork.metrics.nrr import NRR_MONTHS, nrr_base, nrr_end
+from segwork.metrics.page_months import (
+    PerCustomer,
+    bit_count,
+    page_totals,
+    per_customer_of_months,
+)
 from segwork.metrics.stats import safe_ratio, wilson_interval
 from segwork.options import bind_options
 
 __all__ = [
     "SEGMENT_COLUMNS",
-    "ActiveMonths",
     "SegmentOptions",
     "engagement",
     "lifecycle_stage",
-    "month_span",
     "per_customer",
     "per_customer_bits",
-    "per_customer_of_months",
     "segment_table",
     "segment_tables",
 ]
 
-
-@dataclass(frozen=True)
-class PerCustomer(CacheKey):
-    """Each customer's MRR, churn-window counts and NRR base and end at ``as_of``."""
-
-    as_of: Any
-    window_months: int
 
 
 #: The columns of :func:`segment_table` after the ``by`` columns, in order.
@@ -102,7 +96,7 @@ def per_customer(data: Data, as_of_month: int, window_months: int, as_of: Any) -
     eng = engine_for(data)
     data = eng.data
     bits = eng.fast_paths and eng.backend_name == "duckdb" and window_months <= MAX_BITS_WINDOW
-    if bits and eng.serves_every_date and not data.currencies.converts:
+    if bits and _page_months(eng):
         # a page: every date's window from the active months of all time, kept once
         got = per_customer_of_months(eng, as_of_month, window_months, as_of)
         if got is not None:
@@ -111,6 +105,18 @@ def per_customer(data: Data, as_of_month: int, window_months: int, as_of: Any) -
     return eng.table(
         PerCustomer(as_of, window_months),
         lambda: build(eng, as_of_month, window_months, as_of),
+    )
+
+
+def _page_months(eng: Engine) -> bool:
+    """Whether the page's months of all time (:mod:`segwork.metrics.page_months`) can serve
+    ``eng``: a page's engine on a given ``mrr`` in one currency, on DuckDB, with its faster
+    paths."""
+    return (
+        eng.fast_paths
+        and eng.backend_name == "duckdb"
+        and eng.serves_every_date
+        and not eng.data.currencies.converts
     )
 
 
@@ -149,7 +155,7 @@ def per_customer_bits(data: Data, as_of_month: int, window_months: int, as_of: A
         nrr_base=nrr_base(r, base_idx),
     )
     # one term per operator: bitwise operators' precedence differs between SQL dialects
-    ended = _bit_count(per.bits & ~per.next_bits)
+    ended = bit_count(per.bits & ~per.next_bits)
     return per.select(
         "customer_id",
         "active_a",
@@ -160,121 +166,6 @@ def per_customer_bits(data: Data, as_of_month: int, window_months: int, as_of: A
         nrr_end=nrr_end(per.nrr_base, per.mrr_a),
     )
 
-
-@dataclass(frozen=True)
-class ActiveMonths(CacheKey):
-    """Every customer's active months of all time as the bits of one integer (bit k = month
-    ``origin`` + k)."""
-
-    origin: int
-
-
-@dataclass(frozen=True)
-class MonthSpan(CacheKey):
-    """The first and last month index of a given ``mrr`` table."""
-
-
-#: The most months :func:`per_customer_of_months` holds in one 64-bit integer per customer.
-MAX_BITS_MONTHS = 62
-
-
-def month_span(data: Data) -> tuple[int, int] | None:
-    """``(first, last)`` month index of every month of a given ``mrr`` (one query per engine);
-    None when it has no row."""
-    eng = engine_for(data)
-    every = eng.monthly_mrr_all()
-
-    def build() -> tuple[int, int] | None:
-        got = every.aggregate(lo=every.month_idx.min(), hi=every.month_idx.max()).to_pandas()
-        lo, hi = got["lo"].iloc[0], got["hi"].iloc[0]
-        return None if pd.isna(lo) else (int(lo), int(hi))
-
-    span: tuple[int, int] | None = eng.value(MonthSpan(), build)
-    return span
-
-
-def per_customer_of_months(
-    data: Data, as_of_month: int, window_months: int, as_of: Any
-) -> ir.Table | None:
-    """:func:`per_customer` of a page from every customer's active months of all time, kept as
-    the bits of one integer (one group-by, once, :class:`ActiveMonths`): any date's churn window
-    is then a shift and a mask of a 1M-row table, plus one filtered read of months A and A-12
-    for the MRR and the NRR base.  None (use another path) when the data spans more than
-    :data:`MAX_BITS_MONTHS` months or has no row.
-
-    A given ``mrr`` in one currency only.  Tested equal to the definition
-    (tests/metrics/test_segments.py).
-    """
-    eng = engine_for(data)
-    span = month_span(eng)
-    if span is None or span[1] - span[0] + 1 > MAX_BITS_MONTHS:
-        return None
-    origin = span[0]
-    a, w = as_of_month, window_months
-    every = eng.monthly_mrr_all()
-    one = ibis.literal(1).cast("int64")
-
-    def every_month() -> ir.Table:
-        k = (every.month_idx - origin).cast("int64")
-        return every.group_by("customer_id").aggregate(months=(one << k).bit_or())
-
-    bits = eng.table(ActiveMonths(origin), every_month)
-
-    def at_date() -> ir.Table:
-        base_idx = a - NRR_MONTHS
-        m = every.filter(every.month_idx.isin([a, base_idx]))
-        now = m.group_by("customer_id").aggregate(
-            mrr_a=ibis.ifelse(m.month_idx == a, m.mrr, ibis.literal(0.0)).sum(),
-            nrr_base=nrr_base(m, base_idx),
-        )
-        j = bits.left_join(now, "customer_id")
-        # the window A-w .. A as bits 0..w, the months after each as bits 0..w-1, month A's bit
-        t = j.select(
-            "customer_id",
-            window=_bits_of(j.months, a - w - origin, w + 1),
-            next=_bits_of(j.months, a - w + 1 - origin, w),
-            active=_bits_of(j.months, a - origin, 1),
-            mrr_a=j.mrr_a.fill_null(0.0),
-            nrr_base=j.nrr_base.fill_null(0.0),
-            has_base=j.nrr_base.notnull() & (j.nrr_base > 0),
-        )
-        # a customer with no row of the window nor an NRR base has no row, as in the definition
-        return t.filter((t.window != 0) | t.has_base)
-
-    # kept per date: the bit terms above are read by the query below as columns (bitwise
-    # operators' precedence differs between SQL dialects, so they are never nested)
-    per = eng.table(PerCustomer(as_of, w), at_date)
-    active = per.active.cast("int64")
-    in_window = _bit_count(per.window).cast("int64")
-    kept = _bit_count(per.window & per.next).cast("int64")
-    return per.select(
-        "customer_id",
-        active_a=per.active == 1,
-        mrr_a=per.mrr_a,
-        at_risk=(in_window - active).cast("int64"),
-        churned=(in_window - kept - active).cast("int64"),
-        nrr_base=per.nrr_base,
-        nrr_end=nrr_end(per.nrr_base, per.mrr_a),
-    )
-
-
-def _bits_of(months: ir.IntegerValue, shift: int, width: int) -> ir.IntegerValue:
-    """Bits ``shift`` .. ``shift + width - 1`` of ``months`` as bits 0 .. width-1 (a negative
-    shift: months before the first, which are never active)."""
-    def mask(n: int) -> ir.IntegerScalar:
-        return ibis.literal((1 << n) - 1).cast("int64")
-
-    if shift >= MAX_BITS_MONTHS or width + shift <= 0:  # no month of the data is there
-        return ibis.literal(0).cast("int64")
-    if shift >= 0:
-        return ((months >> shift) & mask(width)).cast("int64")
-    # bits 0 .. width+shift-1 move up to -shift .. width-1 (masked first: nothing overflows)
-    return ((months & mask(width + shift)) << -shift).cast("int64")
-
-
-@ibis.udf.scalar.builtin(name="bit_count")
-def _bit_count(x: int) -> int:  # type: ignore[empty-body]
-    """DuckDB's number of set bits of an integer."""
 
 
 def _per_customer_expr(data: Data, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
@@ -550,7 +441,15 @@ def _segment_counts(
     attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
     if over_time and history_applies(eng, by_names, where):
         return segment_counts_over_time(eng, by_names, day, window_months, bins=bins), by_names
-    per = per_customer(eng, a, int(window_months), day)
+    w = int(window_months)
+    # every customer together at a date whose per-customer table the page has not built (its
+    # key numbers a month before): sums of the bits, no per-customer table
+    if not by_names and not where and w <= MAX_BITS_WINDOW and _page_months(eng):
+        if PerCustomer(day, w) not in eng.table_keys():
+            totals = page_totals(eng, day, w)
+            if totals is not None:
+                return totals, by_names
+    per = per_customer(eng, a, w, day)
     t = attrs.left_join(per, "customer_id")
     aggs = {
         "customers": t.customer_id.count(),

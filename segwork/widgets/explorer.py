@@ -284,7 +284,7 @@ class Explorer:
         if name not in self._choices:
             param = self._param(name)
             c = param.choices
-            self._choices[name] = list(c(self.data)) if callable(c) else (list(c) if c else None)
+            self._choices[name] = list(c(self.engine)) if callable(c) else (list(c) if c else None)
         return self._choices[name]
 
     def _param(self, name: str) -> Param:

@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from segwork.data.dataset import Dataset
+from segwork.engine import Data, engine_for
 from segwork.headline import Kpi
 from segwork.market.icp import ideal_customer_profile
 from segwork.market.penetration import penetration
@@ -49,7 +49,8 @@ class ServiceablePicker(FilterPicker):
     add_text = "Serve only…"
 
 
-def _market_criteria(data: Dataset) -> list[str]:
+def _market_criteria(data: Data) -> list[str]:
+    data = engine_for(data).data
     if not data.has("market"):
         return []
     return [c for c in data.table("market").columns if c not in ASSUMPTION_COLUMNS]

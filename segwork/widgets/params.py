@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 import pandas as pd
 
-from segwork.data.dataset import Dataset
+from segwork.engine import Data
 from segwork.labels import label
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 Kind = Literal["date", "multi", "choice", "int", "float", "bool", "json", "text"]
-Choices = Sequence[Any] | Callable[[Dataset], Sequence[Any]] | None
+Choices = Sequence[Any] | Callable[[Data], Sequence[Any]] | None
 #: The words a control shows for an allowed value: a mapping (values not in it read as they
 #: are) or a function of the value.
 Words = Mapping[Any, str] | Callable[[Any], str] | None
@@ -55,8 +55,9 @@ class Param:
         JSON-serialisable default; ``None`` makes the parameter optional.
     kind : {"date", "multi", "choice", "int", "float", "bool", "json", "text"}
         How values are validated and which default widget edits them.
-    choices : sequence or callable(Dataset) -> sequence, optional
-        Allowed values for ``choice`` and ``multi`` (a callable is resolved on the explorer's data).
+    choices : sequence or callable(Dataset or Engine) -> sequence, optional
+        Allowed values for ``choice`` and ``multi`` (a callable is resolved on the explorer's
+        engine, which keeps what it queries).
     low, high, step : float, optional
         Bounds (inclusive) and widget step for ``int`` / ``float``.
     label, help : str

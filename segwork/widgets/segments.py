@@ -31,6 +31,7 @@ import pandas as pd
 
 from segwork.clv import clv_validation
 from segwork.data.dataset import Dataset
+from segwork.engine import Data, engine_for
 from segwork.formatting import money_text
 from segwork.metrics._common import available_attributes, cache_key, check_edges
 from segwork.metrics.ecommerce import (
@@ -101,12 +102,13 @@ def shop_data(data: Dataset) -> bool:
     return not data.has("mrr") and data.has("transactions")
 
 
-def segment_criteria(data: Dataset) -> list[str]:
+def segment_criteria(data: Data) -> list[str]:
     """The page's criteria: :func:`segwork.available_attributes`, plus on shop data the derived
     criteria of orders (``clv_band``, ``alive_band``, ``first_product`` when products are named;
-    :func:`segwork.metrics.ecommerce.ecommerce_attributes`)."""
+    :func:`segwork.metrics.ecommerce.ecommerce_attributes`).  Given the page's engine, what it
+    queries (the event names) is kept by that engine."""
     out = available_attributes(data)
-    if shop_data(data):
+    if shop_data(engine_for(data).data):
         out += [a for a in ecommerce_attributes(data) if a not in out]
     return out
 

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import segwork
+from segwork.metrics.page_months import ActiveMonths, PerCustomer
 from segwork.metrics.segments import (
     SEGMENT_COLUMNS,
-    ActiveMonths,
     lifecycle_stage,
     segment_table,
 )
@@ -513,6 +513,17 @@ def test_segments_add_up_and_engines_agree(
     page = segwork.Engine(
         segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
     )
+    # every customer together at dates the page has no per-customer table of (its key numbers
+    # a month before): sums of the bits (page_totals), the same row as the definition's
+    for months in (0, 1, w, -13):
+        other = as_of - pd.offsets.MonthEnd(months) if months else as_of
+        if other >= customers["signup_date"].min():
+            pd.testing.assert_frame_equal(
+                segment_table(page, None, other, window_months=w),
+                segment_table(definition, None, other, window_months=w),
+            )
+    if (mrr["mrr"] > 0).any():  # else no active months: the definition ran
+        assert not any(isinstance(k, PerCustomer) for k in page.table_keys())
     pd.testing.assert_frame_equal(segment_table(page, "plan", as_of, window_months=w), by_plan)
     for months in (1, w + 1, -14, -70):
         other = as_of - pd.offsets.MonthEnd(months)
@@ -610,7 +621,7 @@ def test_segment_tables_equal_one_segment_table_each(segmentations, kwargs):
 def test_a_page_spanning_more_months_than_the_bits_runs_the_definition() -> None:
     """Data over more than MAX_BITS_MONTHS months: a page's engine keeps no bits of all time and
     gives the definition's table."""
-    from segwork.metrics.segments import MAX_BITS_MONTHS
+    from segwork.metrics.page_months import MAX_BITS_MONTHS
 
     months = pd.date_range("2018-01-01", periods=MAX_BITS_MONTHS + 8, freq="MS")
     customers = pd.DataFrame(
