@@ -25,12 +25,13 @@ def given_monthly(mrr: ir.Table) -> ir.Table:
 
 
 def given_months(mrr: ir.Table, months: Sequence[int]) -> ir.Table:
-    """``customer_id, month, mrr``: the rows of the months of index ``months`` of a given
-    ``mrr`` with MRR > 0, as in :func:`given_monthly`, filtered on the month column itself (the
-    engine prunes a stored file's rows before reading them, where a month index is computed for
-    every row first)."""
+    """:func:`given_monthly`'s rows of the months of index ``months`` (``customer_id, month_idx,
+    month, mrr``), filtered on the month column itself: the engine prunes a stored file's rows
+    before reading them, where :func:`given_monthly` computes every row's month index first."""
     rows = mrr.filter(mrr.month.isin([month_start_of(m) for m in months]) & (mrr.mrr > 0))
-    return rows.select("customer_id", "month", "mrr")
+    return rows.select(
+        "customer_id", month_idx=month_index(rows.month), month=rows.month, mrr=rows.mrr
+    )
 
 
 def native_monthly(tables: Mapping[str, ir.Table], through: dt.date, *, derived: bool) -> ir.Table:

@@ -23,7 +23,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.derive import month_index_of, month_start_of
+from segwork.data.derive import month_index_of
 from segwork.data.monthly import given_months
 from segwork.engine import Data, engine_for
 from segwork.engine.keys import CacheKey
@@ -35,10 +35,12 @@ __all__ = [
     "MAX_BITS_MONTHS",
     "ActiveMonths",
     "MonthSpan",
+    "Months",
     "PerCustomer",
     "active_months",
     "bit_count",
     "bits_of",
+    "held_column",
     "month_span",
     "page_totals",
     "per_customer_of_months",
@@ -56,9 +58,10 @@ class PerCustomer(CacheKey):
 @dataclass(frozen=True)
 class ActiveMonths(CacheKey):
     """Every customer's active months of all time as the bits of one integer (bit k = month
-    ``origin`` + k)."""
+    ``origin`` + k), and each customer's MRR in the months ``held`` (read in the same pass)."""
 
     origin: int
+    held: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,38 +74,87 @@ MAX_BITS_MONTHS = 62
 
 
 def month_span(data: Data) -> tuple[int, int] | None:
-    """``(first, last)`` month index of every month of a given ``mrr`` (one query per engine);
-    None when it has no row."""
+    """``(first, last)`` month index of the months with MRR > 0 of a given ``mrr`` (one query
+    per engine, on the month column itself: the engine answers it without computing every row's
+    month index); None when it has no such row."""
     eng = engine_for(data)
-    every = eng.monthly_mrr_all()
+    given = eng.data.table("mrr", needed_for="MRR metrics")
 
     def build() -> tuple[int, int] | None:
-        got = every.aggregate(lo=every.month_idx.min(), hi=every.month_idx.max()).to_pandas()
+        rows = given.filter(given.mrr > 0)
+        got = rows.aggregate(lo=rows.month.min(), hi=rows.month.max()).to_pandas()
         lo, hi = got["lo"].iloc[0], got["hi"].iloc[0]
-        return None if pd.isna(lo) else (int(lo), int(hi))
+        if pd.isna(lo):
+            return None
+        return month_index_of(pd.Timestamp(lo).date()), month_index_of(pd.Timestamp(hi).date())
 
     span: tuple[int, int] | None = eng.value(MonthSpan(), build)
     return span
 
 
-def active_months(data: Data) -> tuple[ir.Table, int] | None:
-    """``(table, origin)``: ``customer_id, months``, each customer's months with MRR > 0 of all
-    time as the bits of one integer (bit k = month ``origin`` + k), built by one group-by and
-    kept by the engine; None when the data spans more than :data:`MAX_BITS_MONTHS` months or has
-    no row (use another path)."""
+@dataclass(frozen=True)
+class Months:
+    """What :func:`active_months` returns.
+
+    Attributes
+    ----------
+    table : ibis Table
+        ``customer_id, months`` (bit k = month ``origin`` + k), and for each month m of
+        ``held`` a column :func:`held_column` (m): the customer's MRR in m (0 when none).
+    origin : int
+        The month index of bit 0.
+    held : tuple of int
+        The months whose MRR the table holds.
+    """
+
+    table: ir.Table
+    origin: int
+    held: tuple[int, ...]
+
+    def holds(self, month: int) -> bool:
+        """Whether the table holds the MRR of ``month`` and of its NRR base, 12 months
+        before."""
+        return month in self.held and month - NRR_MONTHS in self.held
+
+
+def held_column(month: int) -> str:
+    """The column of :attr:`Months.table` with each customer's MRR in ``month``."""
+    return f"mrr_{month}"
+
+
+def active_months(data: Data, month: int | None = None) -> Months | None:
+    """Each customer's months with MRR > 0 of all time as the bits of one integer, built by one
+    group-by and kept by the engine (:class:`Months`); None when the data spans more than
+    :data:`MAX_BITS_MONTHS` months or has no row (use another path).
+
+    The first call with a ``month`` (a page's first date) also sums, in the same pass, each
+    customer's MRR of that month, of the month before (the date its key numbers compare with)
+    and of their NRR bases 12 months before: that date's per-customer table and the previous
+    month's total row then read no MRR row again.  A table already kept serves any later call.
+    """
     eng = engine_for(data)
     span = month_span(eng)
     if span is None or span[1] - span[0] + 1 > MAX_BITS_MONTHS:
         return None
     origin = span[0]
+    kept = [k for k in eng.table_keys() if isinstance(k, ActiveMonths) and k.origin == origin]
+    if kept:
+        key = kept[-1]
+    else:
+        firsts = () if month is None else (month, month - 1)
+        key = ActiveMonths(origin, tuple(sorted({m - d for m in firsts for d in (0, NRR_MONTHS)})))
     every = eng.monthly_mrr_all()
     one = ibis.literal(1).cast("int64")
 
     def every_month() -> ir.Table:
         k = (every.month_idx - origin).cast("int64")
-        return every.group_by("customer_id").aggregate(months=(one << k).bit_or())
+        zero = ibis.literal(0.0)
+        sums: dict[str, ir.Value] = {"months": (one << k).bit_or()}
+        for m in key.held:
+            sums[held_column(m)] = ibis.ifelse(every.month_idx == m, every.mrr, zero).sum()
+        return every.group_by("customer_id").aggregate(**sums)
 
-    return eng.table(ActiveMonths(origin), every_month), origin
+    return Months(eng.table(key, every_month), origin, key.held)
 
 
 def per_customer_of_months(
@@ -118,21 +170,23 @@ def per_customer_of_months(
     (tests/metrics/test_segments.py).
     """
     eng = engine_for(data)
-    got = active_months(eng)
+    a, w = as_of_month, window_months
+    got = active_months(eng, a)
     if got is None:
         return None
-    bits, origin = got
-    a, w = as_of_month, window_months
-    every = eng.monthly_mrr_all()
+    bits, origin = got.table, got.origin
 
     def at_date() -> ir.Table:
-        base_idx = a - NRR_MONTHS
-        m = every.filter(every.month_idx.isin([a, base_idx]))
-        now = m.group_by("customer_id").aggregate(
-            mrr_a=ibis.ifelse(m.month_idx == a, m.mrr, ibis.literal(0.0)).sum(),
-            nrr_base=nrr_base(m, base_idx),
-        )
-        j = bits.left_join(now, "customer_id")
+        if got.holds(a):  # this month's MRR summed with the bits
+            j = bits.mutate(mrr_a=bits[held_column(a)], nrr_base=bits[held_column(a - NRR_MONTHS)])
+        else:
+            base_idx = a - NRR_MONTHS
+            m = given_months(eng.data.table("mrr"), [a, base_idx])
+            now = m.group_by("customer_id").aggregate(
+                mrr_a=ibis.ifelse(m.month_idx == a, m.mrr, ibis.literal(0.0)).sum(),
+                nrr_base=nrr_base(m, base_idx),
+            )
+            j = bits.left_join(now, "customer_id")
         # the window A-w .. A as bits 0..w, the months after each as bits 0..w-1, month A's bit
         t = j.select(
             "customer_id",
@@ -166,6 +220,7 @@ def per_customer_of_months(
 def bits_of(months: ir.IntegerValue, shift: int, width: int) -> ir.IntegerValue:
     """Bits ``shift`` .. ``shift + width - 1`` of ``months`` as bits 0 .. width-1 (a negative
     shift: months before the first, which are never active)."""
+
     def mask(n: int) -> ir.IntegerScalar:
         return ibis.literal((1 << n) - 1).cast("int64")
 
@@ -180,7 +235,6 @@ def bits_of(months: ir.IntegerValue, shift: int, width: int) -> ir.IntegerValue:
 @ibis.udf.scalar.builtin(name="bit_count")
 def bit_count(x: int) -> int:  # type: ignore[empty-body]
     """DuckDB's number of set bits of an integer."""
-
 
 
 def page_totals(data: Data, as_of: Any, window_months: int) -> pd.DataFrame | None:
@@ -199,12 +253,12 @@ def page_totals(data: Data, as_of: Any, window_months: int) -> pd.DataFrame | No
     :func:`active_months` is.  Tested equal to the definition (tests/metrics/test_segments.py).
     """
     eng = engine_for(data)
-    got = active_months(eng)
-    if got is None:
-        return None
-    bits, origin = got
     day = as_of
     a, w = month_index_of(day), int(window_months)
+    got = active_months(eng, a)
+    if got is None:
+        return None
+    bits, origin = got.table, got.origin
     base_idx = a - NRR_MONTHS
     pop = population(eng, day)
     # who is not in the population: few customers (none at the data's last date), so leaving
@@ -216,26 +270,41 @@ def page_totals(data: Data, as_of: Any, window_months: int) -> pd.DataFrame | No
     # the churn window of each customer of the population, as bits (columns first: bitwise
     # operators are never nested, as in per_customer_of_months)
     b = bits.anti_join(late, "customer_id")
+    held = {}
+    if got.holds(a):  # months A and A-12 summed with the bits: no MRR row read again
+        held = {"mrr_a": b[held_column(a)], "mrr_base": b[held_column(base_idx)]}
     b = b.select(
         window=bits_of(b.months, a - w - origin, w + 1),
         next=bits_of(b.months, a - w + 1 - origin, w),
         active=bits_of(b.months, a - origin, 1),
+        **held,
     )
     in_window = bit_count(b.window).cast("int64")
-    kept = bit_count(b.window & b.next).cast("int64")
+    followed = bit_count(b.window & b.next).cast("int64")
     active = b.active.cast("int64")
-    window = b.aggregate(
-        at_risk_customer_months=(in_window - active).sum(),
-        churned_customer_months=(in_window - kept - active).sum(),
-    )
+    sums: dict[str, ir.Value] = {
+        "at_risk_customer_months": (in_window - active).sum(),
+        "churned_customer_months": (in_window - followed - active).sum(),
+    }
+    customers = pop.aggregate(customers=pop.count())
+    if held:
+        zero = ibis.literal(0.0)
+        sums |= {
+            "active_customers": active.sum(),
+            "mrr": b.mrr_a.sum(),
+            "nrr_base": b.mrr_base.sum(),
+            "nrr_end": ibis.ifelse(b.mrr_base > 0, b.mrr_a, zero).sum(),
+        }
+        q = customers.cross_join(b.aggregate(**sums))
+        return typed_counts(q.to_pandas())[list(ADDITIVE)]
+    window = b.aggregate(**sums)
     # the rows of months A and A-12 (one per customer and month: the mrr table's key)
     rows = given_months(eng.data.table("mrr"), [a, base_idx]).anti_join(late, "customer_id")
-    now = rows.filter(rows.month == month_start_of(a))
-    then = rows.filter(rows.month == month_start_of(base_idx))
-    kept = now.semi_join(then, "customer_id")
+    now = rows.filter(rows.month_idx == a)
+    then = rows.filter(rows.month_idx == base_idx)
+    pairs = now.semi_join(then, "customer_id")
     at_a = now.aggregate(active_customers=now.count(), mrr=now.mrr.sum())
     at_base = then.aggregate(nrr_base=then.mrr.sum())
-    pairs = kept.aggregate(nrr_end=kept.mrr.sum())
-    customers = pop.aggregate(customers=pop.count())
-    q = customers.cross_join(at_a).cross_join(window).cross_join(at_base).cross_join(pairs)
+    ends = pairs.aggregate(nrr_end=pairs.mrr.sum())
+    q = customers.cross_join(at_a).cross_join(window).cross_join(at_base).cross_join(ends)
     return typed_counts(q.to_pandas())[list(ADDITIVE)]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypedDict, Unpack
 
 import ibis
@@ -20,6 +22,7 @@ import pandas as pd
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of
 from segwork.engine import Data, Engine, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics._common import (
     Bins,
     Where,
@@ -35,6 +38,7 @@ from segwork.metrics._common import (
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.ecommerce import ecommerce_segment_table
 from segwork.metrics.history import (
+    ADDITIVE,
     history_applies,
     monthly_mrr_next,
     next_active,
@@ -62,7 +66,6 @@ __all__ = [
     "segment_table",
     "segment_tables",
 ]
-
 
 
 #: The columns of :func:`segment_table` after the ``by`` columns, in order.
@@ -165,7 +168,6 @@ def per_customer_bits(data: Data, as_of_month: int, window_months: int, as_of: A
         nrr_base=per.nrr_base,
         nrr_end=nrr_end(per.nrr_base, per.mrr_a),
     )
-
 
 
 def _per_customer_expr(data: Data, as_of_month: int, window_months: int, as_of: Any) -> ir.Table:
@@ -423,6 +425,14 @@ def segment_tables(
     ]
 
 
+@dataclass(frozen=True)
+class TotalRow(CacheKey):
+    """The additive counts of every customer together at ``as_of`` over ``window_months``."""
+
+    as_of: dt.date
+    window_months: int
+
+
 def _segment_counts(
     data: Data,
     by: str | Sequence[str] | None,
@@ -433,8 +443,42 @@ def _segment_counts(
     bins: Bins | None = None,
     over_time: bool = False,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """ONE engine query: the additive counts (:data:`~segwork.metrics.history.ADDITIVE`) per
-    segment of ``by``; with ``over_time`` read from the segment history where it applies."""
+    """The additive counts (:data:`~segwork.metrics.history.ADDITIVE`) per segment of ``by``.
+
+    ONE engine query; with ``over_time`` read from the segment history where it applies.
+    Without ``where``, the sum of the segments' counts is every customer's (each customer is in
+    one segment), kept by the engine: the total row at that date and window (a page's key
+    numbers) is then that sum, not another query.
+    """
+    eng = engine_for(data)
+    if where:
+        return _counts_query(
+            eng, by, day, window_months, bins=bins, where=where, over_time=over_time
+        )
+    total = TotalRow(day, int(window_months))
+    if not as_list(by):  # kept from a segmentation at this date, else queried now and kept
+        counts = partial(_counts_query, eng, None, day, window_months, over_time=over_time)
+        return eng.frame(total, lambda: counts()[0]), []
+    got, by_names = _counts_query(eng, by, day, window_months, bins=bins, over_time=over_time)
+    eng.frame(total, partial(_sum_of_segments, got))
+    return got, by_names
+
+
+def _sum_of_segments(counts: pd.DataFrame) -> pd.DataFrame:
+    """The one row of ``counts`` summed over segments (:data:`ADDITIVE` columns)."""
+    return typed_counts(counts[list(ADDITIVE)].sum().to_frame().T.reset_index(drop=True))
+
+
+def _counts_query(
+    data: Data,
+    by: str | Sequence[str] | None,
+    day: dt.date,
+    window_months: int,
+    *,
+    where: Where | None = None,
+    bins: Bins | None = None,
+    over_time: bool = False,
+) -> tuple[pd.DataFrame, list[str]]:
     eng = engine_for(data)
     data = eng.data
     a = month_index_of(day)

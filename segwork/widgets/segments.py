@@ -239,7 +239,7 @@ class SegmentExplorer(Explorer):
         them, else the first of the available criteria (a Stripe export without intervals, an
         order-lines table without plans)."""
         state = super().default_state()
-        available = segment_criteria(self.data)
+        available = self.choices("by") or []
         if shop_data(self.data) and "rfm_segment" in available:
             # orders only: the RFM segments, compared on predicted CLV
             state["by"] = ["rfm_segment"]

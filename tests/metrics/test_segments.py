@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import segwork
+from segwork.headline import previous_period
 from segwork.metrics.page_months import ActiveMonths, PerCustomer
 from segwork.metrics.segments import (
     SEGMENT_COLUMNS,
@@ -499,6 +500,10 @@ def test_segments_add_up_and_engines_agree(
     # over each customer's months, not by the bits of one integer) gives the same table.
     definition = segwork.Engine(data, fast_paths=False)
     pd.testing.assert_frame_equal(segment_table(definition, "plan", as_of, window_months=w), by_plan)
+    # the total row after a segmentation at its date is the sum of the segments (kept by the
+    # engine, no query): the definition's total row, queried on an engine that keeps none
+    queried = segment_table(segwork.Engine(data, fast_paths=False), None, as_of, window_months=w)
+    pd.testing.assert_frame_equal(total, queried)
     # Same numbers from a Parquet-backed Dataset.
     with tempfile.TemporaryDirectory() as tmp:
         customers.to_parquet(Path(tmp) / "customers.parquet")
@@ -510,20 +515,10 @@ def test_segments_add_up_and_engines_agree(
     # A page's engine (every customer's active months of all time kept once as the bits of one
     # integer, each date a shift and a mask of it) gives the same table at any date, also before
     # the first month with MRR and long after the last one.
+    # (its first date's MRR summed in the same pass as the bits)
     page = segwork.Engine(
         segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
     )
-    # every customer together at dates the page has no per-customer table of (its key numbers
-    # a month before): sums of the bits (page_totals), the same row as the definition's
-    for months in (0, 1, w, -13):
-        other = as_of - pd.offsets.MonthEnd(months) if months else as_of
-        if other >= customers["signup_date"].min():
-            pd.testing.assert_frame_equal(
-                segment_table(page, None, other, window_months=w),
-                segment_table(definition, None, other, window_months=w),
-            )
-    if (mrr["mrr"] > 0).any():  # else no active months: the definition ran
-        assert not any(isinstance(k, PerCustomer) for k in page.table_keys())
     pd.testing.assert_frame_equal(segment_table(page, "plan", as_of, window_months=w), by_plan)
     for months in (1, w + 1, -14, -70):
         other = as_of - pd.offsets.MonthEnd(months)
@@ -532,6 +527,32 @@ def test_segments_add_up_and_engines_agree(
                 segment_table(page, "plan", other, window_months=w),
                 segment_table(definition, "plan", other, window_months=w),
             )
+    # every customer together at dates a page has no per-customer table of (its key numbers
+    # a month before): sums of the bits (page_totals), the same row as the definition's
+    totals = segwork.Engine(
+        segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
+    )
+    for months in (0, 1, w, -13):
+        other = as_of - pd.offsets.MonthEnd(months) if months else as_of
+        if other >= customers["signup_date"].min():
+            pd.testing.assert_frame_equal(
+                segment_table(totals, None, other, window_months=w),
+                segment_table(segwork.Engine(data, fast_paths=False), None, other, window_months=w),
+            )
+    if (mrr["mrr"] > 0).any():  # else no active months: the definition ran
+        assert not any(isinstance(k, PerCustomer) for k in totals.table_keys())
+    # a page's first date, then the month before that its key numbers compare with: both
+    # months' MRR were summed with the bits
+    first = segwork.Engine(
+        segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
+    )
+    pd.testing.assert_frame_equal(segment_table(first, "plan", as_of, window_months=w), by_plan)
+    before = previous_period(as_of.date().isoformat())
+    if pd.Timestamp(before) >= customers["signup_date"].min():
+        pd.testing.assert_frame_equal(
+            segment_table(first, None, before, window_months=w),
+            segment_table(segwork.Engine(data, fast_paths=False), None, before, window_months=w),
+        )
     # kept once; data without a month of MRR > 0 has no active months (the definition runs)
     kept = sum(isinstance(k, ActiveMonths) for k in page.table_keys())
     assert kept == int(bool((mrr["mrr"] > 0).any()))

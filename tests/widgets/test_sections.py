@@ -23,8 +23,8 @@ import segwork.widgets.view
 from segwork.metrics.cohorts import ActivityAll
 from segwork.metrics.history import MonthlyMRRNext
 from segwork.metrics.mix import mix_shift
-from segwork.metrics.personas import personas
 from segwork.metrics.page_months import ActiveMonths
+from segwork.metrics.personas import personas
 from segwork.metrics.survival import survival
 from segwork.widgets.cohorts import CohortExplorer
 from segwork.widgets.segments import SegmentExplorer
