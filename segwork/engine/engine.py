@@ -20,7 +20,13 @@ import pandas as pd
 from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 from segwork.data.derive import derive_mrr, month_index_of
-from segwork.data.monthly import given_monthly, in_base, native_monthly, require_monthly_rates
+from segwork.data.monthly import (
+    given_monthly,
+    given_months,
+    in_base,
+    native_monthly,
+    require_monthly_rates,
+)
 from segwork.data.set_aside import (
     dated_tables,
     dates_histogram,
@@ -201,6 +207,18 @@ class Engine:
             )
         every = self.monthly_mrr_all()
         return every.filter(every.month_idx <= month_index_of(through))
+
+    def mrr_in_month(self, as_of: dt.date) -> ir.Table:
+        """``customer_id, month_idx, month, mrr``: :meth:`monthly_mrr`'s rows of as_of's month
+        (one per customer with MRR > 0 then).  Of a given ``mrr`` in one currency, read on its
+        month column itself (:func:`segwork.data.monthly.given_months`: the engine prunes the
+        rows while reading, where a month index would be computed for every row first)."""
+        data = self.data
+        a = month_index_of(as_of)
+        if not data.mrr_derived and not data.currencies.converts:
+            return given_months(data.table("mrr", needed_for="MRR metrics"), [a])
+        m = self.monthly_mrr(as_of)
+        return m.filter(m.month_idx == a)
 
     def monthly_mrr_native(self, through: dt.date) -> ir.Table:
         """``customer_id, currency, month_idx, month, mrr``: MRR > 0 in each currency's own

@@ -255,7 +255,7 @@ def ideal_customer_profile(
     segments = _rank(candidates, by_names)
     notes: list[str] = []
     if frame is not None:
-        notes.extend(_add_headroom(segments, data, day, frame, by_names, bands))
+        notes.extend(_add_headroom(segments, eng, day, frame, by_names, bands))
     else:
         notes.append("no market table: headroom not computed")
     profile: dict[str, Any] = {}

@@ -341,12 +341,10 @@ def penetration(
             bands = resolve_size_bands(size_bands, frame)
             attrs = attrs.mutate(company_size=band_expr(col, bands))
             banded = (tuple(bands[0]), tuple(bands[1]))
-    a = month_index_of(day)
 
     def counts() -> Any:
-        m = eng.monthly_mrr(day)
-        m = m.filter(m.month_idx == a)
-        current = m.group_by("customer_id").aggregate(cur_mrr=m.mrr.sum())
+        m = eng.mrr_in_month(day)  # one row per customer: the monthly MRR's key
+        current = m.select("customer_id", cur_mrr=m.mrr)
         joined = attrs.left_join(current, attrs.customer_id == current.customer_id)
         t = joined.select(*crit, cur_mrr=joined.cur_mrr)
         return t.group_by(crit).aggregate(
