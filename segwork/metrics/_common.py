@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from segwork.data.derive import month_index, month_index_of
+from segwork.data.derive import month_index_of, month_start_of
 from segwork.engine import Data, engine_for
 from segwork.engine.keys import CacheKey
 from segwork.metrics.stats import safe_ratio
@@ -286,8 +286,11 @@ def engagement_expr(
     # one row per customer and month (the mrr table's key): a count, not a distinct count
     active = recent.group_by("customer_id").aggregate(active_months=recent.count())
     ev = data.table("events", needed_for="engagement")
-    ev = ev.filter(ev.timestamp.date() <= as_of)
-    ev = ev.filter(month_index(ev.timestamp.date()) >= lo)
+    # the window's events: a plain range on the raw timestamp (the engine prunes it while
+    # reading, with no date computed per row), from the window's first day through as_of's end
+    start = dt.datetime.combine(month_start_of(lo), dt.time())
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    ev = ev.filter((ev.timestamp >= start) & (ev.timestamp < end))
     counts = ev.group_by("customer_id").aggregate(n_events=ev["count"].sum())
     j = active.left_join(counts, "customer_id")
     rate = j.n_events.fill_null(0).cast("float64") / j.active_months

@@ -22,6 +22,7 @@ from segwork.headline import previous_period
 from segwork.metrics.page_months import ActiveMonths, PerCustomer
 from segwork.metrics.segments import (
     SEGMENT_COLUMNS,
+    engagement,
     lifecycle_stage,
     segment_table,
 )
@@ -677,3 +678,40 @@ def test_the_engine_chooses_the_bits_path_up_to_its_width(data: segwork.Dataset)
             segwork.Engine(data, fast_paths=False), "plan", "2024-12-31", window_months=w
         )
         pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_engagement_window_edges_hand_worked() -> None:
+    """docs/metrics.md "Engagement": the window is the calendar months ending with as_of's month,
+    events dated up to as_of.  Events on the window's first day (00:00) and on as_of up to its
+    last second count; the second before the window and as_of's next midnight do not."""
+    customers = pd.DataFrame(
+        {"customer_id": [1, 2], "signup_date": ["2023-06-01", "2023-06-01"]}
+    )
+    mrr = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 2],
+            "month": ["2024-01-01", "2024-02-01", "2024-03-01"] * 2,
+            "mrr": [10.0] * 6,
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 1, 2],
+            "event": ["login"] * 5,
+            "timestamp": pd.to_datetime(
+                [
+                    "2023-12-31 23:59:59",  # before the window: left out
+                    "2024-01-01 00:00:00",  # the window's first second
+                    "2024-03-15 23:59:59",  # as_of's last second
+                    "2024-03-16 00:00:00",  # after as_of: left out
+                    "2024-02-10 12:00:00",
+                ]
+            ),
+            "count": [100, 3, 6, 100, 3],
+        }
+    )
+    data = segwork.load({"customers": customers, "mrr": mrr, "events": events})
+    got = engagement(data, "2024-03-15", window_months=3, levels=2).set_index("customer_id")
+    assert got.loc[1, "events_per_active_month"] == pytest.approx(9 / 3)
+    assert got.loc[2, "events_per_active_month"] == pytest.approx(3 / 3)
+    assert list(got["engagement"]) == ["high", "low"]
