@@ -470,17 +470,12 @@ def _sum_of_segments(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _counts_query(
-    data: Data,
-    by: str | Sequence[str] | None,
-    day: dt.date,
-    window_months: int,
-    *,
-    where: Where | None = None,
-    bins: Bins | None = None,
-    over_time: bool = False,
+    eng: Engine, by: Any, day: dt.date, window_months: int, **options: Any
 ) -> tuple[pd.DataFrame, list[str]]:
-    eng = engine_for(data)
-    data = eng.data
+    """:func:`_segment_counts`'s one engine query (``options``: ``where``, ``bins``,
+    ``over_time``)."""
+    where, bins = options.get("where"), options.get("bins")
+    over_time = bool(options.get("over_time", False))
     a = month_index_of(day)
     attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
     if over_time and history_applies(eng, by_names, where):
