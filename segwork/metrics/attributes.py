@@ -108,7 +108,8 @@ def customer_attributes(
                     f"{', '.join(sorted(features)) or 'none (no events table)'}"
                 )
         ev = data.table("events")
-        ev = ev.filter(ev.timestamp.date() <= as_of)
+        # dated up to as_of: a plain range on the raw timestamp (no date computed per event)
+        ev = ev.filter(ev.timestamp < dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
         flags = ev.group_by("customer_id").aggregate(
             **{n: (ev.event == n.removeprefix("uses_")).any() for n in uses}
         )

@@ -683,7 +683,8 @@ def test_the_engine_chooses_the_bits_path_up_to_its_width(data: segwork.Dataset)
 def test_engagement_window_edges_hand_worked() -> None:
     """docs/metrics.md "Engagement": the window is the calendar months ending with as_of's month,
     events dated up to as_of.  Events on the window's first day (00:00) and on as_of up to its
-    last second count; the second before the window and as_of's next midnight do not."""
+    last second count; the second before the window and as_of's next midnight do not (nor for
+    ``uses_<event>``, docs/metrics.md "Segmentations and derived attributes")."""
     customers = pd.DataFrame(
         {"customer_id": [1, 2], "signup_date": ["2023-06-01", "2023-06-01"]}
     )
@@ -696,8 +697,8 @@ def test_engagement_window_edges_hand_worked() -> None:
     )
     events = pd.DataFrame(
         {
-            "customer_id": [1, 1, 1, 1, 2],
-            "event": ["login"] * 5,
+            "customer_id": [1, 1, 1, 1, 2, 1, 2],
+            "event": ["login"] * 5 + ["export"] * 2,
             "timestamp": pd.to_datetime(
                 [
                     "2023-12-31 23:59:59",  # before the window: left out
@@ -705,9 +706,11 @@ def test_engagement_window_edges_hand_worked() -> None:
                     "2024-03-15 23:59:59",  # as_of's last second
                     "2024-03-16 00:00:00",  # after as_of: left out
                     "2024-02-10 12:00:00",
+                    "2024-03-15 23:59:59",  # uses_export: dated up to as_of
+                    "2024-03-16 00:00:00",  # after as_of: not a use yet
                 ]
             ),
-            "count": [100, 3, 6, 100, 3],
+            "count": [100, 3, 6, 100, 3, 0, 0],
         }
     )
     data = segwork.load({"customers": customers, "mrr": mrr, "events": events})
@@ -715,3 +718,5 @@ def test_engagement_window_edges_hand_worked() -> None:
     assert got.loc[1, "events_per_active_month"] == pytest.approx(9 / 3)
     assert got.loc[2, "events_per_active_month"] == pytest.approx(3 / 3)
     assert list(got["engagement"]) == ["high", "low"]
+    uses = segment_table(data, "uses_export", "2024-03-15").set_index("uses_export")
+    assert uses.loc[True, "customers"] == 1 and uses.loc[False, "customers"] == 1
