@@ -358,3 +358,20 @@ def test_large_populations_fit_on_a_seeded_sample(
     # two seeds of the full fit agree at adjusted Rand 0.95-0.99, a 500-customer fit at 0.5-0.9)
     again = personas(sample, "2024-12-31", k=4, random_state=0)
     pdt.assert_frame_equal(again.members, p.members)  # the sample is seeded
+
+
+def test_features_equal_the_definition(sample: segwork.Dataset) -> None:
+    """A page's engine (its faster paths: the churn window from the page's bits, the first
+    month's MRR held with them) gives the same per-customer features as the definition
+    (``fast_paths=False``)."""
+    from segwork.metrics.personas import _features_expr
+
+    day = pd.Timestamp("2024-12-31").date()
+
+    def features(engine: segwork.Engine) -> pd.DataFrame:
+        got = _features_expr(engine, day, 12)[0].to_pandas()
+        return got.sort_values("customer_id", ignore_index=True)
+
+    fast = features(segwork.Engine(sample, reuse_across_dates=True))
+    pdt.assert_frame_equal(fast, features(segwork.Engine(sample, fast_paths=False)))
+    assert fast["features_used"].max() > 1
