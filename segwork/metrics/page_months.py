@@ -42,9 +42,23 @@ __all__ = [
     "bits_of",
     "held_column",
     "month_span",
+    "page_months_serve",
     "page_totals",
     "per_customer_of_months",
 ]
+
+
+def page_months_serve(data: Data) -> bool:
+    """Whether this module's tables can serve ``data``'s engine: a page's engine
+    (:attr:`segwork.Engine.serves_every_date`) on a given ``mrr`` in one currency, on DuckDB,
+    with its faster paths."""
+    eng = engine_for(data)
+    return (
+        eng.fast_paths
+        and eng.backend_name == "duckdb"
+        and eng.serves_every_date
+        and not eng.data.currencies.converts
+    )
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from segwork.metrics.nrr import NRR_MONTHS, nrr_base, nrr_end
 from segwork.metrics.page_months import (
     PerCustomer,
     bit_count,
+    page_months_serve,
     page_totals,
     per_customer_of_months,
 )
@@ -99,7 +100,7 @@ def per_customer(data: Data, as_of_month: int, window_months: int, as_of: Any) -
     eng = engine_for(data)
     data = eng.data
     bits = eng.fast_paths and eng.backend_name == "duckdb" and window_months <= MAX_BITS_WINDOW
-    if bits and _page_months(eng):
+    if bits and page_months_serve(eng):
         # a page: every date's window from the active months of all time, kept once
         got = per_customer_of_months(eng, as_of_month, window_months, as_of)
         if got is not None:
@@ -108,18 +109,6 @@ def per_customer(data: Data, as_of_month: int, window_months: int, as_of: Any) -
     return eng.table(
         PerCustomer(as_of, window_months),
         lambda: build(eng, as_of_month, window_months, as_of),
-    )
-
-
-def _page_months(eng: Engine) -> bool:
-    """Whether the page's months of all time (:mod:`segwork.metrics.page_months`) can serve
-    ``eng``: a page's engine on a given ``mrr`` in one currency, on DuckDB, with its faster
-    paths."""
-    return (
-        eng.fast_paths
-        and eng.backend_name == "duckdb"
-        and eng.serves_every_date
-        and not eng.data.currencies.converts
     )
 
 
@@ -483,7 +472,7 @@ def _counts_query(
     w = int(window_months)
     # every customer together at a date whose per-customer table the page has not built (its
     # key numbers a month before): sums of the bits, no per-customer table
-    if not by_names and not where and w <= MAX_BITS_WINDOW and _page_months(eng):
+    if not by_names and not where and w <= MAX_BITS_WINDOW and page_months_serve(eng):
         if PerCustomer(day, w) not in eng.table_keys():
             totals = page_totals(eng, day, w)
             if totals is not None:
