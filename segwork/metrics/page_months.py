@@ -45,6 +45,8 @@ __all__ = [
     "page_months_serve",
     "page_totals",
     "per_customer_of_months",
+    "window_counts",
+    "window_terms",
 ]
 
 
@@ -201,12 +203,9 @@ def per_customer_of_months(
                 nrr_base=nrr_base(m, base_idx),
             )
             j = bits.left_join(now, "customer_id")
-        # the window A-w .. A as bits 0..w, the months after each as bits 0..w-1, month A's bit
         t = j.select(
             "customer_id",
-            window=bits_of(j.months, a - w - origin, w + 1),
-            next=bits_of(j.months, a - w + 1 - origin, w),
-            active=bits_of(j.months, a - origin, 1),
+            **window_terms(j.months, a, w, origin),
             mrr_a=j.mrr_a.fill_null(0.0),
             nrr_base=j.nrr_base.fill_null(0.0),
             has_base=j.nrr_base.notnull() & (j.nrr_base > 0),
@@ -214,21 +213,41 @@ def per_customer_of_months(
         # a customer with no row of the window nor an NRR base has no row, as in the definition
         return t.filter((t.window != 0) | t.has_base)
 
-    # kept per date: the bit terms above are read by the query below as columns (bitwise
-    # operators' precedence differs between SQL dialects, so they are never nested)
+    # kept per date: the window's bit terms are read by the query below as columns
     per = eng.table(PerCustomer(as_of, w), at_date)
-    active = per.active.cast("int64")
-    in_window = bit_count(per.window).cast("int64")
-    kept = bit_count(per.window & per.next).cast("int64")
+    at_risk, churned = window_counts(per)
     return per.select(
         "customer_id",
         active_a=per.active == 1,
         mrr_a=per.mrr_a,
-        at_risk=(in_window - active).cast("int64"),
-        churned=(in_window - kept - active).cast("int64"),
+        at_risk=at_risk,
+        churned=churned,
         nrr_base=per.nrr_base,
         nrr_end=nrr_end(per.nrr_base, per.mrr_a),
     )
+
+
+def window_terms(months: ir.IntegerValue, a: int, w: int, origin: int) -> dict[str, ir.Value]:
+    """The churn window of month index ``a`` over ``w`` months as three columns of a
+    customer's ``months`` bits (bit k = month ``origin`` + k): ``window`` the months A-w .. A
+    as bits 0..w, ``next`` the month after each as bits 0..w-1, ``active`` month A's bit.  Kept
+    as columns and read by :func:`window_counts` (bitwise operators' precedence differs between
+    SQL dialects, so they are never nested)."""
+    return {
+        "window": bits_of(months, a - w - origin, w + 1),
+        "next": bits_of(months, a - w + 1 - origin, w),
+        "active": bits_of(months, a - origin, 1),
+    }
+
+
+def window_counts(t: ir.Table) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """``(at_risk, churned)`` customer-months of each row of ``t``'s :func:`window_terms`:
+    active months A-w .. A-1, and those not followed by an active month (docs/metrics.md "Churn
+    window")."""
+    active = t.active.cast("int64")
+    in_window = bit_count(t.window).cast("int64")
+    followed = bit_count(t.window & t.next).cast("int64")
+    return (in_window - active).cast("int64"), (in_window - followed - active).cast("int64")
 
 
 def bits_of(months: ir.IntegerValue, shift: int, width: int) -> ir.IntegerValue:
@@ -262,9 +281,11 @@ def page_totals(data: Data, as_of: Any, window_months: int) -> pd.DataFrame | No
     risk = its active months A-w .. A-1, churned = those not followed by an active month (set
     bits of the window less those of the window and the months after it); NRR base = its MRR of
     month A-12, NRR end = the month-A MRR of those active in A-12.  The sums of
-    :func:`per_customer_of_months` over the population in one query of four aggregates (a
-    month's rows are one per customer: the ``mrr`` table's key).  None where
-    :func:`active_months` is.  Tested equal to the definition (tests/metrics/test_segments.py).
+    :func:`per_customer_of_months` over the population in one query: of the bits alone when
+    they hold months A and A-12 (a page's first date and the month before), else also of one
+    read of those months' rows (one per customer and month: the ``mrr`` table's key).  None
+    where :func:`active_months` is.  Tested equal to the definition
+    (tests/metrics/test_segments.py).
     """
     eng = engine_for(data)
     day = as_of
@@ -281,33 +302,27 @@ def page_totals(data: Data, as_of: Any, window_months: int) -> pd.DataFrame | No
     c = eng.data.table("customers")
     late = c.filter(c.signup_date.isnull() | (c.signup_date > day)).select("customer_id")
 
-    # the churn window of each customer of the population, as bits (columns first: bitwise
-    # operators are never nested, as in per_customer_of_months)
+    # the churn window of each customer of the population, as bits
     b = bits.anti_join(late, "customer_id")
     held = {}
     if got.holds(a):  # months A and A-12 summed with the bits: no MRR row read again
         held = {"mrr_a": b[held_column(a)], "mrr_base": b[held_column(base_idx)]}
     b = b.select(
-        window=bits_of(b.months, a - w - origin, w + 1),
-        next=bits_of(b.months, a - w + 1 - origin, w),
-        active=bits_of(b.months, a - origin, 1),
+        **window_terms(b.months, a, w, origin),
         **held,
     )
-    in_window = bit_count(b.window).cast("int64")
-    followed = bit_count(b.window & b.next).cast("int64")
-    active = b.active.cast("int64")
+    at_risk, churned = window_counts(b)
     sums: dict[str, ir.Value] = {
-        "at_risk_customer_months": (in_window - active).sum(),
-        "churned_customer_months": (in_window - followed - active).sum(),
+        "at_risk_customer_months": at_risk.sum(),
+        "churned_customer_months": churned.sum(),
     }
     customers = pop.aggregate(customers=pop.count())
     if held:
-        zero = ibis.literal(0.0)
         sums |= {
-            "active_customers": active.sum(),
+            "active_customers": b.active.cast("int64").sum(),
             "mrr": b.mrr_a.sum(),
             "nrr_base": b.mrr_base.sum(),
-            "nrr_end": ibis.ifelse(b.mrr_base > 0, b.mrr_a, zero).sum(),
+            "nrr_end": nrr_end(b.mrr_base, b.mrr_a).sum(),
         }
         q = customers.cross_join(b.aggregate(**sums))
         return typed_counts(q.to_pandas())[list(ADDITIVE)]
