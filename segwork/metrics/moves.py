@@ -7,14 +7,18 @@ population and ``where`` from :func:`segwork.metrics.attributes.customer_attribu
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
-from segwork.engine import Data, engine_for
+from segwork.engine import Data, Engine, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics._common import Where
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.plans import plan_by_month_expr, require_plans
@@ -37,6 +41,34 @@ PLAN_MOVE_COLUMNS: tuple[str, ...] = (
 
 #: A change of MRR within this relative tolerance of the larger side is "lateral" (float sums).
 _LATERAL_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class PlanMonths(CacheKey):
+    """The MRR and plan of each month ``first_idx`` .. as_of's of the customers with two plans."""
+
+    as_of: dt.date
+    first_idx: int
+
+
+def _plan_months(eng: Engine, day: dt.date, first_idx: int) -> ir.Table:
+    """``customer_id, month_idx, mrr, plan``: every month ``first_idx`` .. as_of's with MRR > 0
+    and a plan, of the customers with two plans or more in those months
+    (:func:`plan_by_month_expr`), kept by the engine per as_of and first month.
+
+    Both sides of a move (months m - 1 and m) read it, and a page's ``where`` filters it: the
+    plans are picked (a window over the subscriptions' months) and the MRR read once, not once
+    per side and per filter."""
+
+    def build() -> ir.Table:
+        mrr = eng.monthly_mrr(day)
+        mrr = mrr.filter(mrr.month_idx >= first_idx).select("customer_id", "month_idx", "mrr")
+        plans = plan_by_month_expr(eng, day, first_idx)
+        return mrr.join(plans, ["customer_id", "month_idx"]).select(
+            "customer_id", "month_idx", "mrr", "plan"
+        )
+
+    return eng.table(PlanMonths(day, first_idx), build)
 
 
 def _direction(change: pd.Series, scale: pd.Series) -> pd.Series:
@@ -115,13 +147,7 @@ def plan_moves(
     a = month_index_of(day)
     lo = a - months  # month m - 1 of the first month m
     attrs, _ = customer_attributes(eng, day, None, where=where)
-    mrr = eng.monthly_mrr(day)
-    mrr = mrr.filter(mrr.month_idx >= lo).select("customer_id", "month_idx", "mrr")
-    mrr = mrr.semi_join(attrs.select("customer_id"), "customer_id")
-    plans = plan_by_month_expr(eng, day, lo)
-    monthly = mrr.join(plans, ["customer_id", "month_idx"]).select(
-        "customer_id", "month_idx", "mrr", "plan"
-    )
+    monthly = _plan_months(eng, day, lo).semi_join(attrs.select("customer_id"), "customer_id")
     before = monthly.select(
         "customer_id", month_idx=monthly.month_idx + 1, mrr_from=monthly.mrr,
         from_plan=monthly.plan,

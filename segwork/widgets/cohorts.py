@@ -318,7 +318,8 @@ class CohortExplorer(Explorer):
     def preparations(self) -> list[Callable[[], object]]:
         # quarters and years of a given mrr table (each customer's activity per period of all
         # time; years are summed from quarters), the base's set-aside histograms, then the
-        # MRR bridge of every as_of (the longest step: a click waits for at most one step)
+        # MRR bridge of every as_of (the longest step: a click waits for at most one step) and
+        # the plan moves at the page's as_of
         steps: list[Callable[[], object]] = [
             partial(prepare_period_tables, self.engine, (period,)) for period in ("quarter", "year")
         ]
@@ -327,6 +328,9 @@ class CohortExplorer(Explorer):
             self.engine, split=False, converts=self.data.currencies.converts
         ):  # the MRR movements section's bridge of every as_of
             steps.append(lambda: movement_history(self.engine))
+        if plan_source(self.data) is not None:  # the section's plan moves at the page's state
+            state = dict(self._state)
+            steps.append(lambda: self._plan_moves(state))
         return steps
 
     def tables_read(self, state: dict[str, Any]) -> list[str]:

@@ -10,15 +10,18 @@ reproduce exactly):
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pandas as pd
 import pytest
 
 import segwork
 import segwork.widgets.cohorts as page
+from segwork.data.derive import month_index_of
 from segwork.engine.keys import DatesHistogram
 from segwork.metrics.cohorts import ActivityAll, cohort_matrix, cohort_retention
 from segwork.metrics.cohorts_compare import compare_cohort_years
+from segwork.metrics.moves import PlanMonths
 from segwork.metrics.mrr_history import MovementHistory
 from segwork.widgets.cohorts import (
     MOVEMENTS_TABLE,
@@ -257,6 +260,10 @@ def test_page_builds_quarters_and_years_ahead_once_shown() -> None:
     histograms = {k.table for k in ex.engine.table_keys() if isinstance(k, DatesHistogram)}
     assert histograms == {"customers", "mrr"}  # the tables the page reads
     assert MovementHistory() in ex.engine.frame_keys()  # the MRR section's bridge, any as_of
+    # and its plan moves at the page's as_of (docs/metrics.md "Plan moves")
+    assert PlanMonths(dt.date(2024, 12, 31), month_index_of(dt.date(2024, 12, 31)) - 12) in (
+        ex.engine.table_keys()
+    )
     ex.open_section("MRR movements")
     pd.testing.assert_frame_equal(
         ex.tables[MOVEMENTS_TABLE],
