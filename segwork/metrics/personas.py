@@ -472,10 +472,7 @@ def personas(
             cols.append(v.to_numpy())
         return np.column_stack(cols)
 
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-    from sklearn.preprocessing import StandardScaler
-    from threadpoolctl import threadpool_limits
+    KMeans, silhouette_score, StandardScaler, threadpool_limits = import_clustering()
 
     x_raw = matrix(members)
     # a missing value (e.g. no plan recorded) takes the feature's mean, i.e. z = 0
@@ -626,6 +623,24 @@ def personas(
         random_state=random_state,
         meta={"clustered": n, "assigned_for_churn": len(everyone), "plan_rank": plan_rank},
     )
+
+
+def import_clustering() -> tuple[Any, Any, Any, Any]:
+    """scikit-learn's ``KMeans``, ``silhouette_score``, ``StandardScaler`` and threadpoolctl's
+    ``threadpool_limits``, imported on first use: seconds on a cold kernel, so a page imports
+    them while its kernel is idle (:meth:`segwork.widgets.SegmentExplorer.preparations`), before
+    a click on its Personas section, and a notebook that never clusters never pays.
+
+    >>> KMeans, silhouette_score, StandardScaler, threadpool_limits = import_clustering()
+    >>> KMeans.__name__
+    'KMeans'
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    return KMeans, silhouette_score, StandardScaler, threadpool_limits
 
 
 def _distinct_rows(x: np.ndarray, enough: int) -> int:

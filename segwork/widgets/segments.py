@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -45,7 +45,7 @@ from segwork.metrics.ltv import with_capped_ltv
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.nrr import NRR_MONTHS
-from segwork.metrics.personas import personas
+from segwork.metrics.personas import import_clustering, personas
 from segwork.metrics.segments import segment_table
 from segwork.plots.clv import (
     clv_distribution_figure,
@@ -247,6 +247,13 @@ class SegmentExplorer(Explorer):
         by = [c for c in state["by"] if c in available]
         state["by"] = by or available[:1]
         return state
+
+    def preparations(self) -> list[Callable[[], object]]:
+        # and scikit-learn, which the Personas section clusters with (seconds on a cold kernel)
+        steps = super().preparations()
+        if not shop_data(self.data):
+            steps.append(import_clustering)
+        return steps
 
     def make_control(self, param: Param) -> widgets.Widget | None:
         """Pickers of the filter and of the bin edges, built from the columns' values; on shop

@@ -18,7 +18,7 @@ import pytest
 import segwork
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
-from segwork.metrics.personas import personas
+from segwork.metrics.personas import import_clustering, personas
 from segwork.metrics.segments import segment_table
 from segwork.sentences import best_customers_sentence, describe_segment
 from segwork.widgets.segments import SegmentExplorer
@@ -360,3 +360,11 @@ def test_none_means_the_pages_default(data: segwork.Dataset) -> None:
     """A notebook's ``by = None`` (its parameters cell) opens on the page's default criteria."""
     ex = SegmentExplorer(data, by=None)
     assert ex.error is None and ex.state["by"] == ["current_plan", "billing_interval"]
+
+
+def test_idle_steps_import_the_clustering(ex: SegmentExplorer) -> None:
+    """The page imports scikit-learn while its kernel is idle, after the set-aside histograms:
+    a first click on Personas does not wait for the import (segwork.widgets.idle)."""
+    steps = ex.preparations()
+    assert steps[-1] is import_clustering
+    assert len(steps) > 1  # the base page's histograms come first

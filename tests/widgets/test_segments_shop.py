@@ -10,6 +10,7 @@ import pytest
 
 import segwork
 from segwork.clv import simulate_bg_nbd
+from segwork.metrics.personas import import_clustering
 from segwork.widgets.segments import (
     CLV_SECTION,
     MEMBERS_FILE,
@@ -99,3 +100,8 @@ def test_shop_page_with_predicted_clv(simulated_shop: segwork.Dataset) -> None:
     pd.testing.assert_frame_equal(
         ex.result, segwork.segment_table(simulated_shop, ["clv_band"], "2024-12-31")
     )
+
+
+def test_shop_page_does_not_import_the_clustering(sample_shop: segwork.Dataset) -> None:
+    """Shop data has no Personas section: its page imports no clustering while idle."""
+    assert import_clustering not in SegmentExplorer(sample_shop).preparations()
