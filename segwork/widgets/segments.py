@@ -249,7 +249,8 @@ class SegmentExplorer(Explorer):
         return state
 
     def preparations(self) -> list[Callable[[], object]]:
-        # and scikit-learn, which the Personas section clusters with (seconds on a cold kernel)
+        """The base page's steps, then the import of scikit-learn, which the Personas section
+        clusters with (seconds on a cold kernel; shop data has no Personas section)."""
         steps = super().preparations()
         if not shop_data(self.data):
             steps.append(import_clustering)
