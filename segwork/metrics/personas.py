@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import ibis
@@ -24,7 +25,7 @@ import pandas as pd
 
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index, month_index_of, month_start_of, subscription_mrr
-from segwork.engine import Data, engine_for
+from segwork.engine import Data, Engine, engine_for
 from segwork.engine.keys import CacheKey
 from segwork.metrics._common import engagement_expr, population
 from segwork.metrics.segments import per_customer
@@ -39,6 +40,33 @@ class PersonaReference(CacheKey):
 
     as_of: dt.date
     window_months: int
+
+
+@dataclass(frozen=True)
+class PersonaUsage(CacheKey):
+    """Events and active months of each customer over the 3 months ending at its reference month."""
+
+    as_of: dt.date
+    window_months: int
+
+
+@dataclass(frozen=True)
+class PersonaFeatures(CacheKey):
+    """The personas' per-customer features (a pandas frame, sorted by ``customer_id``)."""
+
+    as_of: dt.date
+    window_months: int
+
+
+@dataclass(frozen=True)
+class PersonaClustering(CacheKey):
+    """The standardised features of the customers active at as_of, and their k-means fits."""
+
+    as_of: dt.date
+    window_months: int
+    features: tuple[str, ...]
+    random_state: int
+    fit_max_n: int
 
 
 #: The clustering features, in order (``features=None`` uses every one the data supports).
@@ -159,6 +187,62 @@ def _subscription_flags(data: Data, as_of: dt.date, ref: ir.Table) -> ir.Table |
     )
 
 
+def _reference(eng: Engine, day: dt.date, w: int) -> ir.Table:
+    """``customer_id, ref_idx, signup_date, ref_mrr, tenure, at_risk, churned`` of every customer
+    active in months A-w .. A, kept by the engine (see :func:`_features_expr`)."""
+
+    def build() -> ir.Table:
+        a = month_index_of(day)
+        pop = population(eng, day)
+        mrr = eng.monthly_mrr(day)
+        win = mrr.filter((mrr.month_idx >= a - w) & (mrr.month_idx <= a))
+        ref = win.group_by("customer_id").aggregate(ref_idx=win.month_idx.max())
+        ref = ref.join(pop.select("customer_id", "signup_date"), "customer_id")
+        at_ref = win.join(ref.select("customer_id", "ref_idx"), "customer_id")
+        at_ref = at_ref.filter(at_ref.month_idx == at_ref.ref_idx).select(
+            "customer_id", ref_mrr=at_ref.mrr
+        )
+        t = ref.join(at_ref, "customer_id")
+        t = t.mutate(tenure=(t.ref_idx - month_index(t.signup_date)).cast("int64"))
+        churn = per_customer(eng, a, w, day).select("customer_id", "at_risk", "churned")
+        return t.left_join(churn, "customer_id").drop("customer_id_right")
+
+    return eng.table(PersonaReference(day, w), build)
+
+
+def _usage(eng: Engine, day: dt.date, w: int) -> ir.Table:
+    """``customer_id, active_months, n_events, features_used`` over the 3 months ending at each
+    reference customer's ``ref_idx`` (docs/metrics.md "Engagement"), kept by the engine."""
+
+    def build() -> ir.Table:
+        ref = _reference(eng, day, w)
+        a = month_index_of(day)
+        mrr = eng.monthly_mrr(day)
+        months = mrr.filter(mrr.month_idx >= a - w - (_USAGE_WINDOW - 1))
+        months = months.join(ref.select("customer_id", "ref_idx"), "customer_id")
+        months = months.filter(
+            (months.month_idx <= months.ref_idx)
+            & (months.month_idx >= months.ref_idx - (_USAGE_WINDOW - 1))
+        )
+        # one row per customer and month (the mrr table's key): a count, not a distinct count
+        active = months.group_by("customer_id").aggregate(active_months=months.count())
+        ev = eng.data.table("events")
+        # only the months any customer's usage window can reach (a plain range on the raw
+        # timestamp first: the engine prunes it before computing month indexes)
+        lo = dt.datetime.combine(month_start_of(a - w - (_USAGE_WINDOW - 1)), dt.time())
+        hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+        ev = ev.filter((ev.timestamp >= lo) & (ev.timestamp < hi))
+        ev = ev.select("customer_id", "event", n=ev["count"], m=month_index(ev.timestamp.date()))
+        ev = ev.join(ref.select("customer_id", "ref_idx"), "customer_id")
+        ev = ev.filter((ev.m <= ev.ref_idx) & (ev.m >= ev.ref_idx - (_USAGE_WINDOW - 1)))
+        used = ev.group_by("customer_id").aggregate(
+            n_events=ev.n.sum(), features_used=ev.event.nunique()
+        )
+        return active.left_join(used, "customer_id").drop("customer_id_right")
+
+    return eng.table(PersonaUsage(day, w), build)
+
+
 def _features_expr(
     data: Data, day: dt.date, window_months: int
 ) -> tuple[ir.Table, dict[str, bool]]:
@@ -177,44 +261,11 @@ def _features_expr(
     a = month_index_of(day)
     w = window_months
     pop = population(eng, day)
-    mrr = eng.monthly_mrr(day)
-    win = mrr.filter((mrr.month_idx >= a - w) & (mrr.month_idx <= a))
-    ref = win.group_by("customer_id").aggregate(ref_idx=win.month_idx.max())
-    ref = ref.join(pop.select("customer_id", "signup_date"), "customer_id")
-    at_ref = win.join(ref.select("customer_id", "ref_idx"), "customer_id")
-    at_ref = at_ref.filter(at_ref.month_idx == at_ref.ref_idx).select(
-        "customer_id", ref_mrr=at_ref.mrr
-    )
-    t = ref.join(at_ref, "customer_id")
-    t = t.mutate(tenure=(t.ref_idx - month_index(t.signup_date)).cast("int64"))
-    churn = per_customer(eng, a, w, day).select("customer_id", "at_risk", "churned")
-    t = t.left_join(churn, "customer_id").drop("customer_id_right")
-    t = base = eng.table(PersonaReference(day, w), lambda: t)
+    t = base = _reference(eng, day, w)
 
     avail = {"usage": data.has("events"), "plan": False, "annual": False}
     if avail["usage"]:
-        months = mrr.filter(mrr.month_idx >= a - w - (_USAGE_WINDOW - 1))
-        months = months.join(t.select("customer_id", "ref_idx"), "customer_id")
-        months = months.filter(
-            (months.month_idx <= months.ref_idx)
-            & (months.month_idx >= months.ref_idx - (_USAGE_WINDOW - 1))
-        )
-        # one row per customer and month (the mrr table's key): a count, not a distinct count
-        active = months.group_by("customer_id").aggregate(active_months=months.count())
-        ev = data.table("events")
-        # only the months any customer's usage window can reach (a plain range on the raw
-        # timestamp first: the engine prunes it before computing month indexes)
-        lo = dt.datetime.combine(month_start_of(a - w - (_USAGE_WINDOW - 1)), dt.time())
-        hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-        ev = ev.filter((ev.timestamp >= lo) & (ev.timestamp < hi))
-        ev = ev.select("customer_id", "event", n=ev["count"], m=month_index(ev.timestamp.date()))
-        ev = ev.join(t.select("customer_id", "ref_idx"), "customer_id")
-        ev = ev.filter((ev.m <= ev.ref_idx) & (ev.m >= ev.ref_idx - (_USAGE_WINDOW - 1)))
-        used = ev.group_by("customer_id").aggregate(
-            n_events=ev.n.sum(), features_used=ev.event.nunique()
-        )
-        t = t.left_join(active, "customer_id").drop("customer_id_right")
-        t = t.left_join(used, "customer_id").drop("customer_id_right")
+        t = t.left_join(_usage(eng, day, w), "customer_id").drop("customer_id_right")
         t = t.mutate(
             usage=t.n_events.fill_null(0).cast("float64") / t.active_months,
             features_used=t.features_used.fill_null(0).cast("int64"),
@@ -346,7 +397,9 @@ def personas(
     every customer is then assigned to its nearest centre (``KMeans.predict``), so 1M customers
     cluster in seconds.  ``silhouette`` is ``sklearn.metrics.silhouette_score`` of the fitted
     customers (on a seeded sample of 2,000 when there are more); ``silhouette_by_k`` repeats the
-    fit for k = 2..8.
+    fit for k = 2..8.  On an :class:`~segwork.Engine` the features (per as_of and window) and
+    each k's fit are kept, so another k or seed reads no event again and a k that
+    ``silhouette_by_k`` fitted is not fitted twice (:func:`persona_steps` builds them ahead).
 
     **Profiles**: per persona ``customers`` (add up to the clustered total), ``customers_share``,
     median ARPA / tenure / usage / features used, ``engagement`` (the most common engagement level
@@ -407,40 +460,14 @@ def personas(
     1         New low-ARPA starter customers          2      0.045
     """
     eng = engine_for(data)
-    data = eng.data
     day = to_date(as_of)
     k = _check_int("k", k, 2)
     random_state = _check_int("random_state", random_state, 0)
     window_months = _check_int("window_months", window_months, 1)
-    expr, avail = _features_expr(eng, day, window_months)
-    allowed = [
-        f
-        for f in FEATURES
-        if (f not in ("usage", "features_used") or avail["usage"])
-        and (f != "plan_tier" or avail["plan"])
-        and (f != "annual" or avail["annual"])
-    ]
-    if features is None:
-        used = tuple(allowed)
-    else:
-        used = tuple(dict.fromkeys(features))
-        bad = [f for f in used if f not in FEATURES]
-        if bad:
-            raise ValueError(f"unknown persona feature(s) {bad}; allowed: {', '.join(FEATURES)}")
-        missing = [f for f in used if f not in allowed]
-        if missing:
-            raise ValueError(
-                f"feature(s) {missing} are not available in this data; available: "
-                f"{', '.join(allowed)}"
-            )
-        if not used:
-            raise ValueError(f"features must name at least one of: {', '.join(allowed)}")
-
-    # ordered here rather than by the engine (a sort of a million rows there costs a second)
-    raw = expr.to_pandas().sort_values("customer_id", kind="stable", ignore_index=True)
-    raw["member"] = raw["member"].astype(bool)
-    members = raw[raw["member"]].reset_index(drop=True)
-    n = len(members)
+    raw, avail = _features_frame(eng, day, window_months)
+    used = _used_features(features, avail)
+    cl = _clustering(eng, day, window_months, used, random_state)
+    n = cl.n
     if n == 0:
         raise ValueError(f"no customer is active at as_of={day}; nothing to cluster")
     if k > n:
@@ -450,35 +477,7 @@ def personas(
                 "later as_of"
             )
         raise ValueError(f"k={k} is more than the {n} customers active at {day}; use 2 <= k <= {n}")
-
-    # plan tier: plans ranked by their active customers' mean ARPA (cheapest = 0)
-    plan_rank: dict[Any, float] = {}
-    if avail["plan"]:
-        means = members.groupby("plan", dropna=True)["arpa"].mean()
-        order = sorted(means.index, key=lambda p: (means[p], str(p)))
-        plan_rank = {p: float(i) for i, p in enumerate(order)}
-
-    def matrix(frame: pd.DataFrame) -> np.ndarray:
-        cols = []
-        for f in used:
-            if f == "plan_tier":
-                v = frame["plan"].map(plan_rank).astype("float64")
-            elif f == "annual":
-                v = frame["annual"].astype("float64")
-            else:
-                v = pd.to_numeric(frame[f]).astype("float64")
-                if f in _LOG_FEATURES:
-                    v = np.log1p(v.clip(lower=0))
-            cols.append(v.to_numpy())
-        return np.column_stack(cols)
-
-    KMeans, silhouette_score, StandardScaler, threadpool_limits = import_clustering()
-
-    x_raw = matrix(members)
-    # a missing value (e.g. no plan recorded) takes the feature's mean, i.e. z = 0
-    fill = pd.DataFrame(x_raw).mean().fillna(0.0).to_numpy()
-    x_raw = np.where(np.isnan(x_raw), fill, x_raw)
-    distinct = _distinct_rows(x_raw, enough=max(k, max(_SILHOUETTE_KS)) + 1)
+    distinct = cl.distinct(enough=max(k, max(_SILHOUETTE_KS)) + 1)
     if distinct < 2:
         raise ValueError(
             f"the {n} customers active at {day} all have the same features: nothing to cluster"
@@ -488,94 +487,33 @@ def personas(
             f"k={k} is more than the {distinct} distinct feature profiles among the {n} customers "
             f"active at {day}; use 2 <= k <= {distinct}"
         )
-    scaler = StandardScaler().fit(x_raw)
-    x = scaler.transform(x_raw)
 
-    # fit on a seeded sample when there are many customers; every customer is then assigned
-    # to its nearest centre (k-means centres of 20,000 points are stable; 7 fits of 1M are not
-    # interactive)
-    if n > _FIT_MAX_N:
-        rng = np.random.default_rng(random_state)
-        x_fit = x[np.sort(rng.choice(n, size=_FIT_MAX_N, replace=False))]
-    else:
-        x_fit = x
-    n_fit = len(x_fit)
-
-    def fit(n_clusters: int) -> tuple[Any, float]:
-        # one thread: on a few thousand rows OpenMP threads only add overhead (and contention on
-        # a busy machine), and the result does not depend on the machine's thread count
-        with threadpool_limits(limits=1):
-            km = KMeans(n_clusters=n_clusters, n_init=10, random_state=random_state).fit(x_fit)
-            fit_labels = km.labels_
-            if 2 <= len(np.unique(fit_labels)) <= n_fit - 1:
-                sample = _SILHOUETTE_MAX_N if n_fit > _SILHOUETTE_MAX_N else None
-                sil = float(
-                    silhouette_score(x_fit, fit_labels, sample_size=sample,
-                                     random_state=random_state)
-                )  # fmt: skip
-            else:
-                sil = math.nan
-        return km, sil
-
-    km, sil = fit(k)
-    if x_fit is x:
-        labels = km.labels_
-    else:
-        with threadpool_limits(limits=1):
-            labels = km.predict(x)
+    km, sil = cl.fit(k)
+    labels = cl.labels(k)
     by_k = []
     for kk in _SILHOUETTE_KS:
         if kk >= n or kk > distinct:
             break
-        by_k.append({"k": kk, "silhouette": sil if kk == k else fit(kk)[1]})
+        by_k.append({"k": kk, "silhouette": cl.fit(kk)[1]})
     silhouette_by_k = pd.DataFrame(by_k, columns=["k", "silhouette"]).astype(
         {"k": "int64", "silhouette": "float64"}
     )
 
-    members = members.assign(_c=labels)
+    members = cl.members
     # every customer active in the window, assigned to its nearest persona (for churn)
     others = raw[~raw["member"]]
-    parts = [members[["at_risk", "churned", "_c"]]]
+    at_risk = np.bincount(labels, weights=members["at_risk"].to_numpy(), minlength=k)
+    churned = np.bincount(labels, weights=members["churned"].to_numpy(), minlength=k)
     if len(others):
-        x_others = matrix(others)
-        x_others = scaler.transform(np.where(np.isnan(x_others), fill, x_others))
-        with threadpool_limits(limits=1):
-            nearest = km.predict(x_others)
-        parts.append(others.assign(_c=nearest)[["at_risk", "churned", "_c"]])
-    everyone = pd.concat(parts, ignore_index=True)
-    churn = everyone.groupby("_c")[["at_risk", "churned"]].sum()
+        nearest = cl.predict(km, others)
+        at_risk += np.bincount(nearest, weights=others["at_risk"].to_numpy(), minlength=k)
+        churned += np.bincount(nearest, weights=others["churned"].to_numpy(), minlength=k)
 
-    z = pd.DataFrame(x, columns=list(used)).assign(_c=labels).groupby("_c").mean()
-    rows = []
-    for c in range(k):
-        g = members[members["_c"] == c]
-        eng = g["engagement"].dropna() if "engagement" in g else pd.Series(dtype=object)
-        plans = g["plan"].dropna().astype(str)
-        rows.append(
-            {
-                "_c": c,
-                "customers": len(g),
-                "median_arpa": float(g["arpa"].median()),
-                "median_tenure_months": float(g["tenure_months"].median()),
-                "median_usage": float(g["usage"].median()) if "usage" in g else math.nan,
-                "median_features_used": (
-                    float(g["features_used"].median()) if "features_used" in g else math.nan
-                ),
-                "engagement": _mode(eng, ("high", "medium", "low")),
-                "share_annual": (
-                    float(g["annual"].dropna().astype(bool).mean())
-                    if g["annual"].notna().any()
-                    else math.nan
-                ),
-                "dominant_plan": _mode(
-                    plans, sorted(plan_rank, key=plan_rank.__getitem__, reverse=True)
-                ),
-                "mrr": float(g["arpa"].sum()),
-                "at_risk_customer_months": int(churn["at_risk"].get(c, 0)),
-                "churned_customer_months": int(churn["churned"].get(c, 0)),
-            }
-        )
-    prof = pd.DataFrame(rows)
+    used = cl.used
+    z = pd.DataFrame(cl.x, columns=list(used)).assign(_c=labels).groupby("_c").mean()
+    prof = _cluster_profiles(members, labels, k, cl.plan_rank)
+    prof["at_risk_customer_months"] = at_risk.round().astype("int64")
+    prof["churned_customer_months"] = churned.round().astype("int64")
     prof = prof.assign(_key=-prof["mrr"], _arpa=-z.loc[prof["_c"], used[0]].to_numpy())
     prof = prof.sort_values(["_key", "_arpa", "_c"], kind="mergesort").reset_index(drop=True)
     centers = z.loc[prof["_c"]].reset_index(drop=True)
@@ -591,15 +529,13 @@ def personas(
     low, high = wilson_interval(churned, at_risk)
     prof["churn_rate_low"] = low
     prof["churn_rate_high"] = high
-    for col in ("at_risk_customer_months", "churned_customer_months"):
-        prof[col] = prof[col].astype("int64")
     label_of = dict(zip(prof["_c"], prof["persona"], strict=True))
     profiles = prof[list(PROFILE_COLUMNS)]
     centers.index = pd.Index(names, name="persona")
     member_frame = pd.DataFrame(
         {
             "customer_id": members["customer_id"].to_numpy(),
-            "persona": members["_c"].map(label_of).to_numpy(),
+            "persona": pd.Series(labels).map(label_of).to_numpy(),
         }
     )
     profiles.attrs.update(
@@ -621,8 +557,293 @@ def personas(
         as_of=day,
         k=k,
         random_state=random_state,
-        meta={"clustered": n, "assigned_for_churn": len(everyone), "plan_rank": plan_rank},
+        meta={"clustered": n, "assigned_for_churn": len(raw), "plan_rank": cl.plan_rank},
     )
+
+
+def persona_steps(
+    data: Data, as_of: Any, *, k: int = 4, random_state: int = 0, window_months: int = 12
+) -> list[Callable[[], object]]:
+    """What :func:`personas` computes before its profiles, as steps a page runs while its kernel
+    is idle (:mod:`segwork.widgets.idle`), each one engine query or one k-means fit.
+
+    In order: the scikit-learn import; the reference table (each customer's last active month and
+    churn-window counts); the usage table (its events); the features as a pandas frame; the
+    standardised features; the fit for ``k``, then those of the other k of ``silhouette_by_k``.
+    ``data`` is the engine that keeps them (a Dataset's throwaway engine keeps nothing); a later
+    :func:`personas` call on it with the same as_of, window, seed and default features reads them.
+    The steps only fill caches: whether they ran never changes a number.
+
+    Examples
+    --------
+    >>> import segwork
+    >>> from segwork.metrics.personas import persona_steps, personas
+    >>> engine = segwork.Engine(segwork.make_saas_data(300, random_state=1))
+    >>> for step in persona_steps(engine, "2024-06-30", k=3):
+    ...     _ = step()
+    >>> personas(engine, "2024-06-30", k=3).k  # no query and no fit left to run
+    3
+    """
+    eng = engine_for(data)
+    day = to_date(as_of)
+    k = _check_int("k", k, 2)
+    random_state = _check_int("random_state", random_state, 0)
+    w = _check_int("window_months", window_months, 1)
+
+    def clustering() -> _Clustering:
+        avail = _features_frame(eng, day, w)[1]
+        return _clustering(eng, day, w, _used_features(None, avail), random_state)
+
+    def fit(n_clusters: int) -> None:
+        cl = clustering()
+        enough = max(n_clusters, max(_SILHOUETTE_KS)) + 1
+        if n_clusters < cl.n and n_clusters <= cl.distinct(enough):
+            cl.fit(n_clusters)
+            if n_clusters == k:
+                cl.labels(k)
+
+    steps: list[Callable[[], object]] = [import_clustering, partial(_reference, eng, day, w)]
+    if eng.data.has("events"):
+        steps.append(partial(_usage, eng, day, w))
+    steps += [partial(_features_frame, eng, day, w), clustering]
+    steps += [partial(fit, kk) for kk in dict.fromkeys([k, *_SILHOUETTE_KS])]
+    return steps
+
+
+# -- the clustering (pandas, scikit-learn) ---------------------------------------------------------
+def _features_frame(eng: Engine, day: dt.date, w: int) -> tuple[pd.DataFrame, dict[str, bool]]:
+    """The features of :func:`_features_expr` in pandas, sorted by ``customer_id``, kept by the
+    engine per as_of and window: a change of k, seed or features reads no event again."""
+
+    def build() -> tuple[pd.DataFrame, dict[str, bool]]:
+        expr, avail = _features_expr(eng, day, w)
+        # ordered here rather than by the engine (a sort of a million rows there costs a second)
+        raw = expr.to_pandas().sort_values("customer_id", kind="stable", ignore_index=True)
+        raw["member"] = raw["member"].astype(bool)
+        for col in ("plan", "engagement"):  # a few distinct strings: a tenth of the memory
+            if col in raw.columns:
+                raw[col] = raw[col].astype("category")
+        return raw, avail
+
+    return eng.value(PersonaFeatures(day, w), build)
+
+
+def _used_features(features: Sequence[str] | None, avail: dict[str, bool]) -> tuple[str, ...]:
+    """The features to cluster on: ``features`` checked against what the data supports."""
+    allowed = [
+        f
+        for f in FEATURES
+        if (f not in ("usage", "features_used") or avail["usage"])
+        and (f != "plan_tier" or avail["plan"])
+        and (f != "annual" or avail["annual"])
+    ]
+    if features is None:
+        return tuple(allowed)
+    used = tuple(dict.fromkeys(features))
+    bad = [f for f in used if f not in FEATURES]
+    if bad:
+        raise ValueError(f"unknown persona feature(s) {bad}; allowed: {', '.join(FEATURES)}")
+    missing = [f for f in used if f not in allowed]
+    if missing:
+        raise ValueError(
+            f"feature(s) {missing} are not available in this data; available: {', '.join(allowed)}"
+        )
+    if not used:
+        raise ValueError(f"features must name at least one of: {', '.join(allowed)}")
+    return used
+
+
+def _clustering(
+    eng: Engine, day: dt.date, w: int, used: tuple[str, ...], random_state: int
+) -> _Clustering:
+    """The :class:`_Clustering` of the features at as_of, kept by the engine."""
+    raw, avail = _features_frame(eng, day, w)
+    key = PersonaClustering(day, w, used, random_state, _FIT_MAX_N)
+    return eng.value(key, lambda: _Clustering(raw, avail, used, random_state, _FIT_MAX_N))
+
+
+class _Clustering:
+    """The customers active at as_of as standardised features, with their k-means fits.
+
+    What every k shares: the members (the customers active at as_of), the plan tiers, the
+    standardised matrix and the seeded fitting sample.  :meth:`fit` fits k once and keeps it, so
+    ``silhouette_by_k``'s fits serve a later change of k.
+    """
+
+    def __init__(
+        self,
+        raw: pd.DataFrame,
+        avail: dict[str, bool],
+        used: tuple[str, ...],
+        random_state: int,
+        fit_max_n: int,
+    ) -> None:
+        self.used = used
+        self.random_state = random_state
+        self.members = raw[raw["member"]].reset_index(drop=True)
+        self.n = n = len(self.members)
+        self._fits: dict[int, tuple[Any, float]] = {}
+        self._labels: dict[int, np.ndarray] = {}
+        self._distinct: int | None = None
+        # plan tier: plans ranked by their active customers' mean ARPA (cheapest = 0)
+        self.plan_rank: dict[Any, float] = {}
+        if avail["plan"]:
+            means = self.members.groupby("plan", dropna=True, observed=True)["arpa"].mean()
+            order = sorted(means.index, key=lambda p: (means[p], str(p)))
+            self.plan_rank = {p: float(i) for i, p in enumerate(order)}
+        if n == 0:
+            self.x = self.x_fit = self._x_raw = np.empty((0, len(used)))
+            return
+        _, _, StandardScaler, _ = import_clustering()
+        x_raw = self._matrix(self.members)
+        # a missing value (e.g. no plan recorded) takes the feature's mean, i.e. z = 0
+        self._fill = pd.DataFrame(x_raw).mean().fillna(0.0).to_numpy()
+        self._x_raw = x_raw = np.where(np.isnan(x_raw), self._fill, x_raw)
+        self._scaler = StandardScaler().fit(x_raw)
+        self.x = self._scaler.transform(x_raw)
+        # fit on a seeded sample when there are many customers; every customer is then assigned
+        # to its nearest centre (k-means centres of 20,000 points are stable; 7 fits of 1M are
+        # not interactive)
+        if n > fit_max_n:
+            rng = np.random.default_rng(random_state)
+            self.x_fit = self.x[np.sort(rng.choice(n, size=fit_max_n, replace=False))]
+        else:
+            self.x_fit = self.x
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        cols = []
+        for f in self.used:
+            if f == "plan_tier":
+                plan = frame["plan"].astype("category").cat
+                ranks = np.array(
+                    [self.plan_rank.get(p, np.nan) for p in plan.categories] + [np.nan]
+                )
+                v = ranks[plan.codes.to_numpy()]  # code -1 (no plan) takes the last: NaN
+            elif f == "annual":
+                v = frame["annual"].astype("float64").to_numpy()
+            else:
+                s = pd.to_numeric(frame[f]).astype("float64")
+                if f in _LOG_FEATURES:
+                    s = np.log1p(s.clip(lower=0))
+                v = s.to_numpy()
+            cols.append(v)
+        return np.column_stack(cols)
+
+    def distinct(self, enough: int) -> int:
+        """The number of distinct feature rows, or some number >= ``enough`` (see
+        :func:`_distinct_rows`)."""
+        if self._distinct is not None:
+            return self._distinct
+        got = _distinct_rows(self._x_raw, enough=enough)
+        if len(self._x_raw) <= 10_000 or got < enough:  # exact: keep it
+            self._distinct = got
+        return got
+
+    def fit(self, n_clusters: int) -> tuple[Any, float]:
+        """The fitted ``KMeans`` of ``n_clusters`` and its silhouette (NaN for a single cluster
+        or one cluster per customer), fitted on first use."""
+        if n_clusters in self._fits:
+            return self._fits[n_clusters]
+        KMeans, silhouette_score, _, threadpool_limits = import_clustering()
+        x_fit, n_fit = self.x_fit, len(self.x_fit)
+        # one thread: on a few thousand rows OpenMP threads only add overhead (and contention on
+        # a busy machine), and the result does not depend on the machine's thread count
+        with threadpool_limits(limits=1):
+            km = KMeans(n_clusters=n_clusters, n_init=10, random_state=self.random_state)
+            km.fit(x_fit)
+            fit_labels = km.labels_
+            if 2 <= len(np.unique(fit_labels)) <= n_fit - 1:
+                sample = _SILHOUETTE_MAX_N if n_fit > _SILHOUETTE_MAX_N else None
+                sil = float(
+                    silhouette_score(x_fit, fit_labels, sample_size=sample,
+                                     random_state=self.random_state)
+                )  # fmt: skip
+            else:
+                sil = math.nan
+        self._fits[n_clusters] = (km, sil)
+        return km, sil
+
+    def labels(self, n_clusters: int) -> np.ndarray:
+        """Each member's cluster (0 .. n_clusters-1) under :meth:`fit`'s centres."""
+        if n_clusters not in self._labels:
+            km, _ = self.fit(n_clusters)
+            if self.x_fit is self.x:
+                self._labels[n_clusters] = np.asarray(km.labels_)
+            else:
+                self._labels[n_clusters] = self._predict(km, self.x)
+        return self._labels[n_clusters]
+
+    def predict(self, km: Any, frame: pd.DataFrame) -> np.ndarray:
+        """The nearest centre of each row of ``frame`` (features standardised as the members')."""
+        x = self._matrix(frame)
+        return self._predict(km, self._scaler.transform(np.where(np.isnan(x), self._fill, x)))
+
+    @staticmethod
+    def _predict(km: Any, x: np.ndarray) -> np.ndarray:
+        _, _, _, threadpool_limits = import_clustering()
+        with threadpool_limits(limits=1):
+            return np.asarray(km.predict(x))
+
+
+def _cluster_profiles(
+    members: pd.DataFrame, labels: np.ndarray, k: int, plan_rank: dict[Any, float]
+) -> pd.DataFrame:
+    """``_c, customers, median_*, engagement, share_annual, dominant_plan, mrr`` per cluster
+    0..k-1 of the members (grouped once, not one filter of every member per cluster)."""
+    frame = members.assign(_c=labels)
+    groups = frame.groupby("_c", sort=True)
+    empty = pd.Series(math.nan, index=range(k))
+
+    def median(col: str) -> pd.Series:
+        if col not in frame.columns:
+            return empty
+        return groups[col].median().reindex(range(k)).astype("float64")
+
+    annual = frame[frame["annual"].notna()]
+    share_annual = (
+        annual["annual"].astype(bool).groupby(annual["_c"]).mean().reindex(range(k))
+        if len(annual)
+        else empty
+    )
+    engagement = _modes(frame, "engagement", k, ("high", "medium", "low"))
+    plans = _modes(frame, "plan", k, sorted(plan_rank, key=plan_rank.__getitem__, reverse=True))
+    mrr = np.bincount(labels, weights=frame["arpa"].to_numpy(dtype="float64"), minlength=k)
+    return pd.DataFrame(
+        {
+            "_c": np.arange(k),
+            "customers": np.bincount(labels, minlength=k),
+            "median_arpa": median("arpa").to_numpy(),
+            "median_tenure_months": median("tenure_months").to_numpy(),
+            "median_usage": median("usage").to_numpy(),
+            "median_features_used": median("features_used").to_numpy(),
+            "engagement": engagement,
+            "share_annual": share_annual.astype("float64").to_numpy(),
+            "dominant_plan": plans,
+            "mrr": mrr,
+        }
+    )
+
+
+def _modes(frame: pd.DataFrame, col: str, k: int, preference: Sequence[Any]) -> list[Any]:
+    """The most common non-null value of ``col`` in each cluster 0..k-1 (None where it has none);
+    ties go to the earliest in ``preference``, then the smallest as text."""
+    if col not in frame.columns:
+        return [None] * k
+    values = frame[col]
+    known = values.notna().to_numpy()
+    counts = (
+        pd.DataFrame({"_c": frame["_c"].to_numpy()[known], "v": values.to_numpy()[known]})
+        .groupby(["_c", "v"], observed=True, sort=False)
+        .size()
+    )
+    rank = {v: i for i, v in enumerate(preference)}
+    out: list[Any] = [None] * k
+    best: dict[int, tuple[int, int, str]] = {}
+    for (c, v), m in counts.items():
+        key = (-int(m), rank.get(v, len(rank)), str(v))
+        if c not in best or key < best[c]:
+            best[int(c)], out[int(c)] = key, v
+    return out
 
 
 def import_clustering() -> tuple[Any, Any, Any, Any]:
@@ -657,13 +878,3 @@ def _distinct_rows(x: np.ndarray, enough: int) -> int:
     if head >= enough or len(x) <= 10_000:
         return head
     return len(np.unique(x, axis=0))
-
-
-def _mode(values: pd.Series, preference: Sequence[Any]) -> Any:
-    """The most common value; ties go to the earliest in ``preference`` (then the smallest)."""
-    if values.empty:
-        return None
-    counts = values.value_counts()
-    top = counts[counts == counts.max()].index
-    rank = {v: i for i, v in enumerate(preference)}
-    return sorted(top, key=lambda v: (rank.get(v, len(rank)), str(v)))[0]

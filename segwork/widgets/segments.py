@@ -23,6 +23,7 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import ipywidgets as widgets
@@ -45,7 +46,7 @@ from segwork.metrics.ltv import with_capped_ltv
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.nrr import NRR_MONTHS
-from segwork.metrics.personas import import_clustering, personas
+from segwork.metrics.personas import Personas, persona_steps, personas
 from segwork.metrics.segments import segment_table
 from segwork.plots.clv import (
     clv_distribution_figure,
@@ -249,11 +250,22 @@ class SegmentExplorer(Explorer):
         return state
 
     def preparations(self) -> list[Callable[[], object]]:
-        """The base page's steps, then the import of scikit-learn, which the Personas section
-        clusters with (seconds on a cold kernel; shop data has no Personas section)."""
+        """The base page's steps, then the Personas section's at the page's state (shop data has
+        none): scikit-learn's import, the features' queries, the k-means fits of every k the
+        section shows (:func:`segwork.metrics.personas.persona_steps`), and last the personas
+        themselves.  At 1M customers they are most of a first click's wait; a change of k then
+        finds its fit made."""
         steps = super().preparations()
         if not shop_data(self.data):
-            steps.append(import_clustering)
+            state = dict(self._state)
+            steps += persona_steps(
+                self.engine,
+                state["as_of"],
+                k=state["k"],
+                random_state=state["random_state"],
+                window_months=state["window_months"],
+            )
+            steps.append(partial(self._personas, state))
         return steps
 
     def make_control(self, param: Param) -> widgets.Widget | None:
@@ -615,12 +627,17 @@ class SegmentExplorer(Explorer):
         tables["Customers to win back"] = wb.head(WIN_BACK_SHOWN)
         return View(figures=figures, tables=tables, texts=texts, downloads={WIN_BACK_FILE: wb})
 
-    def _personas_view(self, state: dict[str, Any]) -> View:
+    def _personas(self, state: dict[str, Any]) -> Personas:
+        """The personas at the state's as_of, k, seed and window, kept by the page."""
         as_of, k, rs, w = state["as_of"], state["k"], state["random_state"], state["window_months"]
-        pers = self.memo(
+        return self.memo(
             ("personas", as_of, k, rs, w),
             lambda: personas(self.engine, as_of, k=k, random_state=rs, window_months=w),
         )
+
+    def _personas_view(self, state: dict[str, Any]) -> View:
+        as_of, k = state["as_of"], state["k"]
+        pers = self._personas(state)
         sil = ", ".join(
             f"k={int(r.k)}: {r.silhouette:.2f}" for r in pers.silhouette_by_k.itertuples()
         )

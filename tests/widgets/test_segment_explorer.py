@@ -8,6 +8,7 @@ shows must equal the direct calls of the metric functions.
 from __future__ import annotations
 
 import base64
+import importlib
 import re
 
 import numpy as np
@@ -140,7 +141,13 @@ def test_view_equals_direct_calls(data: segwork.Dataset, ex: SegmentExplorer) ->
     )
     # the sample's one-off orders: the predicted-value section's figures (mixed data)
     assert set(ex.figures) == {
-        "share", "churn", "ltv", "personas", "mix", "clv_distribution", "calibration"
+        "share",
+        "churn",
+        "ltv",
+        "personas",
+        "mix",
+        "clv_distribution",
+        "calibration",
     }
     p = personas(data, AS_OF, k=4, random_state=0)
     pdt.assert_frame_equal(ex.tables["Personas"], p.profiles)
@@ -362,9 +369,37 @@ def test_none_means_the_pages_default(data: segwork.Dataset) -> None:
     assert ex.error is None and ex.state["by"] == ["current_plan", "billing_interval"]
 
 
-def test_idle_steps_import_the_clustering(ex: SegmentExplorer) -> None:
-    """The page imports scikit-learn while its kernel is idle, after the set-aside histograms:
-    a first click on Personas does not wait for the import (segwork.widgets.idle)."""
-    steps = ex.preparations()
-    assert steps[-1] is import_clustering
-    assert len(steps) > 1  # the base page's histograms come first
+def test_idle_steps_build_the_personas(
+    data: segwork.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While its kernel is idle the page imports scikit-learn, builds the personas' features,
+    fits every k the section shows and computes the personas of its state (segwork.widgets.idle):
+    a first click on Personas, and a change of k, then fit nothing and query nothing."""
+    import segwork.widgets.segments as page_module
+    from segwork.metrics.personas import PersonaClustering, PersonaFeatures
+
+    e = SegmentExplorer(data, k=3)
+    steps = e.preparations()
+    assert import_clustering in steps and len(steps) > 10  # histograms, queries, fits, result
+    e.prepare()
+    keys = [k for k in e.engine._values if isinstance(k, (PersonaFeatures, PersonaClustering))]
+    assert {type(k) for k in keys} == {PersonaFeatures, PersonaClustering}
+    clustering = e.engine.value(next(k for k in keys if isinstance(k, PersonaClustering)), None)
+    assert sorted(clustering._fits) == [2, 3, 4, 5, 6, 7, 8]
+
+    def no_call(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the personas were not built ahead")
+
+    with monkeypatch.context() as m:
+        m.setattr(page_module, "personas", no_call)
+        opened = e.tables["Personas"]  # the section's first open: the result kept ahead
+    want = personas(data, AS_OF, k=3, random_state=0)
+    pdt.assert_frame_equal(opened, want.profiles)
+    # a change of k: its fit is kept (no KMeans is made); the result equals a fresh call's
+    module = importlib.import_module("segwork.metrics.personas")
+    _, silhouette, scaler, limits = import_clustering()
+    with monkeypatch.context() as m:
+        m.setattr(module, "import_clustering", lambda: (no_call, silhouette, scaler, limits))
+        e.set(k=5)
+        got = e.tables["Personas"]
+    pdt.assert_frame_equal(got, personas(data, AS_OF, k=5, random_state=0).profiles)
