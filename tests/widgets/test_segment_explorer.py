@@ -8,7 +8,6 @@ shows must equal the direct calls of the metric functions.
 from __future__ import annotations
 
 import base64
-import importlib
 import re
 
 import numpy as np
@@ -375,6 +374,7 @@ def test_idle_steps_build_the_personas(
     """While its kernel is idle the page imports scikit-learn, builds the personas' features,
     fits every k the section shows and computes the personas of its state (segwork.widgets.idle):
     a first click on Personas, and a change of k, then fit nothing and query nothing."""
+    import segwork.metrics.persona_fit as fit_module
     import segwork.widgets.segments as page_module
     from segwork.metrics.personas import PersonaClustering, PersonaFeatures
 
@@ -384,8 +384,9 @@ def test_idle_steps_build_the_personas(
     e.prepare()
     keys = [k for k in e.engine._values if isinstance(k, (PersonaFeatures, PersonaClustering))]
     assert {type(k) for k in keys} == {PersonaFeatures, PersonaClustering}
-    clustering = e.engine.value(next(k for k in keys if isinstance(k, PersonaClustering)), None)
-    assert sorted(clustering._fits) == [2, 3, 4, 5, 6, 7, 8]
+    key = next(k for k in keys if isinstance(k, PersonaClustering))
+    clustering = e.engine.value(key, lambda: None)  # the one kept
+    assert clustering is not None and sorted(clustering._fits) == [2, 3, 4, 5, 6, 7, 8]
 
     def no_call(*args: object, **kwargs: object) -> None:
         raise AssertionError("the personas were not built ahead")
@@ -396,10 +397,9 @@ def test_idle_steps_build_the_personas(
     want = personas(data, AS_OF, k=3, random_state=0)
     pdt.assert_frame_equal(opened, want.profiles)
     # a change of k: its fit is kept (no KMeans is made); the result equals a fresh call's
-    module = importlib.import_module("segwork.metrics.personas")
     _, silhouette, scaler, limits = import_clustering()
     with monkeypatch.context() as m:
-        m.setattr(module, "import_clustering", lambda: (no_call, silhouette, scaler, limits))
+        m.setattr(fit_module, "import_clustering", lambda: (no_call, silhouette, scaler, limits))
         e.set(k=5)
         got = e.tables["Personas"]
     pdt.assert_frame_equal(got, personas(data, AS_OF, k=5, random_state=0).profiles)
