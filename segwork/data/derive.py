@@ -104,14 +104,14 @@ def derive_mrr(subs: ir.Table, through: dt.date, *, by_currency: bool = False) -
     bounds = spans.aggregate(lo=spans.start_idx.min()).to_pandas()
     lo = bounds.iloc[0]["lo"]
     if pd.isna(lo) or int(lo) > last_idx:
-        return ibis.memtable(
-            pd.DataFrame({k: [] for k in [*keys, "month_idx", "month", "mrr"]}),
-            schema={
-                **{k: subs[k].type() for k in keys},
-                "month_idx": "int64",
-                "month": "date",
-                "mrr": "float64",
-            },
+        # no subscription started by then: no row (of the subscriptions' own backend, so the
+        # table joins with the others; an empty pandas frame would not even type its dates)
+        none = subs.filter(ibis.literal(False))
+        return none.select(
+            *keys,
+            month_idx=ibis.literal(0, "int64"),
+            month=ibis.null("date"),
+            mrr=ibis.literal(0.0, "float64"),
         )
     cal = calendar(int(lo), last_idx)
     joined = spans.join(cal, [cal.month_idx >= spans.start_idx, cal.month_idx <= spans.end_idx])

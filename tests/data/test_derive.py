@@ -85,3 +85,21 @@ def test_subscription_starting_after_as_of_in_the_same_month_is_ignored():
             "amount": [10.0, 10.0], "billing_interval": ["month"] * 2}
     assert _mrr(subs, as_of="2024-01-10").customer_id.tolist() == [1]
     assert _mrr(subs, as_of="2024-01-31").customer_id.tolist() == [1, 2]
+
+
+def test_no_subscription_started_by_as_of_is_no_month_not_an_error():
+    # every subscription starts after as_of: monthly MRR has no row, and the metrics reading it
+    # answer (zeros and NaN rates, or their own "no customer has MRR" message) instead of failing
+    # on the empty table's types
+    from segwork.metrics.conventions import churn_conventions
+
+    subs = {"customer_id": [1], "start_date": ["2024-03-01"], "end_date": [None],
+            "amount": [10.0], "billing_interval": ["month"]}
+    assert _mrr(subs, as_of="2024-01-31").empty
+    customers = pd.DataFrame({"customer_id": [1], "signup_date": ["2024-01-01"]})
+    data = segwork.load({"customers": customers, "subscriptions": pd.DataFrame(subs)})
+    out = churn_conventions(data, "2024-01-31", months=1)
+    assert out[["customers_start", "rolling_at_risk"]].to_numpy().tolist() == [[0, 0]]
+    assert out["churn_rate"].isna().all()
+    with pytest.raises(ValueError, match="no customer has MRR > 0"):
+        segwork.mrr_movements(data, "2024-01-31")

@@ -20,6 +20,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import segwork
 from segwork.metrics.conventions import CONVENTION_COLUMNS, VENDOR_NOTE, churn_conventions
@@ -34,8 +36,17 @@ from segwork.metrics.conventions import CONVENTION_COLUMNS, VENDOR_NOTE, churn_c
 #   c7: free plan (amount 0) from 2024-01-01: MRR 0, never active (A)
 #   c8: signs up 2024-04-02, after as_of: not in the population (P)
 #   c9: 2024-03-10 .. end 2024-03-20  months Mar            days Mar 10 .. Mar 19  (new in Mar)
-PLANS = {1: "pro", 2: "pro", 3: "starter", 4: "starter", 5: "pro", 6: "starter", 7: "pro",
-         8: "pro", 9: "starter"}
+PLANS = {
+    1: "pro",
+    2: "pro",
+    3: "starter",
+    4: "starter",
+    5: "pro",
+    6: "starter",
+    7: "pro",
+    8: "pro",
+    9: "starter",
+}
 
 
 def data(with_subscriptions: bool = True) -> segwork.Dataset:
@@ -49,10 +60,28 @@ def data(with_subscriptions: bool = True) -> segwork.Dataset:
     subs = pd.DataFrame(
         {
             "customer_id": [1, 2, 3, 4, 5, 6, 7, 8, 9],
-            "start_date": ["2024-01-01", "2024-01-01", "2024-01-01", "2024-02-20", "2024-03-15",
-                           "2024-01-10", "2024-01-01", "2024-04-02", "2024-03-10"],
-            "end_date": ["2024-02-15", None, "2024-03-05", "2024-03-10", None, "2024-02-01", None,
-                         None, "2024-03-20"],
+            "start_date": [
+                "2024-01-01",
+                "2024-01-01",
+                "2024-01-01",
+                "2024-02-20",
+                "2024-03-15",
+                "2024-01-10",
+                "2024-01-01",
+                "2024-04-02",
+                "2024-03-10",
+            ],
+            "end_date": [
+                "2024-02-15",
+                None,
+                "2024-03-05",
+                "2024-03-10",
+                None,
+                "2024-02-01",
+                None,
+                None,
+                "2024-03-20",
+            ],
             "amount": [10.0] * 6 + [0.0, 10.0, 10.0],
             "billing_interval": ["month"] * 9,
         }
@@ -71,8 +100,13 @@ def test_hand_worked_feb_and_march() -> None:
     assert out["rolling_day"].tolist() == [pd.Timestamp("2024-02-29"), pd.Timestamp("2024-03-31")]
     counts = [c for c in CONVENTION_COLUMNS if out[c].dtype == "int64"]
     assert counts == [
-        "customers_start", "new_customers", "churned_customers", "rolling_at_risk",
-        "rolling_new", "rolling_churned", "rolling_new_churned",
+        "customers_start",
+        "new_customers",
+        "churned_customers",
+        "rolling_at_risk",
+        "rolling_new",
+        "rolling_churned",
+        "rolling_new_churned",
     ]
     # Calendar month (L, A, N):
     #   Feb: active in Jan c1 c2 c3 c6 = 4; active in Feb c1 c2 c3 c4; churned c6 = 1; new c4 = 1
@@ -109,8 +143,9 @@ def test_partial_month_is_evaluated_at_as_of() -> None:
     # after as_of and is out anyway).
     out = churn_conventions(data(), "2024-03-20", months=1)
     assert out["rolling_day"].tolist() == [pd.Timestamp("2024-03-20")]
-    assert out[["rolling_at_risk", "rolling_new", "rolling_churned", "rolling_new_churned"]
-               ].to_numpy().tolist() == [[2, 3, 1, 2]]
+    assert out[
+        ["rolling_at_risk", "rolling_new", "rolling_churned", "rolling_new_churned"]
+    ].to_numpy().tolist() == [[2, 3, 1, 2]]
     assert out["rolling_churn_rate"].tolist() == [0.5]
     assert out["rolling_churn_rate_start_plus_new"].tolist() == [pytest.approx(0.6)]
     assert out["churned_customers"].tolist() == [1]
@@ -142,8 +177,9 @@ def test_mrr_only_data_has_no_rolling_columns() -> None:
 
 def test_errors_and_vendor_note() -> None:
     customers = pd.DataFrame({"customer_id": [1], "signup_date": ["2024-01-01"]})
-    tx = pd.DataFrame({"customer_id": [1], "order_id": [1], "date": ["2024-01-02"],
-                       "amount": [5.0]})
+    tx = pd.DataFrame(
+        {"customer_id": [1], "order_id": [1], "date": ["2024-01-02"], "amount": [5.0]}
+    )
     with pytest.raises(ValueError, match="need subscription data"):
         churn_conventions(segwork.load({"customers": customers, "transactions": tx}), "2024-03-31")
     with pytest.raises(ValueError, match="months must be"):
@@ -160,3 +196,56 @@ def test_calendar_counts_match_mrr_movements_on_the_sample() -> None:
     mov = segwork.mrr_movements(sample, "2024-12-31").set_index("month")
     assert out["customers_start"].tolist() == mov.loc[out["month"], "customers_start"].tolist()
     assert (out["diff_start_plus_new"] <= 0).all()
+
+
+# -- the faster paths equal the definition ----------------------------------------------------
+@st.composite
+def random_subscriptions(draw: st.DrawFn) -> segwork.Dataset:
+    """Customers with one to three subscriptions each: gaps, overlaps, free plans, ends on a
+    calendar day or the day after, starts after as_of."""
+    n = draw(st.integers(min_value=1, max_value=8))
+    day0 = pd.Timestamp("2023-10-01")
+    rows = []
+    for c in range(1, n + 1):
+        for _ in range(draw(st.integers(min_value=1, max_value=3))):
+            start = day0 + pd.Timedelta(days=draw(st.integers(min_value=0, max_value=200)))
+            length = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=120)))
+            end = None if length is None else start + pd.Timedelta(days=length)
+            rows.append(
+                {
+                    "subscription_id": len(rows) + 1,
+                    "customer_id": c,
+                    "start_date": start.date().isoformat(),
+                    "end_date": None if end is None else end.date().isoformat(),
+                    "amount": draw(st.sampled_from([0.0, 10.0, 25.0])),
+                    "billing_interval": "month",
+                }
+            )
+    customers = pd.DataFrame(
+        {
+            "customer_id": range(1, n + 1),
+            "signup_date": ["2023-10-01"] * n,
+            # customer 1 is on plan a: the filter always matches someone
+            "plan": ["a", *draw(st.lists(st.sampled_from("ab"), min_size=n - 1, max_size=n - 1))],
+        }
+    )
+    return segwork.load({"customers": customers, "subscriptions": pd.DataFrame(rows)})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    random_subscriptions(),
+    st.sampled_from(["2024-01-31", "2024-02-29", "2024-03-17", "2024-04-30"]),
+    st.integers(min_value=1, max_value=7),
+    st.sampled_from([None, {"plan": ["a"]}]),
+)
+def test_bits_equal_the_definition(
+    data: segwork.Dataset, as_of: str, months: int, where: dict[str, list[str]] | None
+) -> None:
+    """The engine's faster path (each customer's months and calendar days as bits) gives the
+    same counts and rates as the definition's anti-joins and range joins (fast_paths=False)."""
+    fast = churn_conventions(segwork.Engine(data), as_of, months=months, where=where)
+    slow = churn_conventions(
+        segwork.Engine(data, fast_paths=False), as_of, months=months, where=where
+    )
+    pd.testing.assert_frame_equal(fast, slow)
