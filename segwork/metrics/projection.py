@@ -191,10 +191,22 @@ def fit_sbg_censored(events: npt.ArrayLike, censored: npt.ArrayLike) -> SBGFit:
     return _fit(d, c)
 
 
+def import_optimize() -> Any:
+    """``scipy.optimize``, imported on a fit only: a few tenths of a second on a cold kernel,
+    so the cohort page imports it while its kernel is idle, before a click on its Projection
+    section (:meth:`segwork.widgets.CohortExplorer.preparations`).
+
+    >>> import_optimize().minimize.__name__
+    'minimize'
+    """
+    from scipy import optimize
+
+    return optimize
+
+
 def _fit(d: np.ndarray, c: np.ndarray, start: SBGFit | None = None) -> SBGFit:
     """The MLE on (log alpha, log beta); ``start``: warm start with default tolerances."""
-    from scipy import optimize  # imported on a fit only: seconds on a cold kernel
-
+    optimize = import_optimize()
     t = np.arange(len(d), dtype="float64")
     keep = (t >= 1) & ((d > 0) | (c > 0))
     tt, dd, cc = t[keep], d[keep], c[keep]

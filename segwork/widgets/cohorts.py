@@ -20,6 +20,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from segwork.data.dates import to_date
 from segwork.metrics._common import (
     attribute_tables,
     available_attributes,
@@ -36,10 +37,11 @@ from segwork.metrics.cohorts import (
 )
 from segwork.metrics.cohorts_compare import compare_cohort_years, weighted_average_retention
 from segwork.metrics.conventions import VENDOR_NOTE, churn_conventions
+from segwork.metrics.lifetimes import customer_durations
 from segwork.metrics.moves import plan_moves
 from segwork.metrics.mrr import mrr_movements
 from segwork.metrics.mrr_history import history_applies, movement_history
-from segwork.metrics.projection import project_retention, retention_fits
+from segwork.metrics.projection import import_optimize, project_retention, retention_fits
 from segwork.metrics.survival import median_lifetime, survival
 from segwork.plots.cohorts import (
     cohort_heatmap,
@@ -328,9 +330,24 @@ class CohortExplorer(Explorer):
             self.engine, split=False, converts=self.data.currencies.converts
         ):  # the MRR movements section's bridge of every as_of
             steps.append(lambda: movement_history(self.engine))
+        state = dict(self._state)
         if plan_source(self.data) is not None:  # the section's plan moves at the page's state
-            state = dict(self._state)
             steps.append(lambda: self._plan_moves(state))
+        steps += self._projection_steps(state)
+        return steps
+
+    def _projection_steps(self, state: dict[str, Any]) -> list[Callable[[], object]]:
+        """The Projection section's steps: scipy's optimiser imported, each customer's lifetime
+        at the page's as_of per period (the state's, then on MRR data the quarters and years a
+        change of period reads; kept whatever the split or filter), then the projection of the
+        state itself (its bootstrap's fits are most of a first click)."""
+        day, cohort = to_date(state["as_of"]), state["cohort"]
+        periods = [state["period"]]
+        if self.data.has("mrr"):
+            periods += [p for p in ("quarter", "year") if p != state["period"]]
+        steps: list[Callable[[], object]] = [import_optimize]
+        steps += [partial(customer_durations, self.engine, day, p, cohort) for p in periods]
+        steps.append(partial(self._projection, state))
         return steps
 
     def tables_read(self, state: dict[str, Any]) -> list[str]:

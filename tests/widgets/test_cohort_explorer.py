@@ -21,8 +21,10 @@ from segwork.data.derive import month_index_of
 from segwork.engine.keys import DatesHistogram
 from segwork.metrics.cohorts import ActivityAll, cohort_matrix, cohort_retention
 from segwork.metrics.cohorts_compare import compare_cohort_years
+from segwork.metrics.lifetimes import Durations
 from segwork.metrics.moves import PlanMonths
 from segwork.metrics.mrr_history import MovementHistory
+from segwork.metrics.projection import retention_fits
 from segwork.widgets.cohorts import (
     MOVEMENTS_TABLE,
     MRR_NOTE,
@@ -263,6 +265,22 @@ def test_page_builds_quarters_and_years_ahead_once_shown() -> None:
     # and its plan moves at the page's as_of (docs/metrics.md "Plan moves")
     assert PlanMonths(dt.date(2024, 12, 31), month_index_of(dt.date(2024, 12, 31)) - 12) in (
         ex.engine.table_keys()
+    )
+    # the projection's lifetimes per period at the page's as_of, and its projection itself
+    day = dt.date(2024, 12, 31)
+    durations = {k for k in ex.engine.table_keys() if isinstance(k, Durations)}
+    assert durations == {Durations(day, p, "first_active") for p in ("month", "quarter", "year")}
+
+    def not_called(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the projection was not made ahead")
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(segwork.widgets.cohorts, "project_retention", not_called)
+        ex.open_section("Projection")  # the click finds the projection made
+    assert ex.error is None
+    pd.testing.assert_frame_equal(
+        ex.tables["Projection model (shifted-beta-geometric fit per segment)"],
+        retention_fits(segwork.Engine(data), "2024-12-31"),
     )
     ex.open_section("MRR movements")
     pd.testing.assert_frame_equal(
