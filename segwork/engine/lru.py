@@ -14,6 +14,10 @@ V = TypeVar("V")
 class LRU(Generic[V]):
     """At most ``size`` values by key; the least recently used is dropped first.
 
+    A kind of key may keep fewer: a key whose class has an integer ``kept`` attribute keeps at
+    most that many values of its class (a large result, such as a million customers' features,
+    need not be kept for every date a page has shown).
+
     >>> cache: LRU[int] = LRU(2)
     >>> cache.get_or_build("a", lambda: 1), cache.get_or_build("b", lambda: 2)
     (1, 2)
@@ -23,6 +27,12 @@ class LRU(Generic[V]):
     3
     >>> list(cache)
     ['a', 'c']
+    >>> class Big(str):
+    ...     kept = 1
+    >>> big: LRU[int] = LRU(5)
+    >>> _ = [big.get_or_build(k, lambda: 0) for k in ("a", Big("x"), Big("y"))]
+    >>> list(big)  # one Big kept: the most recent
+    ['a', 'y']
     """
 
     def __init__(self, size: int) -> None:
@@ -40,6 +50,11 @@ class LRU(Generic[V]):
         self._items[key] = value
         while len(self._items) > self.size:
             self._items.popitem(last=False)
+        kept = getattr(type(key), "kept", None)
+        if isinstance(kept, int):
+            same = [k for k in self._items if type(k) is type(key)]  # least recent first
+            for old in same[: max(len(same) - kept, 0)]:
+                del self._items[old]
         return value
 
     def __contains__(self, key: object) -> bool:

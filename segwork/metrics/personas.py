@@ -15,7 +15,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
@@ -54,6 +54,8 @@ class PersonaUsage(CacheKey):
 class PersonaFeatures(CacheKey):
     """The personas' per-customer features (a pandas frame, sorted by ``customer_id``)."""
 
+    #: one row per customer: the engine keeps the two most recent (segwork.engine.lru)
+    kept: ClassVar[int] = 2
     as_of: dt.date
     window_months: int
 
@@ -62,6 +64,8 @@ class PersonaFeatures(CacheKey):
 class PersonaClustering(CacheKey):
     """The standardised features of the customers active at as_of, and their k-means fits."""
 
+    #: the members' standardised features: the engine keeps the two most recent
+    kept: ClassVar[int] = 2
     as_of: dt.date
     window_months: int
     features: tuple[str, ...]
@@ -506,7 +510,6 @@ def personas(
         at_risk += np.bincount(nearest, weights=others["at_risk"].to_numpy(), minlength=k)
         churned += np.bincount(nearest, weights=others["churned"].to_numpy(), minlength=k)
 
-    used = cl.used
     z = pd.DataFrame(cl.x, columns=list(used)).assign(_c=labels).groupby("_c").mean()
     prof = cluster_profiles(members, labels, k, cl.plan_rank)
     prof["at_risk_customer_months"] = at_risk.round().astype("int64")

@@ -375,3 +375,19 @@ def test_features_equal_the_definition(sample: segwork.Dataset) -> None:
     fast = features(segwork.Engine(sample, reuse_across_dates=True))
     pdt.assert_frame_equal(fast, features(segwork.Engine(sample, fast_paths=False)))
     assert fast["features_used"].max() > 1
+
+
+def test_an_engine_keeps_the_features_of_two_dates(sample: segwork.Dataset) -> None:
+    """The features (one row per customer) and the standardised matrix are kept for a change of
+    k or seed, but for the two most recent dates and windows only: a page that visits many
+    dates does not keep a million rows for each."""
+    from segwork.metrics.personas import PersonaClustering, PersonaFeatures
+
+    engine = segwork.Engine(sample, reuse_across_dates=True)
+    first = personas(engine, "2024-12-31", k=3)
+    for window in (12, 6, 3):
+        personas(engine, "2024-12-31", k=3, window_months=window)
+    kinds = [type(key) for key in engine._values]
+    assert kinds.count(PersonaFeatures) == 2 and kinds.count(PersonaClustering) == 2
+    again = personas(engine, "2024-12-31", k=3)  # built again: the same numbers
+    pdt.assert_frame_equal(again.profiles, first.profiles)
