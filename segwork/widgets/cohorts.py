@@ -340,14 +340,16 @@ class CohortExplorer(Explorer):
         """The Projection section's steps: scipy's optimiser imported, each customer's lifetime
         at the page's as_of per period (the state's, then on MRR data the quarters and years a
         change of period reads; kept whatever the split or filter), then the projection of the
-        state itself (its bootstrap's fits are most of a first click)."""
+        state itself when it shows logo retention (its bootstrap's fits are most of a first
+        click)."""
         day, cohort = to_date(state["as_of"]), state["cohort"]
         periods = [state["period"]]
         if self.data.has("mrr"):
             periods += [p for p in ("quarter", "year") if p != state["period"]]
         steps: list[Callable[[], object]] = [import_optimize]
         steps += [partial(customer_durations, self.engine, day, p, cohort) for p in periods]
-        steps.append(partial(self._projection, state))
+        if state["metric"] == "logo":  # the section projects logo retention only
+            steps.append(partial(self._projection, state))
         return steps
 
     def tables_read(self, state: dict[str, Any]) -> list[str]:

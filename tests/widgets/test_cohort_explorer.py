@@ -314,3 +314,14 @@ def test_plan_moves_on_the_mrr_section(sample: segwork.Dataset, ex: CohortExplor
     page_bare = CohortExplorer(bare)
     assert PLAN_MOVES_TABLE not in page_bare.tables
     assert page_bare.texts["plan_moves"] == NO_PLAN_NOTE
+
+
+def test_no_projection_ahead_when_the_section_shows_none(sample: segwork.Dataset) -> None:
+    """The Projection section projects logo retention only: at another metric the idle steps
+    build the lifetimes (a later switch to logo reads them) but no projection."""
+
+    def projects(page: CohortExplorer) -> bool:
+        return any(getattr(s, "func", None) == page._projection for s in page.preparations())
+
+    assert projects(CohortExplorer(sample, as_of="2024-12-31"))
+    assert not projects(CohortExplorer(sample, as_of="2024-12-31", metric="nrr"))
