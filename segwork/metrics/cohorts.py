@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import ibis
@@ -20,10 +21,11 @@ import pandas as pd
 
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, positions_in_runs
-from segwork.engine import Data, engine_for
+from segwork.engine import Data, Engine, engine_for
 from segwork.engine.keys import CacheKey
 from segwork.metrics._common import Bins, Where, cache_key
 from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.page_months import active_months, bit_count, page_months_serve
 from segwork.metrics.periods import (
     MONTHS_PER_PERIOD,
     PERIODS,
@@ -263,16 +265,29 @@ def _first_active(data: Data, day: dt.date, period: str, act: ir.Table) -> ir.Ta
     eng = engine_for(data)
     data = eng.data
     if data.has("mrr") and not data.mrr_derived:
-        every = eng.monthly_mrr_all()
-        months = eng.table(
-            FirstActiveMonth(),
-            lambda: every.group_by("customer_id").aggregate(first_idx=every.month_idx.min()),
-        )
+        months = eng.table(FirstActiveMonth(), partial(_first_active_months, eng, day))
         return months.select("customer_id", cohort_p=month_to_period(months.first_idx, period))
     return eng.table(
         CohortOf(day, period),
         lambda: act.group_by("customer_id").aggregate(cohort_p=act.p.min()),
     )
+
+
+def _first_active_months(eng: Engine, day: dt.date) -> ir.Table:
+    """``customer_id, first_idx``: each customer's first month with MRR of all time (a given
+    ``mrr``).  On a page whose key numbers keep every customer's active months as the bits of
+    one integer (:func:`segwork.metrics.page_months.active_months`, built with its first render
+    in any case), the lowest set bit, with no pass over the MRR rows; else one group-by of them.
+    """
+    got = active_months(eng, month_index_of(day)) if page_months_serve(eng) else None
+    if got is not None:
+        t = got.table
+        # one term per operator: bitwise operators' precedence differs between SQL dialects
+        lowest = t.months & (-t.months)  # the lowest set bit alone
+        below = bit_count(lowest - 1)  # the bits under it: the first month's offset
+        return t.select("customer_id", first_idx=(below + got.origin).cast("int64"))
+    every = eng.monthly_mrr_all()
+    return every.group_by("customer_id").aggregate(first_idx=every.month_idx.min())
 
 
 def _transaction_activity(data: Data, day: dt.date, period: str) -> ir.Table:

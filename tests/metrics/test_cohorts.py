@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 import segwork
 from segwork.metrics.cohorts import FirstActiveMonth, cohort_matrix, cohort_retention
+from segwork.metrics.page_months import ActiveMonths
 
 LOGO = ["cohort", "age", "cohort_customers", "active_customers", "retention"]
 NAN = float("nan")
@@ -579,8 +580,8 @@ def _reference_period(frames: dict[str, pd.DataFrame], as_of: dt.date, k: int) -
 @settings(max_examples=8, deadline=None)
 @given(mrr_tables())
 def test_property_quarters_and_years_at_several_as_of(table):
-    """Quarter and year cohorts at as_of dates early, inside and at the end of the data, on a
-    one-off Dataset and on a page's (its periods of all time computed once for every as_of):
+    """Month, quarter and year cohorts at as_of dates early, inside and at the end of the data,
+    on a one-off Dataset and on a page's (its periods of all time computed once for every as_of):
     the current partial period counts the months up to as_of and takes as_of's month's MRR."""
     frames, _ = table
     one_off = segwork.load(frames)
@@ -591,7 +592,8 @@ def test_property_quarters_and_years_at_several_as_of(table):
     picks = sorted({0, len(months) // 3, len(months) // 2, len(months) - 1})
     # mid-month and late in the month, alternating over the picks
     dates = [months[i].replace(day=(14, 28)[j % 2]) for j, i in enumerate(picks)]
-    for period, k in (("quarter", 3), ("year", 12)):
+    # months too: on a page the first active months come from the key numbers' bits
+    for period, k in (("month", 1), ("quarter", 3), ("year", 12)):
         for as_of in dates:
             if as_of < first_signup:
                 continue
@@ -604,6 +606,8 @@ def test_property_quarters_and_years_at_several_as_of(table):
                 nrr = cohort_retention(data, as_of, period=period, metric="nrr")
                 np.testing.assert_allclose(nrr["mrr_base"], ref["base"], rtol=1e-12)
                 np.testing.assert_allclose(nrr["mrr_at_age"], ref["at"], rtol=1e-12)
+    if FirstActiveMonth() in page.table_keys():  # built from the bits, not a group-by
+        assert any(isinstance(key, ActiveMonths) for key in page.table_keys())
 
 
 def test_logo_and_nrr_share_one_engine_query(monkeypatch):
