@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ __all__ = [
 LOG_FEATURES = frozenset({"arpa", "usage"})
 #: Above this many fitted customers the silhouette is measured on a seeded sample of this size.
 SILHOUETTE_MAX_N = 2000
+#: k-means fits run at once by :meth:`Clustering.fit_all` (each on one thread).
+_FIT_WORKERS = 2
 
 
 class Clustering:
@@ -110,25 +113,46 @@ class Clustering:
     def fit(self, n_clusters: int) -> tuple[Any, float]:
         """The fitted ``KMeans`` of ``n_clusters`` and its silhouette (NaN for a single cluster
         or one cluster per customer), fitted on first use."""
-        if n_clusters in self._fits:
-            return self._fits[n_clusters]
+        self.fit_all([n_clusters])
+        return self._fits[n_clusters]
+
+    def fit_all(self, ks: Sequence[int]) -> None:
+        """Fit every k of ``ks`` not fitted yet, two at a time.
+
+        Each fit runs on one OpenMP thread (on a few thousand rows more threads only add
+        overhead and contention, and the result does not depend on the machine's thread count);
+        scikit-learn's k-means loop releases the GIL, so two fits in two Python threads use two
+        cores.  Each fit is the same computation as alone: the same numbers.
+        """
+        todo = [k for k in dict.fromkeys(ks) if k not in self._fits]
+        if not todo:
+            return
+        _, _, _, threadpool_limits = import_clustering()
+        # BLAS's limit is the process's: set once, here (OpenMP's in each fit's own thread)
+        with threadpool_limits(limits=1):
+            if len(todo) == 1:
+                got = [self._fit_one(todo[0])]
+            else:
+                with ThreadPoolExecutor(max_workers=_FIT_WORKERS) as pool:
+                    got = list(pool.map(self._fit_one, todo))
+        self._fits.update(zip(todo, got, strict=True))
+
+    def _fit_one(self, n_clusters: int) -> tuple[Any, float]:
         KMeans, silhouette_score, _, threadpool_limits = import_clustering()
         x_fit, n_fit = self.x_fit, len(self.x_fit)
-        # one thread: on a few thousand rows OpenMP threads only add overhead (and contention on
-        # a busy machine), and the result does not depend on the machine's thread count
-        with threadpool_limits(limits=1):
-            km = KMeans(n_clusters=n_clusters, n_init=10, random_state=self.random_state)
+        km = KMeans(n_clusters=n_clusters, n_init=10, random_state=self.random_state)
+        # OpenMP's thread count is each thread's own: limited here, in the thread that fits
+        with threadpool_limits(limits=1, user_api="openmp"):
             km.fit(x_fit)
-            fit_labels = km.labels_
-            if 2 <= len(np.unique(fit_labels)) <= n_fit - 1:
-                sample = SILHOUETTE_MAX_N if n_fit > SILHOUETTE_MAX_N else None
-                sil = float(
-                    silhouette_score(x_fit, fit_labels, sample_size=sample,
-                                     random_state=self.random_state)
-                )  # fmt: skip
-            else:
-                sil = math.nan
-        self._fits[n_clusters] = (km, sil)
+        fit_labels = km.labels_
+        if 2 <= len(np.unique(fit_labels)) <= n_fit - 1:
+            sample = SILHOUETTE_MAX_N if n_fit > SILHOUETTE_MAX_N else None
+            sil = float(
+                silhouette_score(x_fit, fit_labels, sample_size=sample,
+                                 random_state=self.random_state)
+            )  # fmt: skip
+        else:
+            sil = math.nan
         return km, sil
 
     def labels(self, n_clusters: int) -> np.ndarray:

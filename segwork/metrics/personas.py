@@ -489,13 +489,11 @@ def personas(
             f"active at {day}; use 2 <= k <= {distinct}"
         )
 
+    shown = [kk for kk in _SILHOUETTE_KS if kk < n and kk <= distinct]
+    cl.fit_all([k, *shown])  # two at a time
     km, sil = cl.fit(k)
     labels = cl.labels(k)
-    by_k = []
-    for kk in _SILHOUETTE_KS:
-        if kk >= n or kk > distinct:
-            break
-        by_k.append({"k": kk, "silhouette": cl.fit(kk)[1]})
+    by_k = [{"k": kk, "silhouette": cl.fit(kk)[1]} for kk in shown]
     silhouette_by_k = pd.DataFrame(by_k, columns=["k", "silhouette"]).astype(
         {"k": "int64", "silhouette": "float64"}
     )

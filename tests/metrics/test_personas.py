@@ -391,3 +391,20 @@ def test_an_engine_keeps_the_features_of_two_dates(sample: segwork.Dataset) -> N
     assert kinds.count(PersonaFeatures) == 2 and kinds.count(PersonaClustering) == 2
     again = personas(engine, "2024-12-31", k=3)  # built again: the same numbers
     pdt.assert_frame_equal(again.profiles, first.profiles)
+
+
+def test_fits_made_two_at_a_time_equal_fits_made_alone(sample: segwork.Dataset) -> None:
+    """Clustering.fit_all fits several k in two threads (each fit on one OpenMP thread): every
+    centre and silhouette is the one the same k gets fitted alone."""
+    from segwork.metrics.persona_fit import Clustering
+    from segwork.metrics.personas import _features_frame, _used_features
+
+    engine = segwork.Engine(sample)
+    raw, avail = _features_frame(engine, pd.Timestamp("2024-12-31").date(), 12)
+    used = _used_features(None, avail)
+    together = Clustering(raw, avail, used, 0, 500)  # fitted on a 500-customer sample
+    together.fit_all(range(2, 9))
+    for k in range(2, 9):
+        alone = Clustering(raw, avail, used, 0, 500).fit(k)
+        np.testing.assert_array_equal(together.fit(k)[0].cluster_centers_, alone[0].cluster_centers_)
+        assert together.fit(k)[1] == alone[1]
