@@ -30,7 +30,13 @@ from segwork.market.table import MarketLike, criteria_columns, market_frame
 from segwork.market.text import money, pct
 from segwork.metrics._common import bin_labels, population
 from segwork.metrics.attributes import customer_attributes
-from segwork.metrics.history import history_applies, rollup, segment_counts_over_time
+from segwork.metrics.history import (
+    AT_DATE,
+    history_applies,
+    kept_counts,
+    rollup,
+    segment_counts_over_time,
+)
 from segwork.metrics.stats import safe_ratio
 
 __all__ = [
@@ -362,9 +368,14 @@ def penetration(
             lambda: _counts_over_time(eng, crit, day, banded),
         )
     else:
-        # the customers per segment do not depend on the sizing assumptions: a change of share
-        # or horizon on the page reads them from the engine's cache
-        got = eng.table(PenetrationCounts(day, tuple(crit), banded), counts).to_pandas()
+        bins = {"company_size": list(banded[0])} if banded else None
+        kept = kept_counts(eng, crit, day, bins)  # a finer segmentation's at this date
+        if kept is not None:
+            got = _relabelled(kept, crit, banded)
+        else:
+            # the customers per segment do not depend on the sizing assumptions: a change of
+            # share or horizon on the page reads them from the engine's cache
+            got = eng.table(PenetrationCounts(day, tuple(crit), banded), counts).to_pandas()
     got["customers"] = pd.to_numeric(got["customers"]).fillna(0).astype("int64")
     got["active_customers"] = pd.to_numeric(got["active_customers"]).fillna(0).astype("int64")
     got["arr"] = 12.0 * pd.to_numeric(got["mrr"]).fillna(0.0).astype("float64")
@@ -419,11 +430,16 @@ def _counts_over_time(
     # the churn window does not change these three counts: 12 months, the ideal customer
     # profile's, so that on the market page its counts at this date are rolled up, not queried
     got = segment_counts_over_time(eng, crit, day, 12, bins=bins)
-    got = got[[*crit, "customers", "active_customers", "mrr"]]
-    if banded:
-        got = got.assign(company_size=got["company_size"].map(bands_relabel(banded)))
-        got = rollup(got, crit, values=["customers", "active_customers", "mrr"])
-    return got
+    return _relabelled(got[[*crit, *AT_DATE]], crit, banded)
+
+
+def _relabelled(got: pd.DataFrame, crit: list[str], banded: tuple[Any, Any] | None) -> pd.DataFrame:
+    """Segment counts whose banded company size (cut by the bands' edges) is labelled as the
+    market's bands ("<= first edge" is outside every band) and summed per label."""
+    if not banded:
+        return got
+    got = got.assign(company_size=got["company_size"].map(bands_relabel(banded)))
+    return rollup(got, crit, values=AT_DATE)
 
 
 def _sizing(frame: pd.DataFrame, crit: list[str], sizing: Any) -> MarketSize:

@@ -36,8 +36,12 @@ from segwork.metrics.nrr import NRR_MONTHS
 
 __all__ = [
     "ADDITIVE",
+    "AT_DATE",
+    "SegmentCounts",
     "SegmentHistory",
     "history_applies",
+    "keep_counts",
+    "kept_counts",
     "monthly_mrr_next",
     "next_active",
     "rollup",
@@ -154,6 +158,13 @@ def _bins_key(bins: Mapping[str, Sequence[float]] | None) -> BinsKey:
     return tuple(sorted((c, tuple(float(e) for e in v)) for c, v in dict(bins or {}).items()))
 
 
+def _covers(columns: Sequence[str], cut: BinsKey, names: Sequence[str], bins: BinsKey) -> bool:
+    """Whether segments of ``columns`` cut by ``cut`` roll up to segments of ``names`` cut by
+    ``bins``: every name is a column, cut the same way."""
+    cuts, want = dict(cut), dict(bins)
+    return all(n in columns and cuts.get(n) == want.get(n) for n in names)
+
+
 def _served_by(
     key: CacheKey, names: Sequence[str], bins: BinsKey
 ) -> tuple[tuple[str, ...], BinsKey] | None:
@@ -161,9 +172,60 @@ def _served_by(
     ``names``, cut the same way; None for any other key."""
     if not (isinstance(key, HistoryPart) and key.part == "months"):
         return None
-    cuts, want = dict(key.bins), dict(bins)
-    if all(n in key.columns and cuts.get(n) == want.get(n) for n in names):
+    if _covers(key.columns, key.bins, names, bins):
         return key.columns, key.bins
+    return None
+
+
+@dataclass(frozen=True)
+class SegmentCounts(CacheKey):
+    """The additive counts per segment of ``columns`` (cut by ``bins``) that a segment table at
+    ``as_of`` over ``window_months`` computed without a filter."""
+
+    columns: tuple[str, ...]
+    bins: BinsKey
+    as_of: dt.date
+    window_months: int
+
+
+#: The counts of :data:`ADDITIVE` that do not depend on the churn window.
+AT_DATE = ("customers", "active_customers", "mrr")
+
+
+def keep_counts(
+    data: Data,
+    names: Sequence[str],
+    bins: Mapping[str, Sequence[float]] | None,
+    as_of: dt.date,
+    window_months: int,
+    counts: pd.DataFrame,
+) -> None:
+    """Keep a segment table's counts per segment of ``names`` at ``as_of`` (no filter) in the
+    engine, so that a coarser segmentation at that date rolls them up (:func:`kept_counts`)."""
+    eng = engine_for(data)
+    cut = _bins_key({c: e for c, e in dict(bins or {}).items() if c in names})
+    eng.frame(SegmentCounts(tuple(names), cut, as_of, int(window_months)), lambda: counts)
+
+
+def kept_counts(
+    data: Data,
+    names: Sequence[str],
+    as_of: dt.date,
+    bins: Mapping[str, Sequence[float]] | None = None,
+) -> pd.DataFrame | None:
+    """``[*names], customers, active_customers, mrr`` at ``as_of``, rolled up from the counts
+    of a finer segmentation kept at that date (:func:`keep_counts`, any churn window: these
+    three do not depend on it); None when the engine keeps none that serves ``names``."""
+    eng = engine_for(data)
+    want = _bins_key({c: e for c, e in dict(bins or {}).items() if c in names})
+    for key in reversed(eng.frame_keys()):
+        if (
+            isinstance(key, SegmentCounts)
+            and key.as_of == as_of
+            and _covers(key.columns, key.bins, names, want)
+        ):
+            got = eng.frame(key, pd.DataFrame)  # kept: a copy
+            return rollup(got[[*key.columns, *AT_DATE]], list(names), values=AT_DATE)
     return None
 
 

@@ -40,6 +40,7 @@ from segwork.metrics.ecommerce import ecommerce_segment_table
 from segwork.metrics.history import (
     ADDITIVE,
     history_applies,
+    keep_counts,
     monthly_mrr_next,
     next_active,
     rollup,
@@ -450,6 +451,9 @@ def _segment_counts(
         return eng.frame(total, lambda: counts()[0]), []
     got, by_names = _counts_query(eng, by, day, window_months, bins=bins, over_time=over_time)
     eng.frame(total, partial(_sum_of_segments, got))
+    # and the segments' own counts: a coarser segmentation at this date (the market page's
+    # penetration after its ideal customer profile) rolls them up
+    keep_counts(eng, by_names, bins, day, window_months, got)
     return got, by_names
 
 

@@ -23,6 +23,7 @@ from segwork.metrics.history import (
     ADDITIVE,
     HistoryPart,
     history_applies,
+    kept_counts,
     rollup,
     segment_counts_over_time,
 )
@@ -232,3 +233,28 @@ def test_page_icp_and_penetration_equal_one_off_calls() -> None:
         pd.testing.assert_frame_equal(pen.totals, want_pen.totals, rtol=1e-12)
     histories = {k.columns for k in page.table_keys() if isinstance(k, HistoryPart)}
     assert len(histories) == 1  # penetration's market criteria read the profile's history
+
+
+def test_counts_kept_at_a_date_serve_a_coarser_segmentation() -> None:
+    """A segment table at a date keeps its segments' counts; a coarser segmentation at that date
+    (penetration after the ideal customer profile) rolls up customers, active customers and MRR
+    from them (any window: these do not depend on it), equal to its own query; another date,
+    a column not kept or another cut of it is not served."""
+    data = segwork.load_sample()
+    engine = segwork.Engine(data)  # a one-off engine: no history, the per-customer query
+    day = dt.date(2024, 12, 31)
+    bins = {"company_size": [10.0, 50.0, 250.0]}
+    segwork.segment_table(engine, ["plan", "company_size"], day, bins=bins, window_months=6)
+    got = kept_counts(engine, ["company_size"], day, bins)
+    assert got is not None
+    want = segwork.segment_table(data, "company_size", day, bins=bins)
+    cols = ["company_size", "customers", "active_customers", "mrr"]
+    pd.testing.assert_frame_equal(
+        got[cols].sort_values("company_size", ignore_index=True),
+        want[cols].sort_values("company_size", ignore_index=True),
+        check_exact=False,
+        rtol=1e-12,
+    )
+    assert kept_counts(engine, ["company_size"], dt.date(2024, 6, 30), bins) is None
+    assert kept_counts(engine, ["region"], day) is None
+    assert kept_counts(engine, ["company_size"], day, {"company_size": [100.0]}) is None

@@ -10,6 +10,7 @@ import pytest
 
 import segwork
 from segwork.market import ideal_customer_profile, market_size, penetration, sensitivity
+from segwork.market.penetration import PenetrationCounts
 from segwork.metrics.history import HistoryPart
 from segwork.widgets.market import MarketExplorer
 
@@ -151,6 +152,9 @@ def test_first_date_alone_then_the_history_when_idle() -> None:
     page = MarketExplorer(segwork.load_sample(), as_of="2024-12-31")
     assert not page.engine.reuse_across_dates
     assert not any(isinstance(k, HistoryPart) for k in page.engine.table_keys())
+    # penetration's counts rolled up from the ideal customer profile's at the date: no query
+    assert not any(isinstance(k, PenetrationCounts) for k in page.engine.table_keys())
+    assert "Penetration by segment" in page.tables
     page.prepare()
     assert page.engine.reuse_across_dates
     assert any(isinstance(k, HistoryPart) for k in page.engine.table_keys())
