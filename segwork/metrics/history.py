@@ -204,7 +204,8 @@ def keep_counts(
     engine, so that a coarser segmentation at that date rolls them up (:func:`kept_counts`)."""
     eng = engine_for(data)
     cut = _bins_key({c: e for c, e in dict(bins or {}).items() if c in names})
-    eng.frame(SegmentCounts(tuple(names), cut, as_of, int(window_months)), lambda: counts)
+    key = SegmentCounts(tuple(names), cut, as_of, int(window_months))
+    eng.frame(key, counts.copy)  # its own copy: the caller goes on with its frame
 
 
 def kept_counts(
