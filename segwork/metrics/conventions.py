@@ -23,6 +23,7 @@ from segwork.data.derive import month_index_of, month_start_of, subscription_mrr
 from segwork.engine import Data, engine_for
 from segwork.metrics._common import Where
 from segwork.metrics.attributes import customer_attributes
+from segwork.metrics.segments import MAX_BITS_WINDOW
 from segwork.metrics.stats import safe_ratio
 
 __all__ = ["CONVENTION_COLUMNS", "VENDOR_NOTE", "churn_conventions"]
@@ -146,10 +147,6 @@ def _rolling_churn(
     return parts
 
 
-#: The most months :func:`_rolling_churn_bits` holds in one 64-bit integer per customer.
-MAX_BITS_MONTHS = 60
-
-
 def _rolling_churn_bits(
     data: Data, day: dt.date, people: ir.Table, days: pd.DataFrame
 ) -> dict[str, ir.Table]:
@@ -161,7 +158,8 @@ def _rolling_churn_bits(
     active, which is what the definition's range join and distinct give.  At risk in row i: bit
     i of the ``d30`` mask; churned: that bit and not bit i of the ``d`` mask; new: the first
     start in (d30, d]; new and churned: new without bit i of the ``d`` mask.  The engine uses it
-    on DuckDB for at most :data:`MAX_BITS_MONTHS` months; tested equal to the definition
+    on DuckDB for at most :data:`~segwork.metrics.segments.MAX_BITS_WINDOW` months (the bits of a
+    churn window of as many months); tested equal to the definition
     (tests/metrics/test_conventions.py).
     """
     eng = engine_for(data)
@@ -349,7 +347,7 @@ def churn_conventions(
     last_idx = month_index_of(day)
     first_idx = last_idx - int(months) + 1
     # the faster paths (tested equal to the definition): each customer's months and days as bits
-    bits = eng.fast_paths and eng.backend_name == "duckdb" and months <= MAX_BITS_MONTHS
+    bits = eng.fast_paths and eng.backend_name == "duckdb" and months <= MAX_BITS_WINDOW
     parts = _calendar_churn(eng, day, people, first_idx, last_idx, bits=bits)
 
     idx = np.arange(first_idx, last_idx + 1)
