@@ -86,10 +86,11 @@ def customer_attributes(
         q = t.signup_date.year().cast("string") + "-Q" + t.signup_date.quarter().cast("string")
         t = t.mutate(signup_quarter=q)
     if "engagement" in needed and "engagement" not in pop.columns:
-        eng = engagement_expr(
-            data, as_of, window_months=engagement_window, levels=engagement_levels
+        # its own name: ``eng`` is the engine, which the attributes below are computed on
+        level = engagement_expr(
+            eng, as_of, window_months=engagement_window, levels=engagement_levels
         ).select("customer_id", "engagement")
-        t = t.left_join(eng, "customer_id").drop("customer_id_right")
+        t = t.left_join(level, "customer_id").drop("customer_id_right")
     if "rfm_segment" in needed and "rfm_segment" not in pop.columns:
         r = rfm_expr(eng, as_of).select("customer_id", "rfm_segment")
         t = t.left_join(r, "customer_id").drop("customer_id_right")

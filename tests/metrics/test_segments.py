@@ -720,3 +720,22 @@ def test_engagement_window_edges_hand_worked() -> None:
     assert list(got["engagement"]) == ["high", "low"]
     uses = segment_table(data, "uses_export", "2024-03-15").set_index("uses_export")
     assert uses.loc[True, "customers"] == 1 and uses.loc[False, "customers"] == 1
+
+
+def test_engagement_with_derived_attributes_in_one_segmentation() -> None:
+    """Engagement beside attributes computed on the engine (current plan, RFM segment): each
+    one's counts add up to the segmentation by it alone.  (The engagement table once took the
+    engine's name in the attribute code, and the next attribute was computed on it: a
+    TypeError.)"""
+    data = segwork.load_sample()
+    day = "2024-12-31"
+
+    def counts(frame: pd.DataFrame, col: str) -> dict[str, int]:
+        # a missing value is a segment of its own: one key for it
+        keys = frame[col].astype(object).where(frame[col].notna(), "<none>")
+        return frame.groupby(keys)["customers"].sum().to_dict()
+
+    for other in ("current_plan", "rfm_segment"):
+        both = segwork.segment_table(data, ["engagement", other], day)
+        for col in ("engagement", other):
+            assert counts(both, col) == counts(segwork.segment_table(data, col, day), col)
