@@ -21,6 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
 from segwork.engine import Data, engine_for
 from segwork.engine.keys import CacheKey
@@ -276,9 +277,27 @@ def engagement_expr(
     customers that have one (percent rank, ties share a level): "low" < "medium" < "high" for 3.
     """
     eng = engine_for(data)
-    data = eng.data
     if levels not in ENGAGEMENT_LABELS:
         raise ValueError(f"engagement levels must be one of {sorted(ENGAGEMENT_LABELS)}")
+    if not eng.reuse_across_dates:  # a one-off call: one query, nothing kept
+        return _engagement(eng, as_of, window_months, levels)
+    # a page keeps it: a change of criteria, or the personas at another window, reads it again
+    key = EngagementLevels(to_date(as_of), int(window_months), int(levels))
+    return eng.table(key, lambda: _engagement(eng, as_of, window_months, levels))
+
+
+@dataclass(frozen=True)
+class EngagementLevels(CacheKey):
+    """Each customer's events per active month over a window and its engagement level."""
+
+    as_of: dt.date
+    window_months: int
+    levels: int
+
+
+def _engagement(data: Data, as_of: dt.date, window_months: int, levels: int) -> ir.Table:
+    eng = engine_for(data)
+    data = eng.data
     a = month_index_of(as_of)
     lo = a - window_months + 1
     mrr = eng.monthly_mrr(as_of)

@@ -408,3 +408,20 @@ def test_fits_made_two_at_a_time_equal_fits_made_alone(sample: segwork.Dataset) 
         alone = Clustering(raw, avail, used, 0, 500).fit(k)
         np.testing.assert_array_equal(together.fit(k)[0].cluster_centers_, alone[0].cluster_centers_)
         assert together.fit(k)[1] == alone[1]
+
+
+def test_a_page_keeps_the_engagement_levels_for_every_window(sample: segwork.Dataset) -> None:
+    """The engagement levels (3 months ending at as_of, whatever the churn window) are kept by a
+    page's engine: the personas at another window read them again; a one-off engine keeps none
+    and gives the same personas."""
+    from segwork.metrics._common import EngagementLevels
+
+    page = segwork.Engine(sample, reuse_across_dates=True)
+    personas(page, "2024-12-31", k=3, window_months=12)
+    kept = [k for k in page.table_keys() if isinstance(k, EngagementLevels)]
+    assert kept == [EngagementLevels(pd.Timestamp("2024-12-31").date(), 3, 3)]
+    six = personas(page, "2024-12-31", k=3, window_months=6)
+    assert [k for k in page.table_keys() if isinstance(k, EngagementLevels)] == kept
+    one_off = segwork.Engine(sample)
+    pdt.assert_frame_equal(six.profiles, personas(one_off, "2024-12-31", k=3, window_months=6).profiles)
+    assert not any(isinstance(k, EngagementLevels) for k in one_off.table_keys())
