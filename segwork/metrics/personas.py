@@ -309,10 +309,10 @@ def _features_expr(
         cols["features_used"] = t.features_used
     out = t.select(**cols)
     if avail["usage"]:
-        eng = engagement_expr(eng, day, window_months=_USAGE_WINDOW).select(
+        level = engagement_expr(eng, day, window_months=_USAGE_WINDOW).select(
             "customer_id", "engagement"
         )
-        out = out.left_join(eng, "customer_id").drop("customer_id_right")
+        out = out.left_join(level, "customer_id").drop("customer_id_right")
     return out, avail
 
 

@@ -639,7 +639,7 @@ def engagement(data: Data, as_of: Any, *, window_months: int = 3, levels: int = 
     if not isinstance(window_months, int) or window_months < 1:
         raise ValueError(f"window_months must be an integer >= 1, got {window_months!r}")
     pop = population(eng, day).select("customer_id")
-    eng = engagement_expr(eng, day, window_months=window_months, levels=levels)
-    out = eng.semi_join(pop, "customer_id").order_by("customer_id").to_pandas()
+    levels_of = engagement_expr(eng, day, window_months=window_months, levels=levels)
+    out = levels_of.semi_join(pop, "customer_id").order_by("customer_id").to_pandas()
     out["events_per_active_month"] = out["events_per_active_month"].astype("float64")
     return out.reset_index(drop=True)
