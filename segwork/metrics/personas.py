@@ -478,7 +478,7 @@ def personas(
                 "later as_of"
             )
         raise ValueError(f"k={k} is more than the {n} customers active at {day}; use 2 <= k <= {n}")
-    distinct = cl.distinct(enough=max(k, max(_SILHOUETTE_KS)) + 1)
+    distinct = _distinct(cl, k)
     if distinct < 2:
         raise ValueError(
             f"the {n} customers active at {day} all have the same features: nothing to cluster"
@@ -489,7 +489,7 @@ def personas(
             f"active at {day}; use 2 <= k <= {distinct}"
         )
 
-    shown = [kk for kk in _SILHOUETTE_KS if kk < n and kk <= distinct]
+    shown = _shown_ks(n, distinct)
     cl.fit_all([k, *shown])  # two at a time
     km, sil = cl.fit(k)
     labels = cl.labels(k)
@@ -593,12 +593,13 @@ def persona_steps(
         return _clustering(eng, day, w, _used_features(None, avail), random_state)
 
     def fit(n_clusters: int) -> None:
+        # the k that personas() fits: k itself where it is valid, and silhouette_by_k's
         cl = clustering()
-        enough = max(n_clusters, max(_SILHOUETTE_KS)) + 1
-        if n_clusters < cl.n and n_clusters <= cl.distinct(enough):
+        distinct = _distinct(cl, k)
+        if n_clusters == k and 2 <= distinct and k <= min(cl.n, distinct):
+            cl.labels(k)  # fits k
+        elif n_clusters in _shown_ks(cl.n, distinct):
             cl.fit(n_clusters)
-            if n_clusters == k:
-                cl.labels(k)
 
     steps: list[Callable[[], object]] = [import_clustering, partial(_reference, eng, day, w)]
     if eng.data.has("events"):
@@ -606,6 +607,18 @@ def persona_steps(
     steps += [partial(_features_frame, eng, day, w), clustering]
     steps += [partial(fit, kk) for kk in dict.fromkeys([k, *_SILHOUETTE_KS])]
     return steps
+
+
+def _distinct(cl: Clustering, k: int) -> int:
+    """The distinct feature profiles of the members, counted far enough to check ``k`` and
+    every k of ``silhouette_by_k``."""
+    return cl.distinct(enough=max(k, max(_SILHOUETTE_KS)) + 1)
+
+
+def _shown_ks(n: int, distinct: int) -> list[int]:
+    """The k of ``silhouette_by_k``: 2..8, below the ``n`` members and at most their
+    ``distinct`` feature profiles."""
+    return [kk for kk in _SILHOUETTE_KS if kk < n and kk <= distinct]
 
 
 # -- the features in pandas, their clustering kept -------------------------------------------------
