@@ -8,12 +8,17 @@ import asyncio
 import json
 import os
 import threading
+import time
 import warnings
 
 __all__ = ["page_query", "served_by_voila"]
 
-#: Seconds a preheated kernel waits to connect to Voila's request-info socket.
+#: Seconds one attempt to connect to Voila's request-info socket may take.
 _CONNECT_SECONDS = 5
+#: Seconds a preheated kernel keeps trying to connect.  A server busy with many pages can take
+#: longer than one attempt to answer; a kernel that gave up would serve the next page request
+#: without its link's query, silently showing the notebook's defaults.
+_CONNECT_DEADLINE_SECONDS = 120
 
 
 def served_by_voila() -> bool:
@@ -40,7 +45,9 @@ def wait_for_request() -> None:
 
     What ``voila.utils.wait_for_request`` does (one message on the websocket
     ``<server>voila/query/<kernel id>``), without importing the ``voila`` package in the kernel:
-    that import pulls in the Jupyter server, 2 s of CPU in every preheated kernel.
+    that import pulls in the Jupyter server, 2 s of CPU in every preheated kernel.  Unlike it, a
+    connection refused or not answered within :data:`_CONNECT_SECONDS` is tried again, until
+    :data:`_CONNECT_DEADLINE_SECONDS`.
     """
     import websockets  # a dependency of voila, which is what runs this kernel
 
@@ -52,11 +59,17 @@ def wait_for_request() -> None:
     received: list[str | bytes] = []
 
     async def receive() -> None:
-        try:
-            async with websockets.connect(url, open_timeout=_CONNECT_SECONDS) as socket:
-                received.append(await socket.recv())
-        except (TimeoutError, OSError):
-            warnings.warn(f"Failed to connect to {url}", stacklevel=2)
+        deadline = time.monotonic() + _CONNECT_DEADLINE_SECONDS
+        while True:
+            try:
+                async with websockets.connect(url, open_timeout=_CONNECT_SECONDS) as socket:
+                    received.append(await socket.recv())
+                return
+            except (TimeoutError, OSError):  # not answered (yet): try again until the deadline
+                if time.monotonic() >= deadline:
+                    warnings.warn(f"Failed to connect to {url}", stacklevel=2)
+                    return
+                await asyncio.sleep(min(1.0, _CONNECT_SECONDS))
 
     # on a thread of its own: the kernel's event loop is running this cell
     thread = threading.Thread(target=lambda: asyncio.run(receive()), daemon=True)

@@ -74,3 +74,42 @@ def test_a_preheated_kernel_waits_for_the_request(monkeypatch: pytest.MonkeyPatc
     assert paths == ["/voila/query/abc"]
     assert os.environ["SERVER_NAME"] == "example"
     server.join(30)
+
+
+def test_a_preheated_kernel_tries_again_until_the_server_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Voila server busy with many pages may answer the request-info socket late (or not be
+    listening yet): the kernel tries again, so the page it serves gets its link's query instead
+    of the notebook's defaults (seen with ten sessions at once on two cores)."""
+    websockets = pytest.importorskip("websockets")
+    from websockets.asyncio.server import serve
+
+    import segwork.widgets.voila_page as voila_page
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    asked = threading.Event()
+
+    async def handler(ws: websockets.asyncio.server.ServerConnection) -> None:
+        await ws.send(json.dumps({"QUERY_STRING": "by=%5B%22plan%22%5D"}))
+        asked.set()
+
+    async def main() -> None:
+        await asyncio.sleep(1.5)  # nothing listens yet: the first attempts are refused
+        async with serve(handler, "127.0.0.1", port):
+            while not asked.is_set():
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+
+    server = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    server.start()
+    for name, value in {"VOILA_KERNEL_ID": "abc", "VOILA_PREHEAT": "True",
+                        "VOILA_APP_IP": "127.0.0.1", "VOILA_APP_PORT": str(port),
+                        "VOILA_SERVER_URL": "/"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(voila_page, "_CONNECT_SECONDS", 0.2)
+    monkeypatch.setitem(sys.modules, "voila", None)
+    assert page_query() == "by=%5B%22plan%22%5D"
+    server.join(30)
