@@ -60,6 +60,7 @@ def _neg_ll_and_grad(
     t_x: np.ndarray,
     T: np.ndarray,
     w: np.ndarray,
+    distinct: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, np.ndarray]:
     """The weighted mean negative log-likelihood of :func:`_log_lik` and its gradient in
     ``(r, alpha, a, b)``, in one pass.
@@ -68,10 +69,11 @@ def _neg_ll_and_grad(
     dl = dbase + wA dA + wD dD, wA and wD the two terms' shares (wD = 0 without a repeat).  The
     Gamma and Beta functions depend on the parameters and x only, so they are evaluated once
     per distinct frequency and gathered: only the logs of alpha + T and alpha + t_x are per row.
+    ``distinct`` is ``np.unique(x, return_inverse=True)``, which a fit computes once.
     """
     r, alpha, a, b = params
     psi, gammaln, betaln = special.digamma, special.gammaln, special.betaln
-    ux, inv = np.unique(x, return_inverse=True)
+    ux, inv = np.unique(x, return_inverse=True) if distinct is None else distinct
     repeat = x > 0
     with np.errstate(all="ignore"):
         lbeta = betaln(a, b)
@@ -235,11 +237,13 @@ def fit_bg_nbd(summary: pd.DataFrame) -> BetaGeoFit:
     w = grouped["weight"].to_numpy(dtype=float)
     n = w.sum()
 
+    distinct = np.unique(gx, return_inverse=True)
+
     def neg_ll(params: np.ndarray) -> float:
-        return _neg_ll_and_grad(params, gx, gt, gT, w)[0]
+        return _neg_ll_and_grad(params, gx, gt, gT, w, distinct)[0]
 
     def value_and_grad(params: np.ndarray) -> tuple[float, np.ndarray]:
-        return _neg_ll_and_grad(params, gx, gt, gT, w)
+        return _neg_ll_and_grad(params, gx, gt, gT, w, distinct)
 
     if not (x > 0).any():
         raise CLVFitError(

@@ -48,30 +48,73 @@ def _log_lik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class _Sums:
+    """What the likelihood needs of the repeat buyers' (x, m), computed once per fit.
+
+    Every term of :func:`_log_lik` but ``log(v + x m)`` is linear in a parameter times a sum
+    over the customers, or a Gamma function of ``p x``: so an evaluation is one pass over ``x m``
+    (a log and a reciprocal) plus the Gamma functions at the distinct frequencies ``ux`` (with
+    their counts ``nx``), whatever the number of customers.
+    """
+
+    n: float
+    ux: np.ndarray
+    nx: np.ndarray
+    x: np.ndarray
+    xm: np.ndarray
+    sum_x_log_m: float
+    sum_log_m: float
+    sum_x_log_x: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, m: np.ndarray) -> _Sums:
+        ux, nx = np.unique(x, return_counts=True)
+        with np.errstate(all="ignore"):
+            log_m = np.log(m)
+            return cls(
+                n=float(len(x)),
+                ux=ux,
+                nx=nx.astype(float),
+                x=x,
+                xm=x * m,
+                sum_x_log_m=float(x @ log_m),
+                sum_log_m=float(log_m.sum()),
+                sum_x_log_x=float(nx @ (ux * np.log(ux))),
+            )
+
+    def neg_ll_and_grad(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """The mean negative log-likelihood and its gradient in ``(p, q, v)``."""
+        p, q, v = params
+        psi, gammaln = special.digamma, special.gammaln
+        n, ux, nx, x = self.n, self.ux, self.nx, self.x
+        with np.errstate(all="ignore"):
+            d = v + self.xm
+            spent = np.log(d)
+            s_spent, x_spent = float(spent.sum()), float(x @ spent)
+            inv_d = 1.0 / d
+            s_inv, x_inv = float(inv_d.sum()), float(x @ inv_d)
+            pu = p * ux
+            both = psi(pu + q)
+            ll = (
+                float(nx @ (gammaln(pu + q) - gammaln(pu)))
+                - n * gammaln(q)
+                + n * q * np.log(v)
+                + p * self.sum_x_log_m
+                - self.sum_log_m
+                + p * self.sum_x_log_x
+                - (p * x_spent + q * s_spent)
+            )
+            g0 = float((nx * ux) @ (both - psi(pu))) + self.sum_x_log_m + self.sum_x_log_x - x_spent
+            g1 = float(nx @ both) - n * psi(q) + n * np.log(v) - s_spent
+            g2 = n * q / v - (p * x_inv + q * s_inv)
+        return -float(ll) / n, -np.array([g0, g1, g2]) / n
+
+
 def _neg_ll_and_grad(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> tuple[float, np.ndarray]:
     """The mean negative log-likelihood of :func:`_log_lik` and its gradient in ``(p, q, v)``
-    in one pass (the Gamma functions evaluated once per distinct frequency)."""
-    p, q, v = params
-    psi, gammaln = special.digamma, special.gammaln
-    ux, inv = np.unique(x, return_inverse=True)
-    with np.errstate(all="ignore"):
-        px = p * x
-        spent = np.log(v + x * m)
-        log_m, log_x = np.log(m), np.log(x)
-        ll = (
-            (gammaln(p * ux + q) - gammaln(p * ux))[inv]
-            - gammaln(q)
-            + q * np.log(v)
-            + (px - 1.0) * log_m
-            + px * log_x
-            - (px + q) * spent
-        )
-        both = psi(p * ux + q)[inv]
-        g0 = x * (both - psi(p * ux)[inv] + log_m + log_x - spent)
-        g1 = both - psi(q) + np.log(v) - spent
-        g2 = q / v - (px + q) / (v + x * m)
-    n = float(len(x))
-    return -float(ll.sum()) / n, -np.array([g0.sum(), g1.sum(), g2.sum()]) / n
+    in one pass (see :class:`_Sums`; a fit builds its sums once)."""
+    return _Sums.of(x, m).neg_ll_and_grad(params)
 
 
 @dataclass(frozen=True)
@@ -180,12 +223,12 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
             "longer calibration period (a later as_of), or another time unit"
         )
     n = float(len(x))
+    sums = _Sums.of(x, m)
 
     def neg_ll(params: np.ndarray) -> float:
-        return _neg_ll_and_grad(params, x, m)[0]
+        return sums.neg_ll_and_grad(params)[0]
 
-    def value_and_grad(params: np.ndarray) -> tuple[float, np.ndarray]:
-        return _neg_ll_and_grad(params, x, m)
+    value_and_grad = sums.neg_ll_and_grad
 
     mean_m = float(m.mean())
     starts = [(1.0, 2.0, mean_m), (5.0, 3.0, mean_m), (2.0, 5.0, 2.0 * mean_m)]

@@ -68,20 +68,25 @@ def clv_from_fits(
     _check(horizon_months, discount_rate, gross_margin)
     month = _MONTH_DAYS / period_days(period)
     out = summary.copy()
-    out["p_alive"] = bg.p_alive(summary)
+    # the purchase model's predictions depend on (frequency, recency, T) only: computed once
+    # per distinct triple (about 1 in 7 rows at 1M customers) and gathered
+    key = ["frequency", "recency", "T"]
+    codes = summary.groupby(key, sort=False).ngroup().to_numpy()
+    triples = summary[key].drop_duplicates()  # in order of first appearance, as the codes
+    out["p_alive"] = bg.p_alive(triples)[codes]
     cumulative = np.column_stack(
-        [np.zeros(len(summary))]
-        + [bg.expected_purchases(k * month, summary) for k in range(1, horizon_months + 1)]
+        [np.zeros(len(triples))]
+        + [bg.expected_purchases(k * month, triples) for k in range(1, horizon_months + 1)]
     )
-    out["expected_purchases"] = cumulative[:, -1]
+    out["expected_purchases"] = cumulative[:, -1][codes]
     if gg is None:
         out["expected_value"] = np.nan
         out["clv"] = np.nan
         return out
     out["expected_value"] = gg.expected_value(summary)
-    monthly = np.diff(cumulative, axis=1)
     factors = (1.0 + float(discount_rate)) ** -np.arange(1, horizon_months + 1)
-    out["clv"] = float(gross_margin) * out["expected_value"].to_numpy() * (monthly @ factors)
+    discounted = np.diff(cumulative, axis=1) @ factors
+    out["clv"] = float(gross_margin) * out["expected_value"].to_numpy() * discounted[codes]
     return out
 
 

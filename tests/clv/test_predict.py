@@ -41,6 +41,24 @@ def test_monthly_discounted_sum_by_hand() -> None:
     assert (out.clv.to_numpy() < 0.6 * flat.clv.to_numpy()).all()
 
 
+def test_customers_with_the_same_history_share_one_computation() -> None:
+    """clv_from_fits computes the purchase model once per distinct (frequency, recency, T) and
+    gathers: the result is the per-row computation exactly, whatever the rows' order."""
+    rng = np.random.default_rng(3)
+    rows = SUMMARY.sample(40, replace=True, random_state=1).reset_index(drop=True)
+    rows["customer_id"] = np.arange(40)
+    rows.loc[rows.frequency > 0, "monetary_value"] = rng.uniform(5, 50, (rows.frequency > 0).sum())
+    out = clv_from_fits(rows, BG, GG, horizon_months=4, discount_rate=0.03, gross_margin=0.7)
+    cum = np.column_stack(
+        [np.zeros(40)] + [BG.expected_purchases(k * WEEKS_PER_MONTH, rows) for k in range(1, 5)]
+    )
+    assert np.array_equal(out.p_alive.to_numpy(), BG.p_alive(rows))
+    assert np.array_equal(out.expected_purchases.to_numpy(), cum[:, -1])
+    by_row = 0.7 * GG.expected_value(rows) * (np.diff(cum, axis=1) @ 1.03 ** -np.arange(1, 5))
+    assert np.array_equal(out.clv.to_numpy(), by_row)
+    assert out.customer_id.tolist() == list(range(40))
+
+
 def test_period_units_agree() -> None:
     """The same customers in days and in weeks give the same CLV (alpha rescaled)."""
     days = SUMMARY.assign(recency=SUMMARY.recency * 7, T=SUMMARY["T"] * 7)
