@@ -15,7 +15,7 @@ from segwork.clv.gamma_gamma import GammaGammaFit, fit_gamma_gamma
 from segwork.clv.summary import PERIOD_DAYS, clv_summary, period_days
 from segwork.data.dataset import Dataset
 
-__all__ = ["clv_from_fits", "predict_clv"]
+__all__ = ["clv_from_fits", "fit_value_model", "predict_clv"]
 
 _MONTH_DAYS = 365.25 / 12
 
@@ -46,12 +46,14 @@ def clv_from_fits(
     discount_rate: float = 0.01,
     gross_margin: float = 1.0,
     period: str = "week",
+    value_error: str | None = None,
 ) -> pd.DataFrame:
     """The CLV table of :func:`predict_clv` from a summary and already fitted models.
 
     ``period`` is the time unit of the summary (and so of ``bg``'s alpha).  ``gg=None`` (no
     order-value model) leaves ``expected_value`` and ``clv`` missing (NaN); ``p_alive`` and
-    ``expected_purchases`` come from ``bg`` alone.
+    ``expected_purchases`` come from ``bg`` alone.  ``value_error`` (why there is no order-value
+    model, from :func:`fit_value_model`) goes to ``attrs["clv_error"]``.
 
     Examples
     --------
@@ -79,6 +81,8 @@ def clv_from_fits(
         + [bg.expected_purchases(k * month, triples) for k in range(1, horizon_months + 1)]
     )
     out["expected_purchases"] = cumulative[:, -1][codes]
+    if value_error is not None:
+        out.attrs["clv_error"] = value_error
     if gg is None:
         out["expected_value"] = np.nan
         out["clv"] = np.nan
@@ -164,15 +168,8 @@ def predict_clv(
         raise ValueError(f"on_value_error must be 'raise' or 'missing', got {on_value_error!r}")
     summary = clv_summary(data, as_of, period=period)
     bg = fit_bg_nbd(summary)
-    gg: GammaGammaFit | None = None
-    error = None
-    try:
-        gg = fit_gamma_gamma(summary)
-    except CLVFitError as err:
-        if on_value_error == "raise":
-            raise
-        error = str(err)
-    out = clv_from_fits(
+    gg, error = fit_value_model(summary, on_value_error)
+    return clv_from_fits(
         summary,
         bg,
         gg,
@@ -180,7 +177,29 @@ def predict_clv(
         discount_rate=discount_rate,
         gross_margin=gross_margin,
         period=period,
+        value_error=error,
     )
-    if error is not None:
-        out.attrs["clv_error"] = error
-    return out
+
+
+def fit_value_model(
+    summary: pd.DataFrame, on_value_error: Literal["raise", "missing"] = "raise"
+) -> tuple[GammaGammaFit | None, str | None]:
+    """The order-value model of :func:`predict_clv`: its fit and no error, or, when it cannot be
+    fitted and ``on_value_error="missing"``, no fit and the reason.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwork.clv.predict import fit_value_model
+    >>> one = pd.DataFrame({"frequency": [0], "monetary_value": [float("nan")]})
+    >>> fit_value_model(one, "missing")[1][:36]
+    'the Gamma-Gamma fit needs repeat buy'
+    """
+    if on_value_error not in ("raise", "missing"):
+        raise ValueError(f"on_value_error must be 'raise' or 'missing', got {on_value_error!r}")
+    try:
+        return fit_gamma_gamma(summary), None
+    except CLVFitError as err:
+        if on_value_error == "raise":
+            raise
+        return None, str(err)

@@ -8,6 +8,7 @@ per-customer counts come out as pandas.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,14 @@ from segwork.clv.summary import clv_summary, period_days
 from segwork.data.dataset import Dataset
 from segwork.data.dates import to_date
 
-__all__ = ["FREQUENCY_CAP", "CLVValidation", "clv_validation", "holdout_expr"]
+__all__ = [
+    "FREQUENCY_CAP",
+    "CLVValidation",
+    "check_holdout",
+    "clv_validation",
+    "holdout_expr",
+    "validation_from_fit",
+]
 
 #: Calibration frequencies from this one up share the last bucket ("7+").
 FREQUENCY_CAP = 7
@@ -153,7 +161,21 @@ def clv_validation(
     >>> v.holdout_periods, list(v.by_frequency.columns)
     (13.0, ['frequency', 'customers', 'actual', 'predicted', 'error'])
     """
-    unit = period_days(period)
+    start, end = check_holdout(data, calibration_end, as_of)
+    summary = clv_summary(data, start, period=period)
+    return validation_from_fit(data, summary, fit_bg_nbd(summary), start, end, period=period)
+
+
+def check_holdout(data: Dataset, calibration_end: Any, as_of: Any) -> tuple[dt.date, dt.date]:
+    """The calibration end and as_of of :func:`clv_validation` as dates, once checked: the
+    calibration end before as_of, and an order dated on or before it.
+
+    Raises
+    ------
+    ValueError
+        calibration_end on or after as_of, no order dated on or before it, or no
+        ``transactions`` table.
+    """
     start, end = to_date(calibration_end, "calibration_end"), to_date(as_of)
     if start >= end:
         raise ValueError(
@@ -166,9 +188,23 @@ def clv_validation(
             f"no order is dated on or before calibration_end={start.isoformat()}: the "
             "calibration period needs customers to fit on (choose a later calibration_end)"
         )
-    summary = clv_summary(data, start, period=period)
-    fit = fit_bg_nbd(summary)
-    holdout_periods = (end - start).days / unit
+    return start, end
+
+
+def validation_from_fit(
+    data: Dataset,
+    summary: pd.DataFrame,
+    fit: BetaGeoFit,
+    calibration_end: dt.date,
+    as_of: dt.date,
+    *,
+    period: str = "week",
+) -> CLVValidation:
+    """The comparison of :func:`clv_validation` from its calibration summary (at
+    ``calibration_end``, in ``period``) and the BG/NBD fit of it: the holdout's purchase days
+    are counted in ``data``."""
+    start, end = calibration_end, as_of
+    holdout_periods = (end - start).days / period_days(period)
     predicted = fit.expected_purchases(holdout_periods, summary)
     counts = holdout_expr(data, start, end).to_pandas()
     actual = (

@@ -24,11 +24,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from segwork.clv import CLVFitError, predict_clv
+from segwork.clv import CLVFitError
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
 from segwork.engine import Data, Engine, engine_for
-from segwork.engine.keys import CacheKey
 from segwork.metrics._common import (
     Bins,
     Where,
@@ -40,6 +39,7 @@ from segwork.metrics._common import (
 )
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.members import segment_match, segment_selections
+from segwork.metrics.predictions import customer_predictions
 from segwork.metrics.stats import safe_ratio, wilson_interval
 
 __all__ = [
@@ -47,9 +47,7 @@ __all__ = [
     "CLV_BAND_QUANTILES",
     "ECOMMERCE_SEGMENT_COLUMNS",
     "SHOP_ATTRIBUTES",
-    "PredictedCLV",
     "clv_band_edges",
-    "customer_predictions",
     "customers_to_win_back",
     "ecommerce_attributes",
     "ecommerce_members",
@@ -88,16 +86,6 @@ ECOMMERCE_SEGMENT_COLUMNS: tuple[str, ...] = (
 )
 
 _INT_COLUMNS = ("customers", "buyers", "orders", "customers_with_orders", "repeat_customers")
-
-
-@dataclass(frozen=True)
-class PredictedCLV(CacheKey):
-    """Every customer's predicted CLV at ``as_of`` (one fit per date and CLV parameters)."""
-
-    as_of: dt.date
-    horizon_months: int
-    discount_rate: float
-    gross_margin: float
 
 
 def window_start(as_of: Any, window_months: int) -> dt.date:
@@ -263,47 +251,6 @@ def ecommerce_segment_table(
     )
 
 
-def customer_predictions(
-    data: Data,
-    as_of: Any,
-    *,
-    horizon_months: int = 12,
-    discount_rate: float = 0.01,
-    gross_margin: float = 1.0,
-) -> pd.DataFrame:
-    """Every customer's predictions at as_of, fitted once per date and CLV parameters.
-
-    :func:`segwork.clv.predict_clv` (weeks) on the customers with an order dated on or before
-    ``as_of``, kept by the engine (the segment tables, their derived criteria ``clv_band`` /
-    ``alive_band``, the members and the customers to win back all read this one fit).  When only
-    the order-value model fails, ``p_alive`` and ``expected_purchases`` are still there, ``clv``
-    is NaN and ``attrs["clv_error"]`` says why.
-
-    Raises
-    ------
-    CLVFitError
-        The purchase model (BG/NBD) cannot be fitted.
-    ValueError
-        No ``transactions`` table, or no order dated on or before as_of.
-    """
-    eng = engine_for(data)
-    data = eng.data
-    day = to_date(as_of)
-    # one fit per date and CLV parameters, whatever the segmentation (several tables, the
-    # derived criteria, the members and the customers to win back)
-    return eng.frame(
-        PredictedCLV(day, horizon_months, discount_rate, gross_margin),
-        lambda: predict_clv(
-            data,
-            day,
-            horizon_months=horizon_months,
-            discount_rate=discount_rate,
-            gross_margin=gross_margin,
-            on_value_error="missing",
-        ),
-    )
-
-
 def ecommerce_attributes(data: Data) -> list[str]:
     """The derived criteria of transactions data: ``clv_band``, ``alive_band``, and
     ``first_product`` when the transactions name products (docs/metrics.md "Predicted customer
@@ -349,6 +296,8 @@ class _Rows:
     by: list[str]
     clv_error: str | None
     edges: dict[str, list[float]]
+    #: whether the purchase model was fitted (else every ``p_alive`` is missing)
+    p_alive_known: bool = True
 
     def band_attrs(self) -> dict[str, list[float]]:
         return {f"{name}_edges": list(edges) for name, edges in self.edges.items()}
@@ -471,7 +420,7 @@ def _customer_rows(
         t = t.filter(t[name].isin(values))
     if shop_where and int(t.count().to_pyarrow().as_py()) == 0:
         raise ValueError(f"where={where} matches no customer signed up by {day}")
-    return _Rows(t, by_names, clv_error, edges)
+    return _Rows(t, by_names, clv_error, edges, p_alive_known=clv is not None)
 
 
 def first_product_expr(data: Data, as_of: Any) -> ir.Table:
@@ -630,7 +579,7 @@ def customers_to_win_back(
         gross_margin=gross_margin,
         detail=True,
     )
-    if rows.clv_error is not None and rows.table.p_alive.isnull().all().to_pyarrow().as_py():
+    if not rows.p_alive_known:
         raise CLVFitError(f"no P(alive) to find customers to win back: {rows.clv_error}")
     buyers = _member_frame(rows.table.filter(rows.table.purchase_days >= 1), [])
     threshold = (

@@ -225,7 +225,7 @@ def clv_distribution_figure(
     """Histogram of the customers' predicted CLV, or of their P(alive) when no CLV is known.
 
     ``predictions`` has ``clv`` and ``p_alive`` per customer (:func:`segwork.clv.predict_clv`,
-    :func:`segwork.metrics.ecommerce.customer_predictions`).  When every ``clv`` is missing (the
+    :func:`segwork.metrics.predictions.customer_predictions`).  When every ``clv`` is missing (the
     order-value model failed) the histogram is of ``p_alive``, and the title says so.  The CLV
     axis is cut at the 99th percentile (customers above it counted in the last bar, said in
     the title) so that a few very large values do not flatten the picture.

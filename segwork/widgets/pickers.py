@@ -26,12 +26,8 @@ import traitlets
 from segwork.data.dates import to_date
 from segwork.engine import Data, engine_for
 from segwork.metrics.attributes import customer_attributes
-from segwork.metrics.ecommerce import (
-    ALIVE_BAND_EDGES,
-    SHOP_ATTRIBUTES,
-    clv_band_edges,
-    customer_predictions,
-)
+from segwork.metrics.ecommerce import ALIVE_BAND_EDGES, SHOP_ATTRIBUTES, clv_band_edges
+from segwork.metrics.predictions import customer_predictions
 from segwork.metrics.segments import segment_table
 from segwork.widgets.controls import plain_number, text_width
 from segwork.widgets.params import RANGE_KEYS

@@ -17,7 +17,6 @@ order-value model cannot be fitted the page says why and shows the rest.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import numbers
@@ -30,15 +29,11 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from segwork.clv import clv_validation
 from segwork.data.dataset import Dataset
 from segwork.engine import Data, engine_for
-from segwork.formatting import money_text
 from segwork.metrics._common import available_attributes, cache_key, check_edges
 from segwork.metrics.ecommerce import (
     SHOP_ATTRIBUTES,
-    customer_predictions,
-    customers_to_win_back,
     ecommerce_attributes,
     ecommerce_members,
 )
@@ -49,8 +44,6 @@ from segwork.metrics.nrr import NRR_MONTHS
 from segwork.metrics.personas import Personas, persona_steps, personas
 from segwork.metrics.segments import segment_table
 from segwork.plots.clv import (
-    clv_distribution_figure,
-    clv_validation_figure,
     repeat_rate_chart,
     revenue_share_chart,
     segment_clv_chart,
@@ -69,9 +62,9 @@ from segwork.sentences import (
     is_missing,
     lifetime_columns,
     mix_sentence,
-    percent_text,
     shop_customers_sentence,
 )
+from segwork.widgets.clv_section import CLV_SECTION, clv_steps, clv_view
 from segwork.widgets.controls import default_control
 from segwork.widgets.explorer import Explorer
 from segwork.widgets.params import Param, check_filter, criterion_text
@@ -87,13 +80,6 @@ from segwork.widgets.view import INLINE_QUERY_CUSTOMERS, Deferred, View, on_clic
 __all__ = ["SegmentExplorer", "segment_criteria", "shop_data"]
 
 MEMBERS_FILE = "segment_members.csv"
-WIN_BACK_FILE = "customers_to_win_back.csv"
-#: The section of predicted customer value (shop data, and the orders of mixed data).
-CLV_SECTION = "Predicted customer value"
-#: Customers to win back listed in the page (all of them in :data:`WIN_BACK_FILE`).
-WIN_BACK_SHOWN = 20
-#: Longest holdout of the page's calibration check, in weeks (half the order history at most).
-HOLDOUT_WEEKS = 26
 
 
 def shop_data(data: Dataset) -> bool:
@@ -266,6 +252,8 @@ class SegmentExplorer(Explorer):
                 window_months=state["window_months"],
             )
             steps.append(partial(self._personas, state))
+        if self.data.has("transactions"):
+            steps += clv_steps(self, dict(self._state))
         return steps
 
     def make_control(self, param: Param) -> widgets.Widget | None:
@@ -548,84 +536,7 @@ class SegmentExplorer(Explorer):
         )
 
     def _clv_view(self, state: dict[str, Any]) -> View:
-        """Predicted customer value: totals, distribution, calibration, customers to win back."""
-        as_of, gm = state["as_of"], state["gross_margin"]
-        currency = self.data.currency
-        texts: dict[str, str] = {}
-        if not shop_data(self.data):
-            texts["clv_scope"] = (
-                "This data has subscriptions and one-off orders: the predicted customer value "
-                "below applies to the orders (the transactions table) only; subscription revenue "
-                "is valued by the LTV of the segment table."
-            )
-        try:
-            pred = self.memo(
-                ("clv_predictions", as_of, gm),
-                lambda: customer_predictions(self.engine, as_of, gross_margin=gm),
-            )
-        except ValueError as err:  # CLVFitError included: the purchase model cannot be fitted
-            texts["clv"] = f"Predicted customer value could not be computed: {err}"
-            return View(texts=texts)
-        clv = pred["clv"].astype(float)
-        alive = float(pred["p_alive"].mean())
-        error = pred.attrs.get("clv_error")
-        n = len(pred)
-        if error:
-            shown = shop_data(self.data)  # the reason is then said above the table
-            why = " (the reason is given above)" if shown else f": {error.rstrip('.')}"
-            texts["clv"] = (
-                f"Predicted CLV could not be computed{why}. The purchase model "
-                f"still gives P(alive): of the {n:,} customers with an order by {as_of}, "
-                f"{percent_text(alive)} are expected to be still active (mean P(alive))."
-            )
-        else:
-            texts["clv"] = (
-                "Predicted CLV over the next 12 months (gross margin "
-                f"{percent_text(gm)}, 1 %/month discount): "
-                f"{money_text(clv.sum(), currency, short=True)} in total for the "
-                f"{n:,} customers with an order by {as_of}, "
-                f"{money_text(clv.mean(), currency)} per customer on average; "
-                f"{percent_text(alive)} of them are expected to be still active (mean P(alive))."
-            )
-        figures = {"clv_distribution": clv_distribution_figure(pred, currency=currency)}
-        tables: dict[str, pd.DataFrame] = {}
-        # the calibration check: fitted without the last weeks, compared with them
-        weeks = int(min(HOLDOUT_WEEKS, float(pred["T"].max()) / 2)) if n else 0
-        if weeks >= 4:
-            end = (dt.date.fromisoformat(as_of) - dt.timedelta(weeks=weeks)).isoformat()
-            try:
-                check = self.memo(
-                    ("clv_validation", end, as_of), lambda: clv_validation(self.data, end, as_of)
-                )
-            except ValueError as err:
-                texts["calibration"] = f"Calibration check not available: {err}"
-            else:
-                total = check.total
-                texts["calibration"] = (
-                    f"Calibration check: fitted on the orders up to {end}, the purchase model "
-                    f"predicts {total['predicted']:,.0f} repeat purchases in the {weeks} weeks "
-                    f"to {as_of}; the customers made {total['actual']:,.0f} "
-                    f"({total['relative_error'] * 100:+.1f} %)."
-                )
-                figures["calibration"] = clv_validation_figure(check.by_frequency)
-        else:
-            texts["calibration"] = (
-                "Calibration check not shown: the order history is too short to set aside "
-                "4 weeks or more."
-            )
-        wb = self.memo(
-            ("win_back", as_of, gm),
-            lambda: customers_to_win_back(self.engine, as_of, gross_margin=gm),
-        )
-        threshold = wb.attrs["revenue_threshold"]
-        texts["win_back"] = (
-            f"Customers to win back: {len(wb):,} customers whose revenue to date is in the top "
-            f"20 % (at least {money_text(threshold, currency)}) and whose P(alive) is 50 % or "
-            f"less. The {min(len(wb), WIN_BACK_SHOWN)} with the highest revenue are listed; "
-            f"{WIN_BACK_FILE} holds all of them."
-        )
-        tables["Customers to win back"] = wb.head(WIN_BACK_SHOWN)
-        return View(figures=figures, tables=tables, texts=texts, downloads={WIN_BACK_FILE: wb})
+        return clv_view(self, state, shop=shop_data(self.data))
 
     def _personas(self, state: dict[str, Any]) -> Personas:
         """The personas at the state's as_of, k, seed and window, kept by the page."""

@@ -13,10 +13,10 @@ import segwork.metrics.ecommerce as ecommerce
 from segwork.clv import CLVFitError, predict_clv, simulate_bg_nbd
 from segwork.metrics.ecommerce import (
     ECOMMERCE_SEGMENT_COLUMNS,
-    PredictedCLV,
     ecommerce_segment_table,
     window_start,
 )
+from segwork.metrics.predictions import PredictedCLV
 from segwork.metrics.segments import segment_table
 from segwork.metrics.stats import wilson_interval
 
@@ -78,7 +78,7 @@ def test_window_start() -> None:
 
 
 def test_hand_worked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ecommerce, "predict_clv", _fake_predict)
+    monkeypatch.setattr(ecommerce, "customer_predictions", _fake_predict)
     t = ecommerce_segment_table(_hand_data(), "country", AS_OF, window_months=3, min_customers=4)
     assert list(t.columns) == ["country", *ECOMMERCE_SEGMENT_COLUMNS]
     # ranked by mean CLV: FR (60) before DE (20)
@@ -121,7 +121,7 @@ def test_hand_worked(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_overall_row_and_where(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ecommerce, "predict_clv", _fake_predict)
+    monkeypatch.setattr(ecommerce, "customer_predictions", _fake_predict)
     data = _hand_data()
     for by in (None, []):
         t = ecommerce_segment_table(data, by, AS_OF, window_months=3)
@@ -141,7 +141,7 @@ def test_failed_fit_leaves_clv_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     def failing(*args: object, **kwargs: object) -> pd.DataFrame:
         raise CLVFitError("the fit did not converge")
 
-    monkeypatch.setattr(ecommerce, "predict_clv", failing)
+    monkeypatch.setattr(ecommerce, "customer_predictions", failing)
     t = ecommerce_segment_table(_hand_data(), "country", AS_OF, window_months=3)
     assert t[["mean_p_alive", "mean_clv", "total_clv"]].isna().all().all()
     assert list(t.country) == ["DE", "FR"]  # NaN ranks tie: by the by column

@@ -25,7 +25,7 @@ from tests.metrics.test_ecommerce import AS_OF, _fake_predict, _hand_data
 
 @pytest.fixture(autouse=True)
 def _fake(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ecommerce, "predict_clv", _fake_predict)
+    monkeypatch.setattr(ecommerce, "customer_predictions", _fake_predict)
 
 
 def test_bands_by_hand() -> None:
@@ -112,12 +112,11 @@ def test_first_product() -> None:
 
 def test_value_model_fails_p_alive_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_value(*args: object, **kwargs: object) -> pd.DataFrame:
-        assert kwargs.get("on_value_error") == "missing"
         out = _fake_predict(*args).assign(clv=np.nan)
         out.attrs["clv_error"] = "the Gamma-Gamma fit of order values gives q = 0.52 <= 1"
         return out
 
-    monkeypatch.setattr(ecommerce, "predict_clv", no_value)
+    monkeypatch.setattr(ecommerce, "customer_predictions", no_value)
     t = ecommerce_segment_table(_hand_data(), ["country", "clv_band"], AS_OF, window_months=3)
     assert t.attrs["clv_error"].startswith("the Gamma-Gamma fit")
     assert t.mean_clv.isna().all() and t.clv_band.isna().all()

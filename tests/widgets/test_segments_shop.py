@@ -11,10 +11,9 @@ import pytest
 import segwork
 from segwork.clv import simulate_bg_nbd
 from segwork.metrics.personas import import_clustering
+from segwork.widgets.clv_section import CLV_SECTION, WIN_BACK_FILE
 from segwork.widgets.segments import (
-    CLV_SECTION,
     MEMBERS_FILE,
-    WIN_BACK_FILE,
     SegmentExplorer,
     segment_criteria,
     shop_data,
