@@ -897,3 +897,127 @@ def pl_rfm(d: Path, as_of: dt.date) -> pd.DataFrame:
     for col in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
         res[col] = res[col].astype("int64")
     return res
+
+
+# ================================================================================================
+# Predicted customer value (docs/metrics.md "Predicted customer value"): the per-customer summary
+# is the engines' work; the BG/NBD and Gamma-Gamma fits are numpy/scipy, the same code for every
+# engine (segwork.clv's fits on the engine's summary), so the clv row's ratios show the summary.
+# ================================================================================================
+WEEK_DAYS = 7.0
+
+
+def _clv_finish(df: pd.DataFrame) -> pd.DataFrame:
+    """``customer_id, frequency, recency, T, monetary_value`` (weeks) from days, by customer."""
+    df = df.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "customer_id": df["customer_id"].astype("int64"),
+            "frequency": df["frequency"].astype("int64"),
+            "recency": df["recency_days"].astype("float64") / WEEK_DAYS,
+            "T": df["T_days"].astype("float64") / WEEK_DAYS,
+            "monetary_value": pd.to_numeric(df["monetary_value"]).astype("float64"),
+        }
+    )
+
+
+def _clv_predict(summary: pd.DataFrame) -> pd.DataFrame:
+    from segwork.clv import clv_from_fits, fit_bg_nbd, fit_value_model
+
+    gg, error = fit_value_model(summary, "missing")
+    return clv_from_fits(summary, fit_bg_nbd(summary), gg, value_error=error)
+
+
+def pd_clv_summary(d: Path, as_of: dt.date) -> pd.DataFrame:
+    tx = pd.read_parquet(d / "transactions.parquet", columns=["customer_id", "date", "amount"])
+    tx["date"] = pd.to_datetime(tx["date"])
+    tx = tx[tx["date"] <= pd.Timestamp(as_of)]
+    days = tx.groupby(["customer_id", "date"], as_index=False)["amount"].sum()
+    days["first"] = days.groupby("customer_id")["date"].transform("min")
+    days["repeat"] = days["amount"].where(days["date"] > days["first"], 0.0)
+    per = days.groupby("customer_id").agg(
+        first=("date", "min"), last=("date", "max"), n=("date", "size"), repeat=("repeat", "sum")
+    )
+    freq = per["n"] - 1
+    return _clv_finish(
+        pd.DataFrame(
+            {
+                "customer_id": per.index,
+                "frequency": freq.to_numpy(),
+                "recency_days": (per["last"] - per["first"]).dt.days.to_numpy(),
+                "T_days": (pd.Timestamp(as_of) - per["first"]).dt.days.to_numpy(),
+                "monetary_value": (per["repeat"] / freq.where(freq > 0)).to_numpy(),
+            }
+        )
+    )
+
+
+def pd_clv(d: Path, as_of: dt.date) -> pd.DataFrame:
+    return _clv_predict(pd_clv_summary(d, as_of))
+
+
+def sql_clv_summary(d: Path, as_of: dt.date) -> pd.DataFrame:
+    """As written first: the first purchase day as a window over each customer's days."""
+    q = f"""
+    WITH days AS (
+      SELECT customer_id, date, sum(amount) AS a FROM transactions
+      WHERE date <= DATE '{as_of}' GROUP BY customer_id, date
+    ),
+    w AS (SELECT *, min(date) OVER (PARTITION BY customer_id) AS f FROM days)
+    SELECT customer_id, count(*) - 1 AS frequency, max(date) - min(date) AS recency_days,
+      DATE '{as_of}' - min(date) AS T_days,
+      sum(a) FILTER (WHERE date > f) / nullif(count(*) - 1, 0) AS monetary_value
+    FROM w GROUP BY customer_id
+    """
+    with _con(d) as con:
+        return _clv_finish(con.execute(q).df())
+
+
+def sql_clv(d: Path, as_of: dt.date) -> pd.DataFrame:
+    return _clv_predict(sql_clv_summary(d, as_of))
+
+
+def fast_sql_clv_summary(d: Path, as_of: dt.date) -> pd.DataFrame:
+    """The first purchase day as a GROUP BY joined on, not a window (about twice as fast at
+    1M); the repeat amount summed over the later days, not the total minus the first day's (a
+    subtraction that would change the last digits)."""
+    q = f"""
+    WITH t AS (SELECT customer_id, date, amount FROM transactions WHERE date <= DATE '{as_of}'),
+    days AS (SELECT customer_id, date, sum(amount) AS a FROM t GROUP BY customer_id, date),
+    f AS (SELECT customer_id, min(date) AS f FROM t GROUP BY customer_id)
+    SELECT customer_id, count(*) - 1 AS frequency, max(date) - min(date) AS recency_days,
+      DATE '{as_of}' - min(date) AS T_days,
+      sum(a) FILTER (WHERE date > f) / nullif(count(*) - 1, 0) AS monetary_value
+    FROM days JOIN f USING (customer_id) GROUP BY customer_id
+    """
+    with _con(d) as con:
+        return _clv_finish(con.execute(q).df())
+
+
+def fast_sql_clv(d: Path, as_of: dt.date) -> pd.DataFrame:
+    return _clv_predict(fast_sql_clv_summary(d, as_of))
+
+
+def pl_clv_summary(d: Path, as_of: dt.date) -> pd.DataFrame:
+    pl = _pl()
+    c = pl.col
+    days = (
+        pl.scan_parquet(d / "transactions.parquet")
+        .filter(c("date") <= as_of)
+        .group_by("customer_id", "date")
+        .agg(c("amount").sum())
+    )
+    per = days.group_by("customer_id").agg(
+        (pl.len() - 1).alias("frequency"),
+        (c("date").max() - c("date").min()).dt.total_days().alias("recency_days"),
+        (pl.lit(as_of) - c("date").min()).dt.total_days().alias("T_days"),
+        c("amount").filter(c("date") > c("date").min()).sum().alias("repeat"),
+    )
+    per = per.with_columns(
+        monetary_value=pl.when(c("frequency") > 0).then(c("repeat") / c("frequency"))
+    )
+    return _clv_finish(per.collect().to_pandas())
+
+
+def pl_clv(d: Path, as_of: dt.date) -> pd.DataFrame:
+    return _clv_predict(pl_clv_summary(d, as_of))

@@ -59,7 +59,8 @@ SCENARIOS: list[tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]] = 
             ("churn window 6 months", {"window_months": 6}),
             ("open Personas", {OPEN: "Personas"}),
             ("open Mix shift", {OPEN: "Mix shift"}),
-            ("criterion -> region (both open)", {"by": ("region",)}),
+            ("open Predicted customer value", {OPEN: "Predicted customer value"}),
+            ("criterion -> region (all open)", {"by": ("region",)}),
         ],
     ),
     (

@@ -32,9 +32,19 @@ sys.path.insert(0, str(HERE.parent))
 import baselines as B  # noqa: E402
 
 import segwork  # noqa: E402
+import segwork.clv  # noqa: E402
 
 BY = ["plan", "billing_interval"]
-METRICS = ["segment_table", "cohort_logo", "cohort_nrr", "mrr_movements", "survival", "rfm"]
+METRICS = [
+    "segment_table",
+    "cohort_logo",
+    "cohort_nrr",
+    "mrr_movements",
+    "survival",
+    "rfm",
+    "clv_summary",
+    "clv",
+]
 ENGINES = ["segwork", "duckdb_sql", "fast_sql", "polars", "pandas"]
 #: engine -> prefix of its functions in baselines.py
 PREFIX = {"duckdb_sql": "sql_", "fast_sql": "fast_sql_", "polars": "pl_", "pandas": "pd_"}
@@ -77,6 +87,8 @@ COMPARE = {
         ["customer_id"],
         ["recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment"],
     ),
+    "clv_summary": (["customer_id"], ["frequency", "recency", "T", "monetary_value"]),
+    "clv": (["customer_id"], ["frequency", "p_alive", "expected_purchases", "clv"]),
 }
 
 
@@ -93,6 +105,10 @@ def segwork_call(metric: str, data, as_of):
         return segwork.survival(data, as_of)
     if metric == "rfm":
         return segwork.rfm(data, as_of)
+    if metric == "clv_summary":
+        return segwork.clv.clv_summary(data, as_of)
+    if metric == "clv":
+        return segwork.clv.predict_clv(data, as_of, on_value_error="missing")
     raise ValueError(metric)
 
 
