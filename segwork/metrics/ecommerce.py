@@ -28,12 +28,14 @@ from segwork.clv import CLVFitError
 from segwork.data.dates import to_date
 from segwork.data.derive import month_index_of, month_start_of
 from segwork.engine import Data, Engine, engine_for
+from segwork.engine.keys import CacheKey
 from segwork.metrics._common import (
     Bins,
     Where,
     add_shares,
     as_list,
     bin_expr,
+    cache_key,
     check_segment_params,
     rank_segments,
 )
@@ -47,6 +49,7 @@ __all__ = [
     "CLV_BAND_QUANTILES",
     "ECOMMERCE_SEGMENT_COLUMNS",
     "SHOP_ATTRIBUTES",
+    "WinBack",
     "clv_band_edges",
     "customers_to_win_back",
     "ecommerce_attributes",
@@ -86,6 +89,16 @@ ECOMMERCE_SEGMENT_COLUMNS: tuple[str, ...] = (
 )
 
 _INT_COLUMNS = ("customers", "buyers", "orders", "customers_with_orders", "repeat_customers")
+
+
+@dataclass(frozen=True)
+class WinBack(CacheKey):
+    """The customers to win back at ``as_of`` (``where`` as :func:`cache_key`), without CLV."""
+
+    as_of: dt.date
+    top_share: float
+    max_p_alive: float
+    where: str
 
 
 def window_start(as_of: Any, window_months: int) -> dt.date:
@@ -567,38 +580,60 @@ def customers_to_win_back(
         raise ValueError(f"max_p_alive must be a probability in [0, 1], got {max_p_alive!r}")
     eng = engine_for(data)
     day = to_date(as_of)
-    rows = _customer_rows(
+
+    def build() -> pd.DataFrame:
+        rows = _customer_rows(
+            eng,
+            [],
+            day,
+            day,
+            where=where,
+            bins=None,
+            horizon_months=horizon_months,
+            discount_rate=discount_rate,
+            gross_margin=gross_margin,
+            detail=True,
+        )
+        if not rows.p_alive_known:
+            raise CLVFitError(f"no P(alive) to find customers to win back: {rows.clv_error}")
+        buyers = _member_frame(rows.table.filter(rows.table.purchase_days >= 1), [])
+        threshold = (
+            float(np.quantile(buyers["revenue"], 1.0 - float(top_share))) if len(buyers) else np.nan
+        )
+        picked = buyers[
+            (buyers["revenue"] >= threshold) & (buyers["p_alive"] <= float(max_p_alive))
+        ]
+        out = picked.sort_values(
+            ["revenue", "customer_id"], ascending=[False, True], kind="mergesort"
+        ).reset_index(drop=True)
+        out.attrs.update(
+            {
+                "as_of": day,
+                "top_share": float(top_share),
+                "max_p_alive": float(max_p_alive),
+                "revenue_threshold": threshold,
+                "customers": len(buyers),
+                **({"clv_error": rows.clv_error} if rows.clv_error is not None else {}),
+            }
+        )
+        return out.drop(columns="clv")
+
+    # who is listed depends on revenue and P(alive) only (the purchase model, one fit per date):
+    # the list is kept without its CLV column, which another gross margin, horizon or discount
+    # rate only looks up again in that CLV table
+    key = WinBack(day, float(top_share), float(max_p_alive), cache_key(where))
+    out = eng.frame(key, build)
+    attrs = dict(out.attrs)
+    pred = customer_predictions(
         eng,
-        [],
         day,
-        day,
-        where=where,
-        bins=None,
         horizon_months=horizon_months,
         discount_rate=discount_rate,
         gross_margin=gross_margin,
-        detail=True,
     )
-    if not rows.p_alive_known:
-        raise CLVFitError(f"no P(alive) to find customers to win back: {rows.clv_error}")
-    buyers = _member_frame(rows.table.filter(rows.table.purchase_days >= 1), [])
-    threshold = (
-        float(np.quantile(buyers["revenue"], 1.0 - float(top_share))) if len(buyers) else np.nan
-    )
-    picked = buyers[(buyers["revenue"] >= threshold) & (buyers["p_alive"] <= float(max_p_alive))]
-    out = picked.sort_values(
-        ["revenue", "customer_id"], ascending=[False, True], kind="mergesort"
-    ).reset_index(drop=True)
-    out.attrs.update(
-        {
-            "as_of": day,
-            "top_share": float(top_share),
-            "max_p_alive": float(max_p_alive),
-            "revenue_threshold": threshold,
-            "customers": len(buyers),
-            **({"clv_error": rows.clv_error} if rows.clv_error is not None else {}),
-        }
-    )
+    clv = pd.Series(pred["clv"].to_numpy(dtype="float64"), index=pred["customer_id"].to_numpy())
+    out["clv"] = out["customer_id"].map(clv).astype("float64")
+    out.attrs = attrs
     return out
 
 

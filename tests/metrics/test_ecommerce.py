@@ -13,6 +13,8 @@ import segwork.metrics.ecommerce as ecommerce
 from segwork.clv import CLVFitError, predict_clv, simulate_bg_nbd
 from segwork.metrics.ecommerce import (
     ECOMMERCE_SEGMENT_COLUMNS,
+    WinBack,
+    customers_to_win_back,
     ecommerce_segment_table,
     window_start,
 )
@@ -225,3 +227,22 @@ def test_segment_tables_on_transactions_only_data(simulated: segwork.Dataset) ->
     pd.testing.assert_frame_equal(tables[0], segment_table(simulated, "country", as_of))
     pd.testing.assert_frame_equal(tables[1], segment_table(simulated, [], as_of))
     assert len(tables[1]) == 1 and tables[1].customers.iloc[0] == tables[0].customers.sum()
+
+
+def test_customers_to_win_back_at_another_gross_margin_reuse_the_list(
+    simulated: segwork.Dataset,
+) -> None:
+    """The list depends on revenue and P(alive): a page's engine keeps it per date, and another
+    gross margin only looks its CLV up again; the result equals a one-off call's."""
+    as_of = "2024-12-31"
+    page = segwork.Engine(simulated)
+    full = customers_to_win_back(page, as_of, gross_margin=1.0)
+    assert len(full) > 0 and full.clv.notna().all()
+    kept = [k for k in page.frame_keys() if isinstance(k, WinBack)]
+    half = customers_to_win_back(page, as_of, gross_margin=0.5)
+    assert [k for k in page.frame_keys() if isinstance(k, WinBack)] == kept
+    alone = customers_to_win_back(simulated, as_of, gross_margin=0.5)
+    pd.testing.assert_frame_equal(half, alone)
+    assert half.attrs == alone.attrs
+    pd.testing.assert_frame_equal(half.drop(columns="clv"), full.drop(columns="clv"))
+    assert half.clv.to_numpy() == pytest.approx(0.5 * full.clv.to_numpy())
