@@ -1021,3 +1021,261 @@ def pl_clv_summary(d: Path, as_of: dt.date) -> pd.DataFrame:
 
 def pl_clv(d: Path, as_of: dt.date) -> pd.DataFrame:
     return _clv_predict(pl_clv_summary(d, as_of))
+
+
+# ================================================================================================
+# MRR movements in several currencies (docs/metrics.md "MRR movements", "Currencies"): the same
+# data with each customer's MRR in USD, EUR or GBP and a monthly ``fx`` table (run.py writes it
+# next to the data, ``cache/<n>-fx``).  Month m's MRR is valued at m's rates, a churn is last
+# month's MRR at this month's rates, and fx_adjustment is the start MRR's change of value.
+# ================================================================================================
+BASE_CURRENCY = "USD"
+
+
+def _con_fx(d: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for t in ("customers", "mrr", "fx"):
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{d / (t + '.parquet')}')")
+    return con
+
+
+def _fx_m(as_of: dt.date) -> str:
+    """CTEs ``pop``, ``m`` (native rows), ``fx(currency, mi, rate)`` and ``v(customer_id, mi,
+    mrr, next_at)``: each customer-month's MRR at its month's rates and at the next month's."""
+    return f"""
+    pop AS (SELECT customer_id FROM customers WHERE signup_date <= DATE '{as_of}'),
+    m AS (
+      SELECT r.customer_id, r.currency, year(r.month) * 12 + month(r.month) - 1 AS mi, r.mrr
+      FROM mrr r SEMI JOIN pop USING (customer_id)
+      WHERE r.mrr > 0 AND r.month <= DATE '{as_of}'
+    ),
+    fx AS (SELECT currency, year(month) * 12 + month(month) - 1 AS mi, rate FROM fx),
+    v AS (
+      SELECT m.customer_id, m.mi,
+        sum(m.mrr * CASE WHEN m.currency = '{BASE_CURRENCY}' THEN 1.0 ELSE f0.rate END) AS mrr,
+        sum(m.mrr * CASE WHEN m.currency = '{BASE_CURRENCY}' THEN 1.0 ELSE f1.rate END) AS next_at
+      FROM m LEFT JOIN fx f0 ON f0.currency = m.currency AND f0.mi = m.mi
+        LEFT JOIN fx f1 ON f1.currency = m.currency AND f1.mi = m.mi + 1
+      GROUP BY m.customer_id, m.mi
+    )"""
+
+
+def sql_mrr_movements_fx(d: Path, as_of: dt.date) -> pd.DataFrame:
+    """As the definition reads: a full outer join of each month with the previous one."""
+    a = month_idx_of(as_of)
+    q = f"""
+    WITH {_fx_m(as_of)},
+    first AS (SELECT customer_id, min(mi) AS fi FROM v GROUP BY customer_id),
+    both_ AS (
+      SELECT coalesce(c.customer_id, p.customer_id) AS customer_id,
+             coalesce(c.mi, p.mi + 1) AS mi, coalesce(c.mrr, 0) AS cur,
+             coalesce(p.mrr, 0) AS prev, coalesce(p.next_at, 0) AS prev_at
+      FROM v c FULL OUTER JOIN v p ON c.customer_id = p.customer_id AND c.mi = p.mi + 1
+    ),
+    f AS (SELECT b.*, fi FROM both_ b JOIN first USING (customer_id) WHERE mi <= {a}),
+    agg AS (
+      SELECT mi, sum(prev) AS mrr_start,
+        sum(CASE WHEN prev = 0 AND cur > 0 AND mi = fi THEN cur ELSE 0 END) AS new,
+        sum(CASE WHEN prev = 0 AND cur > 0 AND mi > fi THEN cur ELSE 0 END) AS reactivation,
+        sum(CASE WHEN prev > 0 AND cur > prev_at THEN cur - prev_at ELSE 0 END) AS expansion,
+        sum(CASE WHEN cur > 0 AND cur < prev_at THEN prev_at - cur ELSE 0 END) AS contraction,
+        sum(CASE WHEN prev > 0 AND cur = 0 THEN prev_at ELSE 0 END) AS churn,
+        sum(prev_at - prev) AS fx_adjustment,
+        sum(cur) AS mrr_end,
+        count(*) FILTER (WHERE prev > 0) AS customers_start,
+        count(*) FILTER (WHERE cur > 0) AS customers_end
+      FROM f GROUP BY mi
+    ),
+    cal AS (SELECT unnest(range((SELECT min(mi) FROM v), {a} + 1)) AS mi)
+    SELECT make_date(CAST(mi // 12 AS INT), CAST(mi % 12 + 1 AS INT), 1) AS month, agg.* EXCLUDE (mi)
+    FROM cal LEFT JOIN agg USING (mi) ORDER BY mi
+    """
+    with _con_fx(d) as con:
+        out = con.execute(q).df()
+    out["month"] = pd.to_datetime(out["month"])
+    return out.fillna(0)
+
+
+def fast_sql_mrr_movements_fx(d: Path, as_of: dt.date) -> pd.DataFrame:
+    """One lag/lead pass over each customer's months valued in base currency (as the
+    single-currency fast query), each row also carrying its MRR at the next month's rates."""
+    a = month_idx_of(as_of)
+    q = f"""
+    WITH {_fx_m(as_of)},
+    w AS (
+      SELECT mi, mrr, next_at, lag(mi) OVER s AS pmi, lag(mrr) OVER s AS pmrr,
+        lag(next_at) OVER s AS pat, lead(mi) OVER s AS nmi
+      FROM v WINDOW s AS (PARTITION BY customer_id ORDER BY mi)
+    ),
+    cur AS (
+      SELECT mi,
+        sum(CASE WHEN pmi IS NULL THEN mrr ELSE 0 END) AS new,
+        sum(CASE WHEN pmi < mi - 1 THEN mrr ELSE 0 END) AS reactivation,
+        sum(CASE WHEN pmi = mi - 1 AND mrr > pat THEN mrr - pat ELSE 0 END) AS expansion,
+        sum(CASE WHEN pmi = mi - 1 AND mrr < pat THEN pat - mrr ELSE 0 END) AS contraction,
+        sum(CASE WHEN pmi = mi - 1 THEN pmrr ELSE 0 END) AS kept_start,
+        sum(CASE WHEN pmi = mi - 1 THEN pat - pmrr ELSE 0 END) AS kept_fx,
+        count(*) FILTER (WHERE pmi = mi - 1) AS kept_n,
+        sum(mrr) AS mrr_end, count(*) AS customers_end
+      FROM w GROUP BY mi
+    ),
+    gone AS (
+      SELECT mi + 1 AS mi, sum(mrr) AS gone_start, sum(next_at) AS churn, count(*) AS churn_n
+      FROM w WHERE (nmi IS NULL OR nmi > mi + 1) AND mi + 1 <= {a} GROUP BY ALL
+    ),
+    cal AS (SELECT unnest(range((SELECT min(mi) FROM cur), {a} + 1)) AS mi)
+    SELECT make_date(CAST(mi // 12 AS INT), CAST(mi % 12 + 1 AS INT), 1) AS month,
+      coalesce(kept_start, 0) + coalesce(gone_start, 0) AS mrr_start,
+      coalesce(new, 0) AS new, coalesce(reactivation, 0) AS reactivation,
+      coalesce(expansion, 0) AS expansion, coalesce(contraction, 0) AS contraction,
+      coalesce(churn, 0) AS churn,
+      coalesce(kept_fx, 0) + coalesce(churn, 0) - coalesce(gone_start, 0) AS fx_adjustment,
+      coalesce(mrr_end, 0) AS mrr_end,
+      coalesce(kept_n, 0) + coalesce(churn_n, 0) AS customers_start,
+      coalesce(customers_end, 0) AS customers_end
+    FROM cal LEFT JOIN cur USING (mi) LEFT JOIN gone USING (mi) ORDER BY mi
+    """
+    with _con_fx(d) as con:
+        out = con.execute(q).df()
+    out["month"] = pd.to_datetime(out["month"])
+    return out
+
+
+def pl_mrr_movements_fx(d: Path, as_of: dt.date) -> pd.DataFrame:
+    pl = _pl()
+    c = pl.col
+    a = month_idx_of(as_of)
+    pop = (
+        pl.scan_parquet(d / "customers.parquet")
+        .filter(c("signup_date") <= as_of)
+        .select("customer_id")
+    )
+
+    def idx(col):
+        return c(col).dt.year().cast(pl.Int64) * 12 + c(col).dt.month().cast(pl.Int64) - 1
+
+    fx = pl.scan_parquet(d / "fx.parquet").select("currency", mi=idx("month"), rate=c("rate"))
+    m = (
+        pl.scan_parquet(d / "mrr.parquet")
+        .filter((c("mrr") > 0) & (c("month") <= as_of))
+        .join(pop, on="customer_id", how="semi")
+        .select("customer_id", "currency", c("mrr"), mi=idx("month"))
+    )
+    base = c("currency") == BASE_CURRENCY
+    v = (
+        m.join(fx, on=["currency", "mi"], how="left")
+        .join(
+            fx.select("currency", mi=c("mi") - 1, rate1=c("rate")),
+            on=["currency", "mi"],
+            how="left",
+        )
+        .with_columns(
+            at=c("mrr") * pl.when(base).then(1.0).otherwise(c("rate")),
+            at1=c("mrr") * pl.when(base).then(1.0).otherwise(c("rate1")),
+        )
+        .group_by("customer_id", "mi")
+        .agg(mrr=c("at").sum(), next_at=c("at1").sum())
+        .sort("customer_id", "mi")
+    )
+    w = v.with_columns(
+        pmi=c("mi").shift(1).over("customer_id"),
+        pmrr=c("mrr").shift(1).over("customer_id"),
+        pat=c("next_at").shift(1).over("customer_id"),
+        nmi=c("mi").shift(-1).over("customer_id"),
+    )
+    kept = c("pmi") == c("mi") - 1
+    zero = pl.lit(0.0)
+    cur = w.group_by("mi").agg(
+        new=pl.when(c("pmi").is_null()).then(c("mrr")).otherwise(zero).sum(),
+        reactivation=pl.when(c("pmi") < c("mi") - 1).then(c("mrr")).otherwise(zero).sum(),
+        expansion=pl.when(kept & (c("mrr") > c("pat")))
+        .then(c("mrr") - c("pat"))
+        .otherwise(zero)
+        .sum(),
+        contraction=pl.when(kept & (c("mrr") < c("pat")))
+        .then(c("pat") - c("mrr"))
+        .otherwise(zero)
+        .sum(),
+        kept_start=pl.when(kept).then(c("pmrr")).otherwise(zero).sum(),
+        kept_fx=pl.when(kept).then(c("pat") - c("pmrr")).otherwise(zero).sum(),
+        kept_n=kept.fill_null(False).sum(),
+        mrr_end=c("mrr").sum(),
+        customers_end=pl.len(),
+    )
+    gone = (
+        w.filter((c("nmi").is_null() | (c("nmi") > c("mi") + 1)) & (c("mi") + 1 <= a))
+        .group_by(mi=c("mi") + 1)
+        .agg(gone_start=c("mrr").sum(), churn=c("next_at").sum(), churn_n=pl.len())
+    )
+    res = cur.join(gone, on="mi", how="full", coalesce=True).collect().to_pandas()
+    lo = int(res["mi"].min())
+    cal = pd.DataFrame({"mi": np.arange(lo, a + 1)})
+    res = cal.merge(res, on="mi", how="left").fillna(0)
+    out = pd.DataFrame(
+        {
+            "month": idx_to_ts(res["mi"]),
+            "mrr_start": res["kept_start"] + res["gone_start"],
+            "new": res["new"],
+            "reactivation": res["reactivation"],
+            "expansion": res["expansion"],
+            "contraction": res["contraction"],
+            "churn": res["churn"],
+            "fx_adjustment": res["kept_fx"] + res["churn"] - res["gone_start"],
+            "mrr_end": res["mrr_end"],
+            "customers_start": (res["kept_n"] + res["churn_n"]).astype("int64"),
+            "customers_end": res["customers_end"].astype("int64"),
+        }
+    )
+    return out
+
+
+def pd_mrr_movements_fx(d: Path, as_of: dt.date) -> pd.DataFrame:
+    a = month_idx_of(as_of)
+    pop = pd_population(d, as_of)
+    m = pd.read_parquet(d / "mrr.parquet", columns=["customer_id", "month", "mrr", "currency"])
+    m["month_idx"] = _pd_idx(pd.to_datetime(m["month"]))
+    m = m[(m["mrr"] > 0) & (m["month_idx"] <= a) & m["customer_id"].isin(pop["customer_id"])]
+    fx = pd.read_parquet(d / "fx.parquet")
+    fx["month_idx"] = _pd_idx(pd.to_datetime(fx["month"]))
+    rates = fx.set_index(["currency", "month_idx"])["rate"]
+    lo = int(m["month_idx"].min())
+    months = range(lo - 1, a + 2)
+    # native MRR per customer x currency x month, and each currency's rate of every month
+    wide = (
+        m.pivot_table(
+            index=["customer_id", "currency"], columns="month_idx", values="mrr", aggfunc="sum"
+        )
+        .reindex(columns=months)
+        .fillna(0.0)
+    )
+    cur_codes = wide.index.get_level_values("currency")
+    rate = np.ones((len(wide), len(months)))
+    for code in set(cur_codes) - {BASE_CURRENCY}:
+        r = rates.loc[code].reindex(months).to_numpy()
+        rate[np.asarray(cur_codes == code)] = r
+    native = wide.to_numpy()
+    cust = wide.index.get_level_values("customer_id")
+    valued = pd.DataFrame(native * rate).groupby(cust).sum().to_numpy()  # at own month's rates
+    shifted = np.zeros_like(native)
+    shifted[:, 1:] = native[:, :-1] * rate[:, 1:]  # last month's MRR at this month's rates
+    at_new = pd.DataFrame(shifted).groupby(cust).sum().to_numpy()
+    cur, prev, prev_at = valued[:, 1:-1], valued[:, :-2], at_new[:, 1:-1]
+    first = (cur > 0).argmax(axis=1)[:, None]
+    col = np.arange(cur.shape[1])[None, :]
+    starts = (prev == 0) & (cur > 0)
+    up = cur - prev_at
+    return pd.DataFrame(
+        {
+            "month": idx_to_ts(np.arange(lo, a + 1)),
+            "mrr_start": prev.sum(0),
+            "new": np.where(starts & (col == first), cur, 0).sum(0),
+            "reactivation": np.where(starts & (col > first), cur, 0).sum(0),
+            "expansion": np.where((prev > 0) & (up > 0), up, 0).sum(0),
+            "contraction": np.where((cur > 0) & (up < 0), -up, 0).sum(0),
+            "churn": np.where((prev > 0) & (cur == 0), prev_at, 0).sum(0),
+            "fx_adjustment": (prev_at - prev).sum(0),
+            "mrr_end": cur.sum(0),
+            "customers_start": (prev > 0).sum(0),
+            "customers_end": (cur > 0).sum(0),
+        }
+    )

@@ -44,7 +44,10 @@ METRICS = [
     "rfm",
     "clv_summary",
     "clv",
+    "mrr_movements_fx",
 ]
+#: metrics timed on the data's several-currency copy (ensure_fx_data)
+FX_METRICS = {"mrr_movements_fx"}
 ENGINES = ["segwork", "duckdb_sql", "fast_sql", "polars", "pandas"]
 #: engine -> prefix of its functions in baselines.py
 PREFIX = {"duckdb_sql": "sql_", "fast_sql": "fast_sql_", "polars": "pl_", "pandas": "pd_"}
@@ -87,6 +90,21 @@ COMPARE = {
         ["customer_id"],
         ["recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment"],
     ),
+    "mrr_movements_fx": (
+        ["month"],
+        [
+            "mrr_start",
+            "new",
+            "reactivation",
+            "expansion",
+            "contraction",
+            "churn",
+            "fx_adjustment",
+            "mrr_end",
+            "customers_start",
+            "customers_end",
+        ],
+    ),
     "clv_summary": (["customer_id"], ["frequency", "recency", "T", "monetary_value"]),
     "clv": (["customer_id"], ["frequency", "p_alive", "expected_purchases", "clv"]),
 }
@@ -105,6 +123,8 @@ def segwork_call(metric: str, data, as_of):
         return segwork.survival(data, as_of)
     if metric == "rfm":
         return segwork.rfm(data, as_of)
+    if metric == "mrr_movements_fx":
+        return segwork.mrr_movements(data, as_of)
     if metric == "clv_summary":
         return segwork.clv.clv_summary(data, as_of)
     if metric == "clv":
@@ -114,6 +134,8 @@ def segwork_call(metric: str, data, as_of):
 
 def baseline_call(engine: str, metric: str, d: Path, as_of: dt.date):
     p = PREFIX[engine]
+    if metric in FX_METRICS:
+        return getattr(B, p + metric)(ensure_fx_data(d), as_of)
     if metric == "segment_table":
         return getattr(B, p + "segment_table")(d, as_of, BY)
     if metric == "cohort_logo":
@@ -187,6 +209,43 @@ def ensure_data(n: int, cache: Path) -> tuple[Path, float | None]:
     gen = time.perf_counter() - t0
     gc.collect()
     return d, gen
+
+
+def ensure_fx_data(d: Path) -> Path:
+    """``<d>-fx``: the customers and MRR of ``d`` with each customer's MRR in USD (6 in 10),
+    EUR or GBP (by ``customer_id % 10``) and an ``fx`` table of monthly rates to USD (written
+    once; the MRR amounts are kept and read in the customer's currency)."""
+    import duckdb
+
+    out = d.parent / f"{d.name}-fx"
+    if (out / "fx.parquet").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{d / 'customers.parquet'}')) "
+            f"TO '{out / 'customers.parquet'}' (FORMAT parquet)"
+        )
+        con.execute(
+            f"""COPY (SELECT customer_id, month, mrr,
+                CASE WHEN customer_id % 10 IN (6, 7) THEN 'EUR'
+                     WHEN customer_id % 10 IN (8, 9) THEN 'GBP' ELSE 'USD' END AS currency
+              FROM read_parquet('{d / "mrr.parquet"}'))
+            TO '{out / "mrr.parquet"}' (FORMAT parquet)"""
+        )
+        con.execute(
+            f"""COPY (
+              WITH months AS (
+                SELECT unnest(range(min(month), max(month) + INTERVAL 1 MONTH, INTERVAL 1 MONTH))
+                  AS month FROM read_parquet('{d / "mrr.parquet"}')),
+              i AS (SELECT CAST(month AS DATE) AS month,
+                      row_number() OVER (ORDER BY month) - 1 AS k FROM months)
+              SELECT 'EUR' AS currency, month, round(1.10 + 0.05 * sin(k / 3.0), 4) AS rate FROM i
+              UNION ALL
+              SELECT 'GBP', month, round(1.27 + 0.04 * cos(k / 4.0), 4) FROM i
+            ) TO '{out / "fx.parquet"}' (FORMAT parquet)"""
+        )
+    return out
 
 
 def _generate_chunked(n: int, d: Path) -> None:
@@ -359,7 +418,11 @@ def worker(engine: str, n: int, args, as_of: dt.date, tmp: Path) -> None:
         out = None
         for _ in range(args.runs):
             if engine == "segwork":
-                data = segwork.load(d)  # FRESH dataset: no cached monthly MRR
+                # a FRESH dataset: no cached monthly MRR
+                if metric in FX_METRICS:
+                    data = segwork.load(ensure_fx_data(d), base_currency=B.BASE_CURRENCY)
+                else:
+                    data = segwork.load(d)
                 out, s, dm, pk = timed(lambda data=data: segwork_call(metric, data, as_of))
                 # warm: second call on the same Dataset (monthly MRR cached in the engine)
                 _, ws, _, _ = timed(lambda data=data: segwork_call(metric, data, as_of))

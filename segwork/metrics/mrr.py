@@ -175,8 +175,10 @@ def mrr_movements(
         return _finish(bridge, [])
     t, by_names = _population_mrr(eng, as_of, by, where, bins)
     last_idx = month_index_of(to_date(as_of))
-    if eng.fast_paths and not data.currencies.converts:
-        agg = movement_sums_window(t, by_names, last_idx)  # tested equal to the definition
+    if eng.fast_paths:  # tested equal to the definition
+        if data.currencies.converts:
+            t = _with_next_at(eng, t, to_date(as_of), last_idx)
+        agg = movement_sums_window(t, by_names, last_idx)
     else:
         agg = _movement_sums(eng, t, by_names, to_date(as_of), last_idx)
     bounds = t.aggregate(lo=t.month_idx.min()).to_pandas()
@@ -248,44 +250,74 @@ def _movement_sums(
 
 
 def movement_sums_window(t: ir.Table, by_names: list[str], last_idx: int) -> ir.Table:
-    """:func:`_movement_sums` (data in one currency) from one window over each customer's
-    months: a month's row compares itself with the customer's previous active month (new,
-    reactivation, expansion, contraction, the MRR kept) and the month after a last active
-    month counts the churn, no outer join of all months with all months shifted.  Chosen by
-    the engine (:attr:`segwork.Engine.fast_paths`); tested equal to the definition
+    """:func:`_movement_sums` from one window over each customer's months: a month's row
+    compares itself with the customer's previous active month (new, reactivation, expansion,
+    contraction, the MRR kept) and the month after a last active month counts the churn, no
+    outer join of all months with all months shifted.  In several currencies ``t`` also has
+    ``next_at`` (:func:`_with_next_at`; see :func:`segwork.metrics.mrr_history.movement_rows`).
+    Chosen by the engine (:attr:`segwork.Engine.fast_paths`); tested equal to the definition
     (tests/metrics/test_mrr.py)."""
     r, flows, gone = movement_rows(t)
+    fx = "kept_fx" in flows  # several currencies: t has each month's MRR at the next's rates
     cur = r.group_by(["month_idx", *by_names]).aggregate(
         **{m: flows[m].sum() for m in ("new", "reactivation", "expansion", "contraction")},
         _kept_start=flows["kept_start"].sum(),
+        _kept_fx=flows["kept_fx"].sum() if fx else ibis.literal(0.0),
         _kept_n=flows["kept_n"].sum(),
         mrr_end=r.mrr.sum(),
         customers_end=r.month_idx.count().cast("int64"),
     )
     ends = r.filter(gone & (r.month_idx + 1 <= last_idx))
     gone_n = ends.group_by([(ends.month_idx + 1).name("month_idx"), *by_names]).aggregate(
-        churn=ends.mrr.sum(), _churn_n=ends.count().cast("int64")
+        # a churn is the last month's MRR at the churn month's rates
+        churn=(ends.next_at if fx else ends.mrr).sum(),
+        _gone_start=ends.mrr.sum(),
+        _churn_n=ends.count().cast("int64"),
     )
     keys = ["month_idx", *by_names]
     both = cur.outer_join(gone_n, [cur[k].identical_to(gone_n[k]) for k in keys])
-    sums = ("new", "reactivation", "expansion", "contraction", "_kept_start", "mrr_end", "churn")
+    sums = (
+        "new",
+        "reactivation",
+        "expansion",
+        "contraction",
+        "_kept_start",
+        "_kept_fx",
+        "mrr_end",
+        "churn",
+        "_gone_start",
+    )
     filled = {c: both[c].fill_null(0.0) for c in sums}
     counts = {
         c: both[c].fill_null(0).cast("int64") for c in ("_kept_n", "customers_end", "_churn_n")
     }
     return both.select(
         **{k: ibis.coalesce(both[k], both[f"{k}_right"]) for k in keys},
-        mrr_start=filled["_kept_start"] + filled["churn"],
+        mrr_start=filled["_kept_start"] + (filled["_gone_start"] if fx else filled["churn"]),
         new=filled["new"],
         reactivation=filled["reactivation"],
         expansion=filled["expansion"],
         contraction=filled["contraction"],
         churn=filled["churn"],
-        fx_adjustment=ibis.literal(0.0),
+        fx_adjustment=(
+            filled["_kept_fx"] + filled["churn"] - filled["_gone_start"]
+            if fx
+            else ibis.literal(0.0)
+        ),
         mrr_end=filled["mrr_end"],
         customers_start=counts["_kept_n"] + counts["_churn_n"],
         customers_end=counts["customers_end"],
     )
+
+
+def _with_next_at(eng: Engine, t: ir.Table, day: dt.date, last_idx: int) -> ir.Table:
+    """``t`` with ``next_at``: each customer-month's MRR valued at the next month's rates (0
+    in as_of's month, whose next month is not in the bridge), for the window path in several
+    currencies (:func:`movement_sums_window`)."""
+    at = _previous_at_new_rates(eng, day, last_idx)
+    nxt = at.select("customer_id", month_idx=at.month_idx - 1, next_at=at.prev_at)
+    j = t.left_join(nxt, ["customer_id", "month_idx"])
+    return j.select(*t.columns, next_at=j.next_at.fill_null(0.0))
 
 
 def _previous_at_new_rates(data: Data, day: Any, last_idx: int) -> ir.Table:

@@ -69,15 +69,24 @@ def movement_rows(t: ir.Table) -> tuple[ir.Table, dict[str, ir.Value], ir.Boolea
     ``reactivation``, ``expansion``, ``contraction``, ``kept_start`` (the previous month's MRR
     when it was the month before) and ``kept_n`` (1 then), as expressions on ``r``; ``gone`` is
     true on a last active month before a gap or the end, whose MRR is churned the month after.
+    With a column ``next_at`` (each month's MRR at the next month's rates, data in several
+    currencies), expansion and contraction compare with the previous month's ``next_at``, and
+    ``kept_fx`` is its change of value (``next_at`` - MRR of the month before).
     Shared by :func:`segwork.metrics.mrr.movement_sums_window` and :func:`movement_history`.
     """
     w = ibis.window(group_by=t.customer_id, order_by=t.month_idx)
+    fx = "next_at" in t.columns
     r = t.mutate(
-        _pmi=t.month_idx.lag().over(w), _pmrr=t.mrr.lag().over(w), _nmi=t.month_idx.lead().over(w)
+        _pmi=t.month_idx.lag().over(w),
+        _pmrr=t.mrr.lag().over(w),
+        _nmi=t.month_idx.lead().over(w),
+        **({"_pat": t.next_at.lag().over(w)} if fx else {}),
     )
     zero = ibis.literal(0.0)
     kept = r._pmi == r.month_idx - 1
-    up, down = r.mrr - r._pmrr, r._pmrr - r.mrr
+    # several currencies: last month's MRR at this month's rates (docs/metrics.md "MRR movements")
+    start_at = r._pat if fx else r._pmrr
+    up, down = r.mrr - start_at, start_at - r.mrr
     flows: dict[str, ir.Value] = {
         "new": ibis.ifelse(r._pmi.isnull(), r.mrr, zero),
         "reactivation": ibis.ifelse(r._pmi < r.month_idx - 1, r.mrr, zero),
@@ -86,6 +95,8 @@ def movement_rows(t: ir.Table) -> tuple[ir.Table, dict[str, ir.Value], ir.Boolea
         "kept_start": ibis.ifelse(kept, r._pmrr, zero),
         "kept_n": kept.cast("int64"),
     }
+    if fx:
+        flows["kept_fx"] = ibis.ifelse(kept, r._pat - r._pmrr, zero)
     gone = r._nmi.isnull() | (r._nmi > r.month_idx + 1)  # no MRR the month after
     return r, flows, gone
 

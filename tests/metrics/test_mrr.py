@@ -131,3 +131,51 @@ def test_window_path_equals_the_definition(rows, by, as_of_month):
             segwork.mrr_movements(data, as_of, by=by)
         return
     pd.testing.assert_frame_equal(segwork.mrr_movements(data, as_of, by=by), definition)
+
+
+@st.composite
+def fx_tables(draw):
+    """MRR rows in USD, EUR or GBP (a customer may change currency between months) and a rate
+    of every foreign currency for every month."""
+    rows = draw(mrr_tables())
+    codes = [draw(st.sampled_from(["USD", "EUR", "GBP"])) for _ in rows]
+    rates = {
+        (code, m): draw(st.sampled_from([0.8, 1.0, 1.1, 1.25, 1.3]))
+        for code in ("EUR", "GBP")
+        for m in range(12)
+    }
+    return rows, codes, rates
+
+
+@settings(max_examples=25, deadline=None)
+@given(fx_tables(), st.sampled_from([None, "plan"]), st.integers(3, 8))
+def test_window_path_in_several_currencies_equals_the_definition(tables, by, as_of_month):
+    """With an fx table the window path carries each month's MRR at the next month's rates
+    (segwork.metrics.mrr._with_next_at): the same bridge, fx_adjustment included, as the
+    definition's outer join with last month's MRR revalued (docs/metrics.md "MRR movements")."""
+    rows, codes, rates = tables
+    if not any(v > 0 for _, _, v in rows):
+        return
+    mrr = pd.DataFrame(rows, columns=["customer_id", "month", "mrr"]).assign(currency=codes)
+    ids = sorted(set(mrr.customer_id))
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "signup_date": ["2020-01-01"] * len(ids),
+            "plan": [None if c % 3 == 0 else "ab"[c % 2] for c in ids],
+        }
+    )
+    fx = pd.DataFrame(
+        [(code, f"2023-{m + 1:02d}-01", r) for (code, m), r in rates.items()],
+        columns=["currency", "month", "rate"],
+    )
+    data = segwork.load({"customers": customers, "mrr": mrr, "fx": fx}, base_currency="USD")
+    as_of = pd.Timestamp(f"2023-{as_of_month:02d}-01") + pd.offsets.MonthEnd(0)
+    try:
+        definition = segwork.mrr_movements(segwork.Engine(data, fast_paths=False), as_of, by=by)
+    except ValueError:  # no MRR on or before as_of: both say so
+        with pytest.raises(ValueError):
+            segwork.mrr_movements(data, as_of, by=by)
+        return
+    fast = segwork.mrr_movements(data, as_of, by=by)
+    pd.testing.assert_frame_equal(fast, definition, check_exact=False, rtol=1e-9, atol=1e-9)
