@@ -159,14 +159,15 @@ def rates(fx: ir.Table) -> ir.Table:
     )
 
 
-def to_base(t: ir.Table, value: str, fx: ir.Table, base: str) -> ir.Table:
+def to_base(t: ir.Table, value: str, fx: ir.Table, base: str, *, coded: bool = False) -> ir.Table:
     """``t`` with ``value`` converted to ``base`` at the rate of its row's ``currency`` and
     ``month_idx`` (an empty code or the base's own: rate 1), and a column ``rate``.
 
+    ``coded``: ``currency`` is already a :func:`code` (a native MRR table), not coded again.
     A rate the fx table lacks is null (so is the value): :func:`require_rates` names them.
     """
     r = rates(fx)
-    keyed = t.mutate(_fx_code=code(t.currency))
+    keyed = t.mutate(_fx_code=t.currency.cast("string") if coded else code(t.currency))
     j = keyed.left_join(
         r, [keyed._fx_code == r.fx_currency, keyed.month_idx == r.fx_month_idx]
     )
@@ -190,9 +191,14 @@ def require_rates(needed: ir.Table, fx: ir.Table, base: str, what: str) -> None:
 
     ``needed`` has ``currency, month_idx`` (any number of rows); ``what`` says what needs them.
     """
-    c = code(needed.currency)
-    keys = needed.filter(c.notnull() & (c != "") & (c != base)).select(
-        currency=c, month_idx=needed.month_idx
+    # the few distinct raw (currency, month) pairs first, fetched, then their codes: a string
+    # function on every row (13M rows of MRR at 1M customers) took 9 s, and the engine pushes a
+    # filter on the codes below a DISTINCT of the same query
+    pairs = needed.select("currency", "month_idx").distinct().to_pyarrow()
+    raw = ibis.memtable(pairs)
+    c = code(raw.currency)
+    keys = raw.filter(c.notnull() & (c != "") & (c != base)).select(
+        currency=c, month_idx=raw.month_idx
     ).distinct()
     r = rates(fx)
     missing = (

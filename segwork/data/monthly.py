@@ -13,9 +13,16 @@ from collections.abc import Mapping, Sequence
 import ibis.expr.types as ir
 
 from segwork.data.derive import derive_mrr, month_index, month_index_of, month_start_of
-from segwork.data.fx import require_rates, to_base
+from segwork.data.fx import code, require_rates, to_base
 
-__all__ = ["given_monthly", "given_months", "in_base", "native_monthly", "require_monthly_rates"]
+__all__ = [
+    "given_monthly",
+    "given_months",
+    "in_base",
+    "in_base_with_next",
+    "native_monthly",
+    "require_monthly_rates",
+]
 
 
 def given_monthly(mrr: ir.Table) -> ir.Table:
@@ -36,12 +43,20 @@ def given_months(mrr: ir.Table, months: Sequence[int]) -> ir.Table:
 
 def native_monthly(tables: Mapping[str, ir.Table], through: dt.date, *, derived: bool) -> ir.Table:
     """``customer_id, currency, month_idx, month, mrr``: MRR > 0 in each currency's own units,
-    months up to ``through``'s, from the subscriptions (``derived``) or the given ``mrr``."""
+    months up to ``through``'s, from the subscriptions (``derived``) or the given ``mrr``;
+    ``currency`` is the code (trimmed, upper-cased: :func:`segwork.data.fx.code`), so that a
+    kept native table is converted without a string function per row (``to_base(coded=True)``).
+    """
     if derived:
-        return derive_mrr(tables["subscriptions"], through, by_currency=True)
+        native = derive_mrr(tables["subscriptions"], through, by_currency=True)
+        return native.mutate(currency=code(native.currency))
     m = tables["mrr"]
     native = m.select(
-        "customer_id", "currency", month_idx=month_index(m.month), month=m.month, mrr=m.mrr
+        "customer_id",
+        currency=code(m.currency),
+        month_idx=month_index(m.month),
+        month=m.month,
+        mrr=m.mrr,
     )
     return native.filter((native.mrr > 0) & (native.month_idx <= month_index_of(through)))
 
@@ -59,6 +74,22 @@ def require_monthly_rates(native: ir.Table, fx: ir.Table, base: str, through: dt
 def in_base(native: ir.Table, fx: ir.Table, base: str) -> ir.Table:
     """``customer_id, month_idx, month, mrr``: :func:`native_monthly` converted to ``base`` at
     each month's rate and summed per customer-month (MRR > 0)."""
-    conv = to_base(native, "mrr", fx, base)
+    conv = to_base(native, "mrr", fx, base, coded=True)
     monthly = conv.group_by(["customer_id", "month_idx", "month"]).aggregate(mrr=conv.mrr.sum())
+    return monthly.filter(monthly.mrr > 0)
+
+
+def in_base_with_next(native: ir.Table, fx: ir.Table, base: str) -> ir.Table:
+    """:func:`in_base` with ``next_at``: each customer-month's MRR valued at the next month's
+    rates (0 where the fx table has no next month), for MRR movements in several currencies
+    (docs/metrics.md "MRR movements": a churn or a change is valued at the new month's rate).
+    One pass over the native rows for both values."""
+    nxt = native.mutate(
+        next_at=native.mrr, _month_idx=native.month_idx, month_idx=native.month_idx + 1
+    )
+    nxt = to_base(nxt, "next_at", fx, base, coded=True).drop("rate")
+    now = to_base(nxt.mutate(month_idx=nxt._month_idx), "mrr", fx, base, coded=True)
+    monthly = now.group_by(["customer_id", "month_idx", "month"]).aggregate(
+        mrr=now.mrr.sum(), next_at=now.next_at.fill_null(0.0).sum()
+    )
     return monthly.filter(monthly.mrr > 0)

@@ -24,6 +24,7 @@ from segwork.data.monthly import (
     given_monthly,
     given_months,
     in_base,
+    in_base_with_next,
     native_monthly,
     require_monthly_rates,
 )
@@ -39,7 +40,9 @@ from segwork.engine.keys import (
     DatesHistogram,
     EveryMonthMRR,
     MonthlyMRR,
+    MonthlyMRRNext,
     NativeMRR,
+    NativeRates,
     TableRows,
 )
 from segwork.engine.lru import LRU
@@ -208,6 +211,20 @@ class Engine:
         every = self.monthly_mrr_all()
         return every.filter(every.month_idx <= month_index_of(through))
 
+    def monthly_mrr_with_next(self, through: dt.date) -> ir.Table:
+        """:meth:`monthly_mrr` of data converted with an fx table, with ``next_at``: each
+        month's MRR valued at the next month's rates (the MRR movements' faster path,
+        :func:`segwork.data.monthly.in_base_with_next`), kept per date."""
+        data = self.data
+        if not data.currencies.converts:
+            raise ValueError("monthly_mrr_with_next is for data converted with an fx table")
+        return self.table(
+            MonthlyMRRNext(through),
+            lambda: in_base_with_next(
+                self.monthly_mrr_native(through), data.given["fx"], data.currency
+            ),
+        )
+
     def mrr_in_month(self, as_of: dt.date) -> ir.Table:
         """``customer_id, month_idx, month, mrr``: :meth:`monthly_mrr`'s rows of as_of's month
         (one per customer with MRR > 0 then).  Of a given ``mrr`` in one currency, read on its
@@ -231,12 +248,17 @@ class Engine:
         if not data.currencies.converts:
             raise ValueError("monthly_mrr_native is for data converted with an fx table")
 
-        def build() -> ir.Table:
-            native = native_monthly(data.given, through, derived=data.mrr_derived)
-            require_monthly_rates(native, data.given["fx"], data.currency, through)
-            return native
+        native = self.table(
+            NativeMRR(through),
+            lambda: native_monthly(data.given, through, derived=data.mrr_derived),
+        )
 
-        return self.table(NativeMRR(through), build)
+        def check() -> bool:  # on the kept table: two scans of it, not of the user's table
+            require_monthly_rates(native, data.given["fx"], data.currency, through)
+            return True
+
+        self.value(NativeRates(through), check)
+        return native
 
     def monthly_mrr_all(self) -> ir.Table:
         """``customer_id, month_idx, month, mrr`` of every month with MRR > 0 of a given

@@ -18,6 +18,7 @@ __all__ = [
     "DatesHistogram",
     "EveryMonthMRR",
     "MonthlyMRR",
+    "MonthlyMRRNext",
     "NativeMRR",
     "PageMemo",
     "TableRows",
@@ -37,8 +38,23 @@ class MonthlyMRR(CacheKey):
 
 
 @dataclass(frozen=True)
+class MonthlyMRRNext(CacheKey):
+    """:class:`MonthlyMRR` of data in several currencies, with each month's MRR at the next
+    month's rates (``next_at``)."""
+
+    through: dt.date
+
+
+@dataclass(frozen=True)
 class NativeMRR(CacheKey):
     """Customer-month MRR > 0 in each currency's own units, months up to ``through``'s."""
+
+    through: dt.date
+
+
+@dataclass(frozen=True)
+class NativeRates(CacheKey):
+    """The fx table has every rate converting :class:`NativeMRR` at ``through`` needs."""
 
     through: dt.date
 

@@ -50,15 +50,20 @@ def _population_mrr(
     by: str | Sequence[str] | None = None,
     where: Where | None = None,
     bins: Bins | None = None,
+    *,
+    next_at: bool = False,
 ) -> tuple[ir.Table, list[str]]:
-    """Monthly MRR (months <= as_of, MRR > 0) of the population, with the ``by`` columns."""
+    """Monthly MRR (months <= as_of, MRR > 0) of the population, with the ``by`` columns;
+    ``next_at`` (data in several currencies): also each month's MRR at the next month's rates
+    (:meth:`segwork.Engine.monthly_mrr_with_next`)."""
     eng = engine_for(data)
     data = eng.data
     day = to_date(as_of)
     attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
-    mrr = eng.monthly_mrr(day)
+    mrr = eng.monthly_mrr_with_next(day) if next_at else eng.monthly_mrr(day)
     joined = mrr.join(attrs.drop("signup_date"), "customer_id")
-    return joined.select("customer_id", "month_idx", "month", "mrr", *by_names), by_names
+    extra = ["next_at"] if next_at else []
+    return joined.select("customer_id", "month_idx", "month", "mrr", *extra, *by_names), by_names
 
 
 def monthly_mrr(data: Data, as_of: Any) -> pd.DataFrame:
@@ -173,11 +178,11 @@ def mrr_movements(
         if bridge is None:
             raise ValueError(f"no customer has MRR > 0 on or before as_of={day}")
         return _finish(bridge, [])
-    t, by_names = _population_mrr(eng, as_of, by, where, bins)
+    # the faster path in several currencies reads each month also at the next month's rates
+    fx_window = eng.fast_paths and data.currencies.converts
+    t, by_names = _population_mrr(eng, as_of, by, where, bins, next_at=fx_window)
     last_idx = month_index_of(to_date(as_of))
     if eng.fast_paths:  # tested equal to the definition
-        if data.currencies.converts:
-            t = _with_next_at(eng, t, to_date(as_of), last_idx)
         agg = movement_sums_window(t, by_names, last_idx)
     else:
         agg = _movement_sums(eng, t, by_names, to_date(as_of), last_idx)
@@ -254,7 +259,8 @@ def movement_sums_window(t: ir.Table, by_names: list[str], last_idx: int) -> ir.
     compares itself with the customer's previous active month (new, reactivation, expansion,
     contraction, the MRR kept) and the month after a last active month counts the churn, no
     outer join of all months with all months shifted.  In several currencies ``t`` also has
-    ``next_at`` (:func:`_with_next_at`; see :func:`segwork.metrics.mrr_history.movement_rows`).
+    ``next_at`` (:func:`segwork.data.monthly.in_base_with_next`; see
+    :func:`segwork.metrics.mrr_history.movement_rows`).
     Chosen by the engine (:attr:`segwork.Engine.fast_paths`); tested equal to the definition
     (tests/metrics/test_mrr.py)."""
     r, flows, gone = movement_rows(t)
@@ -310,16 +316,6 @@ def movement_sums_window(t: ir.Table, by_names: list[str], last_idx: int) -> ir.
     )
 
 
-def _with_next_at(eng: Engine, t: ir.Table, day: dt.date, last_idx: int) -> ir.Table:
-    """``t`` with ``next_at``: each customer-month's MRR valued at the next month's rates (0
-    in as_of's month, whose next month is not in the bridge), for the window path in several
-    currencies (:func:`movement_sums_window`)."""
-    at = _previous_at_new_rates(eng, day, last_idx)
-    nxt = at.select("customer_id", month_idx=at.month_idx - 1, next_at=at.prev_at)
-    j = t.left_join(nxt, ["customer_id", "month_idx"])
-    return j.select(*t.columns, next_at=j.next_at.fill_null(0.0))
-
-
 def _previous_at_new_rates(data: Data, day: Any, last_idx: int) -> ir.Table:
     """``customer_id, month_idx, prev_at``: each customer's MRR of month m - 1 valued at month
     m's rates (docs/metrics.md "MRR movements", currencies): sum over its currencies of
@@ -331,7 +327,11 @@ def _previous_at_new_rates(data: Data, day: Any, last_idx: int) -> ir.Table:
         "customer_id", "currency", month_idx=native.month_idx + 1, mrr=native.mrr
     )
     valued = to_base(
-        shifted.filter(shifted.month_idx <= last_idx), "mrr", data.table("fx"), data.currency
+        shifted.filter(shifted.month_idx <= last_idx),
+        "mrr",
+        data.table("fx"),
+        data.currency,
+        coded=True,
     )
     return valued.group_by(["customer_id", "month_idx"]).aggregate(prev_at=valued.mrr.sum())
 

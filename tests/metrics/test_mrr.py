@@ -151,7 +151,7 @@ def fx_tables(draw):
 @given(fx_tables(), st.sampled_from([None, "plan"]), st.integers(3, 8))
 def test_window_path_in_several_currencies_equals_the_definition(tables, by, as_of_month):
     """With an fx table the window path carries each month's MRR at the next month's rates
-    (segwork.metrics.mrr._with_next_at): the same bridge, fx_adjustment included, as the
+    (segwork.data.monthly.in_base_with_next): the same bridge, fx_adjustment included, as the
     definition's outer join with last month's MRR revalued (docs/metrics.md "MRR movements")."""
     rows, codes, rates = tables
     if not any(v > 0 for _, _, v in rows):
