@@ -218,12 +218,19 @@ class Engine:
         data = self.data
         if not data.currencies.converts:
             raise ValueError("monthly_mrr_with_next is for data converted with an fx table")
-        return self.table(
-            MonthlyMRRNext(through),
-            lambda: in_base_with_next(
-                self.monthly_mrr_native(through), data.given["fx"], data.currency
-            ),
-        )
+
+        def build() -> ir.Table:
+            # from the user's table in one pass, not from a kept native copy (the rates are
+            # checked on it first, once per date)
+            native = native_monthly(data.given, through, derived=data.mrr_derived)
+            self.value(
+                NativeRates(through),
+                lambda: require_monthly_rates(native, data.given["fx"], data.currency, through)
+                or True,
+            )
+            return in_base_with_next(native, data.given["fx"], data.currency)
+
+        return self.table(MonthlyMRRNext(through), build)
 
     def mrr_in_month(self, as_of: dt.date) -> ir.Table:
         """``customer_id, month_idx, month, mrr``: :meth:`monthly_mrr`'s rows of as_of's month
