@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import ibis.expr.types as ir
@@ -223,11 +224,7 @@ class Engine:
             # from the user's table in one pass, not from a kept native copy (the rates are
             # checked on it first, once per date)
             native = native_monthly(data.given, through, derived=data.mrr_derived)
-            self.value(
-                NativeRates(through),
-                lambda: require_monthly_rates(native, data.given["fx"], data.currency, through)
-                or True,
-            )
+            self.value(NativeRates(through), partial(self._check_rates, native, through))
             return in_base_with_next(native, data.given["fx"], data.currency)
 
         return self.table(MonthlyMRRNext(through), build)
@@ -260,12 +257,15 @@ class Engine:
             lambda: native_monthly(data.given, through, derived=data.mrr_derived),
         )
 
-        def check() -> bool:  # on the kept table: two scans of it, not of the user's table
-            require_monthly_rates(native, data.given["fx"], data.currency, through)
-            return True
-
-        self.value(NativeRates(through), check)
+        # on the kept table: two scans of it, not of the user's table
+        self.value(NativeRates(through), partial(self._check_rates, native, through))
         return native
+
+    def _check_rates(self, native: ir.Table, through: dt.date) -> bool:
+        """:func:`segwork.data.monthly.require_monthly_rates` of ``native`` (True, or raises)."""
+        data = self.data
+        require_monthly_rates(native, data.given["fx"], data.currency, through)
+        return True
 
     def monthly_mrr_all(self) -> ir.Table:
         """``customer_id, month_idx, month, mrr`` of every month with MRR > 0 of a given
