@@ -54,6 +54,17 @@ PREFIX = {"duckdb_sql": "sql_", "fast_sql": "fast_sql_", "polars": "pl_", "panda
 #: pairs cross-checked after each metric (first, second)
 PAIRS = [("segwork", e) for e in ENGINES[1:]] + [("duckdb_sql", "pandas"), ("fast_sql", "polars")]
 
+_MOVEMENTS = [
+    "mrr_start",
+    "new",
+    "reactivation",
+    "expansion",
+    "contraction",
+    "churn",
+    "mrr_end",
+    "customers_start",
+    "customers_end",
+]
 # key columns and compared value columns per metric
 COMPARE = {
     "segment_table": (
@@ -71,40 +82,14 @@ COMPARE = {
     ),
     "cohort_logo": (["cohort", "age"], ["cohort_customers", "active_customers", "retention"]),
     "cohort_nrr": (["cohort", "age"], ["mrr_base", "mrr_at_age", "nrr"]),
-    "mrr_movements": (
-        ["month"],
-        [
-            "mrr_start",
-            "new",
-            "reactivation",
-            "expansion",
-            "contraction",
-            "churn",
-            "mrr_end",
-            "customers_start",
-            "customers_end",
-        ],
-    ),
+    "mrr_movements": (["month"], _MOVEMENTS),
     "survival": (["tenure"], ["n_at_risk", "n_events", "n_censored", "survival"]),
     "rfm": (
         ["customer_id"],
         ["recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment"],
     ),
-    "mrr_movements_fx": (
-        ["month"],
-        [
-            "mrr_start",
-            "new",
-            "reactivation",
-            "expansion",
-            "contraction",
-            "churn",
-            "fx_adjustment",
-            "mrr_end",
-            "customers_start",
-            "customers_end",
-        ],
-    ),
+    # the same bridge, with the change of the start MRR's value from last month's rates
+    "mrr_movements_fx": (["month"], [*_MOVEMENTS[:6], "fx_adjustment", *_MOVEMENTS[6:]]),
     "clv_summary": (["customer_id"], ["frequency", "recency", "T", "monetary_value"]),
     "clv": (["customer_id"], ["frequency", "p_alive", "expected_purchases", "clv"]),
 }

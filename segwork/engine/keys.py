@@ -20,6 +20,7 @@ __all__ = [
     "MonthlyMRR",
     "MonthlyMRRNext",
     "NativeMRR",
+    "NativeRates",
     "PageMemo",
     "TableRows",
 ]
