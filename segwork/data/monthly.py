@@ -66,8 +66,10 @@ def require_monthly_rates(native: ir.Table, fx: ir.Table, base: str, through: dt
     ``native`` needs: every month with MRR, and the month after each (a churn or a change is
     valued at the new month's rate, docs/metrics.md "MRR movements"), through ``through``'s."""
     last = month_index_of(through)
-    after = native.select("currency", month_idx=native.month_idx + 1)
-    needed = native.select("currency", "month_idx").union(after.filter(after.month_idx <= last))
+    # the few distinct pairs first, then the month after each: one pass over the rows
+    pairs = native.select("currency", "month_idx").distinct()
+    after = pairs.select("currency", month_idx=pairs.month_idx + 1)
+    needed = pairs.union(after.filter(after.month_idx <= last))
     require_rates(needed, fx, base, "MRR")
 
 

@@ -114,6 +114,10 @@ class Engine:
         self._frames: LRU[pd.DataFrame] = LRU(FRAME_CACHE_SIZE)
         self._values: LRU[Any] = LRU(VALUE_CACHE_SIZE)
         self._histograms: dict[str, pd.DataFrame] = {}
+        #: A throwaway engine of one metric call on a Dataset (:func:`engine_for`): it keeps
+        #: no table that its one call reads in one query (DuckDB then plans it into that query
+        #: and drops its rows as it goes, where a kept copy costs a write and the memory).
+        self.one_off = False
 
     def __repr__(self) -> str:
         reuse = ", reuse_across_dates" if self.reuse_across_dates else ""
@@ -227,7 +231,8 @@ class Engine:
             self.value(NativeRates(through), partial(self._check_rates, native, through))
             return in_base_with_next(native, data.given["fx"], data.currency)
 
-        return self.table(MonthlyMRRNext(through), build)
+        # read by one query of the bridge: kept for a page or a user's engine, not a one-off
+        return self.table(MonthlyMRRNext(through), build, view=self.one_off)
 
     def mrr_in_month(self, as_of: dt.date) -> ir.Table:
         """``customer_id, month_idx, month, mrr``: :meth:`monthly_mrr`'s rows of as_of's month
@@ -358,7 +363,9 @@ def engine_for(data: Data) -> Engine:
     if isinstance(data, Engine):
         return data
     if isinstance(data, Dataset):
-        return Engine(data)
+        engine = Engine(data)
+        engine.one_off = True
+        return engine
     raise TypeError(
         f"expected a segwork Dataset or Engine, not {type(data).__name__}; "
         "load tables with segwork.load(...)"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from segwork.data.dates import to_date
-from segwork.data.derive import calendar, month_index_of
+from segwork.data.derive import month_index_of, month_start_of
 from segwork.data.fx import to_base
 from segwork.engine import Data, Engine, engine_for
 from segwork.metrics._common import Bins, Where, population
@@ -186,23 +186,28 @@ def mrr_movements(
         agg = movement_sums_window(t, by_names, last_idx)
     else:
         agg = _movement_sums(eng, t, by_names, to_date(as_of), last_idx)
-    bounds = t.aggregate(lo=t.month_idx.min()).to_pandas()
-    lo = bounds.iloc[0]["lo"]
-    if pd.isna(lo):
+    # one query: the bridge's first month and its segments are read from the sums (every
+    # month with MRR has a row of its segment), not from t again
+    sums = agg.to_pandas()
+    if sums.empty:
         raise ValueError(f"no customer has MRR > 0 on or before as_of={to_date(as_of)}")
-    grid = calendar(int(lo), last_idx)
-    if by_names:
-        segments = t.select(*by_names).distinct()
-        grid = grid.cross_join(segments)
-    # null-safe on the segment columns: a null attribute value is a segment of its own
-    preds = [grid.month_idx == agg.month_idx] + [grid[b].identical_to(agg[b]) for b in by_names]
-    full = grid.left_join(agg, preds)
-    out = (
-        full.select(grid.month, *[grid[b] for b in by_names], *[full[c] for c in _COLUMNS[1:11]])
-        .order_by([*by_names, "month"])
-        .to_pandas()
-    )
+    out = _on_calendar(sums, by_names, last_idx)
     return _finish(out, by_names)
+
+
+def _on_calendar(sums: pd.DataFrame, by_names: list[str], last_idx: int) -> pd.DataFrame:
+    """The bridge's rows from the per-month (and segment) ``sums``: every month from the first
+    with MRR to ``last_idx`` for every segment, a month without a row left empty (0 after
+    :func:`_finish`), ordered by segment and month.  A null segment value is a segment of its
+    own (pandas matches null keys with null keys)."""
+    idx = np.arange(int(sums["month_idx"].min()), last_idx + 1)
+    months = np.array([month_start_of(int(i)) for i in idx], "datetime64[D]")
+    grid = pd.DataFrame({"month_idx": idx, "month": months})
+    if by_names:
+        grid = sums[by_names].drop_duplicates().merge(grid, how="cross")
+    out = grid.merge(sums, on=["month_idx", *by_names], how="left")
+    out = out.sort_values([*by_names, "month_idx"], kind="stable")
+    return out[["month", *by_names, *_COLUMNS[1:11]]]
 
 
 def _movement_sums(

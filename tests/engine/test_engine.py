@@ -64,8 +64,9 @@ def test_engine_for_makes_a_throwaway_engine_for_a_dataset(data) -> None:
     one_off = engine_for(data)
     assert isinstance(one_off, Engine) and one_off.data is data
     assert not one_off.reuse_across_dates and engine_for(data) is not one_off
+    assert one_off.one_off  # keeps no table its one call reads once
     page = Engine(data, reuse_across_dates=True)
-    assert engine_for(page) is page
+    assert engine_for(page) is page and not page.one_off
     with pytest.raises(TypeError, match=r"segwork\.load"):
         engine_for(pd.DataFrame())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="Dataset"):
