@@ -306,8 +306,8 @@ def parsed(col: ir.Column, kind: Kind) -> ir.Value:
 def _is_missing(col: ir.Column) -> ir.BooleanValue:
     if col.type().is_floating():
         return col.isnull() | col.isnan().fill_null(False)
-    if col.type().is_string():
-        return col.isnull() | (col.strip() == "")
+    if col.type().is_string():  # stripped only if it sorts before "!", as all blank text does
+        return col.isnull() | ibis.ifelse(col < "!", col.strip() == "", False)
     return col.isnull()
 
 
@@ -775,7 +775,7 @@ def canonical(name: str, t: ir.Table) -> ir.Table:
     """The table with every contract column cast to its canonical type (after :func:`validate`).
 
     Dates become ``date``, ``events.timestamp`` a ``timestamp``, numbers held as text are parsed
-    (numeric columns keep their type); absent
+    (numeric columns keep their type); ``t`` itself when nothing changes; absent
     optional columns of subscriptions get their neutral value (quantity 1, discount 0).  Columns
     outside the contract (customer attributes, ...) are kept as they are.
     """
@@ -783,16 +783,18 @@ def canonical(name: str, t: ir.Table) -> ir.Table:
     changes: dict[str, ir.Value] = {}
     for c in spec.columns:
         if c.name in t.columns and c.kind in ("date", "timestamp", "number", "integer"):
-            changes[c.name] = parsed(t[c.name], c.kind)
+            col = t[c.name]
+            if (value := parsed(col, c.kind)) is not col:  # of its type already: kept as it is
+                changes[c.name] = value
     if name == "subscriptions":
         if "quantity" not in t.columns:
             changes["quantity"] = ibis.literal(1)
-        if "discount" not in t.columns:
-            changes["discount"] = ibis.literal(0.0)
         if "end_date" not in t.columns:
             changes["end_date"] = ibis.null("date")
-        # docs/metrics.md "Input tables": an empty discount means 0 (documented, no coercion).
-        changes["discount"] = changes["discount"].fill_null(0.0)
+        if "discount" not in t.columns:
+            changes["discount"] = ibis.literal(0.0)
+        else:  # docs/metrics.md "Input tables": an empty discount means 0 (no coercion)
+            changes["discount"] = changes.get("discount", t["discount"]).fill_null(0.0)
     if name == "events" and "count" not in t.columns:
         changes["count"] = ibis.literal(1)
     return t.mutate(**changes) if changes else t

@@ -44,7 +44,10 @@ _FILE_SUFFIXES = {
 }
 _DB_SUFFIXES = (".duckdb", ".ddb", ".db")
 # CSV columns are typed by DuckDB's sniffer, but never as dates: dates are parsed by the contract
-# (ISO only), so an ambiguous "03/04/2024" is refused instead of guessed.
+# (ISO only), so an ambiguous "03/04/2024" is refused instead of guessed.  The contract's date
+# and timestamp columns are parsed while reading with the engine's own cast, the one the
+# contract's rules use (an ambiguous date is no date to it either): a file where one value does
+# not parse is read again as text, so the rules name the rows (_parse_csv).
 _CSV_TYPES = ["BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR"]
 # DuckDB's delimiter candidates, in the order its sniffer tries them.
 _CSV_DELIMITERS = (",", "|", ";", "\t")
@@ -71,8 +74,11 @@ class _Reading:
     scratch folder for UTF-8 copies (removed once the tables are in the engine), and the
     encodings used."""
 
-    def __init__(self, encoding: str | None, scratch: str) -> None:
+    def __init__(
+        self, encoding: str | None, scratch: str, columns: ColumnMap | None = None
+    ) -> None:
         self.encoding = normalize_encoding(encoding) if encoding else None
+        self.columns = columns
         self.recheck: set[Path] = set()
         self.scratch = scratch
         self.used: dict[str, str] = {}
@@ -93,6 +99,23 @@ class _Reading:
         self.copies[copy.resolve()] = path.resolve()
         self.used[path.name] = f"{enc} ({how})"
         return copy
+
+    def dated(self, table: str, fields: list[str]) -> dict[str, str]:
+        """The file's columns that are the contract's dates and timestamps of ``table`` (named
+        as in the file, through ``columns=``), with the engine type each is read as."""
+        spec = TABLE_SPECS.get(table)
+        if spec is None:
+            return {}
+        kinds = {c.name: c.kind for c in spec.columns if c.kind in ("date", "timestamp")}
+        mapping: Mapping[str, Any] = self.columns or {}
+        if mapping and not all(isinstance(v, str) for v in mapping.values()):
+            mapping = mapping.get(table, {})  # per table
+        out: dict[str, str] = {}
+        for f in fields:
+            kind = kinds.get(str(mapping.get(f, f)))
+            if kind is not None:
+                out[f] = kind.upper()
+        return out
 
     def notes(self) -> tuple[str, ...]:
         return tuple(f"{f} read as {e} text, not UTF-8" for f, e in sorted(self.used.items()))
@@ -178,7 +201,7 @@ def load(
             )
         return source
     with tempfile.TemporaryDirectory(prefix="segwork-") as scratch:
-        reading = _Reading(encoding, scratch)
+        reading = _Reading(encoding, scratch, columns)
         while True:
             try:
                 return _load_tables(source, columns, reading, base_currency)
@@ -193,17 +216,22 @@ def _load_tables(
 ) -> Dataset:
     tables: dict[str, ir.Table] = {}
     with _csv_errors(reading):
-        con, raw, label, materialize, opened_notes = _open(source, reading)
-        raw = _rename(raw, columns)
+        con, opened, label, materialize, opened_notes = _open(source, reading)
+        raw = _rename(opened, columns)
         # A CSV was parsed once, into an engine table (_read_file); Parquet files and engine
         # tables are scanned in place, never copied.
         validate(raw)
         for name, t in raw.items():
             expr = canonical(name, t)
-            tables[name] = (
-                con.create_table(name, expr, overwrite=True) if name in materialize else expr
-            )
-            if name in materialize:  # the typed copy holds the data now (one copy at a time)
+            if name not in materialize:
+                tables[name] = expr
+            elif expr is opened[name] and getattr(con, "name", None) == "duckdb":
+                # parsed with every type the contract wants: the parsed table is the table
+                con.drop_table(name, force=True)
+                con.con.execute(f'ALTER TABLE "_csv_{name}" RENAME TO "{name}"')
+                tables[name] = con.table(name)
+            else:  # the typed copy holds the data now (one copy at a time)
+                tables[name] = con.create_table(name, expr, overwrite=True)
                 con.drop_table(f"_csv_{name}", force=True)
     currencies = settle_currencies(tables, base_currency)
     notes: list[str] = []
@@ -390,8 +418,9 @@ def _read_file(con: Any, path: Path, name: str, reading: _Reading) -> tuple[ir.T
     header = _header_row(path)
     if header is not None:  # DuckDB would silently rename a second "amount" to "amount_1"
         _check_column_names(name, [f for f in header[1] if f])
+    dated = reading.dated(name, header[1]) if header is not None else {}
     try:
-        t = _parse_csv(con, path, f"_csv_{name}")
+        t = _parse_csv(con, path, f"_csv_{name}", dated)
     except duckdb.Error as err:
         if "CSV Error" not in str(err):  # ragged rows can make the dialect sniffer give up
             _refuse_ragged_rows(path, name)
@@ -404,18 +433,36 @@ def _read_file(con: Any, path: Path, name: str, reading: _Reading) -> tuple[ir.T
     return t, True
 
 
-def _parse_csv(con: Any, path: Path, table: str) -> ir.Table:
-    """The CSV parsed into the engine table ``table`` (columns and types sniffed)."""
+def _parse_csv(con: Any, path: Path, table: str, dated: Mapping[str, str]) -> ir.Table:
+    """The CSV parsed into the engine table ``table`` (columns and types sniffed).
+
+    On DuckDB the ``dated`` columns (name: ``DATE`` or ``TIMESTAMP``) are parsed while reading,
+    with the engine's cast (no format guessed); when one value does not parse, the file is read
+    again with those columns as text, and the contract's rules name the rows.  Parsing once
+    while reading spares a cast of every value by each rule and by the typed copy.
+    """
     if getattr(con, "name", None) == "duckdb":
-        literal = "'" + str(path).replace("'", "''") + "'"
-        types = ", ".join(f"'{t}'" for t in _CSV_TYPES)
-        con.con.execute(
-            f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM read_csv({literal}, '
-            f"header = true, auto_detect = true, auto_type_candidates = [{types}])"
+        candidates = ", ".join(f"'{t}'" for t in _CSV_TYPES)
+        sql = (
+            f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM read_csv({_quote(str(path))}, '
+            f"header = true, auto_detect = true, auto_type_candidates = [{candidates}]"
         )
+        if dated:
+            typed = ", ".join(f"{_quote(c)}: '{k}'" for c, k in dated.items())
+            try:
+                con.con.execute(sql + f", types = {{{typed}}})")
+                return con.table(table)
+            except duckdb.ConversionException:
+                pass  # a value that is no date: read as text, for the rules to name
+        con.con.execute(sql + ")")
         return con.table(table)
     raw = con.read_csv(path, table_name=f"_raw{table}", auto_type_candidates=_CSV_TYPES)
     return con.create_table(table, raw, overwrite=True)
+
+
+def _quote(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _header_row(path: Path) -> tuple[str, list[str]] | None:

@@ -224,3 +224,18 @@ def test_unknown_customer_still_counts_rows():
     with pytest.raises(DataContractError) as info:
         segwork.load({"customers": frames["customers"], "mrr": mrr})
     assert (info.value.rule, info.value.n_rows) == ("unknown_customer", 2)
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "\t", " \n\r", "\x0b\x0c", "a", " a", "!", " !", "\t~", "é", " é", "~", None]
+)
+def test_blank_text_is_missing_exactly_as_stripped_text_is_empty(text):
+    """A text value is missing when empty once stripped (the strip runs only on values that
+    sort before "!", which every blank value does): the same answer as the strip itself."""
+    import ibis
+
+    from segwork.data.contract import _is_missing
+
+    t = ibis.memtable(pd.DataFrame({"x": pd.Series([text], dtype="object")}), schema={"x": "string"})
+    got = bool(t.select(m=_is_missing(t.x)).to_pandas()["m"].iloc[0])
+    assert got == (text is None or text.strip(" \t\n\r\x0b\x0c") == "")

@@ -172,6 +172,39 @@ def test_csv_parsed_once_and_scratch_tables_dropped(tmp_path):
     assert list(info.value.examples["signup_date"]) == ["soon"]
 
 
+def test_csv_dates_parsed_while_reading_else_read_again_as_text(tmp_path, monkeypatch):
+    """A CSV's contract dates and timestamps (through columns= too) are parsed while reading,
+    with the engine's cast; a value that does not parse, far past the sniffer's sample, makes the
+    file read again as text, and the rule names that row as it is in the file (issue 25)."""
+    import importlib
+
+    loader = importlib.import_module("segwork.data.load")
+    parse, schemas = loader._parse_csv, []
+
+    def spy(*args):
+        t = parse(*args)
+        schemas.append(dict(t.schema().items()))
+        return t
+
+    monkeypatch.setattr(loader, "_parse_csv", spy)
+    n = 30_000
+    customers = pd.DataFrame({"customer_id": range(n), "joined": ["2024-01-05"] * n})
+    customers.loc[7, "joined"] = "2024-2-3 10:00:00"  # the contract's cast reads it too
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    data = segwork.load(tmp_path, columns={"customers": {"joined": "signup_date"}})
+    assert schemas[-1]["joined"].is_date()
+    signup = data.to_pandas("customers").set_index("customer_id")["signup_date"]
+    assert str(signup[7])[:10] == "2024-02-03" and str(signup[8])[:10] == "2024-01-05"
+    customers.loc[n - 1, "joined"] = "05/01/2024"  # ambiguous: no date to the contract
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    with pytest.raises(DataContractError) as info:
+        segwork.load(tmp_path, columns={"customers": {"joined": "signup_date"}})
+    assert schemas[-1]["joined"].is_string()
+    assert (info.value.column, info.value.rule, info.value.n_rows) == (
+        "signup_date", "unparseable_date", 1)
+    assert list(info.value.examples["signup_date"]) == ["05/01/2024"]
+
+
 def test_parquet_folder_is_scanned_in_place(tmp_path, reference):
     """Parquet tables are not copied into the engine by load (DuckDB scans the files)."""
     reference.write(tmp_path, format="parquet")
