@@ -188,6 +188,10 @@ class Engine:
         got: T = self._values.get_or_build(key, build)
         return got
 
+    def value_keys(self) -> list[CacheKey]:
+        """The keys of the results :meth:`value` keeps now, least recently used first."""
+        return [k for k in self._values if isinstance(k, CacheKey)]
+
     def clear(self) -> None:
         """Forget every kept table and result (the Dataset is untouched)."""
         for cache in (self._tables, self._frames, self._values):

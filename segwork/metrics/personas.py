@@ -62,12 +62,12 @@ class PersonaFeatures(CacheKey):
 
 @dataclass(frozen=True)
 class PersonaClustering(CacheKey):
-    """The standardised features of the customers active at as_of, and their k-means fits."""
+    """The standardised features of the customers active at as_of, and their k-means fits
+    (the same for every churn window: the members' features are measured at as_of)."""
 
     #: the members' standardised features: the engine keeps the two most recent
     kept: ClassVar[int] = 2
     as_of: dt.date
-    window_months: int
     features: tuple[str, ...]
     random_state: int
     fit_max_n: int
@@ -296,6 +296,7 @@ def _features_expr(
         avail["annual"] = True
     cols: dict[str, Any] = {
         "customer_id": t.customer_id,
+        "ref_idx": t.ref_idx,
         "member": t.ref_idx == a,
         "arpa": t.ref_mrr.cast("float64"),
         "tenure_months": t.tenure,
@@ -499,10 +500,12 @@ def personas(
     )
 
     members = cl.members
-    # every customer active in the window, assigned to its nearest persona (for churn)
+    # the churn-window counts of this window (the clustering serves every window); every
+    # customer active in the window, assigned to its nearest persona (for churn)
+    window = raw[raw["member"]]
     others = raw[~raw["member"]]
-    at_risk = np.bincount(labels, weights=members["at_risk"].to_numpy(), minlength=k)
-    churned = np.bincount(labels, weights=members["churned"].to_numpy(), minlength=k)
+    at_risk = np.bincount(labels, weights=window["at_risk"].to_numpy(), minlength=k)
+    churned = np.bincount(labels, weights=window["churned"].to_numpy(), minlength=k)
     if len(others):
         nearest = cl.predict(km, others)
         at_risk += np.bincount(nearest, weights=others["at_risk"].to_numpy(), minlength=k)
@@ -566,7 +569,9 @@ def persona_steps(
     is idle (:mod:`segwork.widgets.idle`), each one engine query or one k-means fit.
 
     In order: the scikit-learn import; the reference table (each customer's last active month and
-    churn-window counts); the usage table (its events); the features as a pandas frame; the
+    churn-window counts); the usage table (its events); the features as a pandas frame (of a
+    window narrower than one whose features are kept: those rows, with its churn-window counts,
+    and no reference or usage table); the
     standardised features; the fit for ``k``, then those of the other k of ``silhouette_by_k``.
     ``data`` is the engine that keeps them (a Dataset's throwaway engine keeps nothing); a later
     :func:`personas` call on it with the same as_of, window, seed and default features reads them.
@@ -601,9 +606,14 @@ def persona_steps(
         elif n_clusters in _shown_ks(cl.n, distinct):
             cl.fit(n_clusters)
 
-    steps: list[Callable[[], object]] = [import_clustering, partial(_reference, eng, day, w)]
+    def table(build: Callable[[Engine, dt.date, int], ir.Table]) -> None:
+        # not needed where a wider window's features at as_of are kept (_narrowed)
+        if _wider_window(eng, day, w) is None:
+            build(eng, day, w)
+
+    steps: list[Callable[[], object]] = [import_clustering, partial(table, _reference)]
     if eng.data.has("events"):
-        steps.append(partial(_usage, eng, day, w))
+        steps.append(partial(table, _usage))
     steps += [partial(_features_frame, eng, day, w), clustering]
     steps += [partial(fit, kk) for kk in dict.fromkeys([k, *_SILHOUETTE_KS])]
     return steps
@@ -627,6 +637,10 @@ def _features_frame(eng: Engine, day: dt.date, w: int) -> tuple[pd.DataFrame, di
     engine per as_of and window: a change of k, seed or features reads no event again."""
 
     def build() -> tuple[pd.DataFrame, dict[str, bool]]:
+        wider = _wider_window(eng, day, w)
+        if wider is not None:  # kept: read, not built again
+            raw, avail = _features_frame(eng, day, wider)
+            return _narrowed(eng, day, w, raw), avail
         expr, avail = _features_expr(eng, day, w)
         # ordered here rather than by the engine (a sort of a million rows there costs a second)
         raw = expr.to_pandas().sort_values("customer_id", kind="stable", ignore_index=True)
@@ -637,6 +651,33 @@ def _features_frame(eng: Engine, day: dt.date, w: int) -> tuple[pd.DataFrame, di
         return raw, avail
 
     return eng.value(PersonaFeatures(day, w), build)
+
+
+def _wider_window(eng: Engine, day: dt.date, w: int) -> int | None:
+    """The narrowest churn window wider than ``w`` whose features at as_of the engine keeps."""
+    wider = [
+        key.window_months
+        for key in eng.value_keys()
+        if isinstance(key, PersonaFeatures) and key.as_of == day and key.window_months > w
+    ]
+    return min(wider, default=None)
+
+
+def _narrowed(eng: Engine, day: dt.date, w: int, raw: pd.DataFrame) -> pd.DataFrame:
+    """The features of window ``w`` from those of a wider window at the same as_of: the same
+    rows as :func:`_features_expr` builds (a customer's last active month, features and
+    members do not depend on the window: only who is in it, ``ref_idx >= A - w``), with the
+    churn-window counts of ``w`` (tests/metrics/test_personas.py holds it equal)."""
+    a = month_index_of(day)
+    rows = raw[raw["ref_idx"] >= a - w].drop(columns=["at_risk", "churned"])
+    churn = per_customer(eng, a, w, day).select("customer_id", "at_risk", "churned")
+    out = rows.merge(churn.to_pandas(), on="customer_id", how="left")
+    for col in ("at_risk", "churned"):
+        out[col] = out[col].fillna(0).astype("int64")
+    for col in ("plan", "engagement"):
+        if col in out.columns:
+            out[col] = out[col].cat.remove_unused_categories()
+    return out[list(raw.columns)]
 
 
 def _used_features(features: Sequence[str] | None, avail: dict[str, bool]) -> tuple[str, ...]:
@@ -669,5 +710,5 @@ def _clustering(
 ) -> Clustering:
     """The :class:`Clustering` of the features at as_of, kept by the engine."""
     raw, avail = _features_frame(eng, day, w)
-    key = PersonaClustering(day, w, used, random_state, _FIT_MAX_N)
+    key = PersonaClustering(day, used, random_state, _FIT_MAX_N)
     return eng.value(key, lambda: Clustering(raw, avail, used, random_state, _FIT_MAX_N))

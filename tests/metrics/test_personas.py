@@ -388,9 +388,37 @@ def test_an_engine_keeps_the_features_of_two_dates(sample: segwork.Dataset) -> N
     for window in (12, 6, 3):
         personas(engine, "2024-12-31", k=3, window_months=window)
     kinds = [type(key) for key in engine._values]
+    # one clustering serves every window of a date (the members' features are the same)
+    assert kinds.count(PersonaFeatures) == 2 and kinds.count(PersonaClustering) == 1
+    for day in ("2024-11-30", "2024-10-31"):
+        personas(engine, day, k=3)
+    kinds = [type(key) for key in engine._values]
     assert kinds.count(PersonaFeatures) == 2 and kinds.count(PersonaClustering) == 2
     again = personas(engine, "2024-12-31", k=3)  # built again: the same numbers
     pdt.assert_frame_equal(again.profiles, first.profiles)
+
+
+@pytest.mark.parametrize("window", [6, 1])
+def test_a_narrower_window_read_from_a_wider_one_equals_its_own_build(
+    sample: segwork.Dataset, window: int
+) -> None:
+    """A page that kept window 12's features reads a narrower window's from them (the rows with
+    ref_idx >= A - w, that window's churn counts): equal to the features built for it, and the
+    personas equal to a one-off call's, without the window's reference or usage table."""
+    from segwork.metrics.personas import PersonaReference, PersonaUsage, _features_frame
+
+    day = pd.Timestamp("2024-12-31").date()
+    engine = segwork.Engine(sample, reuse_across_dates=True)
+    personas(engine, day, k=3)  # window 12 kept
+    narrowed = _features_frame(engine, day, window)[0]
+    own = _features_frame(segwork.Engine(sample, reuse_across_dates=True), day, window)[0]
+    pdt.assert_frame_equal(narrowed, own)
+    built = {(type(k), getattr(k, "window_months", None)) for k in engine.table_keys()}
+    assert (PersonaReference, window) not in built and (PersonaUsage, window) not in built
+    page = personas(engine, day, k=3, window_months=window)
+    alone = personas(sample, day, k=3, window_months=window)
+    pdt.assert_frame_equal(page.profiles, alone.profiles)
+    pdt.assert_frame_equal(page.members, alone.members)
 
 
 def test_fits_made_two_at_a_time_equal_fits_made_alone(sample: segwork.Dataset) -> None:
