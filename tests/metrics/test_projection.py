@@ -367,3 +367,52 @@ def test_lifetimes_are_computed_once_and_shared() -> None:
         project_retention(fresh, "2024-12-31", period="quarter", cohort="signup", by="plan",
                           n_boot=0),
     )  # fmt: skip
+
+
+def test_bootstrap_refits_at_once_equal_the_fitter_one_by_one():
+    """The bootstrap's refits made at once by Newton's method (projection._fit_many) are the
+    MLE that the general fitter finds for each data set alone (SLSQP, tight tolerance): data
+    drawn from sBG models of low and high churn, small and large cohorts
+    observed for different lengths; rows it does not settle go to that fitter."""
+    from segwork.metrics import projection as P
+
+    rng = np.random.default_rng(7)
+    settled = 0
+    for alpha, beta, size, length in ((0.7, 1.9, 40, 4), (3.0, 12.0, 800, 9), (0.2, 5.0, 30_000, 14)):
+        model = P.SBGFit(alpha, beta, 0.0, 0.0, 0.0)
+        t = np.arange(1, length + 1)
+        d = np.zeros((50, length + 1))
+        c = np.zeros((50, length + 1))
+        for follow in range(1, length + 1):  # one cohort per observation length
+            p = np.append(model.churn_probability(t[:follow]), model.survival(follow))
+            draws = rng.multinomial(size, p / p.sum(), size=50)
+            d[:, 1 : follow + 1] += draws[:, :follow]
+            c[:, follow] += draws[:, follow]
+        d, c = d[d.sum(axis=1) > 0], c[d.sum(axis=1) > 0]
+        x, ok = P._fit_many(d, c, model)  # from the model, as the bootstrap starts from its fit
+        settled += int(ok.sum())
+        for row in np.flatnonzero(ok):  # the fitter alone, to its tight tolerance
+            alone = P._fit(d[row], c[row])
+            np.testing.assert_allclose(np.exp(x[row]), [alone.alpha, alone.beta], rtol=2e-5)
+    assert settled >= 140  # nearly all of the 150
+    # the likelihood's maximum on a bound (no churn after age 1): not settled, left to SLSQP
+    start = P.fit_sbg_censored([0, 45, 12, 8, 5], [0, 75, 68, 50, 40])
+    _, ok = P._fit_many(np.array([[0.0, 5.0, 0.0, 0.0]]), np.array([[0.0, 0.0, 0.0, 900.0]]), start)
+    assert not ok[0]
+
+
+@pytest.mark.parametrize("n", [1_000, 1_000_000, 50_000_000])
+def test_the_fit_recovers_the_model_of_a_large_population(n):
+    """Counts that are exactly the model's expectation (cohorts followed 1..24 periods) give
+    back its alpha and beta at any size.  With a million customers SLSQP on the raw likelihood
+    stopped at its start (alpha = beta = 1) and reported success: the fit now maximises the
+    likelihood per customer, which has the same maximum."""
+    model = SBGFit(5.0, 190.0, 0.0, 0.0, 0.0)
+    d, c = np.zeros(25), np.zeros(25)
+    for follow in range(1, 25):
+        t = np.arange(1, follow + 1)
+        d[1 : follow + 1] += n / 24 * model.churn_probability(t)
+        c[follow] += n / 24 * float(model.survival(follow))
+    fit = fit_sbg_censored(d, c)
+    assert fit.converged
+    np.testing.assert_allclose([fit.alpha, fit.beta], [5.0, 190.0], rtol=1e-4)
