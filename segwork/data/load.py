@@ -452,8 +452,10 @@ def _parse_csv(con: Any, path: Path, table: str, dated: Mapping[str, str]) -> ir
             try:
                 con.con.execute(sql + f", types = {{{typed}}})")
                 return con.table(table)
-            except duckdb.ConversionException:
-                pass  # a value that is no date: read as text, for the rules to name
+            except duckdb.Error:
+                # a value that is no date (or any other trouble): read as before, as text,
+                # for the rules to name the rows (a damaged file fails that read the same way)
+                pass
         con.con.execute(sql + ")")
         return con.table(table)
     raw = con.read_csv(path, table_name=f"_raw{table}", auto_type_candidates=_CSV_TYPES)
