@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -138,9 +139,22 @@ def start_app(
     pytest.fail("segwork app did not start: " + (proc.stdout.read() if proc.stdout else ""))
 
 
+def drain(proc: subprocess.Popen[str]) -> list[str]:
+    """Read the app's log in the background (a full pipe would block Voila); the lines so far."""
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout or ():
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
 @pytest.fixture(scope="module")
 def server():
     proc, base = start_app()
+    drain(proc)
     yield base, proc
     if proc.poll() is None:
         proc.kill()

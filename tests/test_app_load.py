@@ -17,7 +17,6 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from segwork.app import app_command
 from segwork.plots.cohorts import cohort_label
 from segwork.sentences import lifetime_columns
 from segwork.widgets.tables import format_frame
-from tests.test_app import get, start_app
+from tests.test_app import drain, get, start_app
 
 CHROMIUM = shutil.which("chromium")
 PAGE_TIMEOUT = 180_000  # ms: ten cold kernels sharing two cores
@@ -112,18 +111,6 @@ def kernel_processes(proc: subprocess.Popen[str]) -> dict[str, psutil.Process]:
         if "ipykernel" in cmd and m:
             out[m.group(1)] = child
     return out
-
-
-def drain(proc: subprocess.Popen[str]) -> list[str]:
-    """Read the app's log in the background (a full pipe would block Voila); the lines so far."""
-    lines: list[str] = []
-
-    def read() -> None:
-        for line in proc.stdout or ():
-            lines.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    return lines
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 90) -> bool:

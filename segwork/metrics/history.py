@@ -7,11 +7,12 @@ questions at many as-of dates.  Two kinds of table are built once and every date
   tell churned months, active in m-1 and not in m: docs/metrics.md "Churn window"), which the
   segment table's per-customer counts of any date read on a page;
 - :func:`segment_history`: for segments of plain customer columns (the ideal customer profile's
-  firmographics, penetration's market criteria), per segment and month the active customers,
-  their MRR and how many of them are not active the next month.  The segment table's additive
-  counts at any as_of (:func:`segment_counts_over_time`) are then range sums over it, plus the
-  signups up to the date and the 12-month NRR pairs of that date; the same numbers as the
-  per-customer query of :func:`segwork.metrics.segments.segment_table` (tested on random data).
+  firmographics, penetration's market criteria; none: every customer together, a page's key
+  numbers), per segment and month the active customers, their MRR, how many of them are not
+  active the next month and the MRR of those who were active 12 months before (NRR's end).
+  The segment table's additive counts at any as_of (:func:`segment_counts_over_time`) are then
+  range sums over it, plus the signups up to the date; the same numbers as the per-customer
+  query of :func:`segwork.metrics.segments.segment_table` (tested on random data).
 
 The population (docs/metrics.md "Conventions": customers with ``signup_date <= as_of``) is kept
 exact: a month row of a customer who signed up on or after that month's first day carries the signup
@@ -40,6 +41,7 @@ __all__ = [
     "SegmentCounts",
     "SegmentHistory",
     "history_applies",
+    "history_kept",
     "keep_counts",
     "kept_counts",
     "monthly_mrr_next",
@@ -127,6 +129,13 @@ def history_applies(data: Data, names: Sequence[str], where: Where | None = None
     return all(n in plain for n in names)
 
 
+def history_kept(data: Data, names: Sequence[str]) -> bool:
+    """Whether the engine keeps a :func:`segment_history` that serves segments of ``names``
+    (uncut): :func:`segment_counts_over_time` of any date then reads no raw row."""
+    eng = engine_for(data)
+    return any(_served_by(key, names, ()) for key in eng.table_keys())
+
+
 @dataclass(frozen=True)
 class SegmentHistory:
     """The as_of-independent tables of :func:`segment_history` (engine tables, cached).
@@ -140,9 +149,10 @@ class SegmentHistory:
     customers : ibis Table
         ``customer_id, signup_date, seg``: each customer's segment number.
     months : ibis Table
-        ``seg, month_idx, sd, active, mrr, churned`` per segment, month and ``sd`` (the signup
-        date of customers who signed up on or after that month's first day, else null):
-        customers with MRR > 0 in the month, their MRR, and how many have none the next month.
+        ``seg, month_idx, sd, active, mrr, churned, nrr_end`` per segment, month and ``sd``
+        (the signup date of customers who signed up on or after that month's first day, else
+        null): customers with MRR > 0 in the month, their MRR, how many have none the next
+        month, and the MRR of those with MRR 12 months before.
     keys : pandas.DataFrame
         ``seg`` and the ``columns``: what each segment number stands for.
     """
@@ -272,15 +282,21 @@ def segment_history(
         # a row is followed by the next month's row of the same customer, or the customer is
         # gone the next month (a hash join: cheaper than a window over every row)
         follows = every.select("customer_id", month_idx=every.month_idx - 1, stays=ibis.literal(1))
+        # and by a row of the same customer 12 months before: the row's MRR is NRR's end
+        before = every.select(
+            "customer_id", month_idx=every.month_idx + NRR_MONTHS, based=ibis.literal(1)
+        )
         e = every.left_join(follows, ["customer_id", "month_idx"])
+        e = e.left_join(before, ["customer_id", "month_idx"])
         j = e.join(cust, "customer_id")
         late = month_index(j.signup_date) >= j.month_idx
         j = j.mutate(
             sd=ibis.ifelse(late, j.signup_date, ibis.null("date")),
             gone=(1 - j.stays.fill_null(0)).cast("int64"),
+            end=ibis.ifelse(j.based.notnull(), j.mrr, ibis.literal(0.0)),
         )
         return j.group_by(["seg", "month_idx", "sd"]).aggregate(
-            active=j.count(), mrr=j.mrr.sum(), churned=j.gone.sum()
+            active=j.count(), mrr=j.mrr.sum(), churned=j.gone.sum(), nrr_end=j.end.sum()
         )
 
     mon = eng.table(part("months"), months)
@@ -353,16 +369,11 @@ def _history_counts(
         at_risk_customer_months=ibis.ifelse(window, m.active, zero).sum(),
         churned_customer_months=ibis.ifelse(window, m.churned, zero).sum(),
         nrr_base=ibis.ifelse(m.month_idx == base_idx, m.mrr, zero_f).sum(),
+        nrr_end=ibis.ifelse(at_a, m.nrr_end, zero_f).sum(),
     )
     pop = hist.customers.filter(hist.customers.signup_date <= as_of)
     signups = pop.group_by("seg").aggregate(customers=pop.count())
-    every = eng.monthly_mrr_all()
-    then = every.filter(every.month_idx == base_idx).select("customer_id")
-    now = every.filter(every.month_idx == a).select("customer_id", "mrr")
-    kept = now.semi_join(then, "customer_id").join(pop.select("customer_id", "seg"), "customer_id")
-    pairs = kept.group_by("seg").aggregate(nrr_end=kept.mrr.sum())
     q = signups.left_join(sums, "seg").drop("seg_right")
-    q = q.left_join(pairs, "seg").drop("seg_right")
     got = typed_counts(q.to_pandas())
     got = hist.keys.merge(got, on="seg", how="inner").drop(columns="seg")
     return got[[*hist.columns, *ADDITIVE]].reset_index(drop=True)

@@ -40,11 +40,13 @@ from segwork.metrics.ecommerce import ecommerce_segment_table
 from segwork.metrics.history import (
     ADDITIVE,
     history_applies,
+    history_kept,
     keep_counts,
     monthly_mrr_next,
     next_active,
     rollup,
     segment_counts_over_time,
+    segment_history,
     typed_counts,
 )
 from segwork.metrics.nrr import NRR_MONTHS, nrr_base, nrr_end
@@ -65,6 +67,7 @@ __all__ = [
     "lifecycle_stage",
     "per_customer",
     "per_customer_bits",
+    "prepare_totals",
     "segment_table",
     "segment_tables",
 ]
@@ -457,6 +460,16 @@ def _segment_counts(
     return got, by_names
 
 
+def prepare_totals(data: Data) -> None:
+    """Build ahead what the total row of every customer at any date reads on a page (its key
+    numbers at a new as_of and the month before): the segment history of no column
+    (:func:`~segwork.metrics.history.segment_history`), one pass over the MRR rows; nothing
+    where it does not apply (not a page's engine, no ``mrr`` table)."""
+    eng = engine_for(data)
+    if history_applies(eng, []):
+        segment_history(eng, [])
+
+
 def _sum_of_segments(counts: pd.DataFrame) -> pd.DataFrame:
     """The one row of ``counts`` summed over segments (:data:`ADDITIVE` columns)."""
     return typed_counts(counts[list(ADDITIVE)].sum().to_frame().T.reset_index(drop=True))
@@ -475,7 +488,10 @@ def _counts_query(
         return segment_counts_over_time(eng, by_names, day, window_months, bins=bins), by_names
     w = int(window_months)
     # every customer together at a date whose per-customer table the page has not built (its
-    # key numbers a month before): sums of the bits, no per-customer table
+    # key numbers at a new date and a month before): sums of the page's history when it keeps
+    # one (:func:`prepare_totals`), else of the bits; no per-customer table
+    if not by_names and not where and history_kept(eng, []):
+        return segment_counts_over_time(eng, [], day, w), by_names
     if not by_names and not where and w <= MAX_BITS_WINDOW and page_months_serve(eng):
         if PerCustomer(day, w) not in eng.table_keys():
             totals = page_totals(eng, day, w)

@@ -39,7 +39,7 @@ from segwork.headline import (
     kpis_of,
     previous_period,
 )
-from segwork.metrics.segments import segment_table
+from segwork.metrics.segments import prepare_totals, segment_table
 from segwork.settings import AS_OF_ENV, env
 from segwork.sources import open_data
 from segwork.widgets.controls import default_control
@@ -129,9 +129,11 @@ class Explorer:
         """What a later change would otherwise build first, built ahead once the page is shown
         (:mod:`segwork.widgets.idle`): by default the histograms that give the rows set aside
         at any earlier as_of (:meth:`segwork.Engine.prepare_set_aside`), one step per table the
-        page reads.  Pages add their own (the cohort page: quarters and years)."""
+        page reads, then what the key numbers of any date read (:func:`prepare_totals`).  Pages
+        add their own (the cohort page: quarters and years)."""
         tables = self.engine.dated_tables(self.tables_read(self._state))
-        return [partial(self.engine.prepare_set_aside, [name]) for name in tables]
+        steps = [partial(self.engine.prepare_set_aside, [name]) for name in tables]
+        return [*steps, partial(prepare_totals, self.engine)]
 
     def prepare(self) -> None:
         """Build now what :meth:`preparations` builds when the kernel is idle (a script or a
@@ -242,8 +244,7 @@ class Explorer:
         data; revenue, buyers and predicted CLV on transactions-only data; none otherwise).
 
         The totals are :func:`segwork.metrics.segment_table`'s total row (one per date, kept by
-        :meth:`memo`); before the first signup there is no previous period to compare with.
-        """
+        :meth:`memo`); before the first signup there is no previous period to compare with."""
         as_of, kind = state.get("as_of"), self.data.kind
         if not as_of or kind not in KPI_CARDS:
             return []
@@ -266,8 +267,7 @@ class Explorer:
         try:
             cards = self.kpis(state)
         except Exception as err:  # said in the page, the rest of the page stays
-            text = error_text(err)
-            why = html.escape(text)
+            why = html.escape(error_text(err))
             return f'<div class="segwork-error">Key numbers not available: {why}</div>'
         as_of = state.get("as_of")
         previous = previous_period(as_of) if as_of else ""

@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from segwork.app import PAGES
-from tests.test_app import start_app
+from tests.test_app import drain, start_app
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium")
@@ -33,6 +33,10 @@ PAGE_TIMEOUT = 120_000  # ms: a cold kernel on a 2-core machine
 @pytest.fixture(scope="module")
 def app_url():
     proc, base = start_app()
+    # the app's log (Voila's and its kernels' output) read as it comes: a full pipe would block
+    # them, and a page that does not show says what the app logged
+    APP_LOG[:] = []
+    APP_LOG.append(drain(proc))
     yield f"{base}/voila/render"
     proc.terminate()  # segwork app forwards SIGTERM to Voila
     proc.wait(timeout=30)
@@ -55,9 +59,20 @@ def open_page(browser, url: str):
     return page, errors
 
 
+#: the lines the running app has logged (set by the ``app_url`` fixture)
+APP_LOG: list[list[str]] = []
+
+
 def wait_for_explorer(page, title: str) -> None:
-    page.get_by_role("heading", name=title).first.wait_for(timeout=PAGE_TIMEOUT)
-    page.locator("table.segwork-table").first.wait_for(timeout=PAGE_TIMEOUT)
+    try:
+        page.get_by_role("heading", name=title).first.wait_for(timeout=PAGE_TIMEOUT)
+        page.locator("table.segwork-table").first.wait_for(timeout=PAGE_TIMEOUT)
+    except playwright.Error as err:  # what the page shows and what the app logged
+        shown = page.locator("body").inner_text(timeout=10_000)[:2000]
+        logged = "".join(APP_LOG[0][-60:]) if APP_LOG else ""
+        raise AssertionError(
+            f"{title}: {err}\n--- the page shows:\n{shown}\n--- the app logged:\n{logged}"
+        ) from err
 
 
 def visible_text(page) -> str:

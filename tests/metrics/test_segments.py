@@ -24,6 +24,7 @@ from segwork.metrics.segments import (
     SEGMENT_COLUMNS,
     engagement,
     lifecycle_stage,
+    prepare_totals,
     segment_table,
 )
 from segwork.metrics.stats import wilson_interval
@@ -542,6 +543,26 @@ def test_segments_add_up_and_engines_agree(
             )
     if (mrr["mrr"] > 0).any():  # else no active months: the definition ran
         assert not any(isinstance(k, PerCustomer) for k in totals.table_keys())
+    # and after the page built its key numbers' history ahead (prepare_totals): range sums of
+    # the segment history of no column at any date, mid-month ones too (the population is cut
+    # at the day: a customer who signs up later in the month is not in it)
+    ahead = segwork.Engine(
+        segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
+    )
+    prepare_totals(ahead)
+    for other in (
+        as_of,
+        as_of - pd.offsets.MonthEnd(1),
+        as_of - pd.Timedelta(days=17),
+        as_of - pd.offsets.MonthEnd(w + 1),
+        as_of + pd.offsets.MonthEnd(13),
+    ):
+        if other >= customers["signup_date"].min():
+            pd.testing.assert_frame_equal(
+                segment_table(ahead, None, other, window_months=w),
+                segment_table(segwork.Engine(data, fast_paths=False), None, other, window_months=w),
+            )
+    assert not any(isinstance(k, PerCustomer | ActiveMonths) for k in ahead.table_keys())
     # a page's first date, then the month before that its key numbers compare with: both
     # months' MRR were summed with the bits
     first = segwork.Engine(
