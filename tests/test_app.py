@@ -154,7 +154,7 @@ def drain(proc: subprocess.Popen[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def server():
     proc, base = start_app()
-    drain(proc)
+    proc.log = drain(proc)  # type: ignore[attr-defined]  # read as it comes: a full pipe blocks
     yield base, proc
     if proc.poll() is None:
         proc.kill()
@@ -181,9 +181,11 @@ def test_files_and_paths_outside_the_notebooks_are_not_served(server):
 def test_ctrl_c_stops_cleanly(server):
     _, proc = server
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0
-    assert "segwork app: stopped" in out
+    assert proc.wait(timeout=30) == 0
+    deadline = time.monotonic() + 30  # the reader thread reaches the pipe's end
+    while not any("segwork app: stopped" in line for line in proc.log):
+        assert time.monotonic() < deadline, "".join(proc.log[-30:])
+        time.sleep(0.1)
 
 
 def test_sigterm_stops_voila_too():
