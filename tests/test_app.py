@@ -151,6 +151,15 @@ def drain(proc: subprocess.Popen[str]) -> list[str]:
     return lines
 
 
+def wait_until(condition: Callable[[], bool], seconds: float = 90) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass (bounds a failing run only)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return condition()
+
+
+
 @pytest.fixture(scope="module")
 def server():
     proc, base = start_app()
@@ -182,10 +191,10 @@ def test_ctrl_c_stops_cleanly(server):
     _, proc = server
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    deadline = time.monotonic() + 30  # the reader thread reaches the pipe's end
-    while not any("segwork app: stopped" in line for line in proc.log):
-        assert time.monotonic() < deadline, "".join(proc.log[-30:])
-        time.sleep(0.1)
+    # the reader thread reaches the pipe's end
+    assert wait_until(
+        lambda: any("segwork app: stopped" in line for line in proc.log), 30
+    ), "".join(proc.log[-30:])
 
 
 def test_sigterm_stops_voila_too():

@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Callable
 from typing import Any
 
 import nbformat
@@ -32,7 +31,7 @@ from segwork.app import app_command
 from segwork.plots.cohorts import cohort_label
 from segwork.sentences import lifetime_columns
 from segwork.widgets.tables import format_frame
-from tests.test_app import drain, get, start_app
+from tests.test_app import drain, get, start_app, wait_until
 
 CHROMIUM = shutil.which("chromium")
 PAGE_TIMEOUT = 180_000  # ms: ten cold kernels sharing two cores
@@ -111,14 +110,6 @@ def kernel_processes(proc: subprocess.Popen[str]) -> dict[str, psutil.Process]:
         if "ipykernel" in cmd and m:
             out[m.group(1)] = child
     return out
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 90) -> bool:
-    """Poll ``condition`` until it holds or ``seconds`` pass (bounds a failing run only)."""
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return condition()
 
 
 def stop(proc: subprocess.Popen[str]) -> None:

@@ -28,8 +28,8 @@ import tornado.websocket
 
 from segwork.app import PAGES, app_command
 from segwork.server import BUSY_RETRY_SECONDS, Guard
-from tests.test_app import drain, start_app
-from tests.test_app_load import KERNEL_ID, kernel_processes, stop, wait_until
+from tests.test_app import drain, start_app, wait_until
+from tests.test_app_load import KERNEL_ID, kernel_processes, stop
 
 CHROMIUM = shutil.which("chromium")
 MAX_SESSIONS = 3

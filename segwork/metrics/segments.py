@@ -484,14 +484,15 @@ def _counts_query(
     over_time = bool(options.get("over_time", False))
     a = month_index_of(day)
     attrs, by_names = customer_attributes(eng, day, by, where=where, bins=bins)
-    if over_time and history_applies(eng, by_names, where):
+    # from the history: asked for, or every customer together on a page that built it ahead
+    # (its key numbers at a new date and a month before: :func:`prepare_totals`)
+    if (over_time and history_applies(eng, by_names, where)) or (
+        not by_names and not where and history_kept(eng, [])
+    ):
         return segment_counts_over_time(eng, by_names, day, window_months, bins=bins), by_names
     w = int(window_months)
-    # every customer together at a date whose per-customer table the page has not built (its
-    # key numbers at a new date and a month before): sums of the page's history when it keeps
-    # one (:func:`prepare_totals`), else of the bits; no per-customer table
-    if not by_names and not where and history_kept(eng, []):
-        return segment_counts_over_time(eng, [], day, w), by_names
+    # every customer together at a date whose per-customer table the page has not built:
+    # sums of the bits, no per-customer table
     if not by_names and not where and w <= MAX_BITS_WINDOW and page_months_serve(eng):
         if PerCustomer(day, w) not in eng.table_keys():
             totals = page_totals(eng, day, w)
