@@ -38,7 +38,9 @@ from segwork.metrics._common import PLAN_ATTRIBUTES, plan_source, population
 __all__ = [
     "customer_plans",
     "plan_by_month_expr",
+    "plan_history",
     "plans_expr",
+    "prepare_plans",
     "require_plans",
 ]
 
@@ -48,6 +50,11 @@ class CustomerPlans(CacheKey):
     """Each customer's current and first plan at ``as_of``."""
 
     as_of: dt.date
+
+
+@dataclass(frozen=True)
+class PlanHistory(CacheKey):
+    """Every customer's current and first plan on every day, as runs of days (no as_of)."""
 
 
 def require_plans(data: Data, what: str) -> str:
@@ -172,6 +179,10 @@ def plans_expr(data: Data, as_of: Any) -> ir.Table:
 def _plans(data: Data, day: dt.date, source: str) -> ir.Table:
     eng = engine_for(data)
     data = eng.data
+    if PlanHistory() in eng.table_keys():  # built ahead by a page: a filter of its runs
+        runs = plan_history(eng)
+        on = (runs.since <= day) & (runs.until.isnull() | (runs.until > day))
+        return runs.filter(on).select("customer_id", "current_plan", "first_plan")
     if source == "mrr":
         m = data.table("mrr")
         rows = _paid_mrr_rows(m)
@@ -200,6 +211,80 @@ def _plans(data: Data, day: dt.date, source: str) -> ir.Table:
     cur = current.select("customer_id", current_plan=current.plan)
     fst = first.select("customer_id", first_plan=first.plan)
     return cur.join(fst, "customer_id").select("customer_id", "current_plan", "first_plan")
+
+
+def _history_applies(eng: Any) -> bool:
+    """Plans from subscriptions in one currency, on a page's engine (one that serves dates)."""
+    data = eng.data
+    subs = data.table("subscriptions")
+    one_currency = not (data.currencies.converts and "currency" in subs.columns)
+    return bool(eng.reuse_across_dates) and plan_source(eng) == "subscriptions" and one_currency
+
+
+def prepare_plans(data: Data) -> None:
+    """Build ahead, on a page's engine, what any date's plans read (:func:`plan_history`), so a
+    new as_of filters its runs instead of ranking every subscription again; nothing where the
+    history does not apply (plans from a given ``mrr``, several currencies, a one-off call)."""
+    eng = engine_for(data)
+    if _history_applies(eng):
+        plan_history(eng)
+
+
+def plan_history(data: Data) -> ir.Table:
+    """``customer_id, since, until, current_plan, first_plan``: each customer's plans of
+    :func:`plans_expr` on every day from its first paid subscription on, as runs of days
+    ``since <= day < until`` (``until`` null: every day after).  Kept by the engine.
+
+    docs/metrics.md "Current and first plan".  A customer's current plan at a date depends on
+    the subscriptions started by then and, through "capped at as_of's month", on which of them
+    are still active in that month.  So it changes only on a start date or on the first day of
+    the month after a subscription's last active month: the plan is ranked at those days
+    exactly as :func:`plans_expr` ranks it (the same order, with each day's month as the cap),
+    and holds until the next.  The first plan never changes once there is one.  Subscriptions
+    in one currency only (in several, each month's rates rank them: no runs).  Tested equal to
+    the definition at every kind of day (tests/metrics/test_plans.py).
+    """
+    eng = engine_for(data)
+    return eng.table(PlanHistory(), lambda: _plan_runs(eng))
+
+
+def _plan_runs(eng: Any) -> ir.Table:
+    subs = eng.data.table("subscriptions")
+    last = month_index(subs.end_date - ibis.interval(days=1))
+    paid = subs.select(
+        customer_id=subs.customer_id,
+        plan=subs.plan.cast("string"),
+        start_date=subs.start_date,
+        first_idx=month_index(subs.start_date),
+        last_raw=last,
+        after=(subs.end_date - ibis.interval(days=1)).truncate("M") + ibis.interval(months=1),
+        value=subscription_mrr(subs).cast("float64"),
+    )
+    # paid, naming a plan, active in a month (the start's month is never after a day it started by)
+    paid = paid.filter(
+        (paid.value > 0)
+        & _names_a_plan(paid.plan)
+        & (paid.last_raw.isnull() | (paid.last_raw >= paid.first_idx))
+    )
+    starts = paid.select("customer_id", day=paid.start_date)
+    ends = paid.filter(paid.after.notnull()).select("customer_id", day=paid.after.cast("date"))
+    days = starts.union(ends, distinct=True)
+    j = days.join(paid, [days.customer_id == paid.customer_id, paid.start_date <= days.day])
+    cap = month_index(j.day)
+    j = j.mutate(last_idx=ibis.least(ibis.coalesce(j.last_raw, cap), cap))
+    order = [_desc(j.last_idx), _desc(j.value), _desc(j.start_date), j.plan]
+    current = _first_row(j, ["customer_id", "day"], order)
+    first = _first_row(paid, ["customer_id"], [paid.start_date, _desc(paid.value), paid.plan])
+    fst = first.select("customer_id", first_plan=first.plan)
+    # keep the days whose plan differs from the day before's, then each run ends at the next
+    prev = current.plan.lag().over(group_by="customer_id", order_by="day")
+    changed = current.mutate(_prev=prev)
+    changed = changed.filter(changed._prev.isnull() | (changed._prev != changed.plan))
+    nxt = changed.day.lead().over(group_by="customer_id", order_by="day")
+    runs = changed.select("customer_id", since=changed.day, until=nxt, current_plan=changed.plan)
+    return runs.join(fst, "customer_id").select(
+        "customer_id", "since", "until", "current_plan", "first_plan"
+    )
 
 
 def customer_plans(data: Data, as_of: Any) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import segwork
 from segwork.metrics._common import attribute_tables, plan_source
 from segwork.metrics.attributes import customer_attributes
 from segwork.metrics.moves import PLAN_MOVE_COLUMNS, plan_moves
-from segwork.metrics.plans import customer_plans
+from segwork.metrics.plans import PlanHistory, customer_plans, prepare_plans
 
 AS_OF = "2024-06-30"
 SUB_COLUMNS = ["customer_id", "plan", "start_date", "end_date", "amount", "billing_interval"]
@@ -408,3 +408,60 @@ def test_sample_plan_moves_match_a_pandas_recomputation(sample):
     assert got["direction"].tolist() == [
         {1.0: "upgrade", -1.0: "downgrade", 0.0: "lateral"}[s] for s in sign
     ]
+
+
+# -- the plan history of a page -------------------------------------------------------------------
+def _random_subscriptions(seed: int, n: int = 150) -> pd.DataFrame:
+    """1-4 subscriptions per customer over 2022-2024 with ties on MRR, start day and plan name,
+    trials (amount 0), subscriptions without a plan, ending the day after they start, on the 1st of
+    a month or mid-month, or open."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    base = pd.Timestamp("2022-01-01")
+    for c in range(1, n + 1):
+        shared = base + pd.Timedelta(days=int(rng.integers(0, 900)))
+        for _ in range(int(rng.integers(1, 5))):
+            start = base + pd.Timedelta(days=int(rng.integers(0, 1000)))
+            if rng.random() < 0.3:
+                start = shared
+            if rng.random() < 0.15:
+                start = start.replace(day=1)
+            kind = rng.random()
+            if kind < 0.3:
+                end = None
+            elif kind < 0.4:
+                end = start + pd.Timedelta(days=1)
+            elif kind < 0.6:
+                end = (start + pd.DateOffset(months=int(rng.integers(1, 14)))).replace(day=1)
+            else:
+                end = start + pd.Timedelta(days=int(rng.integers(1, 500)))
+            plan = rng.choice(["alpha", "beta", "gamma", None, ""], p=[0.35, 0.3, 0.25, 0.05, 0.05])
+            amount = float(rng.choice([0.0, 20.0, 30.0, 30.0, 360.0]))
+            interval = "year" if amount == 360.0 else "month"
+            stop = end and end.date().isoformat()
+            rows.append((c, plan, start.date().isoformat(), stop, amount, interval))
+    frame = _subs(rows)
+    frame["subscription_id"] = range(len(frame))
+    return frame
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_plans_read_from_the_history_equal_the_definition_on_every_kind_of_day(seed):
+    subs = _random_subscriptions(seed)
+    customers = _customers(150).assign(signup_date="2021-06-01")
+    data = segwork.load({"customers": customers, "subscriptions": subs})
+    page = segwork.Engine(data, reuse_across_dates=True)
+    prepare_plans(page)
+    assert PlanHistory() in page.table_keys()
+    starts = pd.to_datetime(subs["start_date"])
+    ends = pd.to_datetime(subs["end_date"]).dropna()
+    rng = np.random.default_rng(seed)
+    days = {pd.Timestamp("2021-12-31"), pd.Timestamp("2026-06-15")}  # before and after the data
+    days |= set(rng.choice(starts, 12)) | set(rng.choice(ends, 8))
+    days |= {d - pd.Timedelta(days=1) for d in rng.choice(ends, 6)}
+    days |= set(pd.date_range("2022-01-31", "2025-01-31", freq="5ME"))  # month ends
+    days |= set(pd.date_range("2022-02-14", "2025-02-14", freq="7MS") + pd.Timedelta(days=13))
+    for day in sorted({pd.Timestamp(d).date() for d in days}):
+        expected = customer_plans(data, day)  # a one-off call: the definition
+        got = customer_plans(page, day)
+        pd.testing.assert_frame_equal(got, expected, obj=f"plans at {day}")
