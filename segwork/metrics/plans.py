@@ -141,7 +141,8 @@ def plans_expr(data: Data, as_of: Any) -> ir.Table:
     docs/metrics.md "Current and first plan".  Customers without any paid row naming a plan are
     absent (a left join gives them null, a segment of its own).  Not restricted to the
     population: :func:`segwork.metrics.attributes.customer_attributes` joins it to it.  Materialised
-    once per as_of in the engine (:meth:`segwork.Engine.table`).
+    once per as_of in the engine (:meth:`segwork.Engine.table`), or, on a page that built
+    :func:`plan_history` ahead, a filter of its runs.
 
     From ``subscriptions`` (paid: MRR > 0; naming a plan; start_date <= as_of):
 
@@ -173,16 +174,16 @@ def plans_expr(data: Data, as_of: Any) -> ir.Table:
     data = eng.data
     day = to_date(as_of)
     source = require_plans(eng, "current_plan / first_plan")
+    if PlanHistory() in eng.table_keys():  # built ahead by a page: a filter of its runs,
+        runs = plan_history(eng)  # planned into each query (no copy per date)
+        on = (runs.since <= day) & (runs.until.isnull() | (runs.until > day))
+        return runs.filter(on).select("customer_id", "current_plan", "first_plan")
     return eng.table(CustomerPlans(day), lambda: _plans(eng, day, source))
 
 
 def _plans(data: Data, day: dt.date, source: str) -> ir.Table:
     eng = engine_for(data)
     data = eng.data
-    if PlanHistory() in eng.table_keys():  # built ahead by a page: a filter of its runs
-        runs = plan_history(eng)
-        on = (runs.since <= day) & (runs.until.isnull() | (runs.until > day))
-        return runs.filter(on).select("customer_id", "current_plan", "first_plan")
     if source == "mrr":
         m = data.table("mrr")
         rows = _paid_mrr_rows(m)

@@ -41,6 +41,7 @@ from segwork.metrics.ltv import with_capped_ltv
 from segwork.metrics.members import segment_members
 from segwork.metrics.mix import mix_shift
 from segwork.metrics.nrr import NRR_MONTHS
+from segwork.metrics.page_months import prepare_month_values
 from segwork.metrics.personas import Personas, persona_steps, personas
 from segwork.metrics.plans import prepare_plans
 from segwork.metrics.segments import segment_table
@@ -237,13 +238,14 @@ class SegmentExplorer(Explorer):
         return state
 
     def preparations(self) -> list[Callable[[], object]]:
-        """The base page's steps, then what any date's plan criteria read (:func:`prepare_plans`),
-        then the Personas section's at the page's state (shop data has none): scikit-learn's
-        import, the features' queries, the k-means fits of every k the section shows
+        """The base page's steps, then what any date's plan criteria and per-customer counts read
+        (:func:`prepare_plans`, :func:`prepare_month_values`), then the Personas section's at the
+        page's state (shop data has none): scikit-learn's import, the features' queries, the
+        k-means fits of every k the section shows
         (:func:`segwork.metrics.personas.persona_steps`), and last the personas themselves.  At 1M
         customers they are most of a first click's wait; a change of k then finds its fit made."""
         steps = super().preparations()
-        steps.append(partial(prepare_plans, self.engine))
+        steps += [partial(prepare_plans, self.engine), partial(prepare_month_values, self.engine)]
         if not shop_data(self.data):
             state = dict(self._state)
             steps += persona_steps(

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import segwork
 from segwork.headline import previous_period
-from segwork.metrics.page_months import ActiveMonths, PerCustomer
+from segwork.metrics.page_months import ActiveMonths, PerCustomer, prepare_month_values
 from segwork.metrics.segments import (
     SEGMENT_COLUMNS,
     engagement,
@@ -529,6 +529,23 @@ def test_segments_add_up_and_engines_agree(
                 segment_table(page, "plan", other, window_months=w),
                 segment_table(definition, "plan", other, window_months=w),
             )
+    # a page that built ahead every customer's MRR of every month beside the bits
+    # (prepare_month_values): any date's per-customer table and total row read no MRR row
+    values = segwork.Engine(
+        segwork.load({"customers": customers, "mrr": mrr}), reuse_across_dates=True
+    )
+    pd.testing.assert_frame_equal(segment_table(values, "plan", as_of, window_months=w), by_plan)
+    prepare_month_values(values)
+    for months in (1, 0, w + 1, -14, -70):
+        other = as_of - pd.offsets.MonthEnd(months) if months else as_of - pd.Timedelta(days=9)
+        if other >= customers["signup_date"].min():
+            for by in (None, "plan"):  # the total row first: from the bits, no table
+                pd.testing.assert_frame_equal(
+                    segment_table(values, by, other, window_months=w),
+                    segment_table(definition, by, other, window_months=w),
+                )
+    if (mrr["mrr"] > 0).any():
+        assert any(k.values for k in values.table_keys() if isinstance(k, ActiveMonths))
     # every customer together at dates a page has no per-customer table of (its key numbers
     # a month before): sums of the bits (page_totals), the same row as the definition's
     totals = segwork.Engine(
