@@ -57,6 +57,17 @@ SCENARIOS: list[tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]] = 
             ("as_of -> 2024-06-30", {"as_of": dt.date(2024, 6, 30)}),
             ("as_of back to 2024-12-31 (seen before)", {"as_of": dt.date(2024, 12, 31)}),
             ("churn window 6 months", {"window_months": 6}),
+            # the page's default criteria: plans as of each date (docs/metrics.md "Current and
+            # first plan"), not the customers' plan at signup
+            (
+                "criterion -> current_plan x billing_interval",
+                {"by": ("current_plan", "billing_interval")},
+            ),
+            ("as_of -> 2024-03-15 (current plan)", {"as_of": dt.date(2024, 3, 15)}),
+            (
+                "as_of back to 2024-12-31 (current plan, seen before)",
+                {"as_of": dt.date(2024, 12, 31)},
+            ),
             ("open Personas", {OPEN: "Personas"}),
             ("open Mix shift", {OPEN: "Mix shift"}),
             ("open Predicted customer value", {OPEN: "Predicted customer value"}),
