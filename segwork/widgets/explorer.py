@@ -44,17 +44,18 @@ from segwork.settings import AS_OF_ENV, env
 from segwork.sources import open_data
 from segwork.widgets.controls import default_control
 from segwork.widgets.figures import figure_output
-from segwork.widgets.idle import IdleSteps
+from segwork.widgets.idle import IdleSteps, kernel_loop
 from segwork.widgets.params import Param, param_label, parse_query
 from segwork.widgets.static import (
     SECTION_CLOSED,
+    SECTION_UPDATING,
     page_html,
     pdf_link_html,
     slug,
     write_page_pdf,
 )
-from segwork.widgets.tables import CSS, column_kind, error_text, table_html, text_html
-from segwork.widgets.view import View, download_frame, download_html, download_widget
+from segwork.widgets.tables import CSS, column_kind, error_text, failure_html, text_html
+from segwork.widgets.view import View, download_frame, download_widget, table_widget
 from segwork.widgets.voila_page import page_query, served_by_voila
 
 __all__ = ["Explorer"]
@@ -104,6 +105,7 @@ class Explorer:
         self._failure: str | None = None  # why, then
         self._shown = False  # whether a view was ever drawn
         self._open: set[str] = set()  # titles of the sections open in the page
+        self._pending: set[tuple[int, str]] = set()  # (id of a view, section) drawn soon
         self._shown_tab: str | None = None  # the section whose tab is shown (None: overview)
         self._tabbing = False  # while the page sets its tabs itself
         self.controls: dict[str, widgets.Widget] = {}
@@ -415,8 +417,8 @@ class Explorer:
         previous = self.view
         try:
             view = self.compute(self.state)
-            for title in view.sections:  # the open ones are part of the change
-                if title in self._open:
+            for title in view.sections:  # the open ones: with the change, or just after it
+                if title in self._open and kernel_loop() is None:
                     view.section(title)
             as_of = self._state.get("as_of")
             aside = self._set_aside_note(as_of, self.tables_read(self._state)) if as_of else ""
@@ -435,32 +437,16 @@ class Explorer:
             if self._failed_by is None or self.error != self._failure:
                 self._failed_by = self._changing  # a new failure: after this change
             self._failure = self.error
-            self._status.value = self._failure_html(err)
+            self._status.value = failure_html(err, self._failed_by, shown=self._shown)
             return
         self._shown = True
+        self.idle.again()  # what the new state's sections need, built ahead when idle
         self.error = self._failed_by = self._failure = None
         self._status.value = ""
         self._link.value = (
             f'<a href="{html.escape(self.url_query() or "?")}" style="font-size:12px">'
             "Link to this view</a>"
         )
-
-    def _failure_html(self, err: Exception) -> str:
-        """Why the page was not updated (what went wrong, after which change) and what to do."""
-        text = error_text(err)
-        kept = (
-            "the last good result is still shown"
-            if self._shown
-            else "nothing can be shown until then"
-        )
-        if self._failed_by:
-            field = html.escape(self._failed_by)
-            head = f"<b>Could not update the page</b> after the change of <b>{field}</b>: "
-            todo = f"Change {field} (or another value above) to update it; {kept}."
-        else:
-            head = "<b>Could not update the page.</b> "
-            todo = f"Change the values above to update it; {kept}."
-        return f'<div class="segwork-error">{head}{html.escape(text)}<br>{todo}</div>'
 
     def shows_money(self, title: str, table: pd.DataFrame) -> bool:
         """Whether the table ``title`` holds amounts (its heading then names their currency):
@@ -649,26 +635,9 @@ class Explorer:
         """A table with its heading; a long one shows its first :attr:`long_table_rows` rows and
         the rest behind a click (the whole table is also a CSV download).  ``css_class`` marks
         the table's widget in the page (``segwork-result`` for the page's main table)."""
-        heading, full, cur = self._heading(title, table), table, self.data.currency
-        table = self.shown(table)
-        n = self.long_table_rows
-        if len(table) <= n:
-            return widgets.HTML(heading + table_html(table, currency=cur)).add_class(css_class)
-        shown = widgets.HTML(heading + table_html(table.head(n), currency=cur)).add_class(css_class)
-        button = widgets.Button(
-            description=f"Show all {len(table):,} rows", layout=widgets.Layout(width="auto")
-        )
-        note = widgets.HTML(
-            f"<small>First {n} of {len(table):,} rows.</small> "
-            + download_html(f"{slug(title)}.csv", full)
-        )
-
-        def show_all(_button: widgets.Button) -> None:
-            shown.value = heading + table_html(table, currency=cur)
-            button.layout.display = "none"
-
-        button.on_click(show_all)
-        return widgets.VBox([shown, widgets.HBox([button, note])])
+        heading, file = self._heading(title, table), f"{slug(title)}.csv"
+        parts = (self.long_table_rows, self.data.currency, css_class)
+        return table_widget(heading, self.shown(table), (file, table), *parts)
 
     def _view_widgets(self, v: View) -> list[widgets.Widget]:
         children: list[widgets.Widget] = []
@@ -705,10 +674,23 @@ class Explorer:
         finally:
             self._tabbing = False
 
-    def _fill_section(self, box: widgets.VBox, v: View, title: str) -> None:
-        """A section's tab: computed when opened, recomputed with changes while open."""
+    @property
+    def pending_sections(self) -> tuple[str, ...]:
+        """Open sections of the current view still to be drawn after the page's answer."""
+        return tuple(t for key, t in self._pending if key == id(self.view))
+
+    def _fill_section(self, box: widgets.VBox, v: View, title: str, now: bool = False) -> None:
+        """A section's tab: computed when opened, recomputed with changes while open.  On a
+        kernel's loop, an open section not computed yet is drawn on the loop's next turn: the
+        page answers a change with its main part first (a change after it supersedes it)."""
         if title not in v.resolved and title not in self._open:
             box.children = [widgets.HTML(SECTION_CLOSED)]
+            return
+        loop = None if now or title in v.resolved else kernel_loop()
+        if loop is not None:
+            box.children = [widgets.HTML(SECTION_UPDATING)]
+            self._pending.add((id(v), title))
+            loop.call_soon(self._fill_later, box, v, title)
             return
         try:
             box.children = self._view_widgets(v.section(title))
@@ -721,6 +703,11 @@ class Explorer:
                     f":</b> {html.escape(text)}<br>Change the values above to retry.</div>"
                 )
             ]
+
+    def _fill_later(self, box: widgets.VBox, v: View, title: str) -> None:
+        self._pending.discard((id(v), title))
+        if self.view is v and title in self._open:  # else a later change drew the page again
+            self._fill_section(box, v, title, now=True)
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         """A click on a tab: the section shown before is closed (no longer recomputed with
@@ -737,7 +724,7 @@ class Explorer:
         self._open.add(self._shown_tab)
         box = self._tabs.children[index]
         box.children = [widgets.HTML("<em>computing…</em>")]
-        self._fill_section(box, self.view, self._shown_tab)
+        self._fill_section(box, self.view, self._shown_tab, now=True)
 
     # -- static rendering ------------------------------------------------------------------------
     def to_html(

@@ -4,7 +4,8 @@ A page builds ahead what a later change would otherwise build first: each custom
 per quarter and year of all time (the cohort page's first change of period), the histograms the
 note of rows set aside sums for an earlier as_of.  Built with the first render they made the
 first number wait; built once the page is shown and its kernel is idle, they are ready before a
-person's first change.
+person's first change.  After each change the steps are chosen again for the new state
+(:meth:`IdleSteps.again`): the sections of a new date are built while the person reads it.
 
 :class:`IdleSteps` runs the steps on the kernel's own event loop, one step per turn of the loop
 on its main thread: a widget message that arrives meanwhile waits for at most one step, and no
@@ -20,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 
-__all__ = ["IDLE_DELAY_S", "IdleSteps"]
+__all__ = ["IDLE_DELAY_S", "IdleSteps", "kernel_loop"]
 
 #: Seconds between the page being shown and its first idle step.  A papermill report shuts its
 #: kernel down sooner than this after the last cell, so a report does no work it cannot use.
@@ -29,6 +30,19 @@ IDLE_DELAY_S = 1.0
 log = logging.getLogger("segwork")
 
 Step = Callable[[], object]
+
+
+def kernel_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop (a kernel's, when a widget message or a cell is handled), else
+    None (a script, a test, a benchmark).
+
+    >>> kernel_loop() is None
+    True
+    """
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class IdleSteps:
@@ -54,6 +68,11 @@ class IdleSteps:
     >>> idle.run()  # once only
     >>> built
     ['quarter', 'year']
+    >>> idle.again()  # the page's state changed: the steps are chosen again (none scheduled)
+    False
+    >>> idle.run()
+    >>> built
+    ['quarter', 'year', 'quarter', 'year']
     """
 
     def __init__(self, steps: Callable[[], Iterable[Step]], *, delay: float = IDLE_DELAY_S) -> None:
@@ -93,17 +112,26 @@ class IdleSteps:
         while self._one():
             pass
 
+    def again(self) -> bool:
+        """Choose the steps again at their next turn, for the page's new state (what a section
+        would build at a new date, say).  A run under way goes on with them; a finished one is
+        scheduled again when it was scheduled before (the page was shown) and a loop runs.
+        Returns whether a new run was scheduled."""
+        finished = self.done
+        self._left, self.done, self.error = None, False, None
+        if finished and self._scheduled and kernel_loop() is not None:
+            self._scheduled = False
+            return self.schedule()
+        return False
+
     def schedule(self) -> bool:
         """Run the steps on the running event loop, one per turn, after :attr:`delay` seconds.
 
         Returns whether they were scheduled (False without a running loop, or when already
         scheduled or done).
         """
-        if self._scheduled or self.done:
-            return False
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no kernel loop: a change builds what it needs
+        loop = kernel_loop()
+        if self._scheduled or self.done or loop is None:  # no loop: a change builds what it needs
             return False
         self._scheduled = True
 

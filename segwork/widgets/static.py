@@ -19,12 +19,21 @@ import pandas as pd
 from segwork.widgets.tables import CSS, error_text, table_html, text_html
 from segwork.widgets.view import View, download_frame, download_html
 
-__all__ = ["SECTION_CLOSED", "page_html", "pdf_link_html", "slug", "write_page_pdf"]
+__all__ = [
+    "SECTION_CLOSED",
+    "SECTION_UPDATING",
+    "page_html",
+    "pdf_link_html",
+    "slug",
+    "write_page_pdf",
+]
 
 #: What a closed section holds until it is opened.
 SECTION_CLOSED = (
     "<em>Computed when opened (the section then follows every change until it is closed).</em>"
 )
+#: What an open section shows between the page's answer to a change and its own new numbers.
+SECTION_UPDATING = "<em>Updating for the new values…</em>"
 
 
 def slug(text: str) -> str:

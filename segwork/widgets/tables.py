@@ -1,6 +1,6 @@
 """Tables and the page's HTML pieces: numbers formatted by column name (:func:`format_frame`,
 :func:`column_kind`), a table as HTML (:func:`table_html`), a sentence (:func:`text_html`), the
-error box (:func:`error_html`) and the page's style sheet (:data:`CSS`).
+error boxes (:func:`error_html`, :func:`failure_html`) and the page's style sheet (:data:`CSS`).
 
 Plain HTML text only (no widgets): the live page and the static HTML of a report share it.
 """
@@ -22,6 +22,7 @@ __all__ = [
     "column_kind",
     "error_html",
     "error_text",
+    "failure_html",
     "format_frame",
     "header_html",
     "table_html",
@@ -248,6 +249,25 @@ def error_html(err: BaseException) -> str:
     '<div class="segwork-error">Something went wrong, without a message.</div>'
     """
     return f'<div class="segwork-error">{html.escape(error_text(err))}</div>'
+
+
+def failure_html(err: BaseException, field: str | None, *, shown: bool) -> str:
+    """Why a page was not updated (what went wrong, after the change of ``field`` when known)
+    and what to do; ``shown``: whether the last good result is still on the page.
+
+    >>> failure_html(ValueError("k must be 2 or more"), "k", shown=True)[:71]
+    '<div class="segwork-error"><b>Could not update the page</b> after the c'
+    """
+    text = error_text(err)
+    kept = "the last good result is still shown" if shown else "nothing can be shown until then"
+    if field:
+        name = html.escape(field)
+        head = f"<b>Could not update the page</b> after the change of <b>{name}</b>: "
+        todo = f"Change {name} (or another value above) to update it; {kept}."
+    else:
+        head = "<b>Could not update the page.</b> "
+        todo = f"Change the values above to update it; {kept}."
+    return f'<div class="segwork-error">{head}{html.escape(text)}<br>{todo}</div>'
 
 
 #: The page's style sheet: the ``segwork-table`` tables and the ``segwork-error`` box.

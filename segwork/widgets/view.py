@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
-from segwork.widgets.tables import error_html
+from segwork.widgets.tables import error_html, table_html
 
 __all__ = [
     "DOWNLOAD_INLINE_ROWS",
@@ -28,6 +28,7 @@ __all__ = [
     "download_widget",
     "on_click",
     "show_download",
+    "table_widget",
 ]
 
 #: Downloads of more rows than this are prepared on a click in the live page (the link holds the
@@ -162,6 +163,37 @@ def download_html(name: str, df: pd.DataFrame) -> str:
         f'<a download="{html.escape(name)}" href="data:text/csv;base64,{payload}" '
         f'style="font-weight:600">Download {html.escape(name)}</a> ({len(df):,} rows)'
     )
+
+
+def table_widget(
+    heading: str,
+    table: pd.DataFrame,
+    download: tuple[str, pd.DataFrame],
+    rows: int,
+    currency: str,
+    css_class: str,
+) -> widgets.Widget:
+    """A page's table under its ``heading`` (HTML) with the CSS class ``css_class``; a long one
+    shows its first ``rows`` rows and the rest behind a click, beside ``download`` (file name,
+    frame: the whole table as the page has it, before what it shows is chosen)."""
+    n, (file, full) = rows, download
+    if len(table) <= n:
+        return widgets.HTML(heading + table_html(table, currency=currency)).add_class(css_class)
+    first = table_html(table.head(n), currency=currency)
+    shown = widgets.HTML(heading + first).add_class(css_class)
+    button = widgets.Button(
+        description=f"Show all {len(table):,} rows", layout=widgets.Layout(width="auto")
+    )
+    note = widgets.HTML(
+        f"<small>First {n} of {len(table):,} rows.</small> " + download_html(file, full)
+    )
+
+    def show_all(_button: widgets.Button) -> None:
+        shown.value = heading + table_html(table, currency=currency)
+        button.layout.display = "none"
+
+    button.on_click(show_all)
+    return widgets.VBox([shown, widgets.HBox([button, note])])
 
 
 def download_widget(name: str, df: Download) -> widgets.Widget:

@@ -69,3 +69,33 @@ def test_a_failing_step_is_logged_and_stops_the_rest(caplog: pytest.LogCaptureFi
     assert "building ahead stopped (mrr: column 'month' is not a date)" in caplog.text
     idle.run()  # done: nothing runs again
     assert built == []
+
+
+def test_after_a_change_the_steps_are_chosen_again_for_the_new_state() -> None:
+    """A page's change re-arms its steps (``again``): a finished run is scheduled again for the
+    new state once the page was shown; a run under way goes on with the new state's steps."""
+    state = {"as_of": "2024-12-31"}
+    built: list[str] = []
+
+    async def page() -> None:
+        idle = IdleSteps(
+            lambda: [lambda d=state["as_of"], k=k: built.append(f"{k}@{d}") for k in "ab"]
+        )
+        idle.delay = 0.0
+        assert idle.again() is False  # not shown yet: nothing scheduled
+        assert idle.schedule() is True
+        await _until(lambda: idle.done)
+        assert built == ["a@2024-12-31", "b@2024-12-31"]
+        state["as_of"] = "2024-06-30"  # a change of the page
+        assert idle.again() is True and not idle.done
+        await _until(lambda: idle.done)
+        assert built[2:] == ["a@2024-06-30", "b@2024-06-30"]
+        # a second change before the run's first step: the run builds for the newest state
+        state["as_of"] = "2024-03-31"
+        assert idle.again() is True
+        state["as_of"] = "2023-12-31"
+        assert idle.again() is False  # under way: it goes on, with the new steps
+        await _until(lambda: idle.done)
+
+    asyncio.run(page())
+    assert built[4:] == ["a@2023-12-31", "b@2023-12-31"]

@@ -9,6 +9,7 @@ opens), without a browser.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import ipywidgets as widgets
@@ -28,6 +29,7 @@ from segwork.metrics.personas import personas
 from segwork.metrics.survival import survival
 from segwork.widgets.cohorts import CohortExplorer
 from segwork.widgets.segments import SegmentExplorer
+from segwork.widgets.static import SECTION_UPDATING
 from segwork.widgets.view import View
 
 AS_OF = "2024-12-31"
@@ -351,4 +353,64 @@ def test_pages_keep_date_independent_tables() -> None:
     pdt.assert_frame_equal(
         co.result,
         segwork.cohort_retention(one_off, "2024-08-15", period="quarter", by="plan"),
+    )
+
+
+async def _until(condition: Any, timeout: float = 60.0) -> None:
+    """Let the loop turn until ``condition()`` (a generous deadline for a busy machine)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "the open sections were not drawn"
+        await asyncio.sleep(0.005)
+
+
+def test_on_a_kernel_loop_the_page_answers_first_and_open_sections_follow(
+    data: segwork.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a kernel (a running event loop) a change draws the main part and returns; each open
+    section is computed on a later turn of the loop, for the view it belongs to only, with the
+    same numbers as a page without a loop (a script, a report), which computes it with the
+    change."""
+    survival_title = "Median lifetime (months; — where not reached)"
+
+    async def page() -> CohortExplorer:
+        ex = CohortExplorer(data)
+        ex.open_section("Survival")  # as the API or a cell does: drawn on the next turn
+        assert ex.pending_sections == ("Survival",)
+        assert SECTION_UPDATING in section_html(ex, "Survival")
+        await _until(lambda: not ex.pending_sections)
+        assert "Could not" not in section_html(ex, "Survival")
+
+        ex.controls["by"].value = "plan"  # answered: the main part is by plan already
+        first = ex.view
+        assert ex.error is None and "plan" in ex.result.columns
+        assert ex.pending_sections == ("Survival",) and "Survival" not in first.resolved
+        assert SECTION_UPDATING in section_html(ex, "Survival")
+        ex.controls["metric"].value = "nrr"  # a second change before the loop turns
+        await _until(lambda: not ex.pending_sections)
+        assert "Survival" not in first.resolved  # superseded: never computed
+        assert "Survival" in ex.view.resolved
+
+        # a section that fails after the answer says so in the section; the main part stands
+        def broken(*args: object, **kwargs: object) -> object:
+            raise OSError("the survival engine is down")
+
+        monkeypatch.setattr(wc, "survival", broken)
+        ex.controls["as_of"].value = segwork.widgets.explorer.dt.date(2024, 6, 30)
+        await _until(lambda: not ex.pending_sections)
+        assert ex.error is None and ex.state["as_of"] == "2024-06-30"
+        assert "Could not compute Survival" in section_html(ex, "Survival")
+        monkeypatch.setattr(wc, "survival", survival)
+        ex.controls["as_of"].value = segwork.widgets.explorer.dt.date(2024, 12, 31)
+        await _until(lambda: not ex.pending_sections)
+        return ex
+
+    ex = asyncio.run(page())
+    without_loop = CohortExplorer(data, by="plan", metric="nrr")
+    without_loop.open_section("Survival")
+    assert section_html(ex, "Survival") == section_html(without_loop, "Survival")
+    pdt.assert_frame_equal(
+        ex.view.resolved["Survival"].tables[survival_title],
+        without_loop.view.resolved["Survival"].tables[survival_title],
     )
