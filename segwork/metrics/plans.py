@@ -73,32 +73,39 @@ def _names_a_plan(plan: ir.StringValue) -> ir.BooleanValue:
     return plan.notnull() & (plan != "")
 
 
-def _paid_subscriptions(data: Data, day: dt.date) -> ir.Table:
-    """``customer_id, plan, start_date, first_idx, last_idx, value[, currency]``: the paid
-    subscriptions naming a plan, started on or before ``day``, active in at least one month.
+def _paid_rows(data: Data, subs: ir.Table) -> ir.Table:
+    """``customer_id, plan, start_date, first_idx, last_raw, value[, currency]`` of the paid
+    subscriptions among ``subs`` naming a plan and active in at least one month.
 
-    ``first_idx`` / ``last_idx`` are the first and last month indexes the subscription is active
-    in (docs/metrics.md "MRR": start_date <= last day of m and end_date empty or > first day of
-    m), the last capped at ``day``'s month; ``value`` is its MRR in its own currency.
+    ``first_idx`` / ``last_raw`` are the first and last month indexes the subscription is
+    active in (docs/metrics.md "MRR": start_date <= last day of m and end_date empty or > first
+    day of m; ``last_raw`` null while it runs); ``value`` is its MRR in its own currency.
     """
-    eng = engine_for(data)
-    data = eng.data
-    a = month_index_of(day)
-    subs = data.table("subscriptions")
-    subs = subs.filter(subs.start_date <= day)  # data dated after as_of is ignored
-    last = ibis.coalesce(month_index(subs.end_date - ibis.interval(days=1)), ibis.literal(a))
+    data = engine_for(data).data
     cols: dict[str, ir.Value] = {
         "customer_id": subs.customer_id,
         "plan": subs.plan.cast("string"),
         "start_date": subs.start_date,
         "first_idx": month_index(subs.start_date),
-        "last_idx": ibis.least(last, ibis.literal(a)),
+        "last_raw": month_index(subs.end_date - ibis.interval(days=1)),
         "value": subscription_mrr(subs).cast("float64"),
     }
     if data.currencies.converts and "currency" in subs.columns:
         cols["currency"] = subs.currency
     t = subs.select(**cols)
-    return t.filter((t.value > 0) & _names_a_plan(t.plan) & (t.last_idx >= t.first_idx))
+    active = t.last_raw.isnull() | (t.last_raw >= t.first_idx)
+    return t.filter((t.value > 0) & _names_a_plan(t.plan) & active)
+
+
+def _paid_subscriptions(data: Data, day: dt.date) -> ir.Table:
+    """:func:`_paid_rows` of the subscriptions started on or before ``day``, with ``last_idx``:
+    the last month index they are active in, capped at ``day``'s month."""
+    eng = engine_for(data)
+    a = month_index_of(day)
+    subs = eng.data.table("subscriptions")
+    t = _paid_rows(eng, subs.filter(subs.start_date <= day))  # data after as_of is ignored
+    cap = ibis.literal(a)
+    return t.mutate(last_idx=ibis.least(ibis.coalesce(t.last_raw, cap), cap)).drop("last_raw")
 
 
 def _paid_mrr_rows(m: ir.Table) -> ir.Table:
@@ -250,25 +257,11 @@ def plan_history(data: Data) -> ir.Table:
 
 
 def _plan_runs(eng: Any) -> ir.Table:
-    subs = eng.data.table("subscriptions")
-    last = month_index(subs.end_date - ibis.interval(days=1))
-    paid = subs.select(
-        customer_id=subs.customer_id,
-        plan=subs.plan.cast("string"),
-        start_date=subs.start_date,
-        first_idx=month_index(subs.start_date),
-        last_raw=last,
-        after=(subs.end_date - ibis.interval(days=1)).truncate("M") + ibis.interval(months=1),
-        value=subscription_mrr(subs).cast("float64"),
-    )
-    # paid, naming a plan, active in a month (the start's month is never after a day it started by)
-    paid = paid.filter(
-        (paid.value > 0)
-        & _names_a_plan(paid.plan)
-        & (paid.last_raw.isnull() | (paid.last_raw >= paid.first_idx))
-    )
+    paid = _paid_rows(eng, eng.data.table("subscriptions"))
     starts = paid.select("customer_id", day=paid.start_date)
-    ends = paid.filter(paid.after.notnull()).select("customer_id", day=paid.after.cast("date"))
+    gone = paid.filter(paid.last_raw.notnull())  # the first day of the month after its last
+    n = (gone.last_raw + 1).cast("int64")
+    ends = gone.select("customer_id", day=ibis.date(n // 12, n % 12 + 1, 1))
     days = starts.union(ends, distinct=True)
     j = days.join(paid, [days.customer_id == paid.customer_id, paid.start_date <= days.day])
     cap = month_index(j.day)
