@@ -417,9 +417,9 @@ class Explorer:
         previous = self.view
         try:
             view = self.compute(self.state)
-            now = kernel_loop() is None  # the open sections: with the change, or just after it
-            for title in (t for t in view.sections if t in self._open and now):
-                view.section(title)
+            if kernel_loop() is None:  # the open sections with the change, else just after it
+                for title in (t for t in view.sections if t in self._open):
+                    view.section(title)
             as_of = self._state.get("as_of")
             aside = self._set_aside_note(as_of, self.tables_read(self._state)) if as_of else ""
             # the page's data note: the currency of its amounts, then what was set aside
