@@ -52,3 +52,16 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     debug = subprocess.run([sys.executable, "-m", "segwork.cli", "--debug", "validate", str(tmp_path / "nope")],
                            capture_output=True, text=True)
     assert "Traceback" in debug.stderr
+
+
+def test_python_dash_m_segwork_runs_the_command():
+    """``python -m segwork`` is the ``segwork`` command (for a scheduler without the scripts
+    folder on PATH)."""
+    proc = subprocess.run([sys.executable, "-m", "segwork", "--version"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    from segwork import __version__
+
+    assert __version__ in proc.stdout
+    bare = subprocess.run([sys.executable, "-m", "segwork"], capture_output=True, text=True)
+    assert bare.returncode == 2 and "usage: segwork" in bare.stdout
