@@ -52,8 +52,9 @@ HEADLINE_MIME = "application/vnd.segwork.headline+json"
 HEADLINE_KPIS: dict[str, list[tuple[str, str, str, str]]] = {
     "subscription": [
         ("mrr", "MRR", "money", "both"),
-        ("active_customers", "Customers", "count", "card"),
-        ("active_customers", "Paying customers", "count", "digest"),
+        # "paying", as the digest says: the segment table's "Customers" counts every customer
+        # signed up by as_of, the card those with MRR in as_of's month
+        ("active_customers", "Paying customers", "count", "both"),
         ("arpa", "ARPA", "money", "digest"),
         ("churn_rate", "Logo churn (monthly)", "rate", "both"),
         ("nrr_12m", "NRR (12 months)", "rate", "both"),
@@ -109,7 +110,7 @@ class Kpi:
         '+3.0 % (+€3)'
         >>> Kpi("churn_rate", "Churn", "rate", 0.022, 0.026).change_text(None)
         '-0.4 pp'
-        >>> Kpi("active_customers", "Customers", "count", 1440, 1288).change_text(None)
+        >>> Kpi("active_customers", "Paying customers", "count", 1440, 1288).change_text(None)
         '+152'
         """
         if self.value is None or self.previous is None:

@@ -122,13 +122,17 @@ def format_frame(df: pd.DataFrame) -> pd.DataFrame:
     of the sentences, :func:`segwork.formatting.rate_text`; differences of rates, ``*_effect``
     and ``diff_*``, in percentage points; ``mrr``, ``arpa``, ``ltv``, the MRR movements... as
     money); other numbers with separators (never ``1.2e+09``); integer counts with separators
-    (identifiers and years as they are); text is left as it is.
+    (identifiers and years as they are); flags (``small_segment``) as "yes" / "no"; text is left
+    as it is.
 
     >>> format_frame(pd.DataFrame({"mrr_share": [0.25], "rate_effect": [-0.0012],
     ...     "churn": [41748.2], "point": [1.2e9], "silhouette": [0.2158],
     ...     "churn_rate": [0.0023], "customers": [446896], "customer_id": [123456]})
     ... ).iloc[0].astype(str).tolist()
     ['25.0 %', '-0.12 pp', '41,748', '1,200,000,000', '0.2158', '0.23 %', '446,896', '123456']
+    >>> format_frame(pd.DataFrame({"small_segment": [True, False], "annual": [None, True]})
+    ... ).to_dict("list")
+    {'small_segment': ['yes', 'no'], 'annual': ['—', 'yes']}
     """
     formats: dict[str, Callable[[float], str]] = {
         "pct": rate_text,
@@ -139,6 +143,9 @@ def format_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         s = out[col]
+        if _is_flag(s):  # a flag reads as a word, not as Python's True / False
+            out[col] = s.map(lambda v: "—" if v is None or v is pd.NA or v != v else _YES_NO[v])
+            continue
         if (
             pd.api.types.is_integer_dtype(s)
             and not pd.api.types.is_bool_dtype(s)
@@ -154,6 +161,19 @@ def format_frame(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
     return out
+
+
+_YES_NO = {True: "yes", False: "no"}
+
+
+def _is_flag(s: pd.Series) -> bool:
+    """Whether a column holds flags: booleans, missing values allowed."""
+    if pd.api.types.is_bool_dtype(s):
+        return True
+    if s.dtype != object:
+        return False
+    values = s.dropna()
+    return len(values) > 0 and all(isinstance(v, bool | np.bool_) for v in values)
 
 
 def _cell(v: Any) -> str:

@@ -45,7 +45,7 @@ def test_live_page_has_no_title_of_its_own(data: segwork.Dataset) -> None:
 def test_kpi_cards_with_their_change(data: segwork.Dataset) -> None:
     ex = SegmentExplorer(data, by=["plan"], k=3)
     cards = ex.kpis(ex.state)
-    assert [k.label for k in cards] == ["MRR", "Customers", "Logo churn (monthly)", "NRR (12 months)"]
+    assert [k.label for k in cards] == ["MRR", "Paying customers", "Logo churn (monthly)", "NRR (12 months)"]
     now = segment_table(data, None, AS_OF).iloc[0]
     before = segment_table(data, None, "2024-11-30").iloc[0]
     mrr = cards[0]
