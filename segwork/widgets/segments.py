@@ -413,8 +413,12 @@ class SegmentExplorer(Explorer):
         return lifetime_columns(table)
 
     def result_heading(self) -> str:
-        """The segment table's heading: ordered by LTV, or by predicted CLV on shop data."""
+        """The segment table's heading: ordered by LTV, or by predicted CLV on shop data (by
+        the segments' names when no customer value could be predicted)."""
         if shop_data(self.data):
+            t = self.result
+            if "mean_clv" in t.columns and not t["mean_clv"].notna().any():
+                return "Segment table (no predicted CLV: in the order of the segments)"
             return "Segment table (ordered by predicted CLV)"
         return self.result_title
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from segwork.formatting import rate_text
-from segwork.labels import column_help, column_title
+from segwork.labels import column_help, column_title, label
 
 __all__ = [
     "CSS",
@@ -92,9 +92,21 @@ def column_kind(name: str) -> Literal["pct", "pp", "money", "number"]:
 
     Examples
     --------
+    A column of :data:`segwork.labels.LABELS` with a unit is written in that unit (its header
+    says it); the name rules below cover the others.
+
     >>> [column_kind(n) for n in ("mrr_share", "rate_effect", "churn", "silhouette")]
     ['pct', 'pp', 'money', 'number']
+    >>> [column_kind(n) for n in ("aov", "mean_p_alive", "total_clv", "p90")]
+    ['money', 'pct', 'money', 'money']
     """
+    unit = label(name).unit
+    if unit.startswith("money"):
+        return "money"
+    if unit.startswith("%"):
+        return "pct"
+    if unit == "pp":
+        return "pp"
     if name in _MONEY_NAMES:
         return "money"
     if name.endswith("_effect") or name.startswith("diff_"):

@@ -44,6 +44,12 @@ def test_shop_page_with_failed_value_model(sample_shop: segwork.Dataset) -> None
     texts = ex.texts
     assert texts["clv_error"].startswith("Predicted CLV is not shown: the Gamma-Gamma fit")
     assert "q = 0.52 <= 1" in texts["clv_error"]
+    # the table cannot be ordered by a CLV it does not have, and its heading does not say so
+    assert ex.result_heading() == "Segment table (no predicted CLV: in the order of the segments)"
+    page = _page_html(ex)
+    assert "ordered by predicted CLV" not in page
+    # P(alive) reads as a percentage, the average order value as money (their headers' units)
+    assert "Mean P(alive) (%)" in page and f"{100 * t.mean_p_alive.iloc[0]:.1f} %" in page
     assert texts["best"].startswith("No customer value could be predicted")
     assert "Segments with the most revenue" in texts["best"]
     assert "Personas" in texts["subscriptions_only"]
@@ -84,6 +90,8 @@ def test_shop_page_with_predicted_clv(simulated_shop: segwork.Dataset) -> None:
     t = ex.result
     assert "clv_error" not in t.attrs
     assert t.mean_clv.iloc[:-1].notna().all()
+    assert ex.result_heading() == "Segment table (ordered by predicted CLV)"
+    assert f"{t.mean_clv.iloc[0]:,.0f}" in _page_html(ex)  # predicted CLV written as money
     assert ex.texts["best"].startswith(
         "Best customers (highest predicted CLV per customer over the next 12 months"
     )
