@@ -77,7 +77,7 @@ def _number(v: float) -> str:
     return text.rstrip(".")
 
 
-def column_kind(name: str) -> Literal["pct", "pp", "money", "number"]:
+def column_kind(name: str) -> Literal["pct", "pp", "money", "years", "number"]:
     """How a column named ``name`` (lower case) is written: by :func:`format_frame`'s rule.
 
     Parameters
@@ -87,8 +87,9 @@ def column_kind(name: str) -> Literal["pct", "pp", "money", "number"]:
 
     Returns
     -------
-    {"pct", "pp", "money", "number"}
-        A rate (percent), a difference of rates (percentage points), an amount, or a number.
+    {"pct", "pp", "money", "years", "number"}
+        A rate (percent), a difference of rates (percentage points), an amount, a duration in
+        years (one decimal: an implied lifetime of 33.7 years, not 33.72), or a number.
 
     Examples
     --------
@@ -99,6 +100,8 @@ def column_kind(name: str) -> Literal["pct", "pp", "money", "number"]:
     ['pct', 'pp', 'money', 'number']
     >>> [column_kind(n) for n in ("aov", "mean_p_alive", "total_clv", "p90")]
     ['money', 'pct', 'money', 'money']
+    >>> column_kind("implied_lifetime_years")
+    'years'
     """
     unit = label(name).unit
     if unit.startswith("money"):
@@ -107,6 +110,8 @@ def column_kind(name: str) -> Literal["pct", "pp", "money", "number"]:
         return "pct"
     if unit == "pp":
         return "pp"
+    if unit == "years":
+        return "years"
     if name in _MONEY_NAMES:
         return "money"
     if name.endswith("_effect") or name.startswith("diff_"):
@@ -150,6 +155,7 @@ def format_frame(df: pd.DataFrame) -> pd.DataFrame:
         "pct": rate_text,
         "pp": lambda v: f"{100 * v:+.2f} pp",
         "money": lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}",
+        "years": lambda v: f"{v:,.1f}",
         "number": _number,
     }
     out = df.copy()
