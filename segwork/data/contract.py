@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from segwork.data.hints import value_hint
 from segwork.errors import SegworkError
 
 __all__ = [
@@ -71,6 +72,8 @@ class ContractBreach:
         shown = self.examples.head(N_EXAMPLES)
         if len(shown):
             text += f"; first {len(shown)}:\n" + _indent(shown.to_string(index=False))
+        if self.column in shown.columns and (hint := value_hint(self.rule, shown[self.column])):
+            text += f"\n  hint: {hint}"
         return text
 
 
@@ -333,14 +336,8 @@ def _row_rules(t: ir.Table, spec: TableSpec) -> list[tuple[str, str, str, ir.Boo
             rules.append((c.name, rule, what, ~missing & value.isnull()))
             if c.kind in ("number", "integer") and value.type().is_floating():
                 # "inf" parses as a float and passes every bound: refused, never summed
-                rules.append(
-                    (
-                        c.name,
-                        "infinite_value",
-                        "value must be a finite number",
-                        value.isinf().fill_null(False),
-                    )
-                )
+                inf = value.isinf().fill_null(False)
+                rules.append((c.name, "infinite_value", "value must be a finite number", inf))
             if c.minimum is not None:
                 low = value <= c.minimum if c.exclusive_minimum else value < c.minimum
                 sign = ">" if c.exclusive_minimum else ">="
