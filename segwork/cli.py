@@ -43,7 +43,14 @@ def _load(path: Path | str, args: argparse.Namespace) -> Any:
     """``segwork.load`` of a command's data with its ``--format`` / ``--encoding``."""
     from segwork.sources import load
 
-    return load(path, format=args.format, encoding=args.encoding, base_currency=args.base_currency)
+    return load(
+        path,
+        format=args.format,
+        encoding=args.encoding,
+        base_currency=args.base_currency,
+        dates=args.dates,
+        decimal=args.decimal,
+    )
 
 
 def _print_left_out(data: Any) -> None:
@@ -408,6 +415,18 @@ def _data_options(p: argparse.ArgumentParser, *, encoding: bool = True) -> None:
         p.add_argument(
             "--encoding",
             help="text encoding of the CSV files, e.g. cp1252 (default: detected)",
+        )
+        p.add_argument(
+            "--dates",
+            metavar="ORDER",
+            help="how the CSV files write dates when not year-first: day-first (31/01/2024), "
+            "month-first (01/31/2024) or a strptime format such as %%d.%%m.%%y",
+        )
+        p.add_argument(
+            "--decimal",
+            choices=[".", ","],
+            default=".",
+            help="the decimal mark of the CSV files' numbers (',' reads 1.234,50 as 1234.5)",
         )
 
 

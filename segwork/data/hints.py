@@ -81,8 +81,8 @@ def _date_hint(texts: list[str]) -> str | None:
         return f"these dates are {order} ({example}); write them year-first, {iso} ({_EXCEL_DATE})"
     if all(_MONTH.match(t) for t in texts):
         year, month = re.split(r"[-/]", texts[0])
-        first = f"{year}-{int(month):02d}-01"
-        return f"these are months ({texts[0]}); write each as its first day, {first}"
+        day_one = f"{year}-{int(month):02d}-01"
+        return f"these are months ({texts[0]}); write each as its first day, {day_one}"
     if all(_COMPACT.match(t) for t in texts):
         t = texts[0]
         return f"these dates have no separators ({t}); write them as {t[:4]}-{t[4:6]}-{t[6:]}"

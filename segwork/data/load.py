@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
-import gzip
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,11 +22,13 @@ from segwork.data.contract import (
     canonical,
     validate,
 )
+from segwork.data.csv_shape import header_row, refuse_ragged_rows
 from segwork.data.dataset import TABLE_NAMES, Dataset
 from segwork.data.encoding import detect_encoding, normalize_encoding, utf8_copy
 from segwork.data.fx import convert_dated_amounts, settle_currencies
 from segwork.data.gen_frames import generate_frames
 from segwork.data.monthly import native_monthly, require_monthly_rates
+from segwork.data.spreadsheet import Spreadsheet
 from segwork.paths import SAMPLE_DIR
 
 __all__ = ["load", "load_sample"]
@@ -49,10 +49,6 @@ _DB_SUFFIXES = (".duckdb", ".ddb", ".db")
 # contract's rules use (an ambiguous date is no date to it either): a file where one value does
 # not parse is read again as text, so the rules name the rows (_parse_csv).
 _CSV_TYPES = ["BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR"]
-# DuckDB's delimiter candidates, in the order its sniffer tries them.
-_CSV_DELIMITERS = (",", "|", ";", "\t")
-# Ragged lines are counted up to this many rejects (a file ragged on every line stops there).
-_RAGGED_LIMIT = 100_000
 # A file whose name is this close (difflib ratio) to a missing table's name is taken for a typo.
 _CLOSE_NAME = 0.8
 
@@ -75,10 +71,15 @@ class _Reading:
     encodings used."""
 
     def __init__(
-        self, encoding: str | None, scratch: str, columns: ColumnMap | None = None
+        self,
+        encoding: str | None,
+        scratch: str,
+        columns: ColumnMap | None = None,
+        sheet: Spreadsheet | None = None,
     ) -> None:
         self.encoding = normalize_encoding(encoding) if encoding else None
         self.columns = columns
+        self.sheet = sheet
         self.recheck: set[Path] = set()
         self.scratch = scratch
         self.used: dict[str, str] = {}
@@ -103,10 +104,15 @@ class _Reading:
     def dated(self, table: str, fields: list[str]) -> dict[str, str]:
         """The file's columns that are the contract's dates and timestamps of ``table`` (named
         as in the file, through ``columns=``), with the engine type each is read as."""
+        return {f: k.upper() for f, k in self.kinds(table, fields, ("date", "timestamp")).items()}
+
+    def kinds(self, table: str, fields: list[str], wanted: tuple[str, ...]) -> dict[str, str]:
+        """The file's columns whose contract kind of ``table`` is one of ``wanted`` (named as
+        in the file, through ``columns=``), with that kind."""
         spec = TABLE_SPECS.get(table)
         if spec is None:
             return {}
-        kinds = {c.name: c.kind for c in spec.columns if c.kind in ("date", "timestamp")}
+        kinds = {c.name: c.kind for c in spec.columns if c.kind in wanted}
         mapping: Mapping[str, Any] = self.columns or {}
         if mapping and not all(isinstance(v, str) for v in mapping.values()):
             mapping = mapping.get(table, {})  # per table
@@ -114,11 +120,14 @@ class _Reading:
         for f in fields:
             kind = kinds.get(str(mapping.get(f, f)))
             if kind is not None:
-                out[f] = kind.upper()
+                out[f] = kind
         return out
 
     def notes(self) -> tuple[str, ...]:
-        return tuple(f"{f} read as {e} text, not UTF-8" for f, e in sorted(self.used.items()))
+        sheet = (self.sheet.note(),) if self.sheet is not None else ()
+        return sheet + tuple(
+            f"{f} read as {e} text, not UTF-8" for f, e in sorted(self.used.items())
+        )
 
 
 class _NotUtf8(Exception):
@@ -136,6 +145,8 @@ def load(
     encoding: str | None = None,
     columns: ColumnMap | None = None,
     base_currency: str | None = None,
+    dates: str | Sequence[str] | None = None,
+    decimal: str = ".",
 ) -> Dataset:
     """Load and validate segwork input tables (vendor exports: :func:`segwork.load`).
 
@@ -165,6 +176,13 @@ def load(
         month, rate``) converts every amount at its month's rate (docs/metrics.md
         "Currencies").  Without an ``fx`` table the data must hold one currency, which is the
         base (``base_currency``, if given, must name it).
+    dates : str or sequence of str, optional
+        How the CSV files write dates when not year-first: ``"day-first"`` (31/01/2024,
+        31.01.2024, 31-01-2024, a time of day allowed), ``"month-first"`` (01/31/2024, ...) or
+        strptime formats (``"%d/%m/%y"``).  Year-first values are still read; a value that
+        fits neither is refused by its row (:mod:`segwork.data.spreadsheet`).
+    decimal : {".", ","}
+        The decimal mark of the CSV files' numbers; ``","`` reads ``1.234,50`` as 1234.5.
 
     Returns
     -------
@@ -194,14 +212,16 @@ def load(
     >>> data.kind, data.notes[0][:48]
     ('transactions', 'no customers table: customers derived from trans')
     """
+    sheet = Spreadsheet.of(dates, decimal)
     if isinstance(source, Dataset):
-        if columns or encoding or base_currency:
+        if columns or encoding or base_currency or sheet:
             raise ValueError(
-                "columns=, encoding= or base_currency= cannot apply to an already loaded Dataset"
+                "columns=, encoding=, base_currency=, dates= or decimal= cannot apply to an "
+                "already loaded Dataset"
             )
         return source
     with tempfile.TemporaryDirectory(prefix="segwork-") as scratch:
-        reading = _Reading(encoding, scratch, columns)
+        reading = _Reading(encoding, scratch, columns, sheet)
         while True:
             try:
                 return _load_tables(source, columns, reading, base_currency)
@@ -415,21 +435,28 @@ def _read_file(con: Any, path: Path, name: str, reading: _Reading) -> tuple[ir.T
     if kind == "parquet":
         return con.read_parquet(path, table_name=f"_raw_{name}"), False
     path = reading.utf8_path(path)
-    header = _header_row(path)
+    header = header_row(path)
     if header is not None:  # DuckDB would silently rename a second "amount" to "amount_1"
         _check_column_names(name, [f for f in header[1] if f])
     dated = reading.dated(name, header[1]) if header is not None else {}
+    written = {}  # dates / numbers as a spreadsheet writes them: read as text, then rewritten
+    if reading.sheet is not None and header is not None:
+        written = reading.kinds(name, header[1], ("date", "timestamp", "number", "integer"))
+        dated = dict.fromkeys(written, "VARCHAR")
     try:
         t = _parse_csv(con, path, f"_csv_{name}", dated)
+        if written and reading.sheet is not None:
+            reading.sheet.rewrite(con, f"_csv_{name}", written)
+            t = con.table(f"_csv_{name}")
     except duckdb.Error as err:
         if "CSV Error" not in str(err):  # ragged rows can make the dialect sniffer give up
-            _refuse_ragged_rows(path, name)
+            refuse_ragged_rows(path, name)
         raise
     if header is not None and len(header[1]) > 1 and len(t.columns) != len(header[1]):
         # the sniffer saw another number of columns than the header has: ragged rows in its
         # sample make it pick another delimiter ("|", one column) or take the header for data
         con.drop_table(f"_csv_{name}", force=True)
-        _refuse_ragged_rows(path, name)
+        refuse_ragged_rows(path, name)
     return t, True
 
 
@@ -467,91 +494,6 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _header_row(path: Path) -> tuple[str, list[str]] | None:
-    """(delimiter, fields) of a CSV's first line, read with Python's csv module.
-
-    The delimiter is the candidate that splits the line into the most fields (quotes respected;
-    ties go to the first candidate, as in DuckDB's sniffer).  Only the first line is read; None
-    when the file cannot be read.
-    """
-    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rb") as f:
-            first = f.readline(1 << 20)
-    except OSError:
-        return None
-    line = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
-    rows = [(next(csv.reader([line], delimiter=d), []), d) for d in _CSV_DELIMITERS]
-    fields, delim = max(rows, key=lambda r: len(r[0]))
-    return delim, fields
-
-
-def _refuse_ragged_rows(path: Path, name: str) -> None:
-    """Raise ``ragged_row`` when lines of the CSV have more or fewer fields than its header.
-
-    Called only when a read went wrong (so a valid file is read once): the file is scanned with
-    the header's delimiter and DuckDB's rejects table collects every line with another number of
-    fields.  Returns quietly when there is none (the caller's error stands).
-    """
-    header = _header_row(path)
-    if header is None or len(header[1]) < 2:
-        return
-    delim = header[0]
-    scan = duckdb.connect()
-    try:
-        scan.execute(
-            "SELECT count(*) FROM read_csv(?, delim = ?, header = true, all_varchar = true, "
-            "store_rejects = true, rejects_table = 'ragged', rejects_scan = 'ragged_scans', "
-            "rejects_limit = ?)",
-            [str(path), delim, _RAGGED_LIMIT],
-        ).fetchall()  # the scan runs when fetched
-        found = scan.execute(
-            r"""
-            WITH e AS (
-                SELECT line,
-                    TRY_CAST(regexp_extract(error_message, 'Expected Number of Columns: (\d+)', 1)
-                        AS BIGINT) AS expected,
-                    TRY_CAST(regexp_extract(error_message, 'Found: (\d+)', 1) AS BIGINT) AS found,
-                    csv_line
-                FROM ragged WHERE error_type IN ('TOO MANY COLUMNS', 'MISSING COLUMNS')),
-            r AS (SELECT line, max(expected) AS expected, max(found) AS found,
-                    any_value(csv_line) AS row
-                FROM e GROUP BY line)
-            SELECT (SELECT count(*) FROM r) AS n, (SELECT count(*) FROM ragged) AS rejects,
-                line, expected, found, row
-            FROM r ORDER BY line LIMIT 5
-            """
-        ).df()
-    except duckdb.Error:
-        return
-    finally:
-        scan.close()
-    if found.empty:
-        return
-    n = int(found["n"].iloc[0])
-    expected = int(found["expected"].iloc[0])
-    shown = ", ".join(str(x) for x in found["line"])
-    lines = f"line {shown}" if n == 1 else f"lines {shown}" + (", ..." if n > len(found) else "")
-    counts = "/".join(str(x) for x in sorted(set(found["found"])))
-    capped = ""
-    if int(found["rejects"].iloc[0]) >= _RAGGED_LIMIT:
-        capped = f" (counting stopped at {_RAGGED_LIMIT:,} rejected lines)"
-    raise DataContractError(
-        [
-            ContractBreach(
-                name,
-                None,
-                "ragged_row",
-                f"{path.name}: every line must have the header's {expected} fields; "
-                f"{lines} {'has' if n == 1 else 'have'} {counts}{capped}. "
-                "Quote values that hold the delimiter, or fix the extra/missing fields",
-                n,
-                found[["line", "expected", "found", "row"]],
-            )
-        ]
-    )
-
-
 @contextmanager
 def _csv_errors(reading: _Reading) -> Iterator[None]:
     """DuckDB's CSV reader errors -> a clear refusal naming the file (a CSV is read lazily, so a
@@ -571,7 +513,7 @@ def _csv_errors(reading: _Reading) -> Iterator[None]:
         line = re.search(r"CSV Error on Line: (\d+)", text)
         where = f" (line {line.group(1)})" if line else ""
         if "Expected Number of Columns" in text:  # a ragged line past the sniffer's sample
-            _refuse_ragged_rows(file, table)
+            refuse_ragged_rows(file, table)
         if "not utf-8 encoded" in text or "Invalid unicode" in text:
             breach = DataContractError(
                 [

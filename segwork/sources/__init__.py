@@ -10,7 +10,7 @@ row it leaves out on purpose.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -89,6 +89,8 @@ def load(
     encoding: str | None = None,
     columns: ColumnMap | None = None,
     base_currency: str | None = None,
+    dates: str | Sequence[str] | None = None,
+    decimal: str = ".",
 ) -> Dataset:
     """Load and validate data: segwork's own tables, or a vendor export as it comes.
 
@@ -121,6 +123,13 @@ def load(
         entry of the dict) converts each amount at its month's rate (docs/metrics.md
         "Currencies").  Data in one currency needs neither; that currency is then the one
         shown (``Dataset.currency``).
+    dates : str or sequence of str, optional
+        How the CSV files of segwork's own tables write dates when not year-first:
+        ``"day-first"`` (31/01/2024, 31.01.2024), ``"month-first"`` (01/31/2024) or strptime
+        formats (``"%d/%m/%y"``); a value that fits neither is refused by its row.
+    decimal : {".", ","}
+        The decimal mark of those files' numbers; ``","`` reads ``1.234,50`` as 1234.5.  An
+        export's dates and numbers follow its format: neither applies to it.
 
     Returns
     -------
@@ -164,12 +173,22 @@ def load(
         format = detect_format(folder)
     if format in (None, "segwork"):
         return load_tables(
-            source, encoding=encoding, columns=columns, base_currency=base_currency
+            source,
+            encoding=encoding,
+            columns=columns,
+            base_currency=base_currency,
+            dates=dates,
+            decimal=decimal,
         )
     if folder is None or not folder.is_dir():
         raise ValueError(f"format={format!r} reads a folder of export files, not {source!r}")
     if columns:
         raise ValueError(f"columns= does not apply to a {format} export: its headers are known")
+    if dates is not None or decimal != ".":
+        raise ValueError(
+            f"dates= and decimal= do not apply to a {format} export: its dates and numbers are "
+            "read by its format's rules"
+        )
     imported = read_export(folder, format, encoding=encoding)
     tables: dict[str, Any] = dict(imported.tables)
     fx = next((f for f in folder.iterdir() if f.name.lower() == FX_FILE), None)
