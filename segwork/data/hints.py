@@ -40,13 +40,14 @@ def value_hint(rule: str, values: Iterable[object]) -> str | None:
     --------
     >>> days = ["31/01/2024", "15/02/2024"]
     >>> print(value_hint("unparseable_date", days))  # doctest: +NORMALIZE_WHITESPACE
-    these dates are day-first (31/01/2024); write them year-first, 2024-01-31 (in Excel, format
-    the column as yyyy-mm-dd (Format Cells, Custom) before saving)
+    these dates are day-first (31/01/2024): load with dates='day-first' (--dates day-first), or
+    write them year-first, 2024-01-31 (in Excel, format the column as yyyy-mm-dd (Format Cells,
+    Custom) before saving)
     >>> value_hint("unparseable_date", ["2024-01"])
     'these are months (2024-01); write each as its first day, 2024-01-01'
     >>> print(value_hint("not_numeric", ["1.234,50", "99,00"]))  # doctest: +NORMALIZE_WHITESPACE
-    these numbers have a decimal comma (1.234,50); write them with a decimal point and no
-    thousands separator, 1234.50
+    these numbers have a decimal comma (1.234,50): load with decimal=',' (--decimal ,), or write
+    them with a decimal point and no thousands separator, 1234.50
     >>> value_hint("not_numeric", ["n/a"]) is None
     True
     """
@@ -74,11 +75,15 @@ def _date_hint(texts: list[str]) -> str | None:
         else:
             return (
                 f"these dates are written day/month or month/day ({example}), which segwork does "
-                f"not guess; write them year-first, YYYY-MM-DD ({_EXCEL_DATE})"
+                "not guess: say which with dates='day-first' or dates='month-first' (--dates), "
+                f"or write them year-first, YYYY-MM-DD ({_EXCEL_DATE})"
             )
         year = year if len(year) == 4 else f"20{year}"
         iso = f"{year}-{int(month):02d}-{int(day):02d}"
-        return f"these dates are {order} ({example}); write them year-first, {iso} ({_EXCEL_DATE})"
+        return (
+            f"these dates are {order} ({example}): load with dates='{order}' (--dates {order}), "
+            f"or write them year-first, {iso} ({_EXCEL_DATE})"
+        )
     if all(_MONTH.match(t) for t in texts):
         year, month = re.split(r"[-/]", texts[0])
         day_one = f"{year}-{int(month):02d}-01"
@@ -112,8 +117,8 @@ def _number_hint(texts: list[str]) -> str | None:
     if comma:
         number = comma[0].replace(".", "").replace(",", ".")
         return (
-            f"these numbers have a decimal comma ({comma[0]}); write them with a decimal point "
-            f"and no thousands separator, {number}"
+            f"these numbers have a decimal comma ({comma[0]}): load with decimal=',' (--decimal "
+            f",), or write them with a decimal point and no thousands separator, {number}"
         )
     grouped = [t for t in texts if _THOUSANDS.match(t)]
     if grouped:

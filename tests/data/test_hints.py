@@ -14,8 +14,8 @@ from segwork.data.hints import value_hint
 @pytest.mark.parametrize(
     ("values", "says"),
     [
-        (["31/01/2024", "05/02/2024"], "day-first (31/01/2024); write them year-first, 2024-01-31"),
-        (["01/31/2024", "02/05/2024"], "month-first (01/31/2024); write them year-first, 2024-01-31"),
+        (["31/01/2024", "05/02/2024"], "day-first (31/01/2024): load with dates='day-first' (--dates day-first), or write them year-first, 2024-01-31"),
+        (["01/31/2024", "02/05/2024"], "month-first (01/31/2024): load with dates='month-first'"),
         (["03.04.24"], "day/month or month/day (03.04.24), which segwork does not guess"),
         (["2024-01", "2024-2"], "months (2024-01); write each as its first day, 2024-01-01"),
         (["20240105"], "no separators (20240105); write them as 2024-01-05"),
@@ -29,8 +29,9 @@ def test_dates(values: list[str], says: str) -> None:
 @pytest.mark.parametrize(
     ("values", "says"),
     [
-        (["1.234,50", "99,00"], "decimal comma (1.234,50); write them with a decimal point and no "
-                                "thousands separator, 1234.50"),
+        (["1.234,50", "99,00"], "decimal comma (1.234,50): load with decimal=',' (--decimal ,), "
+                                "or write them with a decimal point and no thousands separator, "
+                                "1234.50"),
         (["12,5"], "decimal comma (12,5)"),
         (["1,234.50"], "thousands separators (1,234.50); write them without, 1234.50"),
         (["1,234"], "may be a decimal comma or a thousands separator; write them with a decimal "
@@ -63,7 +64,7 @@ def test_a_spreadsheet_csv_is_refused_with_what_to_change(tmp_path: Path) -> Non
         segwork.load(tmp_path)
     hints = {(b.table, b.rule): b.message().split("hint: ", 1)[-1] for b in info.value.breaches}
     assert hints[("customers", "unparseable_date")].startswith(
-        "these dates are day-first (31/01/2024); write them year-first, 2024-01-31"
+        "these dates are day-first (31/01/2024): load with dates='day-first'"
     )
     assert hints[("mrr", "not_numeric")].startswith("these numbers have a decimal comma (1.234,50)")
     assert "hint: these dates are day-first" in str(info.value)
