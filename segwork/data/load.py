@@ -441,7 +441,7 @@ def _read_file(con: Any, path: Path, name: str, reading: _Reading) -> tuple[ir.T
     dated = reading.dated(name, header[1]) if header is not None else {}
     written = {}  # dates / numbers as a spreadsheet writes them: read as text, then rewritten
     if reading.sheet is not None and header is not None:
-        written = reading.kinds(name, header[1], ("date", "timestamp", "number", "integer"))
+        written = reading.kinds(name, header[1], reading.sheet.kinds)
         dated = dict.fromkeys(written, "VARCHAR")
     try:
         t = _parse_csv(con, path, f"_csv_{name}", dated)

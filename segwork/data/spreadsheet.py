@@ -96,37 +96,39 @@ class Spreadsheet:
             parts.append("numbers with a decimal comma (decimal=',')")
         return ", ".join(parts)
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The contract kinds of the columns this choice rewrites (read as text first)."""
+        dated = ("date", "timestamp") if self.formats else ()
+        return dated + (("number", "integer") if self.decimal == "," else ())
+
     def rewrite(self, con: Any, table: str, kinds: Mapping[str, str]) -> None:
         """Rewrite the text columns of the DuckDB table ``table`` that ``kinds`` names (file
         column: contract kind, ``date`` / ``timestamp`` / ``number`` / ``integer``) in the
         spelling the contract reads: ISO dates, numbers with a decimal point and no separator.
         A value that does not fit is kept as written (the contract refuses it by its row)."""
-        columns = {c.lower(): c for c in con.table(table).columns}
-        types = dict(zip(con.table(table).columns, con.table(table).schema().types, strict=True))
-        out = []
+        t = con.table(table)
+        text = {c.lower(): c for c, dtype in t.schema().items() if dtype.is_string()}
+        out, numbers = [], []
         for name, kind in kinds.items():
-            col = columns.get(name.lower())
-            if col is None or not types[col].is_string():
+            col = text.get(name.lower())
+            if col is None or kind not in self.kinds:
                 continue
-            value = f"trim({_ident(col)})"
-            if kind in ("date", "timestamp") and self.formats:
+            value, ident = f"trim({_ident(col)})", _ident(col)
+            if kind in ("date", "timestamp"):
                 spelled = "%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S"
                 fmts = ", ".join(map(_literal, self.formats))
                 parsed = f"strftime(try_strptime({value}, [{fmts}]), '{spelled}')"
-                out.append(f"coalesce({parsed}, {_ident(col)}) AS {_ident(col)}")
-            elif kind in ("number", "integer") and self.decimal == ",":
+                out.append(f"coalesce({parsed}, {ident}) AS {ident}")
+            else:
                 fixed = f"replace(replace({value}, '.', ''), ',', '.')"
                 fits = f"regexp_full_match({value}, {_literal(_COMMA_NUMBER)})"
-                out.append(f"CASE WHEN {fits} THEN {fixed} ELSE {_ident(col)} END AS {_ident(col)}")
+                out.append(f"CASE WHEN {fits} THEN {fixed} ELSE {ident} END AS {ident}")
+                numbers.append(col)
         if out:
             _replace(con, table, out)
-        numbers = [
-            columns[n.lower()]
-            for n, kind in kinds.items()
-            if kind in ("number", "integer") and n.lower() in columns and self.decimal == ","
-        ]
         if numbers:
-            _type_numbers(con, table, [c for c in numbers if types[c].is_string()])
+            _type_numbers(con, table, numbers)
 
 
 def _replace(con: Any, table: str, columns: list[str]) -> None:
@@ -141,8 +143,6 @@ def _type_numbers(con: Any, table: str, columns: list[str]) -> None:
     value is a whole number, else DOUBLE), so that a file read with ``decimal=","`` gives the
     tables its year-first, decimal-point twin gives; a column with a value that is no number
     stays text, for the contract to refuse by its row."""
-    if not columns:
-        return
     # a whole number is written without a decimal part ("50.00" is a DOUBLE, as to the sniffer)
     whole = "regexp_full_match(trim({c}), '-?\\d+') AND TRY_CAST({c} AS BIGINT) IS NOT NULL"
     number = "TRY_CAST({c} AS DOUBLE) IS NOT NULL"

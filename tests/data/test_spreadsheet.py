@@ -29,8 +29,9 @@ def _comma(x: object) -> object:
     return x
 
 
-def write_locale(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
-    """The frames as a German-locale Excel would save them: ';', day-first, decimal commas."""
+def write_locale(folder: Path, frames: dict[str, pd.DataFrame], comma: bool = True) -> Path:
+    """The frames as a German-locale Excel would save them: ';', day-first, decimal commas
+    (``comma=False``: decimal points)."""
     folder.mkdir(parents=True, exist_ok=True)
     dates = {"signup_date", "start_date", "end_date", "timestamp", "date", "month"}
     for name, frame in frames.items():
@@ -38,7 +39,7 @@ def write_locale(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
         for col in out.columns:
             if col in dates:
                 out[col] = out[col].map(_day_first)
-            elif out[col].dtype == float:
+            elif out[col].dtype == float and comma:
                 out[col] = out[col].astype(object).map(_comma)
         out.to_csv(folder / f"{name}.csv", sep=";", index=False)
     return folder
@@ -64,14 +65,22 @@ def test_day_first_and_decimal_comma_read_as_the_iso_files(tmp_path: Path, frame
         segwork.load(local)  # not guessed
     got = segwork.load(local, dates="day-first", decimal=",")
     want = segwork.load(iso)
+    _assert_same_tables(got, want)
+    # dates alone: the numbers are read as always (whole numbers stay integers)
+    _assert_same_tables(
+        segwork.load(write_locale(tmp_path / "fr", frames, comma=False), dates="day-first"), want
+    )
+    assert any("CSV dates read day-first (dates='day-first')" in n for n in got.notes)
+    mrr = segwork.mrr_movements(got, as_of="2024-04-30")
+    assert mrr.equals(segwork.mrr_movements(want, as_of="2024-04-30"))
+
+
+def _assert_same_tables(got: segwork.Dataset, want: segwork.Dataset) -> None:
     assert set(got.names) == set(want.names)
     for name in want.names:
         a = got.to_pandas(name).sort_values(list(got.to_pandas(name).columns[:2]))
         b = want.to_pandas(name).sort_values(list(want.to_pandas(name).columns[:2]))
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
-    assert any("CSV dates read day-first (dates='day-first')" in n for n in got.notes)
-    mrr = segwork.mrr_movements(got, as_of="2024-04-30")
-    assert mrr.equals(segwork.mrr_movements(want, as_of="2024-04-30"))
 
 
 def test_a_value_that_fits_neither_is_refused_by_its_row(tmp_path: Path) -> None:
